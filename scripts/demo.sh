@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The main job, on a fresh machine too: set up, start the sandbox, play the runbook's incident (a release that
+# fails 5% of requests), watch Prometheus and Alertmanager see it, roll it back with Ripcord, and show recovery.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh >/dev/null
+R="node bin/ripcord.js"
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "1. Start the sandbox (real kube-apiserver, kubelet, PostgreSQL, Prometheus, Alertmanager)"
+$R sandbox up
+# shellcheck disable=SC1091
+. .ripcord/sandbox/env
+
+step "2. Deploy the healthy release venue-service:v1.2.2 with 3 replicas"
+$R sandbox deploy venue-service:v1.2.2 --replicas 3
+kubectl get pods -n tickettoken -o wide
+
+step "3. Deploy the bad release venue-service:v1.2.3 (returns 5xx on 5% of requests)"
+$R sandbox deploy venue-service:v1.2.3
+kubectl rollout history deployment/venue-service -n tickettoken
+
+step "4. Production traffic for 40 s"
+$R sandbox load --service venue-service --rps 40 --duration 40s
+
+step "5. What monitoring sees: 5xx share (runbook trigger: > 1%) and the alert"
+q='sum(rate(http_requests_total{namespace="tickettoken",status=~"5.."}[30s]))/sum(rate(http_requests_total{namespace="tickettoken"}[30s]))'
+curl -s --get "$PROMETHEUS_URL/api/v1/query" --data-urlencode "query=$q" | jq -r '"5xx share: \(.data.result[0].value[1] // "n/a")"'
+curl -s "$ALERTMANAGER_URL/api/v2/alerts?filter=namespace%3D%22tickettoken%22" | jq -r '.[] | "alert: \(.labels.alertname) \(.status.state) since \(.startsAt)"'
+
+step "6. Pull the cord: roll back"
+if $R rollback --help >/dev/null 2>&1; then
+  $R --config examples/venue-service/ripcord.yaml rollback venue-service --yes
+else
+  kubectl rollout undo deployment/venue-service -n tickettoken
+  kubectl rollout status deployment/venue-service -n tickettoken
+fi
+
+step "7. Traffic again for 15 s: only v1.2.2 answers"
+$R sandbox load --service venue-service --rps 40 --duration 15s
+
+printf '\nThe sandbox keeps running: . .ripcord/sandbox/env && kubectl get pods -A; stop it with: npx ripcord sandbox down\n'

@@ -1,0 +1,185 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { RipcordError } from '../../core/errors.js';
+import { parseDuration } from '../../core/duration.js';
+import { deployRelease, parseImage } from '../../sandbox/deploy.js';
+import { loadKubeConfig } from '../../sandbox/kube-clients.js';
+import { formatLoadReport, runLoad } from '../../sandbox/load/index.js';
+import { waitForRoute } from '../../sandbox/router/routes.js';
+import { DEMO_NAMESPACE, sandboxStatus, startSandbox, stopSandbox } from '../../sandbox/sandbox.js';
+import { readState, sandboxDir, sandboxPaths, type SandboxState } from '../../sandbox/state.js';
+import { waitForDeploymentRollout } from '../../sandbox/wait-rollout.js';
+import { emit, progress } from '../output.js';
+import { action, globalOptions } from '../run-action.js';
+
+function requireState(dir: string): SandboxState {
+  const state = readState(dir);
+  if (!state) {
+    throw new RipcordError('unreachable', `no sandbox running in ${dir}; start one with \`ripcord sandbox up\``);
+  }
+  return state;
+}
+
+function endpoints(state: SandboxState): Record<string, string> {
+  return {
+    'kube-apiserver': state.kube.server,
+    kubeconfig: state.kube.kubeconfig,
+    postgres: state.postgres?.url.replace(/:[^:@/]+@/, ':****@') ?? '',
+    prometheus: state.prometheus?.url ?? '',
+    alertmanager: state.alertmanager?.url ?? '',
+    'pod network': `${state.podNetwork}.0.0/16`,
+    env: sandboxPaths(state.dir).env,
+  };
+}
+
+export function registerSandboxCommands(program: Command): void {
+  const sandbox = program
+    .command('sandbox')
+    .description('A real Kubernetes control plane, kubelet, PostgreSQL, Prometheus and Alertmanager on this machine');
+
+  sandbox
+    .command('up')
+    .description('start the sandbox (builds the control plane once, about 8 minutes, then cached)')
+    .option('--database-url <url>', 'use this PostgreSQL instead of a private cluster')
+    .option('--crash-backoff <duration>', 'kubelet CrashLoopBackOff base delay', '10s')
+    .action(
+      action(async (o: { databaseUrl?: string; crashBackoff: string }, cmd: Command) => {
+        const g = globalOptions(cmd);
+        const dir = sandboxDir(g.sandboxDir);
+        const running = sandboxStatus(dir);
+        if (running && running.parts.every((p) => p.alive)) {
+          emit(g, { ...running.state, endpoints: endpoints(running.state), alreadyRunning: true }, () =>
+            [`sandbox already running (${dir})`, ...Object.entries(endpoints(running.state)).map(([k, v]) => `  ${k.padEnd(15)} ${v}`)].join('\n'),
+          );
+          return;
+        }
+        if (running) await stopSandbox(dir); // half-dead: clean up before starting again
+        const t0 = Date.now();
+        const state = await startSandbox({
+          dir,
+          onProgress: progress,
+          databaseUrl: o.databaseUrl ?? process.env.RIPCORD_SANDBOX_DATABASE_URL,
+          crashBackoffBaseMs: parseDuration(o.crashBackoff, '--crash-backoff'),
+        });
+        emit(g, { ...state, endpoints: endpoints(state), tookMs: Date.now() - t0 }, () =>
+          [
+            `sandbox up in ${((Date.now() - t0) / 1000).toFixed(1)} s (${dir})`,
+            ...Object.entries(endpoints(state)).map(([k, v]) => `  ${k.padEnd(15)} ${v}`),
+            `next: . ${sandboxPaths(dir).env} && kubectl get nodes,pods -A`,
+            `      ripcord sandbox deploy venue-service:v1.2.2`,
+          ].join('\n'),
+        );
+      }),
+    );
+
+  sandbox
+    .command('down')
+    .description('stop exactly what `up` started, container processes included')
+    .option('--purge', 'also delete the sandbox data (etcd, PostgreSQL, Prometheus)')
+    .action(
+      action(async (o: { purge?: boolean }, cmd: Command) => {
+        const g = globalOptions(cmd);
+        const dir = sandboxDir(g.sandboxDir);
+        const pids = await stopSandbox(dir, { purge: o.purge });
+        emit(g, { stopped: pids }, () => `sandbox down: stopped ${pids.length} processes`);
+      }),
+    );
+
+  sandbox
+    .command('status')
+    .description('which sandbox parts run, their endpoints and the Service routes')
+    .action(
+      action(async (_o: unknown, cmd: Command) => {
+        const g = globalOptions(cmd);
+        const dir = sandboxDir(g.sandboxDir);
+        const st = sandboxStatus(dir);
+        if (!st) throw new RipcordError('unreachable', `no sandbox in ${dir}; start one with \`ripcord sandbox up\``);
+        const routes = readRoutes(dir);
+        emit(g, { ...st, endpoints: endpoints(st.state), routes }, () =>
+          [
+            ...st.parts.map((p) => `  ${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${p.alive ? 'running' : 'DEAD'}`),
+            ...Object.entries(endpoints(st.state)).map(([k, v]) => `  ${k.padEnd(24)} ${v}`),
+            ...Object.entries(routes).map(([k, v]) => `  service ${k.padEnd(16)} ${v.url}`),
+          ].join('\n'),
+        );
+        if (st.parts.some((p) => !p.alive)) process.exitCode = 1;
+      }),
+    );
+
+  sandbox
+    .command('deploy <image>')
+    .description('set the image and change-cause, like `kubectl set image` + annotate (e.g. venue-service:v1.2.3)')
+    .option('--replicas <n>', 'replica count')
+    .option('--change-cause <text>', 'kubernetes.io/change-cause (default: the command)')
+    .option('--no-wait', 'return without waiting for the rollout')
+    .option('--timeout <duration>', 'how long to wait for the rollout', '180s')
+    .action(
+      action(
+        async (
+          image: string,
+          o: { replicas?: string; changeCause?: string; wait: boolean; timeout: string },
+          cmd: Command,
+        ) => {
+          const g = globalOptions(cmd);
+          const state = requireState(sandboxDir(g.sandboxDir));
+          try {
+            parseImage(image);
+          } catch (err) {
+            throw new RipcordError('invalid', (err as Error).message);
+          }
+          const replicas = o.replicas === undefined ? undefined : Number(o.replicas);
+          if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 0)) {
+            throw new RipcordError('invalid', `--replicas: expected a whole number >= 0, got "${o.replicas}"`);
+          }
+          const timeoutMs = parseDuration(o.timeout, '--timeout');
+          const kc = loadKubeConfig(state.kube.kubeconfig, g.context);
+          const namespace = g.namespace ?? DEMO_NAMESPACE;
+          const { app } = parseImage(image);
+          const t0 = Date.now();
+          const res = await deployRelease(kc, { namespace, image, replicas, changeCause: o.changeCause });
+          progress(`${res.created ? 'created' : 'updated'} deployment/${app} -n ${namespace} with ${image}`);
+          if (o.wait) await waitForDeploymentRollout(kc, namespace, app, { timeoutMs, onProgress: progress });
+          emit(g, { namespace, image, created: res.created, tookMs: Date.now() - t0 }, () =>
+            o.wait ? `deployment/${app} rolled out ${image} in ${((Date.now() - t0) / 1000).toFixed(1)} s` : 'deploy requested',
+          );
+        },
+      ),
+    );
+
+  sandbox
+    .command('load')
+    .description('bounded load on loopback through the Service router: reads and writes, status counts, latency')
+    .requiredOption('--service <name>', 'Service to load, e.g. venue-service')
+    .option('--rps <n>', 'requests per second', '50')
+    .option('--duration <duration>', 'how long', '60s')
+    .option('--write-share <fraction>', 'share of POST requests', '0.2')
+    .action(
+      action(async (o: { service: string; rps: string; duration: string; writeShare: string }, cmd: Command) => {
+        const g = globalOptions(cmd);
+        const dir = sandboxDir(g.sandboxDir);
+        requireState(dir);
+        const rps = Number(o.rps);
+        if (!Number.isFinite(rps) || rps <= 0 || rps > 2000) {
+          throw new RipcordError('invalid', `--rps: expected a number in (0, 2000], got "${o.rps}"`);
+        }
+        const writeShare = Number(o.writeShare);
+        if (!(writeShare >= 0 && writeShare <= 1)) {
+          throw new RipcordError('invalid', `--write-share: expected a fraction in [0, 1], got "${o.writeShare}"`);
+        }
+        const durationMs = parseDuration(o.duration, '--duration');
+        const namespace = g.namespace ?? DEMO_NAMESPACE;
+        const url = await waitForRoute(sandboxPaths(dir).routes, namespace, o.service, 10_000);
+        progress(`load: ${rps} rps for ${o.duration} against ${namespace}/${o.service} (${url})`);
+        const report = await runLoad({ url, rps, durationMs, writeShare });
+        emit(g, report, () => formatLoadReport(report));
+      }),
+    );
+}
+
+function readRoutes(dir: string): Record<string, { url: string }> {
+  try {
+    return JSON.parse(readFileSync(sandboxPaths(dir).routes, 'utf8')) as Record<string, { url: string }>;
+  } catch {
+    return {};
+  }
+}

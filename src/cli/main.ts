@@ -1,0 +1,26 @@
+import { Command, CommanderError } from 'commander';
+import { registerSandboxCommands } from './commands/sandbox.js';
+import { EXIT_CODES } from '../core/errors.js';
+
+const program = new Command('ripcord')
+  .description('Rollback runbook, automated: detect, plan, execute, verify, tell.')
+  .option('--config <path>', 'ripcord.yaml to use (else $RIPCORD_CONFIG, else ./ripcord.yaml)')
+  .option('-o, --output <format>', 'text or json', 'text')
+  .option('--context <name>', 'kubeconfig context (overrides the service config)')
+  .option('-n, --namespace <ns>', 'namespace (overrides the service config)')
+  .option('--sandbox-dir <dir>', 'sandbox state directory (else $RIPCORD_SANDBOX_DIR, else ./.ripcord/sandbox)')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerSandboxCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // Usage errors (unknown flag, missing argument) are bad input: exit 2, like every other invalid input.
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : EXIT_CODES.invalid;
+  } else {
+    throw err;
+  }
+}

@@ -1,0 +1,56 @@
+import type { Plan } from './plan.js';
+
+/** The lifecycle of one run. `interrupted` is what a crashed run looks like until `resume`. */
+export type RunStatus = 'planned' | 'running' | 'succeeded' | 'failed' | 'refused';
+
+export type StepStatus = 'intent' | 'done' | 'failed' | 'skipped';
+
+export interface RunRecord {
+  id: string;
+  service: string;
+  scenario: string;
+  status: RunStatus;
+  plan: Plan;
+  createdAt: string;
+  updatedAt: string;
+  /** Who holds it: host and pid of the process that last worked on it (for resume and diagnostics). */
+  owner?: string;
+  error?: string;
+  /** Verification checklist, measured RTO, etc. — whatever the run ends with. */
+  summary?: unknown;
+}
+
+export interface StepRecord {
+  runId: string;
+  stepId: string;
+  index: number;
+  status: StepStatus;
+  startedAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+  /** What was observed: the numbers and objects the outcome was decided on. Never secrets. */
+  evidence?: unknown;
+  error?: string;
+}
+
+/**
+ * The journal is the source of truth for a run: intent is written before a step, outcome after. On resume the
+ * executor reads it back. Implementations: SQLite (default, under .ripcord/) and PostgreSQL (teams).
+ */
+export interface Journal {
+  createRun(run: { id: string; service: string; scenario: string; plan: Plan; owner?: string }): Promise<void>;
+  setRunStatus(
+    runId: string,
+    status: RunStatus,
+    extra?: { error?: string; summary?: unknown; owner?: string },
+  ): Promise<void>;
+  recordIntent(runId: string, stepId: string, index: number, at: Date): Promise<void>;
+  recordOutcome(
+    runId: string,
+    stepId: string,
+    outcome: { status: Exclude<StepStatus, 'intent'>; at: Date; evidence?: unknown; error?: string },
+  ): Promise<void>;
+  getRun(runId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | undefined>;
+  listRuns(filter?: { service?: string; limit?: number }): Promise<RunRecord[]>;
+  close(): Promise<void>;
+}

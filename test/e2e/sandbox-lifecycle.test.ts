@@ -1,0 +1,51 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isAlive } from '../../src/sandbox/process.js';
+import { readState } from '../../src/sandbox/state.js';
+import { ripcord } from '../support/cli.js';
+
+// A second, independent sandbox beside the shared one: proves free port choice, that `down` stops exactly
+// what `up` started (by PID), and that a warm `up` is fast.
+describe('ripcord sandbox up / status / down (a second sandbox beside the test sandbox)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ripcord-sbx-'));
+  afterAll(async () => {
+    await ripcord(['sandbox', 'down', '--purge', '--sandbox-dir', dir]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts, deploys real processes, and stops leaving no process behind; then starts again from its data', async () => {
+    const up = await ripcord(['sandbox', 'up', '--sandbox-dir', dir, '-o', 'json']);
+    expect(up.code, up.stderr).toBe(0);
+    const state = readState(dir);
+    expect(state?.processes.map((p) => p.name).sort()).toEqual(
+      ['alertmanager', 'etcd', 'kube-apiserver', 'kube-controller-manager', 'kubelet', 'postgres', 'prometheus', 'router'].sort(),
+    );
+    const status = await ripcord(['sandbox', 'status', '--sandbox-dir', dir]);
+    expect(status.code, status.stdout + status.stderr).toBe(0);
+
+    const deploy = await ripcord(['sandbox', 'deploy', 'venue-service:v1.2.2', '--replicas', '2', '--sandbox-dir', dir]);
+    expect(deploy.code, deploy.stderr).toBe(0);
+    const down = await ripcord(['sandbox', 'down', '--sandbox-dir', dir, '-o', 'json']);
+    expect(down.code, down.stderr).toBe(0);
+    const stopped = (JSON.parse(down.stdout) as { stopped: number[] }).stopped;
+    // 8 daemons + 2 venue-service containers, every one of them gone.
+    expect(stopped.length).toBeGreaterThanOrEqual(10);
+    for (const pid of stopped) expect(isAlive(pid), `pid ${pid} still alive`).toBe(false);
+
+    // A warm `up` reuses etcd and PostgreSQL data; its time is printed (measured in bench/, not asserted here).
+    const again = await ripcord(['sandbox', 'up', '--sandbox-dir', dir]);
+    expect(again.code, again.stderr).toBe(0);
+    console.log(again.stdout.split('\n')[0]);
+  });
+
+  it('rejects bad input with exit 2 and a message naming the argument', async () => {
+    const bad = await ripcord(['sandbox', 'deploy', 'nginx', '--sandbox-dir', dir]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/image: expected NAME:TAG/);
+    const rps = await ripcord(['sandbox', 'load', '--service', 'venue-service', '--rps', 'lots', '--sandbox-dir', dir]);
+    expect(rps.code).toBe(2);
+    expect(rps.stderr).toMatch(/--rps/);
+  });
+});

@@ -1,0 +1,90 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { inject } from 'vitest';
+import { createDatabase, dropDatabase } from '../../src/sandbox/postgres.js';
+import { deployRelease } from '../../src/sandbox/deploy.js';
+import { loadKubeConfig } from '../../src/sandbox/kube-clients.js';
+import { waitForRoute } from '../../src/sandbox/router/routes.js';
+import { putDatabaseSecret } from '../../src/sandbox/sandbox.js';
+import { readState, sandboxPaths, type SandboxState } from '../../src/sandbox/state.js';
+import { waitForDeploymentRollout } from '../../src/sandbox/wait-rollout.js';
+
+/** The running sandbox of this e2e run (started by global-setup.ts); throws loudly if there is none. */
+export function sandbox(): SandboxState {
+  const dir = inject('sandboxDir');
+  const state = readState(dir);
+  if (!state) throw new Error(`no sandbox state in ${dir}: the e2e global setup did not start one`);
+  return state;
+}
+
+export function adminKubeConfig(): KubeConfig {
+  return loadKubeConfig(sandbox().kube.kubeconfig);
+}
+
+/** A fresh namespace for one test file, deleted (with its database) by the returned cleanup. */
+export async function testNamespace(prefix: string): Promise<{ name: string; cleanup: () => Promise<void> }> {
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  const core = adminKubeConfig().makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name, labels: { 'ripcord.dev/test': 'true' } } } });
+  return {
+    name,
+    cleanup: async () => {
+      await core.deleteNamespace({ name }).catch(() => undefined);
+      const pg = sandbox().postgres;
+      if (pg) await dropDatabase(pg.url, dbName(name)).catch(() => undefined);
+    },
+  };
+}
+
+function dbName(namespace: string): string {
+  return `venues_${namespace.replace(/[^a-z0-9]/g, '_')}`;
+}
+
+/** Runs the sandbox's kubectl (Debian's 1.20.2 client) against the sandbox. */
+export function kubectl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const st = sandbox();
+  return new Promise((resolve) => {
+    execFile(
+      join(st.kube.binDir, 'kubectl'),
+      ['--kubeconfig', st.kube.kubeconfig, ...args],
+      { timeout: 120_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/**
+ * Deploys venue-service at `tag` into `namespace` with its own database, waits for the rollout, and returns
+ * the router URL of its Service.
+ */
+export async function deployVenueService(
+  namespace: string,
+  tag: string,
+  opts: { replicas?: number; timeoutMs?: number } = {},
+): Promise<string> {
+  const st = sandbox();
+  const kc = adminKubeConfig();
+  if (!st.postgres) throw new Error('the sandbox has no PostgreSQL');
+  const url = await createDatabase(st.postgres.url, dbName(namespace));
+  await putDatabaseSecret(kc, namespace, url);
+  await deployRelease(kc, { namespace, image: `venue-service:${tag}`, replicas: opts.replicas });
+  await waitForDeploymentRollout(kc, namespace, 'venue-service', { timeoutMs: opts.timeoutMs ?? 120_000 });
+  return waitForRoute(sandboxPaths(st.dir).routes, namespace, 'venue-service', 30_000);
+}
+
+/** Versions that answered `n` GETs through `url`, counted by the x-venue-version header. */
+export async function versionsServed(url: string, n: number): Promise<Record<string, number>> {
+  const seen: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const res = await fetch(`${url}/api/venues/health`);
+    await res.arrayBuffer();
+    const v = res.headers.get('x-venue-version') ?? `status-${res.status}`;
+    seen[v] = (seen[v] ?? 0) + 1;
+  }
+  return seen;
+}
