@@ -1,11 +1,21 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: unit tests are pure and fast; e2e tests share one real sandbox started by the global setup
-// (or reuse the one named by RIPCORD_SANDBOX_DIR), and each test file works in its own namespace.
+// Three projects: unit tests are pure and fast; integration tests start the real server they need; e2e tests
+// share one real sandbox started by the global setup (or reuse the one named by RIPCORD_SANDBOX_DIR), and each
+// test file works in its own namespace.
 export default defineConfig({
   test: {
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      {
+        // Real PostgreSQL, Prometheus and Alertmanager started by each file, no Kubernetes.
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
       {
         test: {
           name: 'e2e',

@@ -25,6 +25,9 @@ export interface StepRecord {
   stepId: string;
   index: number;
   status: StepStatus;
+  /** How many times intent was recorded: more than 1 when a resumed run ran the step again. */
+  attempts?: number;
+  /** When the latest attempt began. */
   startedAt: string;
   finishedAt?: string;
   durationMs?: number;

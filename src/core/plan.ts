@@ -28,6 +28,11 @@ export interface PlanStep {
   postcondition: string;
   danger: Danger;
   expectedDurationMs: number;
+  /**
+   * Re-check the postcondition on resume even when the journal says done, because the state can lapse on
+   * its own while nobody runs (a Lease expires; someone else may take it).
+   */
+  recheckOnResume?: boolean;
 }
 
 /** A revision of a workload as Ripcord shows it: number, images, change-cause. */
@@ -54,8 +59,13 @@ export interface Plan {
   noop?: string;
 }
 
+/**
+ * One difference between the running template and the target. `from`/`to` carry values only where values are
+ * safe to show (images, resources, labels, annotations); env vars and command lines are named, never shown.
+ */
 export interface TemplateChange {
   field: string;
+  change: 'added' | 'removed' | 'changed';
   from?: string;
   to?: string;
 }

@@ -1,0 +1,61 @@
+/**
+ * ProbePort over Node's fetch: one GET with a timeout, measuring latency. Any HTTP status is an answer (the
+ * checklist decides what is healthy); only "no answer" is an error, and it is 'unreachable'.
+ */
+import { performance } from 'node:perf_hooks';
+import { RipcordError } from '../../core/errors.js';
+import type { ProbePort } from '../../core/ports.js';
+
+const DEFAULT_TIMEOUT_MS = 5_000;
+const MAX_BODY = 2_048;
+
+/** The URL without user:password, for messages (health URLs sometimes carry basic auth). */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+function causeCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export interface HttpProbeOptions {
+  /** Injected for tests; defaults to the global fetch. */
+  fetch?: typeof fetch;
+}
+
+/** Builds the probe. */
+export function createHttpProbe(opts: HttpProbeOptions = {}): ProbePort {
+  const doFetch = opts.fetch ?? fetch;
+  return {
+    async get(url, o = {}) {
+      const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      const t0 = performance.now();
+      try {
+        const res = await doFetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+        const text = await res.text();
+        return { status: res.status, body: text.slice(0, MAX_BODY), ms: Math.round(performance.now() - t0) };
+      } catch (err) {
+        const name = (err as { name?: unknown }).name;
+        if (name === 'TimeoutError' || name === 'AbortError') {
+          throw new RipcordError('unreachable', `GET ${displayUrl(url)} timed out after ${timeoutMs}ms`, { cause: err });
+        }
+        const code = causeCode(err);
+        throw new RipcordError('unreachable', `GET ${displayUrl(url)} failed${code ? ` (${code})` : ''}`, {
+          cause: err,
+        });
+      }
+    },
+  };
+}

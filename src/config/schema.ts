@@ -1,0 +1,212 @@
+/**
+ * The shape of `ripcord.yaml` as people write it. Every field a default exists for is optional here: defaults
+ * are filled in by compile.ts after layering (built-ins → file `defaults` → service → env → flags), because a
+ * zod default applied while parsing could not be told apart from a value the file really set.
+ * Objects are strict, so a typo (`namspace`) is an error rather than a silently ignored key.
+ */
+import * as z from 'zod';
+import { BUILTIN_DEFAULTS as D } from './defaults.js';
+
+const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
+
+function show(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : value === undefined ? 'nothing' : String(value);
+}
+
+const durationError = (iss: { input?: unknown }): string =>
+  `expected a duration like 5m, got ${show(iss.input)}`;
+
+/** A duration as written: `500ms`, `30s`, `5m`, `1h`, `1m30s` (core/duration.ts parses it). */
+export const Duration = z
+  .string({ error: durationError })
+  .regex(DURATION, { error: durationError })
+  .meta({
+    description: 'A duration: 500ms, 30s, 5m, 1h or combinations like 1m30s',
+    examples: ['30s', '5m'],
+  });
+export type Duration = z.infer<typeof Duration>;
+
+/** A Kubernetes object name (DNS-1123 label): services, namespaces and Deployments are all named so. */
+export const KubeName = z
+  .string()
+  .regex(/^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/, {
+    error: (iss) => `expected a lowercase DNS-1123 name like venue-service, got ${show(iss.input)}`,
+  })
+  .max(63);
+export type KubeName = z.infer<typeof KubeName>;
+
+const httpUrl = (what: string) =>
+  z.url({
+    protocol: /^https?$/,
+    error: (iss) => `expected an http(s) URL${what}, got ${show(iss.input)}`,
+  });
+
+/** Where the Deployment lives: kubectl's --context, --namespace and --kubeconfig. */
+export const KubeSettings = z.strictObject({
+  context: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'kubeconfig context (else the current context)' }),
+  namespace: KubeName.optional().meta({ description: 'Namespace of the Deployment', default: D.namespace }),
+  kubeconfig: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'kubeconfig file, relative to this file (else $KUBECONFIG, else ~/.kube/config)' }),
+});
+export type KubeSettings = z.infer<typeof KubeSettings>;
+
+/** How a pod or the public endpoint is judged healthy (runbook: "Health check endpoints return 200"). */
+export const HealthSettings = z.strictObject({
+  path: z
+    .string()
+    .startsWith('/', { error: 'expected a path starting with /' })
+    .optional()
+    .meta({ description: 'HTTP path probed on each pod, e.g. /health' }),
+  expectStatus: z.int().min(100).max(599).optional().meta({ default: D.health.expectStatus }),
+  timeoutMs: z
+    .int()
+    .positive()
+    .optional()
+    .meta({ description: 'Per-probe timeout in milliseconds', default: D.health.timeoutMs }),
+});
+export type HealthSettings = z.infer<typeof HealthSettings>;
+
+/** Recovery-time targets per scenario, from the runbook's quick-reference table. */
+export const RtoSettings = z.strictObject({
+  app: Duration.optional().meta({ description: 'Application bug: Kubernetes rollback', default: D.rto.app }),
+  config: Duration.optional().meta({
+    description: 'Configuration error: ConfigMap/Secret rollback',
+    default: D.rto.config,
+  }),
+  flag: Duration.optional().meta({ description: 'Feature flag issue: toggle flag off', default: D.rto.flag }),
+  database: Duration.optional().meta({
+    description: 'Migration issue: migration down + app rollback',
+    default: D.rto.database,
+  }),
+});
+export type RtoSettings = z.infer<typeof RtoSettings>;
+
+export const RolloutSettings = z.strictObject({
+  timeout: Duration.optional().meta({
+    description: 'Longest wait for `rollout status`',
+    default: D.rolloutTimeout,
+  }),
+});
+export type RolloutSettings = z.infer<typeof RolloutSettings>;
+
+/** The post-rollback soak: how long to watch, and how many fresh restarts are still acceptable. */
+export const VerifySettings = z.strictObject({
+  window: Duration.optional().meta({ description: 'How long recovery must hold', default: D.verify.window }),
+  maxRecentRestarts: z.int().min(0).optional().meta({ default: D.verify.maxRecentRestarts }),
+});
+export type VerifySettings = z.infer<typeof VerifySettings>;
+
+/** The per-service Lease that keeps two rollbacks of one service from running at once. */
+export const LockSettings = z.strictObject({
+  leaseSeconds: z.int().positive().optional().meta({ default: D.leaseSeconds }),
+});
+export type LockSettings = z.infer<typeof LockSettings>;
+
+/** Who to tell, from the runbook's Contacts table. */
+export const Contacts = z.strictObject({
+  onCall: z
+    .string()
+    .optional()
+    .meta({ examples: ['PagerDuty'] }),
+  platformLead: z
+    .string()
+    .optional()
+    .meta({ examples: ['@platform-lead'] }),
+  dba: z
+    .string()
+    .optional()
+    .meta({ examples: ['@dba-oncall'] }),
+  security: z
+    .string()
+    .optional()
+    .meta({ examples: ['@security-team'] }),
+});
+export type Contacts = z.infer<typeof Contacts>;
+
+/**
+ * The service's database, for migration rollbacks. Loose on purpose: later features add keys here, and an
+ * older ripcord reading a newer file should not refuse it over them.
+ */
+export const DatabaseSettings = z.looseObject({
+  url: z
+    .string()
+    .min(1)
+    .meta({ description: 'PostgreSQL URL; use ${DATABASE_URL} rather than a literal password' }),
+  migrations: z
+    .looseObject({
+      table: z.string().min(1).optional().meta({ default: D.migrationsTable }),
+      directory: z.string().min(1).optional().meta({ description: 'Migration files, relative to this file' }),
+    })
+    .optional(),
+});
+export type DatabaseSettings = z.infer<typeof DatabaseSettings>;
+
+/** Pod label selector: `app=venue-service` or a map of labels. */
+export const Selector = z.union([z.string().min(1), z.record(z.string(), z.string())]);
+export type Selector = z.infer<typeof Selector>;
+
+const sharedFields = {
+  kube: KubeSettings.optional(),
+  health: HealthSettings.optional(),
+  rto: RtoSettings.optional(),
+  rollout: RolloutSettings.optional(),
+  verify: VerifySettings.optional(),
+  lock: LockSettings.optional(),
+  contacts: Contacts.optional(),
+};
+
+/** Settings shared by every service; each service's own settings win. */
+export const ServiceDefaults = z.strictObject(sharedFields);
+export type ServiceDefaults = z.infer<typeof ServiceDefaults>;
+
+/** One service as written in the file. */
+export const ServiceConfig = z.strictObject({
+  ...sharedFields,
+  deployment: KubeName.optional().meta({ description: 'Deployment name (default: the service name)' }),
+  selector: Selector.optional().meta({
+    description: 'Pod label selector (default: the Deployment’s selector)',
+  }),
+  healthUrl: httpUrl(' like https://api.example.com/health')
+    .optional()
+    .meta({ description: 'Public health endpoint checked after a rollback' }),
+  database: DatabaseSettings.optional(),
+});
+export type ServiceConfig = z.infer<typeof ServiceConfig>;
+
+/** Where run journals are kept: a SQLite file (default) or a shared PostgreSQL database. */
+export const JournalConfig = z.discriminatedUnion('driver', [
+  z.strictObject({
+    driver: z.literal('sqlite'),
+    path: z.string().min(1).optional().meta({ description: 'Relative to this file', default: D.journalPath }),
+  }),
+  z.strictObject({
+    driver: z.literal('postgres'),
+    url: z.string().min(1),
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*$/, { error: 'expected a lowercase SQL identifier' })
+      .optional()
+      .meta({ default: D.journalSchema }),
+  }),
+]);
+export type JournalConfig = z.infer<typeof JournalConfig>;
+
+/** The whole `ripcord.yaml`. */
+export const RipcordFile = z
+  .strictObject({
+    version: z.literal(1, { error: (iss) => `expected 1, got ${show(iss.input)}` }),
+    defaults: ServiceDefaults.optional(),
+    journal: JournalConfig.optional().meta({ default: { driver: 'sqlite', path: D.journalPath } }),
+    services: z
+      .record(KubeName, ServiceConfig)
+      .refine((s) => Object.keys(s).length > 0, { error: 'expected at least one service' }),
+  })
+  .meta({ title: 'ripcord.yaml', description: 'Services Ripcord can roll back, and where it journals runs' });
+export type RipcordFile = z.infer<typeof RipcordFile>;

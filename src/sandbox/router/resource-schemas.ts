@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/*
+ * The router's outside edge: only the fields it routes on, validated. Lists come from the typed client
+ * (timestamps already turned into Date) and watch events are raw JSON (timestamps as strings), so timestamps
+ * are accepted in either form and only their presence or order is used.
+ */
+
+const Timestamp = z.union([z.string(), z.date()]);
+const Labels = z.record(z.string(), z.string());
+/** Kubernetes IntOrString: a number is a port number, a string is a port name (or a number written as text). */
+const IntOrString = z.union([z.number().int(), z.string()]);
+
+const Meta = z.object({
+  name: z.string(),
+  namespace: z.string(),
+  labels: Labels.nullish(),
+  creationTimestamp: Timestamp.nullish(),
+  deletionTimestamp: Timestamp.nullish(),
+});
+
+export const ServicePort = z.object({
+  name: z.string().nullish(),
+  protocol: z.string().nullish(),
+  port: z.number().int(),
+  targetPort: IntOrString.nullish(),
+});
+export type ServicePort = z.infer<typeof ServicePort>;
+
+export const ServiceObject = z.object({
+  metadata: Meta,
+  spec: z.object({
+    type: z.string().nullish(),
+    selector: Labels.nullish(),
+    publishNotReadyAddresses: z.boolean().nullish(),
+    ports: z.array(ServicePort).nullish(),
+  }),
+});
+export type ServiceObject = z.infer<typeof ServiceObject>;
+
+const ContainerPort = z.object({
+  name: z.string().nullish(),
+  containerPort: z.number().int(),
+  protocol: z.string().nullish(),
+});
+
+export const PodObject = z.object({
+  metadata: Meta,
+  spec: z
+    .object({
+      containers: z.array(z.object({ name: z.string(), ports: z.array(ContainerPort).nullish() })).nullish(),
+    })
+    .nullish(),
+  status: z
+    .object({
+      phase: z.string().nullish(),
+      podIP: z.string().nullish(),
+      conditions: z.array(z.object({ type: z.string(), status: z.string() })).nullish(),
+    })
+    .nullish(),
+});
+export type PodObject = z.infer<typeof PodObject>;
+
+const RouteDestination = z.object({
+  destination: z.object({
+    host: z.string(),
+    subset: z.string().nullish(),
+    port: z.object({ number: z.number().int().nullish() }).nullish(),
+  }),
+  weight: z.number().nullish(),
+});
+export type RouteDestination = z.infer<typeof RouteDestination>;
+
+/** networking.istio.io VirtualService (v1alpha3 and v1beta1 share this shape). */
+export const VirtualService = z.object({
+  metadata: Meta,
+  spec: z.object({
+    hosts: z.array(z.string()).nullish(),
+    http: z.array(z.object({ route: z.array(RouteDestination).nullish() })).nullish(),
+  }),
+});
+export type VirtualService = z.infer<typeof VirtualService>;
+
+/** networking.istio.io DestinationRule: only the host and the subsets' labels matter to the router. */
+export const DestinationRule = z.object({
+  metadata: Meta,
+  spec: z.object({
+    host: z.string(),
+    subsets: z.array(z.object({ name: z.string(), labels: Labels.nullish() })).nullish(),
+  }),
+});
+export type DestinationRule = z.infer<typeof DestinationRule>;
