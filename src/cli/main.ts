@@ -1,5 +1,11 @@
 import { Command, CommanderError } from 'commander';
+import { registerConfigCommands } from './commands/config.js';
+import { registerHistoryCommand } from './commands/history.js';
+import { registerPlanCommand } from './commands/plan.js';
+import { registerRollbackCommands } from './commands/rollback.js';
+import { registerRunsCommands } from './commands/runs.js';
 import { registerSandboxCommands } from './commands/sandbox.js';
+import { registerStatusCommands } from './commands/status.js';
 import { EXIT_CODES } from '../core/errors.js';
 
 const program = new Command('ripcord')
@@ -12,6 +18,12 @@ const program = new Command('ripcord')
   .showHelpAfterError()
   .exitOverride();
 
+registerHistoryCommand(program);
+registerPlanCommand(program);
+registerRollbackCommands(program);
+registerStatusCommands(program);
+registerRunsCommands(program);
+registerConfigCommands(program);
 registerSandboxCommands(program);
 
 try {

@@ -144,9 +144,16 @@ export async function putDatabaseSecret(kc: KubeConfig, namespace: string, url: 
   await core.replaceNamespacedSecret({ name: 'venue-service-db', namespace, body });
 }
 
-/** Shell-sourceable endpoints: `. .ripcord/sandbox/env` then use kubectl, psql, curl as usual. */
-function writeEnvFile(state: SandboxState): void {
+/**
+ * Shell-sourceable endpoints: `. .ripcord/sandbox/env` then use kubectl, psql, curl as usual. Services of the
+ * demo namespace get `<NAME>_URL` (their router address), rewritten after each `sandbox deploy`.
+ */
+export function writeEnvFile(state: SandboxState, routes: Record<string, { url: string }> = {}): void {
+  const serviceUrls = Object.entries(routes)
+    .filter(([key]) => key.startsWith(`${DEMO_NAMESPACE}/`))
+    .map(([key, r]) => `export ${key.slice(DEMO_NAMESPACE.length + 1).toUpperCase().replace(/-/g, '_')}_URL=${r.url}`);
   const lines = [
+    ...serviceUrls,
     `export KUBECONFIG=${state.kube.kubeconfig}`,
     `export PATH=${state.kube.binDir}:$PATH`,
     `export RIPCORD_SANDBOX_DIR=${state.dir}`,

@@ -58,8 +58,13 @@ describe('sandbox kubelet on a real control plane', () => {
   const pod = (name: string): Promise<V1Pod> => core.readNamespacedPod({ name, namespace: ns });
   const podsOf = async (app: string): Promise<V1Pod[]> =>
     (await core.listNamespacedPod({ namespace: ns, labelSelector: `app=${app}` })).items;
-  const isReady = (p: V1Pod): boolean => p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-  const echo = (name: string, env: V1Container['env'] = [], extra: Partial<V1Container> = {}): V1Container => ({
+  const isReady = (p: V1Pod): boolean =>
+    p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+  const echo = (
+    name: string,
+    env: V1Container['env'] = [],
+    extra: Partial<V1Container> = {},
+  ): V1Container => ({
     name,
     image: 'sandbox-echo:v1',
     ports: [{ name: 'http', containerPort: 8080 }],
@@ -74,7 +79,12 @@ describe('sandbox kubelet on a real control plane', () => {
         spec: { terminationGracePeriodSeconds: 2, containers: [container], ...spec },
       },
     });
-  const waitForPod = async (name: string, what: string, ok: (p: V1Pod) => boolean, ms = 30_000): Promise<V1Pod> => {
+  const waitForPod = async (
+    name: string,
+    what: string,
+    ok: (p: V1Pod) => boolean,
+    ms = 30_000,
+  ): Promise<V1Pod> => {
     let last: V1Pod | undefined;
     await waitFor(
       `${name}: ${what}`,
@@ -101,6 +111,10 @@ describe('sandbox kubelet on a real control plane', () => {
 
   afterAll(async () => {
     await kubelet?.stop();
+    // No kubelet is left to finish graceful deletions, so the namespace's pods go at once.
+    await core
+      ?.deleteCollectionNamespacedPod({ namespace: ns, gracePeriodSeconds: 0 })
+      .catch(() => undefined);
     await core?.deleteNamespace({ name: ns }).catch(() => undefined);
     await core?.deleteNode({ name: nodeName }).catch(() => undefined);
     await cp?.stop();
@@ -121,16 +135,27 @@ describe('sandbox kubelet on a real control plane', () => {
     const source = relative(join(repoRoot(), 'dist'), venue?.command[1] ?? '').replace(/\.js$/, '.ts');
     expect(source).toBe(join('examples', 'venue-service', 'src', 'main.ts'));
     // A registry prefix does not matter; an unknown image has no command.
-    expect(resolveImage(images, 'registry.local:5000/venue-service:v2')?.env).toEqual({ VENUE_RELEASE: 'v2' });
+    expect(resolveImage(images, 'registry.local:5000/venue-service:v2')?.env).toEqual({
+      VENUE_RELEASE: 'v2',
+    });
     expect(resolveImage(images, 'nginx:1.19')).toBeUndefined();
 
     const echoImage = resolveImage(images, 'sandbox-echo:v7');
-    expect(echoImage?.command).toEqual([process.execPath, join(repoRoot(), 'dist', 'src', 'sandbox', 'kubelet', 'echo-server.js')]);
+    expect(echoImage?.command).toEqual([
+      process.execPath,
+      join(repoRoot(), 'dist', 'src', 'sandbox', 'kubelet', 'echo-server.js'),
+    ]);
     expect(existsSync(echoImage?.command[1] ?? ''), 'build first: npx tsc -p tsconfig.build.json').toBe(true);
 
     const file = join(work, 'images.json');
-    writeFileSync(file, JSON.stringify({ 'my-app:*': { command: ['${node}', '/opt/my-app-${tag}.js'], env: { V: '${tag}' } } }));
-    expect(resolveImage(loadImageMap(file), 'my-app:3')).toEqual({ command: [process.execPath, '/opt/my-app-3.js'], env: { V: '3' } });
+    writeFileSync(
+      file,
+      JSON.stringify({ 'my-app:*': { command: ['${node}', '/opt/my-app-${tag}.js'], env: { V: '${tag}' } } }),
+    );
+    expect(resolveImage(loadImageMap(file), 'my-app:3')).toEqual({
+      command: [process.execPath, '/opt/my-app-3.js'],
+      env: { V: '3' },
+    });
     writeFileSync(file, JSON.stringify({ 'bad key': { command: [] } }));
     expect(() => loadImageMap(file)).toThrow(/invalid image map/);
   });
@@ -181,9 +206,20 @@ describe('sandbox kubelet on a real control plane', () => {
       expect(p.spec?.nodeName).toBe(nodeName);
       expect(p.status?.podIP).toMatch(new RegExp(`^${podNetwork.replace('.', '\\.')}\\.\\d+\\.\\d+$`));
       expect(p.status?.hostIP).toBe('127.0.0.1');
-      expect(p.status?.conditions?.map((c) => c.type).sort()).toEqual(['ContainersReady', 'Initialized', 'PodScheduled', 'Ready']);
+      expect(p.status?.conditions?.map((c) => c.type).sort()).toEqual([
+        'ContainersReady',
+        'Initialized',
+        'PodScheduled',
+        'Ready',
+      ]);
       const cs = p.status?.containerStatuses?.[0];
-      expect(cs).toMatchObject({ name: 'echo', ready: true, started: true, restartCount: 0, imageID: 'sandbox://sandbox-echo:v1' });
+      expect(cs).toMatchObject({
+        name: 'echo',
+        ready: true,
+        started: true,
+        restartCount: 0,
+        imageID: 'sandbox://sandbox-echo:v1',
+      });
       expect(cs?.state?.running?.startedAt).toBeDefined();
       const res = await fetch(`http://${p.status?.podIP}:8080/anything`);
       expect(res.status).toBe(200);
@@ -196,13 +232,19 @@ describe('sandbox kubelet on a real control plane', () => {
     for (const r of recs) {
       expect(isAlive(r.pid)).toBe(true);
       expect(r.podIP).toBe(pods.find((p) => p.metadata?.name === r.name)?.status?.podIP);
-      expect(pods.find((p) => p.metadata?.name === r.name)?.status?.containerStatuses?.[0]?.containerID).toBe(`sandbox://${r.pid}`);
+      expect(pods.find((p) => p.metadata?.name === r.name)?.status?.containerStatuses?.[0]?.containerID).toBe(
+        `sandbox://${r.pid}`,
+      );
       expect(existsSync(join(stateDir, 'logs', `${ns}_${r.name}_echo.log`))).toBe(true);
     }
-    await waitFor('the Deployment to count 3 available replicas', async () => {
-      const d = await apps.readNamespacedDeployment({ name: 'echo', namespace: ns });
-      return d.status?.availableReplicas === 3;
-    }, 20_000);
+    await waitFor(
+      'the Deployment to count 3 available replicas',
+      async () => {
+        const d = await apps.readNamespacedDeployment({ name: 'echo', namespace: ns });
+        return d.status?.availableReplicas === 3;
+      },
+      20_000,
+    );
   });
 
   it('writes a Prometheus file_sd target per Running pod with its labels', async () => {
@@ -280,7 +322,10 @@ describe('sandbox kubelet on a real control plane', () => {
     const p = await pod('unready');
     expect(p.status?.phase).toBe('Running');
     expect(p.status?.containerStatuses?.[0]).toMatchObject({ ready: false, started: true });
-    expect(p.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady' });
+    expect(p.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ContainersNotReady',
+    });
     expect((await fetch(`http://${p.status?.podIP}:8080/healthz`)).status).toBe(503);
   });
 
@@ -291,7 +336,11 @@ describe('sandbox kubelet on a real control plane', () => {
         livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1, failureThreshold: 2 },
       }),
     );
-    const p = await waitForPod('unlively', 'restarted by its liveness probe', (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1);
+    const p = await waitForPod(
+      'unlively',
+      'restarted by its liveness probe',
+      (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1,
+    );
     expect(p.status?.containerStatuses?.[0]?.lastState?.terminated).toBeDefined();
   });
 
@@ -306,30 +355,45 @@ describe('sandbox kubelet on a real control plane', () => {
     });
     await createPod(
       'envy',
-      echo('envy', [
-        { name: 'ECHO_GREETING', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'greeting' } } },
-        { name: 'ECHO_TOKEN', valueFrom: { secretKeyRef: { name: 'sec', key: 'token' } } },
-        { name: 'ECHO_OPTIONAL', valueFrom: { configMapKeyRef: { name: 'nope', key: 'x', optional: true } } },
-        { name: 'ECHO_POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-        { name: 'ECHO_NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-        { name: 'ECHO_APP', valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } },
-        { name: 'ECHO_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-        { name: 'ECHO_EXPANDED', value: '$(ECHO_GREETING)-world' },
-      ], {
-        envFrom: [
-          { prefix: 'ECHO_CM_', configMapRef: { name: 'cfg' } },
-          { prefix: 'ECHO_SEC_', secretRef: { name: 'sec' } },
-          { prefix: 'ECHO_NONE_', secretRef: { name: 'absent', optional: true } },
+      echo(
+        'envy',
+        [
+          { name: 'ECHO_GREETING', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'greeting' } } },
+          { name: 'ECHO_TOKEN', valueFrom: { secretKeyRef: { name: 'sec', key: 'token' } } },
+          {
+            name: 'ECHO_OPTIONAL',
+            valueFrom: { configMapKeyRef: { name: 'nope', key: 'x', optional: true } },
+          },
+          { name: 'ECHO_POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+          { name: 'ECHO_NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+          { name: 'ECHO_APP', valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } },
+          { name: 'ECHO_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+          { name: 'ECHO_EXPANDED', value: '$(ECHO_GREETING)-world' },
         ],
-      }),
+        {
+          envFrom: [
+            { prefix: 'ECHO_CM_', configMapRef: { name: 'cfg' } },
+            { prefix: 'ECHO_SEC_', secretRef: { name: 'sec' } },
+            { prefix: 'ECHO_NONE_', secretRef: { name: 'absent', optional: true } },
+          ],
+        },
+      ),
     );
-    const p = await waitForPod('envy', 'Running and Ready', (p) => p.status?.phase === 'Running' && isReady(p));
+    const p = await waitForPod(
+      'envy',
+      'Running and Ready',
+      (p) => p.status?.phase === 'Running' && isReady(p),
+    );
     // Without a readinessProbe the container is Ready as soon as it started, maybe before it listens.
     let env: Record<string, string> = {};
-    await waitFor('GET /env', async () => {
-      env = (await (await fetch(`http://${p.status?.podIP}:8080/env`)).json()) as Record<string, string>;
-      return true;
-    }, 10_000);
+    await waitFor(
+      'GET /env',
+      async () => {
+        env = (await (await fetch(`http://${p.status?.podIP}:8080/env`)).json()) as Record<string, string>;
+        return true;
+      },
+      10_000,
+    );
     expect(env).toEqual({
       ECHO_VERSION: 'v1',
       ECHO_GREETING: 'hello',
@@ -347,13 +411,27 @@ describe('sandbox kubelet on a real control plane', () => {
   });
 
   it('reports CreateContainerConfigError while a required Secret is missing, then starts once it exists', async () => {
-    await createPod('late', echo('late', [{ name: 'ECHO_LATE', valueFrom: { secretKeyRef: { name: 'late', key: 'k' } } }]));
-    const p = await waitForPod('late', 'CreateContainerConfigError', (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError');
+    await createPod(
+      'late',
+      echo('late', [{ name: 'ECHO_LATE', valueFrom: { secretKeyRef: { name: 'late', key: 'k' } } }]),
+    );
+    const p = await waitForPod(
+      'late',
+      'CreateContainerConfigError',
+      (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError',
+    );
     expect(p.status?.containerStatuses?.[0]?.state?.waiting?.message).toContain('secret "late" not found');
     expect(p.status?.phase).toBe('Pending');
     expect(records().some((r) => r.name === 'late')).toBe(false);
-    await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'late' }, stringData: { k: 'v' } } });
-    await waitForPod('late', 'Running once the Secret exists', (p) => p.status?.phase === 'Running' && isReady(p));
+    await core.createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name: 'late' }, stringData: { k: 'v' } },
+    });
+    await waitForPod(
+      'late',
+      'Running once the Secret exists',
+      (p) => p.status?.phase === 'Running' && isReady(p),
+    );
   });
 
   it('reports ErrImagePull, then ImagePullBackOff, for an image the sandbox does not have, and runs nothing', async () => {
@@ -371,9 +449,14 @@ describe('sandbox kubelet on a real control plane', () => {
   });
 
   it('lets a restartPolicy Never pod finish: Failed with exit code 1, no restart, no target file', async () => {
-    await createPod('once', echo('once', [{ name: 'ECHO_EXIT_AFTER_MS', value: '300' }]), { restartPolicy: 'Never' });
+    await createPod('once', echo('once', [{ name: 'ECHO_EXIT_AFTER_MS', value: '300' }]), {
+      restartPolicy: 'Never',
+    });
     const p = await waitForPod('once', 'Failed', (p) => p.status?.phase === 'Failed');
-    expect(p.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
+    expect(p.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({
+      exitCode: 1,
+      reason: 'Error',
+    });
     expect(p.status?.containerStatuses?.[0]?.restartCount).toBe(0);
     expect(existsSync(join(targetsDir, `${ns}_once.json`))).toBe(false);
   });
@@ -396,9 +479,18 @@ describe('sandbox kubelet on a real control plane', () => {
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
     expect(readdirSync(podsDir)).toEqual([]);
     expect(readdirSync(targetsDir)).toEqual([]);
+    // What stays in the API says so: its pods are no longer Ready, its node no longer Ready.
+    const [stoppedEcho] = await podsOf('echo');
+    expect(stoppedEcho && isReady(stoppedEcho)).toBe(false);
+    expect(stoppedEcho?.status?.containerStatuses?.[0]?.state?.terminated).toBeDefined();
+    const node = await core.readNode({ name: nodeName });
+    expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('Unknown');
 
     // A leftover as if a kubelet had been SIGKILLed: a recorded process nobody stopped.
-    const orphan = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { detached: true, stdio: 'ignore' });
+    const orphan = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {
+      detached: true,
+      stdio: 'ignore',
+    });
     orphan.unref();
     const orphanPid = orphan.pid as number;
     writeJsonAtomic(join(podsDir, 'orphan_c.json'), {
@@ -416,12 +508,20 @@ describe('sandbox kubelet on a real control plane', () => {
     expect(existsSync(join(podsDir, 'orphan_c.json'))).toBe(false);
     // The remaining echo pod runs again, on its old IP, with a new process.
     const [echoPod] = await podsOf('echo');
-    await waitFor('echo to run again', async () => records().some((r) => r.name === echoPod?.metadata?.name), 20_000);
+    await waitFor(
+      'echo to run again',
+      async () => records().some((r) => r.name === echoPod?.metadata?.name),
+      20_000,
+    );
     let version: string | null = null;
-    await waitFor('echo to answer again', async () => {
-      version = (await fetch(`http://${echoPod?.status?.podIP}:8080/`)).headers.get('x-venue-version');
-      return true;
-    }, 10_000);
+    await waitFor(
+      'echo to answer again',
+      async () => {
+        version = (await fetch(`http://${echoPod?.status?.podIP}:8080/`)).headers.get('x-venue-version');
+        return true;
+      },
+      10_000,
+    );
     expect(version).toBe('v1');
 
     const now = records().map((r) => r.pid);

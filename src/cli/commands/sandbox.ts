@@ -6,7 +6,7 @@ import { deployRelease, parseImage } from '../../sandbox/deploy.js';
 import { loadKubeConfig } from '../../sandbox/kube-clients.js';
 import { formatLoadReport, runLoad } from '../../sandbox/load/index.js';
 import { waitForRoute } from '../../sandbox/router/routes.js';
-import { DEMO_NAMESPACE, sandboxStatus, startSandbox, stopSandbox } from '../../sandbox/sandbox.js';
+import { DEMO_NAMESPACE, sandboxStatus, startSandbox, stopSandbox, writeEnvFile } from '../../sandbox/sandbox.js';
 import { readState, sandboxDir, sandboxPaths, type SandboxState } from '../../sandbox/state.js';
 import { waitForDeploymentRollout } from '../../sandbox/wait-rollout.js';
 import { emit, progress } from '../output.js';
@@ -139,6 +139,8 @@ export function registerSandboxCommands(program: Command): void {
           const res = await deployRelease(kc, { namespace, image, replicas, changeCause: o.changeCause });
           progress(`${res.created ? 'created' : 'updated'} deployment/${app} -n ${namespace} with ${image}`);
           if (o.wait) await waitForDeploymentRollout(kc, namespace, app, { timeoutMs, onProgress: progress });
+          await waitForRoute(sandboxPaths(state.dir).routes, namespace, app, 15_000);
+          writeEnvFile(state, readRoutes(state.dir));
           emit(g, { namespace, image, created: res.created, tookMs: Date.now() - t0 }, () =>
             o.wait ? `deployment/${app} rolled out ${image} in ${((Date.now() - t0) / 1000).toFixed(1)} s` : 'deploy requested',
           );

@@ -34,11 +34,16 @@ export async function resolveContainerEnv(
   const configMaps = new Map<string, V1ConfigMap | undefined>();
   const secrets = new Map<string, V1Secret | undefined>();
   const readConfigMap = async (name: string): Promise<V1ConfigMap | undefined> => {
-    if (!configMaps.has(name)) configMaps.set(name, await readOrUndefined(() => src.core.readNamespacedConfigMap({ name, namespace })));
+    if (!configMaps.has(name))
+      configMaps.set(
+        name,
+        await readOrUndefined(() => src.core.readNamespacedConfigMap({ name, namespace })),
+      );
     return configMaps.get(name);
   };
   const readSecret = async (name: string): Promise<V1Secret | undefined> => {
-    if (!secrets.has(name)) secrets.set(name, await readOrUndefined(() => src.core.readNamespacedSecret({ name, namespace })));
+    if (!secrets.has(name))
+      secrets.set(name, await readOrUndefined(() => src.core.readNamespacedSecret({ name, namespace })));
     return secrets.get(name);
   };
 
@@ -66,7 +71,9 @@ export async function resolveContainerEnv(
     for (const [key, value] of Object.entries(data)) {
       const name = prefix + key;
       if (!ENV_VAR_NAME.test(name)) {
-        warn(`skipping envFrom key ${JSON.stringify(name)} of container ${container.name}: not a valid variable name`);
+        warn(
+          `skipping envFrom key ${JSON.stringify(name)} of container ${container.name}: not a valid variable name`,
+        );
         continue;
       }
       env[name] = value;
@@ -86,7 +93,9 @@ export async function resolveContainerEnv(
       if (value !== undefined) env[v.name] = value;
       else if (!configMapKeyRef.optional) {
         throw new ContainerConfigError(
-          cm ? `couldn't find key ${configMapKeyRef.key} in ConfigMap ${namespace}/${name}` : `configmap "${name}" not found`,
+          cm
+            ? `couldn't find key ${configMapKeyRef.key} in ConfigMap ${namespace}/${name}`
+            : `configmap "${name}" not found`,
         );
       }
     } else if (secretKeyRef) {
@@ -96,7 +105,9 @@ export async function resolveContainerEnv(
       if (value !== undefined) env[v.name] = value;
       else if (!secretKeyRef.optional) {
         throw new ContainerConfigError(
-          secret ? `couldn't find key ${secretKeyRef.key} in Secret ${namespace}/${name}` : `secret "${name}" not found`,
+          secret
+            ? `couldn't find key ${secretKeyRef.key} in Secret ${namespace}/${name}`
+            : `secret "${name}" not found`,
         );
       }
     } else if (fieldRef) {

@@ -33,7 +33,12 @@ export function spawnContainer(opts: SpawnOptions): Promise<ContainerProcess> {
   writeSync(fd, `--- ${new Date().toISOString()} starting ${opts.command.join(' ')}\n`);
   return new Promise((resolve, reject) => {
     const [file, ...args] = opts.command as [string, ...string[]];
-    const child = spawn(file, args, { detached: true, stdio: ['ignore', fd, fd], env: opts.env, cwd: opts.cwd });
+    const child = spawn(file, args, {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: opts.env,
+      cwd: opts.cwd,
+    });
     closeSync(fd);
     // Listening before 'spawn' so an instant exit is never missed.
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>

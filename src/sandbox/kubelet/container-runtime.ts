@@ -31,7 +31,7 @@ export interface ContainerDeps {
 export interface ContainerHost {
   /** The latest pod object seen (labels or grace period may change while the container runs). */
   pod(): V1Pod;
-  podIP: string;
+  podIP(): string;
   /** Something in this container's status changed: the pod should report it. */
   changed(): void;
 }
@@ -85,7 +85,9 @@ export class ContainerRuntime {
     this.backoff = new CrashBackoff(deps.crashBackoffBaseMs);
     // A kubelet restart killed the old processes; the pod's counts carry on, as if the runtime restarted.
     this.restartCount = previous?.restartCount ?? 0;
-    this.everStarted = Boolean(previous?.state?.running || previous?.state?.terminated || previous?.lastState?.terminated);
+    this.everStarted = Boolean(
+      previous?.state?.running || previous?.state?.terminated || previous?.lastState?.terminated,
+    );
   }
 
   get name(): string {
@@ -153,7 +155,12 @@ export class ContainerRuntime {
   private stateJson(): Record<string, unknown> {
     switch (this.state.kind) {
       case 'waiting':
-        return { waiting: { reason: this.state.reason, ...(this.state.message ? { message: this.state.message } : {}) } };
+        return {
+          waiting: {
+            reason: this.state.reason,
+            ...(this.state.message ? { message: this.state.message } : {}),
+          },
+        };
       case 'running':
         return { running: { startedAt: this.state.startedAt } };
       case 'terminated':
@@ -178,7 +185,10 @@ export class ContainerRuntime {
   }
 
   private retryDelay(failures: number): number {
-    return Math.min(this.deps.crashBackoffBaseMs * 2 ** Math.max(0, failures - 1), this.deps.crashBackoffBaseMs * 30);
+    return Math.min(
+      this.deps.crashBackoffBaseMs * 2 ** Math.max(0, failures - 1),
+      this.deps.crashBackoffBaseMs * 30,
+    );
   }
 
   private later(fn: () => void, ms: number): void {
@@ -246,11 +256,11 @@ export class ContainerRuntime {
       name: podName,
       uid,
       container: this.name,
-      podIP: this.host.podIP,
+      podIP: this.host.podIP(),
       startedAt,
       command: resolved.command,
     });
-    this.deps.log(`${this.describe()}: started pid ${proc.pid} on ${this.host.podIP} (${image})`);
+    this.deps.log(`${this.describe()}: started pid ${proc.pid} on ${this.host.podIP()} (${image})`);
     this.setState({ kind: 'running', startedAt, proc });
     void proc.exited.then(({ code, signal }) => this.processExited(proc, startedAt, code, signal));
     // stop() may have begun while spawning: it waits for this start, then stops the process it finds.
@@ -259,7 +269,7 @@ export class ContainerRuntime {
 
   private async buildEnv(resolved: ResolvedImage): Promise<Record<string, string>> {
     const pod = this.host.pod();
-    const podIP = this.host.podIP;
+    const podIP = this.host.podIP();
     const inherited = Object.fromEntries(
       INHERITED_ENV.flatMap((k) => (process.env[k] !== undefined ? [[k, process.env[k] as string]] : [])),
     );
@@ -271,8 +281,10 @@ export class ContainerRuntime {
       POD_NAME: pod.metadata?.name ?? '',
       POD_NAMESPACE: pod.metadata?.namespace ?? '',
     };
-    const fromSpec = await resolveContainerEnv({ core: this.deps.core, pod, podIP, hostIP: HOST_IP }, this.spec, (m) =>
-      this.deps.log(`${this.describe()}: ${m}`),
+    const fromSpec = await resolveContainerEnv(
+      { core: this.deps.core, pod, podIP, hostIP: HOST_IP },
+      this.spec,
+      (m) => this.deps.log(`${this.describe()}: ${m}`),
     );
     // The pod spec wins over what the sandbox provides, as a container's own env wins over the image's.
     return { ...inherited, ...sandbox, ...resolved.env, ...fromSpec };
@@ -285,14 +297,21 @@ export class ContainerRuntime {
     if (this.pullFailures === 1) this.deps.log(`${this.describe()}: ErrImagePull: ${message}`);
     this.setState({ kind: 'waiting', reason: 'ErrImagePull', message });
     const backoff = this.retryDelay(this.pullFailures);
-    this.later(() => {
-      this.setState({ kind: 'waiting', reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
-      this.later(() => this.runStart(), backoff);
-    }, Math.min(ERR_IMAGE_PULL_SHOWN_MS, backoff));
+    this.later(
+      () => {
+        this.setState({
+          kind: 'waiting',
+          reason: 'ImagePullBackOff',
+          message: `Back-off pulling image "${image}"`,
+        });
+        this.later(() => this.runStart(), backoff);
+      },
+      Math.min(ERR_IMAGE_PULL_SHOWN_MS, backoff),
+    );
   }
 
   private startProbes(): void {
-    const target = () => ({ podIP: this.host.podIP, container: this.spec });
+    const target = () => ({ podIP: this.host.podIP(), container: this.spec });
     if (this.spec.readinessProbe) {
       this.readiness = new ProbeLoop(this.spec.readinessProbe, target, false, (ready, last) => {
         this.deps.log(`${this.describe()}: readiness ${ready ? 'passed' : `failed (${last.message})`}`);
@@ -303,7 +322,9 @@ export class ContainerRuntime {
     if (this.spec.livenessProbe) {
       this.liveness = new ProbeLoop(this.spec.livenessProbe, target, true, (alive, last) => {
         if (alive || this.state.kind !== 'running') return;
-        this.deps.log(`${this.describe()}: liveness probe failed (${last.message}); restarting the container`);
+        this.deps.log(
+          `${this.describe()}: liveness probe failed (${last.message}); restarting the container`,
+        );
         void stopProcessGroup(this.state.proc.pid, this.graceMs());
       });
       this.liveness.start();
@@ -321,7 +342,12 @@ export class ContainerRuntime {
     return (this.host.pod().spec?.terminationGracePeriodSeconds ?? 30) * 1000;
   }
 
-  private processExited(proc: ContainerProcess, startedAt: string, code: number | null, signal: NodeJS.Signals | null): void {
+  private processExited(
+    proc: ContainerProcess,
+    startedAt: string,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+  ): void {
     killGroupRemnants(proc.pid);
     const pod = this.host.pod();
     removeRecord(this.deps.podsDir, pod.metadata?.uid ?? '', this.name);
@@ -334,7 +360,9 @@ export class ContainerRuntime {
       finishedAt: nowIso(),
       containerID: `sandbox://${proc.pid}`,
     };
-    this.deps.log(`${this.describe()}: pid ${proc.pid} exited with code ${exitCode}${signal ? ` (${signal})` : ''}`);
+    this.deps.log(
+      `${this.describe()}: pid ${proc.pid} exited with code ${exitCode}${signal ? ` (${signal})` : ''}`,
+    );
     if (this.stopping) {
       this.setState({ kind: 'terminated', terminated });
       return;

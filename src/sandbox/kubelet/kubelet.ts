@@ -63,7 +63,8 @@ export async function startKubelet(opts: KubeletOptions): Promise<Kubelet> {
   const images = loadImageMap(opts.imagesFile);
 
   const reaped = await reapRecordedProcesses(podsDir);
-  if (reaped.length > 0) log(`stopped ${reaped.length} container process(es) left by a previous run: ${reaped.join(', ')}`);
+  if (reaped.length > 0)
+    log(`stopped ${reaped.length} container process(es) left by a previous run: ${reaped.join(', ')}`);
   const fileSd = new FileSdWriter(opts.targetsDir);
   fileSd.clearStale();
 
@@ -90,7 +91,9 @@ export async function startKubelet(opts: KubeletOptions): Promise<Kubelet> {
     binding.add(uid);
     bindPod(core, pod, nodeName)
       .then((bound) => bound && log(`bound ${pod.metadata?.namespace}/${pod.metadata?.name} to ${nodeName}`))
-      .catch((err: unknown) => log(`binding ${pod.metadata?.namespace}/${pod.metadata?.name} failed: ${(err as Error).message}`))
+      .catch((err: unknown) =>
+        log(`binding ${pod.metadata?.namespace}/${pod.metadata?.name} failed: ${(err as Error).message}`),
+      )
       .finally(() => binding.delete(uid));
   };
 
@@ -136,7 +139,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<Kubelet> {
   try {
     pods = await startPodInformer(kc, opts.namespace, queueReconcile, log);
   } catch (err) {
-    heartbeat.stop();
+    await heartbeat.stop();
     throw err;
   }
   reconcile();
@@ -162,11 +165,11 @@ export async function startKubelet(opts: KubeletOptions): Promise<Kubelet> {
       if (stopped) return;
       stopped = true;
       clearInterval(resync);
-      heartbeat.stop();
       await pods?.stop();
       const cap = opts.shutdownGraceMs ?? 10_000;
       await Promise.all([...workers.values()].map((w) => w.shutdown(cap)));
       workers.clear();
+      await heartbeat.stop();
       // Belt and braces: anything still recorded (a start racing the shutdown) is stopped too.
       await reapRecordedProcesses(podsDir, 1000);
       log('sandbox kubelet stopped; all containers stopped');

@@ -1,5 +1,6 @@
 import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Node } from '@kubernetes/client-node';
 import { apiStatus, createIfMissing } from '../kube-clients.js';
+import { withTimeout } from './with-timeout.js';
 import { nodeConditions, nodeObject, nodeStatusInfo } from './node-spec.js';
 
 /** How often the node's conditions get a fresh lastHeartbeatTime (the real kubelet's default is 10 s). */
@@ -17,18 +18,26 @@ export async function startNodeHeartbeat(
   name: string,
   log: (msg: string) => void,
   intervalMs = NODE_HEARTBEAT_MS,
-): Promise<{ stop(): void }> {
+): Promise<{ stop(): Promise<void> }> {
   const readySince = new Date();
   const register = async (): Promise<void> => {
     await createIfMissing(() => core.createNode({ body: nodeObject(name) as V1Node }));
     await core.patchNodeStatus(
-      { name, body: { status: { ...nodeStatusInfo(name), conditions: nodeConditions(new Date(), readySince) } } },
+      {
+        name,
+        body: { status: { ...nodeStatusInfo(name), conditions: nodeConditions(new Date(), readySince) } },
+      },
       mergePatch,
     );
   };
+  let stopped = false;
   const beat = async (): Promise<void> => {
+    if (stopped) return;
     try {
-      await core.patchNodeStatus({ name, body: { status: { conditions: nodeConditions(new Date(), readySince) } } }, mergePatch);
+      await core.patchNodeStatus(
+        { name, body: { status: { conditions: nodeConditions(new Date(), readySince) } } },
+        mergePatch,
+      );
     } catch (err) {
       if (apiStatus(err) === 404) {
         log(`node ${name} disappeared; registering it again`);
@@ -42,5 +51,25 @@ export async function startNodeHeartbeat(
   log(`node ${name} registered and Ready`);
   const timer = setInterval(() => void beat(), intervalMs);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return {
+    // What the node lifecycle controller would write once heartbeats stop (the sandbox does not run it):
+    // Ready Unknown, so `kubectl get nodes` tells the truth while the kubelet is down.
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      const conditions = nodeConditions(new Date(), readySince).map((c) => ({
+        ...c,
+        status: 'Unknown',
+        reason: 'NodeStatusUnknown',
+        message: 'Kubelet stopped posting node status.',
+        lastTransitionTime: new Date().toISOString(),
+      }));
+      await withTimeout(
+        core
+          .patchNodeStatus({ name, body: { status: { conditions } } }, mergePatch)
+          .catch((err: unknown) => log(`could not mark node ${name} NotReady: ${(err as Error).message}`)),
+        3000,
+      );
+    },
+  };
 }

@@ -22,9 +22,7 @@ export async function startPodInformer(
 ): Promise<PodCache> {
   const core = kc.makeApiClient(CoreV1Api);
   const path = namespace ? `/api/v1/namespaces/${namespace}/pods` : '/api/v1/pods';
-  const list = namespace
-    ? () => core.listNamespacedPod({ namespace })
-    : () => core.listPodForAllNamespaces();
+  const list = namespace ? () => core.listNamespacedPod({ namespace }) : () => core.listPodForAllNamespaces();
   const informer = makeInformer<V1Pod>(kc, path, list);
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;

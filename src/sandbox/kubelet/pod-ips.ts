@@ -11,7 +11,8 @@ export class PodIpPool {
   private next = 2;
 
   constructor(private readonly podNetwork: string) {
-    if (!/^127\.\d{1,3}$/.test(podNetwork)) throw new Error(`pod network must look like 127.N, got ${podNetwork}`);
+    if (!/^127\.\d{1,3}$/.test(podNetwork))
+      throw new Error(`pod network must look like 127.N, got ${podNetwork}`);
   }
 
   /** This pod's address: `preferred` when it is ours and free (a pod keeps its IP across a kubelet

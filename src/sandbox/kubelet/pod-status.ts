@@ -70,7 +70,12 @@ export class PodConditions {
 }
 
 /** Pod conditions the kubelet owns, for containers with these statuses. */
-export function podConditionStates(pod: V1Pod, statuses: V1ContainerStatus[], phase: PodPhase, terminating: boolean) {
+export function podConditionStates(
+  pod: V1Pod,
+  statuses: V1ContainerStatus[],
+  phase: PodPhase,
+  terminating: boolean,
+) {
   const unready = statuses.filter((s) => !s.ready).map((s) => s.name);
   const completed = phase === 'Succeeded' || phase === 'Failed';
   const containersReady: ConditionState =
@@ -89,7 +94,11 @@ export function podConditionStates(pod: V1Pod, statuses: V1ContainerStatus[], ph
       ? { status: 'True' }
       : containersReady.status === 'False'
         ? containersReady
-        : { status: 'False', reason: 'ReadinessGatesNotReady', message: `corresponding condition of pod readiness gate "${openGates[0]}" does not exist.` };
+        : {
+            status: 'False',
+            reason: 'ReadinessGatesNotReady',
+            message: `corresponding condition of pod readiness gate "${openGates[0]}" does not exist.`,
+          };
   const states: Array<[string, ConditionState]> = [
     ['Initialized', { status: 'True' }],
     ['Ready', ready],

@@ -4,6 +4,7 @@ import { ContainerRuntime, type ContainerDeps, type ContainerHost } from './cont
 import type { FileSdWriter } from './file-sd.js';
 import { HOST_IP } from './node-spec.js';
 import type { PodIpPool } from './pod-ips.js';
+import { withTimeout } from './with-timeout.js';
 import { PodConditions, nowIso, podConditionStates, podPhase, toIso } from './pod-status.js';
 
 export interface PodWorkerDeps extends ContainerDeps {
@@ -89,19 +90,18 @@ export class PodWorker {
     this.podIP = this.deps.ips.allocate(this.uid, this.pod.status?.podIP);
     this.startTime = toIso(this.pod.status?.startTime) ?? nowIso();
     const previous = new Map((this.pod.status?.containerStatuses ?? []).map((s) => [s.name, s]));
-    const worker = this;
     const host: ContainerHost = {
-      pod: () => worker.pod,
-      get podIP() {
-        return worker.podIP;
-      },
-      changed: () => worker.queueSync(),
+      pod: () => this.pod,
+      podIP: () => this.podIP,
+      changed: () => this.queueSync(),
     };
     this.containers = (this.pod.spec?.containers ?? []).map(
       (c) => new ContainerRuntime(c, host, this.deps, previous.get(c.name)),
     );
     if ((this.pod.spec?.initContainers ?? []).length > 0) {
-      this.deps.log(`${this.namespace}/${this.name}: init containers are not run by the sandbox kubelet; skipping them`);
+      this.deps.log(
+        `${this.namespace}/${this.name}: init containers are not run by the sandbox kubelet; skipping them`,
+      );
     }
     this.lifecycle = 'running';
     if (!this.pod.metadata?.deletionTimestamp) for (const c of this.containers) c.start();
@@ -109,13 +109,16 @@ export class PodWorker {
 
   /** The grace period the deleter asked for, else the pod's own, else Kubernetes' default of 30 s. */
   private graceMs(): number {
-    const s = this.pod.metadata?.deletionGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30;
+    const s =
+      this.pod.metadata?.deletionGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30;
     return s * 1000;
   }
 
   private async terminate(): Promise<void> {
     this.lifecycle = 'terminating';
-    this.deps.log(`${this.namespace}/${this.name}: deleting; stopping containers (grace ${this.graceMs() / 1000}s)`);
+    this.deps.log(
+      `${this.namespace}/${this.name}: deleting; stopping containers (grace ${this.graceMs() / 1000}s)`,
+    );
     this.deps.fileSd.removePod(this.namespace, this.name);
     await Promise.all(this.containers.map((c) => c.stop(this.graceMs())));
     await this.syncStatus();
@@ -156,13 +159,18 @@ export class PodWorker {
     return this.ending;
   }
 
-  /** The kubelet is stopping: stop the processes (at most `capMs` grace) but leave the pod in the API. */
+  /**
+   * The kubelet is stopping: stop the processes (at most `capMs` grace) but leave the pod in the API, its
+   * status saying what is true now (containers terminated, not Ready), so nothing routes to a dead pod.
+   */
   async shutdown(capMs: number): Promise<void> {
     this.deletePending = false;
+    const wasRunning = this.lifecycle === 'running' || this.lifecycle === 'terminating';
     this.lifecycle = 'gone';
     this.deps.fileSd.removePod(this.namespace, this.name);
     await Promise.all(this.containers.map((c) => c.stop(Math.min(this.graceMs(), capMs))));
     this.deps.ips.release(this.uid);
+    if (wasRunning) await withTimeout(this.reportStatus(this.buildStatus(true)), 3000);
   }
 
   private queueSync(): void {
@@ -175,9 +183,9 @@ export class PodWorker {
   }
 
   /** Pod status as the kubelet reports it (plain JSON for a merge patch of pods/status). */
-  private buildStatus(): Record<string, unknown> {
+  private buildStatus(stopped = false): Record<string, unknown> {
     const statuses = this.containers.map((c) => c.status());
-    const terminating = Boolean(this.pod.metadata?.deletionTimestamp);
+    const terminating = stopped || Boolean(this.pod.metadata?.deletionTimestamp);
     const phase = podPhase(statuses, this.pod.spec?.restartPolicy);
     const { states, passthrough } = podConditionStates(this.pod, statuses, phase, terminating);
     return {
@@ -188,7 +196,11 @@ export class PodWorker {
       startTime: this.startTime,
       conditions: [
         ...this.conditions.build(states),
-        ...passthrough.map((c) => ({ ...c, lastProbeTime: toIso(c.lastProbeTime) ?? null, lastTransitionTime: toIso(c.lastTransitionTime) })),
+        ...passthrough.map((c) => ({
+          ...c,
+          lastProbeTime: toIso(c.lastProbeTime) ?? null,
+          lastTransitionTime: toIso(c.lastTransitionTime),
+        })),
       ],
       containerStatuses: statuses,
     };
@@ -207,21 +219,28 @@ export class PodWorker {
     }
     this.sending = true;
     try {
-      await this.deps.core.patchNamespacedPodStatus(
-        { name: this.name, namespace: this.namespace, body: { status } },
-        mergePatch,
-      );
-      this.lastSent = json;
-    } catch (err) {
-      // Gone already: nothing to report. Anything else: the next tick tries again.
-      if (apiStatus(err) === 404) this.lastSent = json;
-      else this.deps.log(`${this.namespace}/${this.name}: status update failed: ${(err as Error).message}`);
+      if (await this.reportStatus(status)) this.lastSent = json;
     } finally {
       this.sending = false;
       if (this.resend) {
         this.resend = false;
         this.queueSync();
       }
+    }
+  }
+
+  /** Merge-patches pods/status; true when the API has it (or the pod is gone, so there is nothing to tell). */
+  private async reportStatus(status: Record<string, unknown>): Promise<boolean> {
+    try {
+      await this.deps.core.patchNamespacedPodStatus(
+        { name: this.name, namespace: this.namespace, body: { status } },
+        mergePatch,
+      );
+      return true;
+    } catch (err) {
+      if (apiStatus(err) === 404) return true;
+      this.deps.log(`${this.namespace}/${this.name}: status update failed: ${(err as Error).message}`);
+      return false;
     }
   }
 }

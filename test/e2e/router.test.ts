@@ -14,16 +14,18 @@ import { installIstioCrds } from '../../src/sandbox/router/istio-crds.js';
 import { startRouter, type RunningRouter } from '../../src/sandbox/router/router.js';
 import type { RouterLog } from '../../src/sandbox/router/router-log.js';
 import { readRoutes, waitForRoute } from '../../src/sandbox/router/routes.js';
-import { createFakePod, hits, podNetwork, releasePod, servePod, setPodStatus } from './fake-pods.js';
+import { sandbox } from '../support/sandbox.js';
+import { createFakePod, hits, podNetwork, releasePod, servePod, setPodStatus } from '../support/fake-pods.js';
 
 /*
- * The router against a real kube-apiserver (RIPCORD_ROUTER_TEST_KUBECONFIG, else KUBECONFIG). No kubelet is
- * needed: the test plays it, with plain Pods, pods/status and HTTP servers on the pods' loopback IPs.
+ * A second router, in-process, against the sandbox's real kube-apiserver. The test plays the kubelet itself
+ * (plain Pods with a scheduler name nobody serves, pods/status and HTTP servers on the pods' loopback IPs),
+ * so it controls readiness exactly.
  */
-const kubeconfig = process.env.RIPCORD_ROUTER_TEST_KUBECONFIG ?? process.env.KUBECONFIG;
 const execFileP = promisify(execFile);
 
-describe.skipIf(!kubeconfig)('sandbox router on a real apiserver', () => {
+describe('sandbox router on a real apiserver', () => {
+  const kubeconfig = sandbox().kube.kubeconfig;
   const ns = `router-it-${randomBytes(3).toString('hex')}`;
   const ip = podNetwork();
   const servers: Server[] = [];

@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { createAppRollbackHandlers } from '../../adapters/kubernetes/app-handlers.js';
+import { exitCodeFor, RipcordError } from '../../core/errors.js';
+import { executePlan, type ExecuteResult, type ExecutorEvent } from '../../core/executor.js';
+import type { Plan } from '../../core/plan.js';
+import { planText } from '../format/plan-text.js';
+import { eventLine, runSummaryText } from '../format/run-text.js';
+import { emit, progress, type GlobalOptions } from '../output.js';
+import { action, globalOptions } from '../run-action.js';
+import { withJournal, withServiceContext, type ServiceContext } from '../service-context.js';
+import { makePlan, type PlanFlags } from './plan.js';
+
+/** `r-20261127-194501-3f9a`: sortable, readable in a Slack message, unique enough per service. */
+export function newRunId(now: Date): string {
+  const t = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `r-${t}-${randomBytes(2).toString('hex')}`;
+}
+
+/**
+ * Test-only failpoint (like etcd's gofail): RIPCORD_FAILPOINT=kill-after:<stepId> makes the process SIGKILL
+ * itself right after that step's outcome is journaled, so tests can prove crash-safe resume at every boundary.
+ */
+function failpoint(e: ExecutorEvent): void {
+  const fp = process.env.RIPCORD_FAILPOINT;
+  if (!fp || e.type !== 'step-done') return;
+  if (fp === `kill-after:${e.stepId}`) process.kill(process.pid, 'SIGKILL');
+}
+
+async function confirm(plan: Plan): Promise<void> {
+  if (!process.stdin.isTTY) {
+    throw new RipcordError('refused', 'not confirmed: stdin is not a terminal; pass --yes to roll back without asking');
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`Roll back ${plan.service} to revision ${plan.to.revision}? [y/N] `);
+    if (!/^y(es)?$/i.test(answer.trim())) throw new RipcordError('refused', 'not confirmed: nothing was changed');
+  } finally {
+    rl.close();
+  }
+}
+
+/** Executes (or resumes) a plan with live progress; SIGINT aborts between steps and inside waits. */
+export async function runPlan(ctx: ServiceContext, plan: Plan, runId: string, resume: boolean): Promise<ExecuteResult> {
+  const abort = new AbortController();
+  const onSigint = (): void => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    return await executePlan({
+      plan,
+      runId,
+      journal: ctx.journal,
+      handlers: createAppRollbackHandlers({ kube: ctx.kube, probe: ctx.probe }),
+      clock: ctx.clock,
+      signal: abort.signal,
+      resume,
+      owner: ctx.owner,
+      onEvent: (e) => {
+        const line = eventLine(e);
+        if (line) progress(line);
+        failpoint(e);
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** Prints the summary and sets the exit code from the run's outcome (mapped in core/errors.ts). */
+function report(g: GlobalOptions, plan: Plan, result: ExecuteResult): void {
+  const { error, ...rest } = result;
+  emit(g, { ...rest, ...(error ? { error: error.message } : {}), from: plan.from, to: plan.to }, () =>
+    runSummaryText(plan, result),
+  );
+  if (result.status !== 'succeeded') {
+    process.exitCode = exitCodeFor(error ?? new RipcordError('failed', result.status));
+  }
+}
+
+export function registerRollbackCommands(program: Command): void {
+  program
+    .command('rollback <service>')
+    .description('plan and execute the rollback, wait for the rollout, verify, and print the summary')
+    .option('--to-revision <n>', 'revision to roll back to (0 or absent = previous)')
+    .option('--scenario <name>', 'which runbook scenario (app)', 'app')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--dry-run', 'print the plan and change nothing')
+    .action(
+      action(async (name: string, o: PlanFlags & { yes?: boolean; dryRun?: boolean }, cmd: Command) => {
+        const g = globalOptions(cmd);
+        await withServiceContext(g, name, async (ctx) => {
+          const plan = await makePlan(ctx, o);
+          if (plan.noop) {
+            emit(g, { status: 'skipped', message: plan.noop, plan }, () => plan.noop ?? '');
+            return;
+          }
+          if (o.dryRun) {
+            emit(g, { dryRun: true, plan }, () => `${planText(plan)}\n\ndry run: nothing was changed`);
+            return;
+          }
+          if (!o.yes) {
+            progress(planText(plan));
+            await confirm(plan);
+          }
+          const runId = newRunId(ctx.clock.now());
+          report(g, plan, await runPlan(ctx, plan, runId, false));
+        });
+      }),
+    );
+
+  program
+    .command('resume <run>')
+    .description('continue an interrupted run from its journal; steps already done are not repeated')
+    .action(
+      action(async (runId: string, _o: unknown, cmd: Command) => {
+        const g = globalOptions(cmd);
+        const found = await withJournal(g, (j) => j.getRun(runId));
+        if (!found) throw new RipcordError('invalid', `run "${runId}": no such run in the journal (see \`ripcord runs\`)`);
+        await withServiceContext(g, found.run.service, async (ctx) => {
+          report(g, found.run.plan, await runPlan(ctx, found.run.plan, runId, true));
+        });
+      }),
+    );
+}

@@ -1,0 +1,51 @@
+import { formatDuration } from '../../core/duration.js';
+import type { ExecuteResult, ExecutorEvent } from '../../core/executor.js';
+import type { Plan } from '../../core/plan.js';
+import type { VerifyItem } from '../../core/verify.js';
+
+/** One line per executor event, for live progress on stderr. */
+export function eventLine(e: ExecutorEvent): string | undefined {
+  switch (e.type) {
+    case 'run-start':
+      return `run ${e.runId}${e.resumed ? ' (resumed)' : ''}: ${e.steps} steps`;
+    case 'step-start':
+      return `-> ${e.stepId}: ${e.description}`;
+    case 'step-progress':
+      return `   ${e.message}`;
+    case 'step-done':
+      return e.how === 'journal'
+        ? `   ${e.stepId}: done earlier (journal)`
+        : `   ${e.stepId}: done in ${formatDuration(e.durationMs)}${e.how === 'already satisfied' ? ' (already satisfied)' : ''}`;
+    case 'step-failed':
+      return `   ${e.stepId}: FAILED after ${formatDuration(e.durationMs)}: ${e.error}`;
+    case 'run-done':
+      return undefined;
+  }
+}
+
+/** The verification checklist out of a run's step evidence, wherever the verify step put it. */
+export function checklistOf(result: ExecuteResult): VerifyItem[] {
+  for (const s of result.steps) {
+    const ev = s.evidence as { checklist?: VerifyItem[] } | undefined;
+    if (ev && Array.isArray(ev.checklist)) return ev.checklist;
+  }
+  return [];
+}
+
+export function checklistText(items: readonly VerifyItem[]): string[] {
+  return items.map((i) => `  [${i.ok ? 'x' : ' '}] ${i.name}: ${i.detail}`);
+}
+
+/** The summary a person reads after a rollback: from → to, measured time against the RTO, the checklist. */
+export function runSummaryText(plan: Plan, result: ExecuteResult): string {
+  const rev = (r: Plan['from']): string => `revision ${r.revision} (${r.images.join(', ')})`;
+  const lines = [
+    `${result.status === 'succeeded' ? 'Rolled back' : `Rollback ${result.status}`}: ${plan.service} ${rev(plan.from)} -> ${rev(plan.to)}`,
+    `Time: ${result.summary.line}`,
+  ];
+  const items = checklistOf(result);
+  if (items.length > 0) lines.push('Verification:', ...checklistText(items));
+  if (result.error) lines.push(`Error: ${result.error.message}`);
+  lines.push(`Run: ${result.runId} (ripcord show ${result.runId})`);
+  return lines.join('\n');
+}

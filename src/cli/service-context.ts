@@ -1,0 +1,102 @@
+import { hostname } from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
+import { createHttpProbe } from '../adapters/http/probe.js';
+import { createKubernetesAdapter } from '../adapters/kubernetes/kubernetes-adapter.js';
+import type { CompiledService, RipcordConfig } from '../config/compile.js';
+import { loadConfig } from '../config/load.js';
+import { getService } from '../config/services.js';
+import { RipcordError } from '../core/errors.js';
+import type { Journal } from '../core/journal.js';
+import type { Clock, KubernetesPort, ProbePort } from '../core/ports.js';
+import { openJournal } from '../store/open-journal.js';
+import type { GlobalOptions } from './output.js';
+
+/**
+ * The composition root of the CLI: every command builds its adapters here from the config and flags, and
+ * passes them into the core. No client singletons anywhere else.
+ */
+export interface ServiceContext {
+  config: RipcordConfig;
+  service: CompiledService;
+  kc: KubeConfig;
+  kube: KubernetesPort;
+  probe: ProbePort;
+  clock: Clock;
+  journal: Journal;
+  owner: string;
+  close(): Promise<void>;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export async function loadCliConfig(g: GlobalOptions): Promise<RipcordConfig> {
+  const flags: { context?: string; namespace?: string } = {};
+  if (g.context) flags.context = g.context;
+  if (g.namespace) flags.namespace = g.namespace;
+  return loadConfig({ ...(g.config ? { configPath: g.config } : {}), flags });
+}
+
+/**
+ * Kubernetes access as kubectl does it: the service's kubeconfig file, else $KUBECONFIG, else ~/.kube/config,
+ * else the in-cluster service account; then the context from the config or --context.
+ */
+export function kubeConfigFor(kube: CompiledService['kube']): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (kube.kubeconfig) kc.loadFromFile(kube.kubeconfig);
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw new RipcordError('invalid', `kubeconfig: cannot load it: ${(err as Error).message}`, { cause: err });
+  }
+  if (kube.context) {
+    if (!kc.getContextObject(kube.context)) {
+      const known = kc.getContexts().map((c) => c.name);
+      throw new RipcordError('invalid', `--context: no context "${kube.context}" in the kubeconfig (known: ${known.join(', ') || 'none'})`);
+    }
+    kc.setCurrentContext(kube.context);
+  }
+  return kc;
+}
+
+export async function openServiceContext(g: GlobalOptions, serviceName: string): Promise<ServiceContext> {
+  const config = await loadCliConfig(g);
+  const service = getService(config, serviceName);
+  const kc = kubeConfigFor(service.kube);
+  const journal = await openJournal(config.journal, config.baseDir);
+  return {
+    config,
+    service,
+    kc,
+    kube: createKubernetesAdapter(kc),
+    probe: createHttpProbe(),
+    clock: systemClock,
+    journal,
+    owner: `${hostname()}:${process.pid}`,
+    close: () => journal.close(),
+  };
+}
+
+/** Runs `fn` with a context and always closes the journal, whatever happens. */
+export async function withServiceContext<T>(
+  g: GlobalOptions,
+  serviceName: string,
+  fn: (ctx: ServiceContext) => Promise<T>,
+): Promise<T> {
+  const ctx = await openServiceContext(g, serviceName);
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** The journal alone, for `runs` and `show`, which need no cluster. */
+export async function withJournal<T>(g: GlobalOptions, fn: (j: Journal, c: RipcordConfig) => Promise<T>): Promise<T> {
+  const config = await loadCliConfig(g);
+  const journal = await openJournal(config.journal, config.baseDir);
+  try {
+    return await fn(journal, config);
+  } finally {
+    await journal.close();
+  }
+}
