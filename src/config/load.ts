@@ -107,12 +107,16 @@ export function parseConfig(
     );
   }
 
-  // Interpolation and schema problems are reported together, so one run shows everything to fix.
+  // Interpolation and schema problems are reported together, so one run shows everything to fix; but a field
+  // whose variable is missing gets only that complaint, not a second one about the `${...}` left in it.
   const interpolated = interpolateEnv(source.data, env);
   const result = RipcordFile.safeParse(interpolated.value, { reportInput: true });
+  const unfilled = new Set(interpolated.problems.map((p) => formatPath(p.path)));
   const problems = [
     ...interpolated.problems,
-    ...(result.success ? [] : describeIssues(RipcordFile, result.error.issues)),
+    ...(result.success ? [] : describeIssues(RipcordFile, result.error.issues)).filter(
+      (p) => !unfilled.has(formatPath(p.path)),
+    ),
   ];
   if (problems.length > 0 || !result.success) fail(shown, source, problems);
 

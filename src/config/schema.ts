@@ -5,6 +5,7 @@
  * Objects are strict, so a typo (`namspace`) is an error rather than a silently ignored key.
  */
 import * as z from 'zod';
+import { parseDuration } from '../core/duration.js';
 import { BUILTIN_DEFAULTS as D } from './defaults.js';
 
 const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
@@ -25,6 +26,15 @@ export const Duration = z
     examples: ['30s', '5m'],
   });
 export type Duration = z.infer<typeof Duration>;
+
+/** A duration that must be above zero: a zero RTO or rollout timeout can only be a mistake. */
+export const PositiveDuration = Duration.refine(
+  (s) => !DURATION.test(s) || parseDuration(s, 'duration') > 0,
+  {
+    error: 'expected a duration above zero',
+  },
+);
+export type PositiveDuration = z.infer<typeof PositiveDuration>;
 
 /** A Kubernetes object name (DNS-1123 label): services, namespaces and Deployments are all named so. */
 export const KubeName = z
@@ -75,13 +85,19 @@ export type HealthSettings = z.infer<typeof HealthSettings>;
 
 /** Recovery-time targets per scenario, from the runbook's quick-reference table. */
 export const RtoSettings = z.strictObject({
-  app: Duration.optional().meta({ description: 'Application bug: Kubernetes rollback', default: D.rto.app }),
-  config: Duration.optional().meta({
+  app: PositiveDuration.optional().meta({
+    description: 'Application bug: Kubernetes rollback',
+    default: D.rto.app,
+  }),
+  config: PositiveDuration.optional().meta({
     description: 'Configuration error: ConfigMap/Secret rollback',
     default: D.rto.config,
   }),
-  flag: Duration.optional().meta({ description: 'Feature flag issue: toggle flag off', default: D.rto.flag }),
-  database: Duration.optional().meta({
+  flag: PositiveDuration.optional().meta({
+    description: 'Feature flag issue: toggle flag off',
+    default: D.rto.flag,
+  }),
+  database: PositiveDuration.optional().meta({
     description: 'Migration issue: migration down + app rollback',
     default: D.rto.database,
   }),
@@ -89,7 +105,7 @@ export const RtoSettings = z.strictObject({
 export type RtoSettings = z.infer<typeof RtoSettings>;
 
 export const RolloutSettings = z.strictObject({
-  timeout: Duration.optional().meta({
+  timeout: PositiveDuration.optional().meta({
     description: 'Longest wait for `rollout status`',
     default: D.rolloutTimeout,
   }),

@@ -133,7 +133,10 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
       progress: (message) => emit({ type: 'step-progress', runId, stepId: step.id, message }),
     };
     const journaled = done.get(step.id);
-    if (journaled && !step.recheckOnResume) {
+    // A lapsing state (a Lease) is re-checked only while a later step still needs it: once every later step
+    // is done, re-taking it would hold a lock that nothing releases.
+    const recheck = step.recheckOnResume === true && plan.steps.slice(index + 1).some((s) => !done.has(s.id));
+    if (journaled && !recheck) {
       Object.assign(outcome, { status: 'done', how: 'journal', durationMs: journaled.durationMs ?? 0 });
       emit({ type: 'step-done', runId, stepId: step.id, index, durationMs: 0, how: 'journal' });
       continue;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, mkdirSync } from 'node:fs';
+import { closeSync, openSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -47,13 +47,23 @@ export function startDaemon(opts: DaemonOptions): DaemonRecord {
   return { name: opts.name, pid: child.pid, log: opts.log };
 }
 
-/** True when a process with this PID exists (signal 0 probes without touching it). */
+/**
+ * True when a process with this PID exists and is not a zombie. Signal 0 probes without touching it; the
+ * zombie check matters because daemons outlive the `sandbox up` that started them, and where PID 1 does not
+ * reap orphans (some container inits) a stopped daemon lingers as a zombie forever.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S ..."; comm may hold spaces or parentheses, so split after the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (not Linux): signal 0 is all we have
   }
 }
 

@@ -3,7 +3,7 @@ import { RipcordError } from '../core/errors.js';
 import type { Journal, RunRecord, RunStatus, StepRecord, StepStatus } from '../core/journal.js';
 import type { Plan } from '../core/plan.js';
 import { postgresMigrations, quoteIdent } from './postgres-schema.js';
-import { checkLimit, elapsedMs, toJsonText, toRunRecord, toStepRecord } from './records.js';
+import { checkLimit, clearsError, elapsedMs, toJsonText, toRunRecord, toStepRecord } from './records.js';
 
 /** How to open a PostgreSQL journal. */
 export interface PostgresJournalOptions {
@@ -153,9 +153,11 @@ export class PostgresJournal implements Journal {
     extra: { error?: string; summary?: unknown; owner?: string } = {},
   ): Promise<void> {
     // Fields left out of `extra` keep their value: a status change alone must not wipe an earlier summary.
+    // The exception is an earlier error once the run succeeds (after a resume): it no longer describes the run.
     const r = await this.query(
       `update ${this.s}.runs set status = $2, updated_at = $3,
-         error = coalesce($4, error), summary = coalesce($5::jsonb, summary), owner = coalesce($6, owner)
+         error = case when $7::boolean then null else coalesce($4, error) end,
+         summary = coalesce($5::jsonb, summary), owner = coalesce($6, owner)
        where id = $1`,
       [
         runId,
@@ -164,6 +166,7 @@ export class PostgresJournal implements Journal {
         extra.error ?? null,
         toJsonText(extra.summary),
         extra.owner ?? null,
+        clearsError(status, extra),
       ],
     );
     if (r.rowCount === 0) throw new Error(`journal: no run "${runId}"`);

@@ -118,3 +118,8 @@ export function checkLimit(limit: number | undefined): number | undefined {
     throw new Error(`journal: limit must be a positive integer, got ${limit}`);
   return limit;
 }
+
+/** A run that succeeds without a new error drops the one an earlier failed attempt left. */
+export function clearsError(status: RunStatus, extra: { error?: string }): boolean {
+  return status === 'succeeded' && extra.error === undefined;
+}

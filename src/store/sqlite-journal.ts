@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { RipcordError } from '../core/errors.js';
 import type { Journal, RunRecord, RunStatus, StepRecord, StepStatus } from '../core/journal.js';
 import type { Plan } from '../core/plan.js';
-import { checkLimit, elapsedMs, toJsonText, toRunRecord, toStepRecord } from './records.js';
+import { checkLimit, clearsError, elapsedMs, toJsonText, toRunRecord, toStepRecord } from './records.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 
 /** How to open a SQLite journal. */
@@ -110,15 +110,18 @@ export class SqliteJournal implements Journal {
     extra: { error?: string; summary?: unknown; owner?: string } = {},
   ): Promise<void> {
     // Fields left out of `extra` keep their value: a status change alone must not wipe an earlier summary.
+    // The exception is an earlier error once the run succeeds (after a resume): it no longer describes the run.
     const result = this.db
       .prepare(
         `update runs set status = ?, updated_at = ?,
-           error = coalesce(?, error), summary = coalesce(?, summary), owner = coalesce(?, owner)
+           error = case when ? then null else coalesce(?, error) end,
+           summary = coalesce(?, summary), owner = coalesce(?, owner)
          where id = ?`,
       )
       .run(
         status,
         this.now().toISOString(),
+        clearsError(status, extra) ? 1 : 0,
         extra.error ?? null,
         toJsonText(extra.summary),
         extra.owner ?? null,

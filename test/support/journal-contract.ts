@@ -20,7 +20,7 @@ export function samplePlan(service = 'venue-service'): Plan {
     createdAt: '2025-01-01T10:00:00.000Z',
     from: { revision: 4, images: ['venue-service:v2'], changeCause: 'deploy v2' },
     to: { revision: 3, images: ['venue-service:v1'] },
-    changes: [{ field: 'image[app]', from: 'venue-service:v2', to: 'venue-service:v1' }],
+    changes: [{ field: 'image[app]', change: 'changed', from: 'venue-service:v2', to: 'venue-service:v1' }],
     steps: [
       {
         id: 'set-template',
@@ -208,7 +208,7 @@ export function journalContract(name: string, open: OpenJournal): void {
       await expect(journal.listRuns({ service, limit: 0 })).rejects.toThrow(/limit/);
     });
 
-    it('sets the run status with a summary, keeping fields an update leaves out', async () => {
+    it('sets the run status with a summary, keeping fields an update leaves out (but not a stale error)', async () => {
       const id = unique('run');
       await journal.createRun({ id, service: 's', scenario: 'app', plan: samplePlan(), owner: 'host-a:1' });
       await journal.setRunStatus(id, 'running', { owner: 'host-b:2' });
@@ -226,9 +226,15 @@ export function journalContract(name: string, open: OpenJournal): void {
       });
       expect(Date.parse(run?.updatedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(run?.createdAt ?? ''));
 
-      await journal.setRunStatus(id, 'succeeded');
+      await journal.setRunStatus(id, 'running');
       run = (await journal.getRun(id))?.run;
-      expect(run).toMatchObject({ status: 'succeeded', summary, error: 'verification failed' });
+      expect(run).toMatchObject({ status: 'running', summary, error: 'verification failed' });
+
+      // Resumed and succeeded: the failed attempt's error no longer describes the run.
+      await journal.setRunStatus(id, 'succeeded', { summary: { rtoMs: 90_000 } });
+      run = (await journal.getRun(id))?.run;
+      expect(run).toMatchObject({ status: 'succeeded', summary: { rtoMs: 90_000 }, owner: 'host-b:2' });
+      expect(run).not.toHaveProperty('error');
     });
 
     it('stores evidence exactly as given (redaction happens before the journal)', async () => {

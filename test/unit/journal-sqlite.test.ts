@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -62,7 +62,7 @@ describe('SqliteJournal', () => {
 
   it('refuses a journal written by a newer ripcord', async () => {
     const path = join(dir, 'newer.db');
-    (await openSqliteJournal({ path })).close();
+    await (await openSqliteJournal({ path })).close();
     const db = new Database(path);
     db.prepare("insert into schema_version (version, applied_at) values (99, 'x')").run();
     db.close();
@@ -83,7 +83,11 @@ describe('SqliteJournal', () => {
   });
 
   it('reports an unusable path as invalid configuration', async () => {
-    const err = await openSqliteJournal({ path: '/proc/no/such/place/journal.db' }).catch((e: unknown) => e);
+    // A regular file where the directory should be.
+    writeFileSync(join(dir, 'not-a-dir'), '');
+    const err = await openSqliteJournal({ path: join(dir, 'not-a-dir', 'journal.db') }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(RipcordError);
     expect((err as RipcordError).kind).toBe('invalid');
   });

@@ -193,7 +193,10 @@ describe('applying a planned rollback again', () => {
 
 describe('deployment util', () => {
   it('parses revisions like strconv.ParseInt', () => {
-    const at = (v?: string) => ({ metadata: { annotations: v === undefined ? {} : { 'deployment.kubernetes.io/revision': v } } });
+    const at = (v?: string) => {
+      const annotations: Record<string, string> = v === undefined ? {} : { 'deployment.kubernetes.io/revision': v };
+      return { metadata: { annotations } };
+    };
     expect(revisionOf(at('7'))).toEqual({ ok: true, revision: 7 });
     expect(revisionOf(at('+7'))).toEqual({ ok: true, revision: 7 });
     expect(revisionOf(at('007'))).toEqual({ ok: true, revision: 7 });

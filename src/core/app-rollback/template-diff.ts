@@ -21,6 +21,7 @@ function mapDiff(
   from: Record<string, string> | undefined,
   to: Record<string, string> | undefined,
   skip: ReadonlySet<string> = new Set(),
+  fieldOf: (prefix: string, key: string) => string = (p, k) => `${p}[${k}]`,
 ): TemplateChange[] {
   const out: TemplateChange[] = [];
   const a = from ?? {};
@@ -30,9 +31,10 @@ function mapDiff(
     const x = a[k];
     const y = b[k];
     if (x === y) continue;
-    if (x === undefined) out.push({ field: `${prefix}[${k}]`, change: 'added', to: shown(y ?? '') });
-    else if (y === undefined) out.push({ field: `${prefix}[${k}]`, change: 'removed', from: shown(x) });
-    else out.push({ field: `${prefix}[${k}]`, change: 'changed', from: shown(x), to: shown(y) });
+    const field = fieldOf(prefix, k);
+    if (x === undefined) out.push({ field, change: 'added', to: shown(y ?? '') });
+    else if (y === undefined) out.push({ field, change: 'removed', from: shown(x) });
+    else out.push({ field, change: 'changed', from: shown(x), to: shown(y) });
   }
   return out;
 }
@@ -59,10 +61,7 @@ function resourceDiff(prefix: string, from: V1Container, to: V1Container): Templ
     }
     return out;
   };
-  return mapDiff(`${prefix}.resources`, flat(from), flat(to)).map((c) => ({
-    ...c,
-    field: c.field.replace(/\[(.*)\]$/, '.$1'),
-  }));
+  return mapDiff(`${prefix}.resources`, flat(from), flat(to), new Set(), (p, k) => `${p}.${k}`);
 }
 
 const CONTAINER_FIELDS_SHOWN = new Set(['name', 'image', 'env', 'resources']);

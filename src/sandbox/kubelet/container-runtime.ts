@@ -100,17 +100,9 @@ export class ContainerRuntime {
 
   /** True when the container's process is up and (with a readinessProbe) passing it. */
   get ready(): boolean {
-    if (this.state.kind !== 'running') return false;
+    // A container being stopped is not ready, whatever its last probe said.
+    if (this.state.kind !== 'running' || this.stopping) return false;
     return this.readiness ? this.readiness.state : true;
-  }
-
-  get running(): boolean {
-    return this.state.kind === 'running';
-  }
-
-  /** Terminated for good (restartPolicy said no more restarts). */
-  get finished(): boolean {
-    return this.state.kind === 'terminated' && !this.willRestart();
   }
 
   get pid(): number | undefined {
@@ -370,10 +362,9 @@ export class ContainerRuntime {
     this.terminatedOnItsOwn(terminated);
   }
 
-  private willRestart(exitCode?: number): boolean {
-    const code = exitCode ?? (this.state.kind === 'terminated' ? this.state.terminated.exitCode : 0);
+  private willRestart(exitCode: number): boolean {
     const policy = this.host.pod().spec?.restartPolicy ?? 'Always';
-    return !this.stopping && (policy === 'Always' || (policy === 'OnFailure' && code !== 0));
+    return !this.stopping && (policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0));
   }
 
   /** The process ended without being asked to: restart per restartPolicy, with crash-loop back-off. */

@@ -24,19 +24,25 @@ const Flags = z.object({
 });
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      kubeconfig: { type: 'string' },
-      'state-dir': { type: 'string' },
-      'targets-dir': { type: 'string' },
-      'pod-network': { type: 'string' },
-      'node-name': { type: 'string' },
-      images: { type: 'string' },
-      'crash-backoff-base-ms': { type: 'string' },
-      namespace: { type: 'string' },
-    },
-    strict: true,
-  });
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        kubeconfig: { type: 'string' },
+        'state-dir': { type: 'string' },
+        'targets-dir': { type: 'string' },
+        'pod-network': { type: 'string' },
+        'node-name': { type: 'string' },
+        images: { type: 'string' },
+        'crash-backoff-base-ms': { type: 'string' },
+        namespace: { type: 'string' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
   const parsed = Flags.safeParse(values);
   if (!parsed.success) {
     for (const i of parsed.error.issues) console.error(`--${i.path.join('.')}: ${i.message}`);

@@ -209,6 +209,8 @@ export class PodWorker {
   private async syncStatus(): Promise<void> {
     // Once gone (deleted, removed, or the kubelet stopping) the pod's last status stays as reported.
     if (this.lifecycle !== 'running' && this.lifecycle !== 'terminating') return;
+    // No containers: the pod had completed before we saw it; its status is final and not ours to redo.
+    if (this.containers.length === 0) return;
     const status = this.buildStatus();
     if (this.lifecycle === 'running') this.deps.fileSd.sync(this.pod, this.podIP, status.phase === 'Running');
     const json = JSON.stringify(status);

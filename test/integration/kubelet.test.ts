@@ -19,7 +19,7 @@ import { writeJsonAtomic } from '../../src/sandbox/state.js';
 import { ContainerRecord, readRecords } from '../../src/sandbox/kubelet/container-records.js';
 import { loadImageMap, resolveImage } from '../../src/sandbox/kubelet/image-map.js';
 import { startKubelet, type Kubelet } from '../../src/sandbox/kubelet/kubelet.js';
-import { testControlPlane } from './control-plane.js';
+import { testControlPlane } from '../support/private-control-plane.js';
 
 const SECRET_VALUE = `s3cret-${randomBytes(4).toString('hex')}`;
 
@@ -37,6 +37,21 @@ describe('sandbox kubelet on a real control plane', () => {
   const podsDir = join(stateDir, 'pods');
   const targetsDir = join(work, 'targets');
   const logLines: string[] = [];
+  // An extra image for the grace-period test: a process that ignores SIGTERM, so only SIGKILL ends it.
+  const imagesFile = join(work, 'extra-images.json');
+  writeFileSync(
+    imagesFile,
+    JSON.stringify({
+      'stubborn:*': {
+        command: [
+          '${node}',
+          '-e',
+          "process.on('SIGTERM', () => console.log('ignoring SIGTERM')); setInterval(() => {}, 1000)",
+        ],
+        env: { STUBBORN_TAG: '${tag}' },
+      },
+    }),
+  );
 
   const start = async (): Promise<Kubelet> =>
     startKubelet({
@@ -46,6 +61,7 @@ describe('sandbox kubelet on a real control plane', () => {
       podNetwork,
       nodeName,
       namespace: ns,
+      imagesFile,
       crashBackoffBaseMs: 500,
       resyncMs: 500,
       log: (l) => {
@@ -459,6 +475,43 @@ describe('sandbox kubelet on a real control plane', () => {
     });
     expect(p.status?.containerStatuses?.[0]?.restartCount).toBe(0);
     expect(existsSync(join(targetsDir, `${ns}_once.json`))).toBe(false);
+  });
+
+  it('deletes gracefully: SIGTERM, SIGKILL after the grace period, then the pod is removed from the API', async () => {
+    await createPod(
+      'stubborn',
+      { name: 'stubborn', image: 'stubborn:v9' },
+      { terminationGracePeriodSeconds: 2 },
+    );
+    await waitForPod('stubborn', 'Running', (p) => p.status?.phase === 'Running');
+    await waitFor(
+      'a record for pod stubborn',
+      async () => records().some((r) => r.name === 'stubborn'),
+      10_000,
+    );
+    const pid = records().find((r) => r.name === 'stubborn')?.pid ?? -1;
+    const t0 = Date.now();
+    await core.deleteNamespacedPod({ name: 'stubborn', namespace: ns });
+    await new Promise((r) => setTimeout(r, 1000));
+    // Within the grace period the process (ignoring SIGTERM) still runs, and the pod is still there.
+    expect(isAlive(pid)).toBe(true);
+    expect((await pod('stubborn')).metadata?.deletionTimestamp).toBeDefined();
+    await waitFor('the stubborn process to be SIGKILLed', async () => !isAlive(pid), 10_000, 50);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
+    await waitFor(
+      'the pod to be deleted by the kubelet',
+      async () => {
+        try {
+          await pod('stubborn');
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      10_000,
+    );
+    const log = readFileSync(join(stateDir, 'logs', `${ns}_stubborn_stubborn.log`), 'utf8');
+    expect(log).toContain('ignoring SIGTERM');
   });
 
   it('kills the process of a pod force-deleted from the API', async () => {

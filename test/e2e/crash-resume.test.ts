@@ -1,0 +1,76 @@
+import { AppsV1Api, CoordinationV1Api, type V1PodTemplateSpec } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployRelease } from '../../src/sandbox/deploy.js';
+import { waitForDeploymentRollout } from '../../src/sandbox/wait-rollout.js';
+import { ripcord } from '../support/cli.js';
+import { adminKubeConfig, deployVenueService, testNamespace } from '../support/sandbox.js';
+import { writeServiceConfig } from '../support/service-config.js';
+
+/** The template without the controller-added pod-template-hash: what "the same final state" compares. */
+function comparable(t: V1PodTemplateSpec | undefined): unknown {
+  const labels = { ...(t?.metadata?.labels ?? {}) };
+  delete labels['pod-template-hash'];
+  return { ...t, metadata: { ...t?.metadata, labels } };
+}
+
+// Steps set desired state, so killing the CLI (SIGKILL) at any step boundary and running `resume` converges to
+// the state an uninterrupted run reaches; a second resume changes nothing.
+describe('crash safety: SIGKILL at every step boundary, then ripcord resume', () => {
+  let ns: Awaited<ReturnType<typeof testNamespace>>;
+  let config: string;
+  const apps = () => adminKubeConfig().makeApiClient(AppsV1Api);
+  const deployment = () => apps().readNamespacedDeployment({ name: 'venue-service', namespace: ns.name });
+
+  async function deployBad(): Promise<void> {
+    await deployRelease(adminKubeConfig(), { namespace: ns.name, image: 'venue-service:v1.2.3' });
+    await waitForDeploymentRollout(adminKubeConfig(), ns.name, 'venue-service', { timeoutMs: 120_000 });
+  }
+
+  beforeAll(async () => {
+    ns = await testNamespace('crash');
+    const url = await deployVenueService(ns.name, 'v1.2.2', { replicas: 2 });
+    config = writeServiceConfig({ namespace: ns.name, url, verifyWindow: '1s' });
+  });
+  afterAll(async () => ns?.cleanup());
+
+  it.each(['acquire-lock', 'set-template', 'wait-rollout', 'verify', 'release-lock'])(
+    'killed right after %s, resume converges to the uninterrupted result',
+    async (step) => {
+      await deployBad();
+      const killed = await ripcord(['--config', config, 'rollback', 'venue-service', '--yes'], {
+        RIPCORD_FAILPOINT: `kill-after:${step}`,
+      });
+      expect(killed.code, killed.stderr).not.toBe(0);
+      const runId = /run (r-[0-9-]+-[0-9a-f]+)/.exec(killed.stderr)?.[1];
+      expect(runId, killed.stderr).toBeDefined();
+
+      const resumed = await ripcord(['--config', config, 'resume', runId ?? '', '-o', 'json']);
+      expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
+      expect((JSON.parse(resumed.stdout) as { status: string }).status).toBe('succeeded');
+
+      const after = await deployment();
+      expect(after.spec?.template.spec?.containers[0]?.image).toBe('venue-service:v1.2.2');
+      const rs = await apps().listNamespacedReplicaSet({ namespace: ns.name });
+      const v122 = rs.items.find((r) => r.spec?.template?.spec?.containers[0]?.image === 'venue-service:v1.2.2');
+      // The final template is exactly revision v1.2.2's, as an uninterrupted run (and kubectl) would leave it.
+      expect(comparable(after.spec?.template)).toEqual(comparable(v122?.spec?.template));
+      expect(after.status?.updatedReplicas).toBe(2);
+      const lease = await adminKubeConfig()
+        .makeApiClient(CoordinationV1Api)
+        .readNamespacedLease({ name: 'ripcord-venue-service', namespace: ns.name })
+        .catch(() => undefined);
+      expect(lease?.spec?.holderIdentity ?? '').not.toBe(`ripcord/${runId}`);
+
+      // A second resume changes nothing: same generation, same template.
+      const gen = after.metadata?.generation;
+      const again = await ripcord(['--config', config, 'resume', runId ?? '']);
+      expect(again.code, again.stderr).toBe(0);
+      expect((await deployment()).metadata?.generation).toBe(gen);
+
+      const shown = await ripcord(['--config', config, 'show', runId ?? '', '-o', 'json']);
+      const run = JSON.parse(shown.stdout) as { run: { status: string }; steps: Array<{ stepId: string; status: string }> };
+      expect(run.run.status).toBe('succeeded');
+      expect(run.steps.map((s) => s.status)).toEqual(['done', 'done', 'done', 'done', 'done']);
+    },
+  );
+});

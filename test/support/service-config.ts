@@ -1,0 +1,35 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sandbox } from './sandbox.js';
+
+/**
+ * Writes a ripcord.yaml for venue-service in `namespace` of the test sandbox (its own journal file beside it)
+ * and returns its path.
+ */
+export function writeServiceConfig(opts: {
+  namespace: string;
+  url: string;
+  verifyWindow?: string;
+  context?: string;
+  kubeconfig?: string;
+}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ripcord-cfg-'));
+  const file = join(dir, 'ripcord.yaml');
+  writeFileSync(
+    file,
+    [
+      'version: 1',
+      'journal: { driver: sqlite, path: journal.db }',
+      'services:',
+      '  venue-service:',
+      `    kube: { namespace: ${opts.namespace}, kubeconfig: ${opts.kubeconfig ?? sandbox().kube.kubeconfig}${opts.context ? `, context: ${opts.context}` : ''} }`,
+      `    healthUrl: ${opts.url}/api/venues/health`,
+      `    verify: { window: ${opts.verifyWindow ?? '2s'} }`,
+      '    rollout: { timeout: 3m }',
+      '    lock: { leaseSeconds: 30 }',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
