@@ -14,7 +14,10 @@ const program = new Command('ripcord')
   .option('-o, --output <format>', 'text or json', 'text')
   .option('--context <name>', 'kubeconfig context (overrides the service config)')
   .option('-n, --namespace <ns>', 'namespace (overrides the service config)')
-  .option('--sandbox-dir <dir>', 'sandbox state directory (else $RIPCORD_SANDBOX_DIR, else ./.ripcord/sandbox)')
+  .option(
+    '--sandbox-dir <dir>',
+    'sandbox state directory (else $RIPCORD_SANDBOX_DIR, else ./.ripcord/sandbox)',
+  )
   .showHelpAfterError()
   .exitOverride();
 

@@ -6,7 +6,13 @@ import type { GlobalOptions } from './output.js';
 export function globalOptions(cmd: Command): GlobalOptions {
   let root = cmd;
   while (root.parent) root = root.parent;
-  const o = root.opts<{ config?: string; output?: string; sandboxDir?: string; context?: string; namespace?: string }>();
+  const o = root.opts<{
+    config?: string;
+    output?: string;
+    sandboxDir?: string;
+    context?: string;
+    namespace?: string;
+  }>();
   if (o.output && o.output !== 'text' && o.output !== 'json') {
     throw new RipcordError('invalid', `--output: expected text or json, got "${o.output}"`);
   }

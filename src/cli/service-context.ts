@@ -46,12 +46,17 @@ export function kubeConfigFor(kube: CompiledService['kube']): KubeConfig {
     if (kube.kubeconfig) kc.loadFromFile(kube.kubeconfig);
     else kc.loadFromDefault();
   } catch (err) {
-    throw new RipcordError('invalid', `kubeconfig: cannot load it: ${(err as Error).message}`, { cause: err });
+    throw new RipcordError('invalid', `kubeconfig: cannot load it: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   if (kube.context) {
     if (!kc.getContextObject(kube.context)) {
       const known = kc.getContexts().map((c) => c.name);
-      throw new RipcordError('invalid', `--context: no context "${kube.context}" in the kubeconfig (known: ${known.join(', ') || 'none'})`);
+      throw new RipcordError(
+        'invalid',
+        `--context: no context "${kube.context}" in the kubeconfig (known: ${known.join(', ') || 'none'})`,
+      );
     }
     kc.setCurrentContext(kube.context);
   }
@@ -91,7 +96,10 @@ export async function withServiceContext<T>(
 }
 
 /** The journal alone, for `runs` and `show`, which need no cluster. */
-export async function withJournal<T>(g: GlobalOptions, fn: (j: Journal, c: RipcordConfig) => Promise<T>): Promise<T> {
+export async function withJournal<T>(
+  g: GlobalOptions,
+  fn: (j: Journal, c: RipcordConfig) => Promise<T>,
+): Promise<T> {
   const config = await loadCliConfig(g);
   const journal = await openJournal(config.journal, config.baseDir);
   try {

@@ -97,7 +97,8 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
   const emit = (e: ExecutorEvent): void => opts.onEvent?.(e);
 
   for (const step of plan.steps) {
-    if (!handlers[step.kind]) throw new RipcordError('invalid', `no handler for step kind "${step.kind}" (step ${step.id})`);
+    if (!handlers[step.kind])
+      throw new RipcordError('invalid', `no handler for step kind "${step.kind}" (step ${step.id})`);
   }
 
   const existing = await journal.getRun(runId);
@@ -106,17 +107,28 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     if (!existing) throw new RipcordError('invalid', `no run ${runId} to resume`);
     const planned = existing.run.plan.steps.map((s) => s.id).join(',');
     if (planned !== plan.steps.map((s) => s.id).join(',')) {
-      throw new RipcordError('invalid', `run ${runId} was planned with other steps; resume it with its own plan`);
+      throw new RipcordError(
+        'invalid',
+        `run ${runId} was planned with other steps; resume it with its own plan`,
+      );
     }
-    done = new Map(existing.steps.filter((s) => s.status === 'done' || s.status === 'skipped').map((s) => [s.stepId, s]));
+    done = new Map(
+      existing.steps.filter((s) => s.status === 'done' || s.status === 'skipped').map((s) => [s.stepId, s]),
+    );
   } else if (!existing) {
-    await journal.createRun({ id: runId, service: plan.service, scenario: plan.scenario, plan, ...owner(opts) });
+    await journal.createRun({
+      id: runId,
+      service: plan.service,
+      scenario: plan.scenario,
+      plan,
+      ...owner(opts),
+    });
   } else if (existing.steps.length > 0) {
     throw new RipcordError('invalid', `run ${runId} has already started; resume it instead`);
   }
 
   const started = clock.now();
-  const runStartedAt = opts.resume ? earliest(existing?.steps ?? []) ?? started : started;
+  const runStartedAt = opts.resume ? (earliest(existing?.steps ?? []) ?? started) : started;
   await journal.setRunStatus(runId, 'running', owner(opts));
   emit({ type: 'run-start', runId, resumed: opts.resume === true, steps: plan.steps.length });
 
@@ -156,7 +168,12 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
           evidence: 'already satisfied',
         });
         const durationMs = clock.now().getTime() - t0.getTime();
-        Object.assign(outcome, { status: 'done', how: 'already satisfied', durationMs, evidence: 'already satisfied' });
+        Object.assign(outcome, {
+          status: 'done',
+          how: 'already satisfied',
+          durationMs,
+          evidence: 'already satisfied',
+        });
         emit({ type: 'step-done', runId, stepId: step.id, index, durationMs, how: 'already satisfied' });
         continue;
       }
@@ -164,7 +181,11 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
       const evidence = await handler.apply(step, ctx);
       const t1 = clock.now();
       const durationMs = t1.getTime() - t0.getTime();
-      await journal.recordOutcome(runId, step.id, { status: 'done', at: t1, evidence: { ...asObject(evidence), durationMs } });
+      await journal.recordOutcome(runId, step.id, {
+        status: 'done',
+        at: t1,
+        evidence: { ...asObject(evidence), durationMs },
+      });
       Object.assign(outcome, { status: 'done', how: 'applied', durationMs, evidence });
       emit({ type: 'step-done', runId, stepId: step.id, index, durationMs, how: 'applied' });
     } catch (err) {
@@ -178,7 +199,12 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
         error: error.message,
         ...(evidence !== undefined ? { evidence } : {}),
       });
-      Object.assign(outcome, { status: 'failed', durationMs, error: error.message, ...(evidence !== undefined ? { evidence } : {}) });
+      Object.assign(outcome, {
+        status: 'failed',
+        durationMs,
+        error: error.message,
+        ...(evidence !== undefined ? { evidence } : {}),
+      });
       emit({ type: 'step-failed', runId, stepId: step.id, index, durationMs, error: error.message });
       failure = error;
       break;

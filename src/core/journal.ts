@@ -41,7 +41,13 @@ export interface StepRecord {
  * executor reads it back. Implementations: SQLite (default, under .ripcord/) and PostgreSQL (teams).
  */
 export interface Journal {
-  createRun(run: { id: string; service: string; scenario: string; plan: Plan; owner?: string }): Promise<void>;
+  createRun(run: {
+    id: string;
+    service: string;
+    scenario: string;
+    plan: Plan;
+    owner?: string;
+  }): Promise<void>;
   setRunStatus(
     runId: string,
     status: RunStatus,

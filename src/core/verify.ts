@@ -19,8 +19,7 @@ export interface VerifyItem {
 
 /** A health probe's outcome as verification sees it. */
 export type HealthObservation =
-  | { url: string; status: number; ms: number }
-  | { url: string; error: string; ms?: number };
+  { url: string; status: number; ms: number } | { url: string; error: string; ms?: number };
 
 export interface VerifyObservations {
   /** Pods selected by the Deployment at the end of the window. */
@@ -57,7 +56,10 @@ function isReady(pod: V1Pod): boolean {
 export function restartCounts(pods: readonly V1Pod[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const pod of pods) {
-    for (const cs of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+    for (const cs of [
+      ...(pod.status?.initContainerStatuses ?? []),
+      ...(pod.status?.containerStatuses ?? []),
+    ]) {
       out[`${pod.metadata?.name ?? ''}/${cs.name}`] = cs.restartCount ?? 0;
     }
   }
@@ -105,7 +107,10 @@ export function evaluateVerification(obs: VerifyObservations): VerifyItem[] {
 
   const waiting: Array<{ pod: string; container: string; reason: string }> = [];
   for (const pod of live) {
-    for (const cs of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+    for (const cs of [
+      ...(pod.status?.initContainerStatuses ?? []),
+      ...(pod.status?.containerStatuses ?? []),
+    ]) {
       const reason = cs.state?.waiting?.reason;
       if (reason && BAD_WAITING_REASONS.has(reason)) {
         waiting.push({ pod: pod.metadata?.name ?? '', container: cs.name, reason });
@@ -138,7 +143,9 @@ export function evaluateVerification(obs: VerifyObservations): VerifyItem[] {
   });
 
   if (obs.expectedPodTemplateHash !== undefined) {
-    const other = live.filter((p) => p.metadata?.labels?.['pod-template-hash'] !== obs.expectedPodTemplateHash);
+    const other = live.filter(
+      (p) => p.metadata?.labels?.['pod-template-hash'] !== obs.expectedPodTemplateHash,
+    );
     items.push({
       name: 'target-template',
       ok: other.length === 0 && live.length > 0,

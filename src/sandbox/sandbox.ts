@@ -61,7 +61,11 @@ export async function startSandbox(opts: StartOptions): Promise<SandboxState> {
       postgres = { url: opts.databaseUrl, port: Number(new URL(opts.databaseUrl).port || 5432) };
     } else {
       say('starting PostgreSQL');
-      const pg = await startPostgres({ dataDir: p.pgData, socketDir: p.pgSocket, logFile: join(p.logs, 'postgres.log') });
+      const pg = await startPostgres({
+        dataDir: p.pgData,
+        socketDir: p.pgSocket,
+        logFile: join(p.logs, 'postgres.log'),
+      });
       started.push({ name: 'postgres', pid: pg.pid, log: pg.log });
       postgres = { url: pg.url, port: pg.port };
     }
@@ -151,7 +155,13 @@ export async function putDatabaseSecret(kc: KubeConfig, namespace: string, url: 
 export function writeEnvFile(state: SandboxState, routes: Record<string, { url: string }> = {}): void {
   const serviceUrls = Object.entries(routes)
     .filter(([key]) => key.startsWith(`${DEMO_NAMESPACE}/`))
-    .map(([key, r]) => `export ${key.slice(DEMO_NAMESPACE.length + 1).toUpperCase().replace(/-/g, '_')}_URL=${r.url}`);
+    .map(
+      ([key, r]) =>
+        `export ${key
+          .slice(DEMO_NAMESPACE.length + 1)
+          .toUpperCase()
+          .replace(/-/g, '_')}_URL=${r.url}`,
+    );
   const lines = [
     ...serviceUrls,
     `export KUBECONFIG=${state.kube.kubeconfig}`,
@@ -166,7 +176,11 @@ export function writeEnvFile(state: SandboxState, routes: Record<string, { url: 
 /** Stops in reverse start order, so pods go before the control plane and the database last-but-API. */
 async function stopDaemons(records: DaemonRecord[]): Promise<void> {
   for (const d of [...records].reverse()) {
-    await stopProcessGroup(d.pid, d.name === 'kubelet' ? 20_000 : 8_000, d.name === 'postgres' ? 'SIGINT' : 'SIGTERM');
+    await stopProcessGroup(
+      d.pid,
+      d.name === 'kubelet' ? 20_000 : 8_000,
+      d.name === 'postgres' ? 'SIGINT' : 'SIGTERM',
+    );
   }
 }
 

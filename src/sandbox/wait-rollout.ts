@@ -18,7 +18,9 @@ export async function waitForDeploymentRollout(
     const d = await apps.readNamespacedDeployment({ name, namespace });
     const want = d.spec?.replicas ?? 1;
     const st = d.status ?? {};
-    const stalled = st.conditions?.find((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded');
+    const stalled = st.conditions?.find(
+      (c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded',
+    );
     if (stalled) throw new Error(`deployment "${name}" exceeded its progress deadline`);
     if ((st.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0)) {
       const updated = st.updatedReplicas ?? 0;

@@ -15,7 +15,8 @@ async function liveImage(ns: string): Promise<string | undefined> {
 }
 
 async function generation(ns: string): Promise<number | undefined> {
-  return (await apps().readNamespacedDeployment({ name: 'venue-service', namespace: ns })).metadata?.generation;
+  return (await apps().readNamespacedDeployment({ name: 'venue-service', namespace: ns })).metadata
+    ?.generation;
 }
 
 describe('ripcord rollback venue-service: the runbook incident v1.2.3 -> v1.2.2 on the sandbox', () => {
@@ -36,10 +37,20 @@ describe('ripcord rollback venue-service: the runbook incident v1.2.3 -> v1.2.2 
     const before = await generation(ns.name);
     const res = await ripcord(['--config', config, 'plan', 'venue-service', '-o', 'json']);
     expect(res.code, res.stderr).toBe(0);
-    const plan = JSON.parse(res.stdout) as { from: { images: string[] }; to: { images: string[] }; steps: Array<{ id: string }> };
+    const plan = JSON.parse(res.stdout) as {
+      from: { images: string[] };
+      to: { images: string[] };
+      steps: Array<{ id: string }>;
+    };
     expect(plan.from.images).toEqual(['venue-service:v1.2.3']);
     expect(plan.to.images).toEqual(['venue-service:v1.2.2']);
-    expect(plan.steps.map((s) => s.id)).toEqual(['acquire-lock', 'set-template', 'wait-rollout', 'verify', 'release-lock']);
+    expect(plan.steps.map((s) => s.id)).toEqual([
+      'acquire-lock',
+      'set-template',
+      'wait-rollout',
+      'verify',
+      'release-lock',
+    ]);
     expect(await generation(ns.name)).toBe(before);
   });
 
@@ -78,12 +89,22 @@ describe('ripcord rollback venue-service: the runbook incident v1.2.3 -> v1.2.2 
   });
 
   it('skips like kubectl when the template already matches the target revision', async () => {
-    const hist = JSON.parse((await ripcord(['--config', config, 'history', 'venue-service', '-o', 'json'])).stdout) as {
+    const hist = JSON.parse(
+      (await ripcord(['--config', config, 'history', 'venue-service', '-o', 'json'])).stdout,
+    ) as {
       revisions: Array<{ revision: number; current: boolean }>;
     };
     const current = hist.revisions.find((r) => r.current)?.revision;
     const before = await generation(ns.name);
-    const res = await ripcord(['--config', config, 'rollback', 'venue-service', '--to-revision', String(current), '--yes']);
+    const res = await ripcord([
+      '--config',
+      config,
+      'rollback',
+      'venue-service',
+      '--to-revision',
+      String(current),
+      '--yes',
+    ]);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toContain(`skipped rollback (current template already matches revision ${current})`);
     expect(await generation(ns.name)).toBe(before);
@@ -91,7 +112,15 @@ describe('ripcord rollback venue-service: the runbook incident v1.2.3 -> v1.2.2 
 
   it('bad input: clear one-line messages, exit 2, nothing changed', async () => {
     const before = await generation(ns.name);
-    const unknownRev = await ripcord(['--config', config, 'rollback', 'venue-service', '--to-revision', '99', '--yes']);
+    const unknownRev = await ripcord([
+      '--config',
+      config,
+      'rollback',
+      'venue-service',
+      '--to-revision',
+      '99',
+      '--yes',
+    ]);
     expect(unknownRev.code).toBe(2);
     expect(unknownRev.stderr).toMatch(/unable to find specified revision 99 in history/);
     const badRev = await ripcord(['--config', config, 'plan', 'venue-service', '--to-revision', 'abc']);
@@ -129,9 +158,11 @@ describe('ripcord rollback venue-service: the runbook incident v1.2.3 -> v1.2.2 
   });
 
   it('refuses a paused Deployment with kubectl’s message (exit 3)', async () => {
-    await apps().patchNamespacedDeployment(
-      { name: 'venue-service', namespace: ns.name, body: [{ op: 'add', path: '/spec/paused', value: true }] },
-    );
+    await apps().patchNamespacedDeployment({
+      name: 'venue-service',
+      namespace: ns.name,
+      body: [{ op: 'add', path: '/spec/paused', value: true }],
+    });
     try {
       const before = await generation(ns.name);
       const res = await ripcord(['--config', config, 'rollback', 'venue-service', '--yes']);
@@ -139,9 +170,11 @@ describe('ripcord rollback venue-service: the runbook incident v1.2.3 -> v1.2.2 
       expect(res.stderr).toMatch(/you cannot rollback a paused deployment; resume it first/);
       expect(await generation(ns.name)).toBe(before);
     } finally {
-      await apps().patchNamespacedDeployment(
-        { name: 'venue-service', namespace: ns.name, body: [{ op: 'replace', path: '/spec/paused', value: false }] },
-      );
+      await apps().patchNamespacedDeployment({
+        name: 'venue-service',
+        namespace: ns.name,
+        body: [{ op: 'replace', path: '/spec/paused', value: false }],
+      });
     }
   });
 

@@ -51,7 +51,9 @@ describe('crash safety: SIGKILL at every step boundary, then ripcord resume', ()
       const after = await deployment();
       expect(after.spec?.template.spec?.containers[0]?.image).toBe('venue-service:v1.2.2');
       const rs = await apps().listNamespacedReplicaSet({ namespace: ns.name });
-      const v122 = rs.items.find((r) => r.spec?.template?.spec?.containers[0]?.image === 'venue-service:v1.2.2');
+      const v122 = rs.items.find(
+        (r) => r.spec?.template?.spec?.containers[0]?.image === 'venue-service:v1.2.2',
+      );
       // The final template is exactly revision v1.2.2's, as an uninterrupted run (and kubectl) would leave it.
       expect(comparable(after.spec?.template)).toEqual(comparable(v122?.spec?.template));
       expect(after.status?.updatedReplicas).toBe(2);
@@ -68,7 +70,10 @@ describe('crash safety: SIGKILL at every step boundary, then ripcord resume', ()
       expect((await deployment()).metadata?.generation).toBe(gen);
 
       const shown = await ripcord(['--config', config, 'show', runId ?? '', '-o', 'json']);
-      const run = JSON.parse(shown.stdout) as { run: { status: string }; steps: Array<{ stepId: string; status: string }> };
+      const run = JSON.parse(shown.stdout) as {
+        run: { status: string };
+        steps: Array<{ stepId: string; status: string }>;
+      };
       expect(run.run.status).toBe('succeeded');
       expect(run.steps.map((s) => s.status)).toEqual(['done', 'done', 'done', 'done', 'done']);
     },

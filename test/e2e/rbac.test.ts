@@ -22,26 +22,40 @@ describe('least-privilege RBAC (deploy/rbac/ripcord-role.yaml) through the ripco
     const url = await deployVenueService(ns.name, 'v1.2.2', { replicas: 1 });
     await deployRelease(adminKubeConfig(), { namespace: ns.name, image: 'venue-service:v1.2.3' });
     await waitForDeploymentRollout(adminKubeConfig(), ns.name, 'venue-service', { timeoutMs: 120_000 });
-    await applyObjects(adminKubeConfig(), ns.name, readManifests(join(repoRoot(), 'deploy', 'rbac', 'ripcord-role.yaml')));
+    await applyObjects(
+      adminKubeConfig(),
+      ns.name,
+      readManifests(join(repoRoot(), 'deploy', 'rbac', 'ripcord-role.yaml')),
+    );
     config = writeServiceConfig({ namespace: ns.name, url, context: RIPCORD_CONTEXT, verifyWindow: '1s' });
   });
   afterAll(async () => ns?.cleanup());
 
   it('without the Role, the error names the missing verb and resource (exit 5)', async () => {
-    const other = writeServiceConfig({ namespace: 'default', url: 'http://127.0.0.1:9', context: RIPCORD_CONTEXT });
+    const other = writeServiceConfig({
+      namespace: 'default',
+      url: 'http://127.0.0.1:9',
+      context: RIPCORD_CONTEXT,
+    });
     const res = await ripcord(['--config', other, 'history', 'venue-service']);
     expect(res.code).toBe(5);
     expect(res.stderr).toMatch(/cannot get.*deployments/);
   });
 
   it('history, plan, rollback and status work with exactly the shipped Role', async () => {
-    for (const args of [['history', 'venue-service'], ['plan', 'venue-service'], ['status', 'venue-service']]) {
+    for (const args of [
+      ['history', 'venue-service'],
+      ['plan', 'venue-service'],
+      ['status', 'venue-service'],
+    ]) {
       const res = await ripcord(['--config', config, ...args]);
       expect(res.code, `${args.join(' ')}: ${res.stderr}`).toBe(0);
     }
     const rb = await ripcord(['--config', config, 'rollback', 'venue-service', '--yes']);
     expect(rb.code, rb.stderr).toBe(0);
-    const d = await adminKubeConfig().makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'venue-service', namespace: ns.name });
+    const d = await adminKubeConfig()
+      .makeApiClient(AppsV1Api)
+      .readNamespacedDeployment({ name: 'venue-service', namespace: ns.name });
     expect(d.spec?.template.spec?.containers[0]?.image).toBe('venue-service:v1.2.2');
   });
 
@@ -50,11 +64,16 @@ describe('least-privilege RBAC (deploy/rbac/ripcord-role.yaml) through the ripco
     const rules = (role.rules ?? []).map((r) =>
       r.resources?.includes('deployments') ? { ...r, verbs: r.verbs.filter((v) => v !== 'patch') } : r,
     );
-    await rbac().replaceNamespacedRole({ name: 'ripcord', namespace: ns.name, body: { ...role, rules } as V1Role });
+    await rbac().replaceNamespacedRole({
+      name: 'ripcord',
+      namespace: ns.name,
+      body: { ...role, rules } as V1Role,
+    });
     await deployRelease(adminKubeConfig(), { namespace: ns.name, image: 'venue-service:v1.2.3' });
     await waitForDeploymentRollout(adminKubeConfig(), ns.name, 'venue-service', { timeoutMs: 120_000 });
     const apps = adminKubeConfig().makeApiClient(AppsV1Api);
-    const before = (await apps.readNamespacedDeployment({ name: 'venue-service', namespace: ns.name })).metadata?.generation;
+    const before = (await apps.readNamespacedDeployment({ name: 'venue-service', namespace: ns.name }))
+      .metadata?.generation;
     const res = await ripcord(['--config', config, 'rollback', 'venue-service', '--yes']);
     expect(res.code, res.stdout + res.stderr).toBe(5);
     expect(res.stdout + res.stderr).toMatch(/cannot patch.*deployments/);

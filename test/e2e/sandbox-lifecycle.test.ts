@@ -20,12 +20,29 @@ describe('ripcord sandbox up / status / down (a second sandbox beside the test s
     expect(up.code, up.stderr).toBe(0);
     const state = readState(dir);
     expect(state?.processes.map((p) => p.name).sort()).toEqual(
-      ['alertmanager', 'etcd', 'kube-apiserver', 'kube-controller-manager', 'kubelet', 'postgres', 'prometheus', 'router'].sort(),
+      [
+        'alertmanager',
+        'etcd',
+        'kube-apiserver',
+        'kube-controller-manager',
+        'kubelet',
+        'postgres',
+        'prometheus',
+        'router',
+      ].sort(),
     );
     const status = await ripcord(['sandbox', 'status', '--sandbox-dir', dir]);
     expect(status.code, status.stdout + status.stderr).toBe(0);
 
-    const deploy = await ripcord(['sandbox', 'deploy', 'venue-service:v1.2.2', '--replicas', '2', '--sandbox-dir', dir]);
+    const deploy = await ripcord([
+      'sandbox',
+      'deploy',
+      'venue-service:v1.2.2',
+      '--replicas',
+      '2',
+      '--sandbox-dir',
+      dir,
+    ]);
     expect(deploy.code, deploy.stderr).toBe(0);
     const down = await ripcord(['sandbox', 'down', '--sandbox-dir', dir, '-o', 'json']);
     expect(down.code, down.stderr).toBe(0);
@@ -44,7 +61,16 @@ describe('ripcord sandbox up / status / down (a second sandbox beside the test s
     const bad = await ripcord(['sandbox', 'deploy', 'nginx', '--sandbox-dir', dir]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/image: expected NAME:TAG/);
-    const rps = await ripcord(['sandbox', 'load', '--service', 'venue-service', '--rps', 'lots', '--sandbox-dir', dir]);
+    const rps = await ripcord([
+      'sandbox',
+      'load',
+      '--service',
+      'venue-service',
+      '--rps',
+      'lots',
+      '--sandbox-dir',
+      dir,
+    ]);
     expect(rps.code).toBe(2);
     expect(rps.stderr).toMatch(/--rps/);
   });

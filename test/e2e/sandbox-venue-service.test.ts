@@ -8,14 +8,25 @@ import { isAlive, waitFor } from '../../src/sandbox/process.js';
 import { runLoad } from '../../src/sandbox/load/index.js';
 import { sandboxPaths } from '../../src/sandbox/state.js';
 import { waitForDeploymentRollout } from '../../src/sandbox/wait-rollout.js';
-import { adminKubeConfig, deployVenueService, kubectl, sandbox, testNamespace, versionsServed } from '../support/sandbox.js';
+import {
+  adminKubeConfig,
+  deployVenueService,
+  kubectl,
+  sandbox,
+  testNamespace,
+  versionsServed,
+} from '../support/sandbox.js';
 
 /** PIDs of the container processes the kubelet runs for pods in `namespace`, from its records. */
 function containerPids(namespace: string): Map<string, number> {
   const dir = sandboxPaths(sandbox().dir).kubeletPods;
   const out = new Map<string, number>();
   for (const f of readdirSync(dir)) {
-    const rec = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { pid: number; namespace: string; name: string };
+    const rec = JSON.parse(readFileSync(join(dir, f), 'utf8')) as {
+      pid: number;
+      namespace: string;
+      name: string;
+    };
     if (rec.namespace === namespace) out.set(rec.name, rec.pid);
   }
   return out;
@@ -34,7 +45,12 @@ describe('sandbox: venue-service on a real control plane, kubelet, router, Prome
   it('registers a Ready node that kubectl sees', async () => {
     const res = await kubectl(['get', 'nodes', '-o', 'json']);
     expect(res.code).toBe(0);
-    const nodes = JSON.parse(res.stdout) as { items: Array<{ metadata: { name: string }; status: { conditions: Array<{ type: string; status: string }> } }> };
+    const nodes = JSON.parse(res.stdout) as {
+      items: Array<{
+        metadata: { name: string };
+        status: { conditions: Array<{ type: string; status: string }> };
+      }>;
+    };
     const node = nodes.items.find((n) => n.metadata.name === 'sandbox-node');
     expect(node?.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
   });
@@ -57,7 +73,11 @@ describe('sandbox: venue-service on a real control plane, kubelet, router, Prome
     const before = containerPids(ns.name);
     await deployRelease(kc, { namespace: ns.name, image: 'venue-service:v1.2.3' });
     await waitForDeploymentRollout(kc, ns.name, 'venue-service', { timeoutMs: 120_000 });
-    await waitFor('old venue-service processes to exit', async () => [...before.values()].every((p) => !isAlive(p)), 30_000);
+    await waitFor(
+      'old venue-service processes to exit',
+      async () => [...before.values()].every((p) => !isAlive(p)),
+      30_000,
+    );
     expect(await versionsServed(url, 20)).toEqual({ 'v1.2.3': 20 });
 
     const st = sandbox();
@@ -100,12 +120,23 @@ describe('sandbox: venue-service on a real control plane, kubelet, router, Prome
   it('kubectl rollout undo brings back v1.2.2 and the router then serves only v1.2.2', async () => {
     const res = await kubectl(['rollout', 'undo', 'deployment/venue-service', '-n', ns.name]);
     expect(res.code, res.stderr).toBe(0);
-    const status = await kubectl(['rollout', 'status', 'deployment/venue-service', '-n', ns.name, '--timeout=120s']);
+    const status = await kubectl([
+      'rollout',
+      'status',
+      'deployment/venue-service',
+      '-n',
+      ns.name,
+      '--timeout=120s',
+    ]);
     expect(status.code, status.stderr).toBe(0);
-    await waitFor('only ready v1.2.2 pods behind the router', async () => {
-      const v = await versionsServed(url, 10);
-      return Object.keys(v).length === 1 && v['v1.2.2'] === 10;
-    }, 30_000);
+    await waitFor(
+      'only ready v1.2.2 pods behind the router',
+      async () => {
+        const v = await versionsServed(url, 10);
+        return Object.keys(v).length === 1 && v['v1.2.2'] === 10;
+      },
+      30_000,
+    );
     expect(await versionsServed(url, 100)).toEqual({ 'v1.2.2': 100 });
   });
 });

@@ -9,7 +9,11 @@ export interface CliResult {
 }
 
 /** Runs the built CLI (`bin/ripcord.js`) as a user would, with extra env; never throws on a non-zero exit. */
-export function ripcord(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 300_000): Promise<CliResult> {
+export function ripcord(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 300_000,
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,

@@ -1,17 +1,16 @@
 /**
- * Helpers for tests against a real control plane (kube-apiserver + kube-controller-manager, no kubelet
- * needed): the kubeconfig comes from KUBECONFIG (default: the development cluster in /tmp/cp-try), kubectl from
- * RIPCORD_KUBECTL (default: the cached 1.20.2 build). Each test file works in its own namespaces.
+ * Helpers for tests against the e2e sandbox's control plane (kube-apiserver + kube-controller-manager): its
+ * admin kubeconfig and its kubectl 1.20.2. Each test file works in its own namespaces.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { sandbox } from './sandbox.js';
 
-export const kubeconfigPath = process.env['KUBECONFIG'] ?? '/tmp/cp-try/kubeconfig';
-export const kubectlPath = process.env['RIPCORD_KUBECTL'] ?? join(homedir(), '.cache/ripcord/kube-v1.20.2/kubectl');
+export const kubeconfigPath = sandbox().kube.kubeconfig;
+export const kubectlPath = join(sandbox().kube.binDir, 'kubectl');
 
 /** The admin KubeConfig, or the named context. */
 export function kubeConfig(context?: string): KubeConfig {
@@ -22,16 +21,23 @@ export function kubeConfig(context?: string): KubeConfig {
 }
 
 export function hasContext(name: string): boolean {
-  return kubeConfig().getContexts().some((c) => c.name === name);
+  return kubeConfig()
+    .getContexts()
+    .some((c) => c.name === name);
 }
 
 /** Runs kubectl against the development cluster (admin context unless args say otherwise). */
 export function kubectl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(kubectlPath, ['--kubeconfig', kubeconfigPath, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      kubectlPath,
+      ['--kubeconfig', kubeconfigPath, ...args],
+      { timeout: 60_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -55,7 +61,11 @@ export async function namespaces(
 }
 
 /** Polls `probe` until it returns a value other than undefined. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();

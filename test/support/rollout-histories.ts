@@ -65,7 +65,10 @@ export function templateKey(t: TemplateState): string {
  * The revisions the deployment controller assigns: a new template gets max+1; going back to a template that
  * has a ReplicaSet moves that ReplicaSet to max+1 (its old number disappears).
  */
-export function expectedRevisions(steps: readonly HistoryStep[]): { byTemplate: Map<string, number>; current: number } {
+export function expectedRevisions(steps: readonly HistoryStep[]): {
+  byTemplate: Map<string, number>;
+  current: number;
+} {
   const byTemplate = new Map<string, number>();
   let max = 0;
   let current = 0;
@@ -79,7 +82,16 @@ export function expectedRevisions(steps: readonly HistoryStep[]): { byTemplate: 
   return { byTemplate, current };
 }
 
-const MUTATIONS = ['image', 'sidecar', 'env-add', 'env-change', 'env-remove', 'pod-annotation', 'pod-label', 'resources'] as const;
+const MUTATIONS = [
+  'image',
+  'sidecar',
+  'env-add',
+  'env-change',
+  'env-remove',
+  'pod-annotation',
+  'pod-label',
+  'resources',
+] as const;
 
 /** Generates `count` cases from `seed`; case i's undo kind is fixed by i so every kind is covered. */
 export function generateHistories(seed: number, count: number): HistoryCase[] {
@@ -92,13 +104,22 @@ export function generateHistories(seed: number, count: number): HistoryCase[] {
     const applied = rand() < 0.3;
     const name = `case-${String(id).padStart(2, '0')}`;
     let version = 1;
-    let t: TemplateState = { image: `registry.local/venue-service:v${version}`, env: { LOG_LEVEL: 'info' }, podAnnotations: {}, podLabels: {} };
+    let t: TemplateState = {
+      image: `registry.local/venue-service:v${version}`,
+      env: { LOG_LEVEL: 'info' },
+      podAnnotations: {},
+      podLabels: {},
+    };
     let ann: Record<string, string> = {};
     const steps: HistoryStep[] = [];
     const push = (label: string) => {
       ann = { ...ann };
       if (record) ann['kubernetes.io/change-cause'] = label;
-      if (applied) ann['kubectl.kubernetes.io/last-applied-configuration'] = JSON.stringify({ step: steps.length, image: t.image });
+      if (applied)
+        ann['kubectl.kubernetes.io/last-applied-configuration'] = JSON.stringify({
+          step: steps.length,
+          image: t.image,
+        });
       if (rand() < 0.3) ann['team'] = pick(['venues', 'payments', 'platform']);
       else if (rand() < 0.2) delete ann['team'];
       steps.push({ template: structuredClone(t), annotations: structuredClone(ann), label });
@@ -119,13 +140,15 @@ export function generateHistories(seed: number, count: number): HistoryCase[] {
         const m = pick(MUTATIONS);
         labels.push(m);
         if (m === 'image') t.image = `registry.local/venue-service:v${++version}`;
-        else if (m === 'sidecar') t.sidecar = t.sidecar ? undefined : `registry.local/envoy:1.${Math.floor(rand() * 30)}`;
+        else if (m === 'sidecar')
+          t.sidecar = t.sidecar ? undefined : `registry.local/envoy:1.${Math.floor(rand() * 30)}`;
         else if (m === 'env-add') t.env[`FEATURE_${Math.floor(rand() * 100)}`] = 'on';
         else if (m === 'env-change') t.env['LOG_LEVEL'] = pick(['debug', 'info', 'warn', 'error']);
         else if (m === 'env-remove') {
           const keys = Object.keys(t.env).filter((e) => e !== 'LOG_LEVEL');
           if (keys.length > 0) delete t.env[pick(keys)];
-        } else if (m === 'pod-annotation') t.podAnnotations['checksum/config'] = Math.floor(rand() * 1e9).toString(16);
+        } else if (m === 'pod-annotation')
+          t.podAnnotations['checksum/config'] = Math.floor(rand() * 1e9).toString(16);
         else if (m === 'pod-label') t.podLabels['track'] = pick(['stable', 'canary', 'blue', 'green']);
         else if (m === 'resources') {
           t.cpu = pick(['100m', '250m', '0.5', '1']);
@@ -140,10 +163,15 @@ export function generateHistories(seed: number, count: number): HistoryCase[] {
     }
     const { byTemplate, current } = expectedRevisions(steps);
     const present = [...byTemplate.values()].filter((r) => r !== current);
-    const consumed = Array.from({ length: current }, (_, i) => i + 1).filter((r) => ![...byTemplate.values()].includes(r));
+    const consumed = Array.from({ length: current }, (_, i) => i + 1).filter(
+      (r) => ![...byTemplate.values()].includes(r),
+    );
     let undo: UndoTarget = { kind: 'previous' };
     if (kind === 1 || (kind === 5 && consumed.length === 0)) {
-      undo = present.length > 0 ? { kind: 'revision', revision: pick(present), why: 'older' } : { kind: 'previous' };
+      undo =
+        present.length > 0
+          ? { kind: 'revision', revision: pick(present), why: 'older' }
+          : { kind: 'previous' };
     } else if (kind === 3) undo = { kind: 'revision', revision: current, why: 'current' };
     else if (kind === 4) undo = { kind: 'revision', revision: current + 5, why: 'unknown' };
     else if (kind === 5) undo = { kind: 'revision', revision: pick(consumed), why: 'consumed' };
@@ -159,10 +187,18 @@ export function podSpecFor(name: string, t: TemplateState): NonNullable<V1Deploy
       name: 'app',
       image: t.image,
       ...(Object.keys(t.env).length > 0
-        ? { env: Object.entries(t.env).sort().map(([k, v]) => ({ name: k, value: v })) }
+        ? {
+            env: Object.entries(t.env)
+              .sort()
+              .map(([k, v]) => ({ name: k, value: v })),
+          }
         : {}),
       ...(t.cpu || t.memory
-        ? { resources: { requests: { ...(t.cpu ? { cpu: t.cpu } : {}), ...(t.memory ? { memory: t.memory } : {}) } } }
+        ? {
+            resources: {
+              requests: { ...(t.cpu ? { cpu: t.cpu } : {}), ...(t.memory ? { memory: t.memory } : {}) },
+            },
+          }
         : {}),
     },
     ...(t.sidecar ? [{ name: 'proxy', image: t.sidecar }] : []),

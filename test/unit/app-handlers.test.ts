@@ -21,7 +21,10 @@ function fakeKube(snap: DeploymentSnapshot, pods: () => V1Pod[]) {
       calls.push('setTemplate');
       snap.deployment.spec!.template = structuredClone(desired.template);
       // The controller bumps the revision as soon as it sees the new template.
-      snap.deployment.metadata!.annotations = { ...desired.annotations, 'deployment.kubernetes.io/revision': '4' };
+      snap.deployment.metadata!.annotations = {
+        ...desired.annotations,
+        'deployment.kubernetes.io/revision': '4',
+      };
       return structuredClone(snap.deployment);
     },
     async waitForRollout(_ns, name) {
@@ -58,10 +61,20 @@ function fakeKube(snap: DeploymentSnapshot, pods: () => V1Pod[]) {
 
 const probe: ProbePort = { get: async () => ({ status: 200, body: 'ok', ms: 3 }) };
 const noWait = async () => undefined;
-const service = { name: 'venue-service', namespace: 'tickettoken', healthUrl: 'http://venue/health', verifyWindowMs: 10 };
+const service = {
+  name: 'venue-service',
+  namespace: 'tickettoken',
+  healthUrl: 'http://venue/health',
+  verifyWindowMs: 10,
+};
 
-function setup(podsOf: (hash: string) => V1Pod[] = (h) => [0, 1, 2].map((i) => pod({ name: `p${i}`, hash: h }))) {
-  const snap = history([podTemplate({ image: 'venue-service:v1' }), podTemplate({ image: 'venue-service:v2' })]);
+function setup(
+  podsOf: (hash: string) => V1Pod[] = (h) => [0, 1, 2].map((i) => pod({ name: `p${i}`, hash: h })),
+) {
+  const snap = history([
+    podTemplate({ image: 'venue-service:v1' }),
+    podTemplate({ image: 'venue-service:v2' }),
+  ]);
   const hash = snap.replicaSets[0]?.metadata?.labels?.['pod-template-hash'] ?? '';
   const fake = fakeKube(snap, () => podsOf(hash));
   const plan = planAppRollback(service, snap, { rtoTargetMs: 300_000, now: clock.now() });
@@ -79,14 +92,9 @@ describe('app rollback handlers', () => {
     expect(snap.deployment.spec?.template?.spec?.containers[0]?.image).toBe('venue-service:v1');
     expect(fake.leases.size).toBe(0);
     const verify = (await journal.getRun('run-1'))?.steps.find((s) => s.stepId === 'verify');
-    expect((verify?.evidence as { checklist: Array<{ name: string; ok: boolean }> }).checklist.map((i) => i.name)).toEqual([
-      'pods-ready',
-      'replicas',
-      'no-crashloop',
-      'no-restarts',
-      'target-template',
-      'health',
-    ]);
+    expect(
+      (verify?.evidence as { checklist: Array<{ name: string; ok: boolean }> }).checklist.map((i) => i.name),
+    ).toEqual(['pods-ready', 'replicas', 'no-crashloop', 'no-restarts', 'target-template', 'health']);
   });
 
   it('does not patch again when the template is already set (desired state, safe after a crash)', async () => {
@@ -96,7 +104,10 @@ describe('app rollback handlers', () => {
     const handler = handlers['k8s.set-deployment-template']!;
     expect(await handler.apply(setStep, ctx)).toMatchObject({ patched: true, toRevision: 1 });
     expect(await handler.check(setStep, ctx)).toBe(true);
-    expect(await handler.apply(setStep, ctx)).toMatchObject({ patched: false, reason: 'template already set' });
+    expect(await handler.apply(setStep, ctx)).toMatchObject({
+      patched: false,
+      reason: 'template already set',
+    });
     expect(fake.calls).toEqual(['setTemplate']);
   });
 
@@ -120,11 +131,16 @@ describe('app rollback handlers', () => {
   });
 
   it('fails verification with the checklist as evidence, and keeps the lock', async () => {
-    const { plan, handlers, fake } = setup((h) => [pod({ name: 'p0', hash: h }), pod({ name: 'p1', hash: h, ready: false, waiting: 'CrashLoopBackOff' })]);
+    const { plan, handlers, fake } = setup((h) => [
+      pod({ name: 'p0', hash: h }),
+      pod({ name: 'p1', hash: h, ready: false, waiting: 'CrashLoopBackOff' }),
+    ]);
     const journal = createMemoryJournal();
     const r = await executePlan({ plan, runId: 'run-4', journal, handlers, clock });
     expect(r.status).toBe('failed');
-    expect(r.error?.message).toMatch(/^verification failed: pods-ready .*no-crashloop \(p1\/venue-service: CrashLoopBackOff\)/);
+    expect(r.error?.message).toMatch(
+      /^verification failed: pods-ready .*no-crashloop \(p1\/venue-service: CrashLoopBackOff\)/,
+    );
     const rec = (await journal.getRun('run-4'))?.steps.find((s) => s.stepId === 'verify');
     expect(rec?.status).toBe('failed');
     expect(JSON.stringify(rec?.evidence)).toContain('CrashLoopBackOff');

@@ -128,7 +128,11 @@ describe('executePlan', () => {
     expect(r.steps.map((s) => s.status)).toEqual(['done', 'failed', 'not-run']);
     const stored = await journal.getRun('r2');
     expect(stored?.run).toMatchObject({ status: 'failed', error: 'b broke' });
-    expect(stored?.steps[1]).toMatchObject({ status: 'failed', evidence: { observed: 'bad' }, error: 'b broke' });
+    expect(stored?.steps[1]).toMatchObject({
+      status: 'failed',
+      evidence: { observed: 'bad' },
+      error: 'b broke',
+    });
     expect(w.applies).toEqual(['a', 'b']);
   });
 
@@ -142,7 +146,13 @@ describe('executePlan', () => {
         check: async () => false,
       },
     };
-    const r = await executePlan({ plan: plan([step('a')]), runId: 'r3', journal: createMemoryJournal(), handlers, clock });
+    const r = await executePlan({
+      plan: plan([step('a')]),
+      runId: 'r3',
+      journal: createMemoryJournal(),
+      handlers,
+      clock,
+    });
     expect(r.status).toBe('refused');
     expect((r.error as RipcordError).kind).toBe('refused');
   });
@@ -165,7 +175,14 @@ describe('executePlan', () => {
     ]);
 
     // Resume: a is skipped (journal), b's postcondition already holds, c is applied and fails.
-    const first = await executePlan({ plan: p, runId: 'r4', journal, handlers: w.handlers, clock, resume: true });
+    const first = await executePlan({
+      plan: p,
+      runId: 'r4',
+      journal,
+      handlers: w.handlers,
+      clock,
+      resume: true,
+    });
     expect(first.steps.map((s) => [s.stepId, s.status, s.how])).toEqual([
       ['a', 'done', 'journal'],
       ['b', 'done', 'already satisfied'],
@@ -173,7 +190,9 @@ describe('executePlan', () => {
       ['d', 'not-run', undefined],
     ]);
     expect(w.applies).toEqual(['a', 'b', 'c']);
-    expect((await journal.getRun('r4'))?.steps.find((s) => s.stepId === 'b')?.evidence).toBe('already satisfied');
+    expect((await journal.getRun('r4'))?.steps.find((s) => s.stepId === 'b')?.evidence).toBe(
+      'already satisfied',
+    );
 
     // Resume again after the fault is fixed: c's postcondition is false, so it runs again; d runs.
     w.state.delete('c');
@@ -199,7 +218,14 @@ describe('executePlan', () => {
     await executePlan({ plan: p, runId: 'r5', journal, handlers: w.handlers, clock });
     w.state.delete('lock'); // the lease lapsed while nobody ran
     const again = world(clock);
-    const r = await executePlan({ plan: p, runId: 'r5', journal, handlers: again.handlers, clock, resume: true });
+    const r = await executePlan({
+      plan: p,
+      runId: 'r5',
+      journal,
+      handlers: again.handlers,
+      clock,
+      resume: true,
+    });
     expect(r.status).toBe('succeeded');
     expect(again.applies).toEqual(['lock', 'b']);
   });
@@ -212,7 +238,14 @@ describe('executePlan', () => {
       executePlan({ plan: plan([step('a', 'nope')]), runId: 'x', journal, handlers: w.handlers, clock }),
     ).rejects.toThrow('no handler for step kind "nope" (step a)');
     await expect(
-      executePlan({ plan: plan([step('a')]), runId: 'missing', journal, handlers: w.handlers, clock, resume: true }),
+      executePlan({
+        plan: plan([step('a')]),
+        runId: 'missing',
+        journal,
+        handlers: w.handlers,
+        clock,
+        resume: true,
+      }),
     ).rejects.toThrow('no run missing to resume');
     await executePlan({ plan: plan([step('a')]), runId: 'done', journal, handlers: w.handlers, clock });
     await expect(
@@ -260,7 +293,11 @@ describe('executePlan', () => {
 describe('summarizeRun', () => {
   it('measures against the RTO target', () => {
     expect(
-      summarizeRun({ startedAt: '2025-03-01T12:00:00Z', finishedAt: '2025-03-01T12:01:35Z', rtoTargetMs: 300_000 }),
+      summarizeRun({
+        startedAt: '2025-03-01T12:00:00Z',
+        finishedAt: '2025-03-01T12:01:35Z',
+        rtoTargetMs: 300_000,
+      }),
     ).toMatchObject({
       measuredMs: 95_000,
       withinRto: true,
@@ -268,8 +305,11 @@ describe('summarizeRun', () => {
       line: '1m35s against an RTO target of 5m: met, 3m25s to spare',
     });
     expect(
-      summarizeRun({ startedAt: '2025-03-01T12:00:00Z', finishedAt: '2025-03-01T12:06:00Z', rtoTargetMs: 300_000 })
-        .line,
+      summarizeRun({
+        startedAt: '2025-03-01T12:00:00Z',
+        finishedAt: '2025-03-01T12:06:00Z',
+        rtoTargetMs: 300_000,
+      }).line,
     ).toBe('6m against an RTO target of 5m: missed by 1m');
   });
 });

@@ -7,7 +7,11 @@ const v = (tag: string) => podTemplate({ image: `venue-service:${tag}` });
 describe('rolloutHistory (kubectl rollout history + images)', () => {
   it('lists revisions oldest first with change-cause, images, creation time and the current marker', () => {
     const snap = history([v('v1'), v('v2'), v('v3')], {
-      rsAnnotations: [{ 'kubernetes.io/change-cause': 'first' }, undefined, { 'kubernetes.io/change-cause': 'third' }],
+      rsAnnotations: [
+        { 'kubernetes.io/change-cause': 'first' },
+        undefined,
+        { 'kubernetes.io/change-cause': 'third' },
+      ],
     });
     const rows = rolloutHistory(snap);
     expect(rows.map((r) => [r.revision, r.changeCause, r.images, r.current])).toEqual([

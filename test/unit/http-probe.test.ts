@@ -4,7 +4,9 @@ import { RipcordError } from '../../src/core/errors.js';
 
 describe('createHttpProbe', () => {
   it('returns status, body and latency for any HTTP answer', async () => {
-    const probe = createHttpProbe({ fetch: async () => new Response('{"status":"degraded"}', { status: 503 }) });
+    const probe = createHttpProbe({
+      fetch: async () => new Response('{"status":"degraded"}', { status: 503 }),
+    });
     const r = await probe.get('http://venue/health');
     expect(r).toMatchObject({ status: 503, body: '{"status":"degraded"}' });
     expect(r.ms).toBeGreaterThanOrEqual(0);
@@ -26,10 +28,14 @@ describe('createHttpProbe', () => {
   it('names the connection error code', async () => {
     const probe = createHttpProbe({
       fetch: async () => {
-        throw new TypeError('fetch failed', { cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }) });
+        throw new TypeError('fetch failed', {
+          cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }),
+        });
       },
     });
-    await expect(probe.get('http://venue/health')).rejects.toThrow('GET http://venue/health failed (ECONNREFUSED)');
+    await expect(probe.get('http://venue/health')).rejects.toThrow(
+      'GET http://venue/health failed (ECONNREFUSED)',
+    );
   });
 
   it('strips user info from URLs it shows', () => {

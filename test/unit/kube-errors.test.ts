@@ -4,9 +4,20 @@ import { mapKubeError } from '../../src/adapters/kubernetes/errors.js';
 import { RipcordError } from '../../src/core/errors.js';
 
 const status = (code: number, message: string, reason: string) =>
-  new ApiException(code, 'Unknown API Status Code!', JSON.stringify({ kind: 'Status', status: 'Failure', message, reason, code }), {});
+  new ApiException(
+    code,
+    'Unknown API Status Code!',
+    JSON.stringify({ kind: 'Status', status: 'Failure', message, reason, code }),
+    {},
+  );
 
-const op = { verb: 'get', resource: 'deployments', group: 'apps', namespace: 'tickettoken', name: 'venue-service' };
+const op = {
+  verb: 'get',
+  resource: 'deployments',
+  group: 'apps',
+  namespace: 'tickettoken',
+  name: 'venue-service',
+};
 
 describe('mapKubeError', () => {
   it('names user, verb, resource and namespace of a 403 from the RBAC message', () => {
@@ -28,7 +39,11 @@ describe('mapKubeError', () => {
 
   it('handles core-group and unparseable 403s from the call it was making', () => {
     const core = mapKubeError(
-      status(403, 'pods is forbidden: User "u" cannot list resource "pods" in the namespace "ns"', 'Forbidden'),
+      status(
+        403,
+        'pods is forbidden: User "u" cannot list resource "pods" in the namespace "ns"',
+        'Forbidden',
+      ),
       { verb: 'list', resource: 'pods', namespace: 'ns' },
     );
     expect(core.message).toBe('forbidden: u cannot list pods in namespace ns');
@@ -40,10 +55,18 @@ describe('mapKubeError', () => {
 
   it('maps 404 to invalid, 409 to a retryable conflict, 5xx and connection errors to unreachable', () => {
     const nf = mapKubeError(status(404, 'deployments.apps "nope" not found', 'NotFound'), op) as RipcordError;
-    expect([nf.kind, nf.message]).toEqual(['invalid', 'deployments.apps "nope" not found (namespace tickettoken)']);
-    const conflict = mapKubeError(status(409, 'the object has been modified', 'Conflict'), op) as RipcordError;
+    expect([nf.kind, nf.message]).toEqual([
+      'invalid',
+      'deployments.apps "nope" not found (namespace tickettoken)',
+    ]);
+    const conflict = mapKubeError(
+      status(409, 'the object has been modified', 'Conflict'),
+      op,
+    ) as RipcordError;
     expect([conflict.kind, conflict.retryable]).toEqual(['failed', true]);
-    expect((mapKubeError(status(503, 'etcd down', 'ServiceUnavailable'), op) as RipcordError).kind).toBe('unreachable');
+    expect((mapKubeError(status(503, 'etcd down', 'ServiceUnavailable'), op) as RipcordError).kind).toBe(
+      'unreachable',
+    );
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' });
     const un = mapKubeError(refused, op) as RipcordError;
     expect([un.kind, un.retryable]).toEqual(['unreachable', true]);

@@ -47,13 +47,25 @@ describe('kubectlRollback (kubectl rollout undo)', () => {
     if (r.kind === 'rollback') expect(r.template.spec?.containers[0]?.image).toBe('venue-service:v1');
   });
 
-  it('refuses an unknown revision with kubectl\'s message', () => {
-    expectError(() => kubectlRollback(history([v1, v2, v3]), 9), 'invalid', 'unable to find specified revision 9 in history');
-    expectError(() => kubectlRollback(history([v1, v2, v3]), -1), 'invalid', 'unable to find specified revision -1 in history');
+  it("refuses an unknown revision with kubectl's message", () => {
+    expectError(
+      () => kubectlRollback(history([v1, v2, v3]), 9),
+      'invalid',
+      'unable to find specified revision 9 in history',
+    );
+    expectError(
+      () => kubectlRollback(history([v1, v2, v3]), -1),
+      'invalid',
+      'unable to find specified revision -1 in history',
+    );
   });
 
   it('has no history with a single revision', () => {
-    expectError(() => kubectlRollback(history([v1])), 'invalid', 'no rollout history found for deployment "venue-service"');
+    expectError(
+      () => kubectlRollback(history([v1])),
+      'invalid',
+      'no rollout history found for deployment "venue-service"',
+    );
   });
 
   it('refuses a paused Deployment, after the revision lookup as kubectl orders it', () => {
@@ -63,7 +75,11 @@ describe('kubectlRollback (kubectl rollout undo)', () => {
       'refused',
       "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/venue-service' and try again",
     );
-    expectError(() => kubectlRollback(paused, 7), 'invalid', 'unable to find specified revision 7 in history');
+    expectError(
+      () => kubectlRollback(paused, 7),
+      'invalid',
+      'unable to find specified revision 7 in history',
+    );
   });
 
   it('skips when the current template already matches (ignoring pod-template-hash)', () => {
@@ -116,17 +132,35 @@ describe('kubectlRollback (kubectl rollout undo)', () => {
     const dep = snap.deployment;
     const stray = podTemplate({ image: 'venue-service:stray' });
     snap.replicaSets.push(
-      replicaSet(dep, stray, { revision: 99, createdAt: '2025-01-02T00:00:00Z', ownerUid: null, name: 'orphan' }),
-      replicaSet(dep, stray, { revision: 98, createdAt: '2025-01-02T00:00:00Z', ownerUid: 'other', name: 'other' }),
-      replicaSet(deployment({ template: stray, name: 'other-app' }), podTemplate({ image: 'o', app: 'other-app' }), {
-        revision: 97,
+      replicaSet(dep, stray, {
+        revision: 99,
         createdAt: '2025-01-02T00:00:00Z',
-        ownerUid: dep.metadata?.uid ?? '',
-        name: 'wrong-labels',
+        ownerUid: null,
+        name: 'orphan',
       }),
+      replicaSet(dep, stray, {
+        revision: 98,
+        createdAt: '2025-01-02T00:00:00Z',
+        ownerUid: 'other',
+        name: 'other',
+      }),
+      replicaSet(
+        deployment({ template: stray, name: 'other-app' }),
+        podTemplate({ image: 'o', app: 'other-app' }),
+        {
+          revision: 97,
+          createdAt: '2025-01-02T00:00:00Z',
+          ownerUid: dep.metadata?.uid ?? '',
+          name: 'wrong-labels',
+        },
+      ),
     );
     expect(kubectlRollback(snap)).toMatchObject({ kind: 'rollback', toRevision: 2 });
-    expectError(() => kubectlRollback(snap, 99), 'invalid', 'unable to find specified revision 99 in history');
+    expectError(
+      () => kubectlRollback(snap, 99),
+      'invalid',
+      'unable to find specified revision 99 in history',
+    );
   });
 
   it('skips ReplicaSets whose revision does not parse; a missing revision counts as 0', () => {
@@ -146,7 +180,7 @@ describe('kubectlRollback (kubectl rollout undo)', () => {
     expect(kubectlRollback(snap)).toMatchObject({ kind: 'rollback', toRevision: 2 });
   });
 
-  it('keeps kubectl\'s tie-breaking when two ReplicaSets carry the same revision', () => {
+  it("keeps kubectl's tie-breaking when two ReplicaSets carry the same revision", () => {
     const snap = history([v1, v2, v3]);
     const rs1 = snap.replicaSets[0];
     if (!rs1?.metadata?.annotations) throw new Error('fixture');
@@ -159,7 +193,7 @@ describe('kubectlRollback (kubectl rollout undo)', () => {
     expect(kubectlRollback(snap, 2)).toMatchObject({ replicaSet: rs1.metadata.name });
   });
 
-  it('builds kubectl\'s JSON patch: replace the template, then the annotations', () => {
+  it("builds kubectl's JSON patch: replace the template, then the annotations", () => {
     expect(deploymentPatch(v1, { a: 'b' })).toEqual([
       { op: 'replace', path: '/spec/template', value: v1 },
       { op: 'replace', path: '/metadata/annotations', value: { a: 'b' } },
@@ -194,7 +228,8 @@ describe('applying a planned rollback again', () => {
 describe('deployment util', () => {
   it('parses revisions like strconv.ParseInt', () => {
     const at = (v?: string) => {
-      const annotations: Record<string, string> = v === undefined ? {} : { 'deployment.kubernetes.io/revision': v };
+      const annotations: Record<string, string> =
+        v === undefined ? {} : { 'deployment.kubernetes.io/revision': v };
       return { metadata: { annotations } };
     };
     expect(revisionOf(at('7'))).toEqual({ ok: true, revision: 7 });
@@ -239,9 +274,19 @@ describe('deployment util', () => {
     const snap = history([v1, v2, v3]);
     const dep = snap.deployment;
     const same = '2025-01-01T09:00:00Z';
-    const a = replicaSet(dep, podTemplate({ image: 'a' }), { revision: 5, createdAt: same, name: 'b-later-name' });
-    const b = replicaSet(dep, podTemplate({ image: 'b' }), { revision: 6, createdAt: same, name: 'a-first-name' });
-    const order = allReplicaSetsInKubectlOrder(dep, [...snap.replicaSets, a, b]).map((rs) => rs.metadata?.name);
+    const a = replicaSet(dep, podTemplate({ image: 'a' }), {
+      revision: 5,
+      createdAt: same,
+      name: 'b-later-name',
+    });
+    const b = replicaSet(dep, podTemplate({ image: 'b' }), {
+      revision: 6,
+      createdAt: same,
+      name: 'a-first-name',
+    });
+    const order = allReplicaSetsInKubectlOrder(dep, [...snap.replicaSets, a, b]).map(
+      (rs) => rs.metadata?.name,
+    );
     expect(order.slice(0, 2)).toEqual(['a-first-name', 'b-later-name']);
     expect(order.at(-1)).toBe(snap.replicaSets[2]?.metadata?.name);
   });

@@ -4,7 +4,12 @@ import { RipcordError } from '../../src/core/errors.js';
 import { history, podTemplate } from '../support/k8s-fixtures.js';
 
 const now = new Date('2025-03-01T12:00:00Z');
-const service = { name: 'venue-service', namespace: 'tickettoken', healthUrl: 'http://venue/health', verifyWindowMs: 30_000 };
+const service = {
+  name: 'venue-service',
+  namespace: 'tickettoken',
+  healthUrl: 'http://venue/health',
+  verifyWindowMs: 30_000,
+};
 
 const v1 = podTemplate({
   image: 'venue-service:v1',
@@ -28,7 +33,10 @@ const v2 = podTemplate({
 describe('planAppRollback', () => {
   const snap = history([v1, v2], {
     deploymentAnnotations: { 'kubernetes.io/change-cause': 'release v2' },
-    rsAnnotations: [{ 'kubernetes.io/change-cause': 'release v1' }, { 'kubernetes.io/change-cause': 'release v2' }],
+    rsAnnotations: [
+      { 'kubernetes.io/change-cause': 'release v1' },
+      { 'kubernetes.io/change-cause': 'release v2' },
+    ],
   });
   const plan = planAppRollback(service, snap, { rtoTargetMs: 300_000, now });
 
@@ -52,7 +60,7 @@ describe('planAppRollback', () => {
     expect(plan.noop).toBeUndefined();
   });
 
-  it('sets kubectl\'s template and annotations as desired state, with a hash-blind postcondition', () => {
+  it("sets kubectl's template and annotations as desired state, with a hash-blind postcondition", () => {
     const step = plan.steps[1];
     const desired = step?.desired as SetTemplateDesired;
     expect(desired.template).toEqual(v1);
@@ -77,7 +85,12 @@ describe('planAppRollback', () => {
   it('lists the changes: images, env names (never values), resources, labels, annotations', () => {
     expect(plan.changes).toEqual(
       expect.arrayContaining([
-        { field: 'containers[venue-service].image', change: 'changed', from: 'venue-service:v2', to: 'venue-service:v1' },
+        {
+          field: 'containers[venue-service].image',
+          change: 'changed',
+          from: 'venue-service:v2',
+          to: 'venue-service:v1',
+        },
         { field: 'containers[venue-service].env[DB_URL]', change: 'changed' },
         { field: 'containers[venue-service].env[NEW_FLAG]', change: 'removed' },
         { field: 'containers[venue-service].env[OLD_FLAG]', change: 'added' },
@@ -96,14 +109,14 @@ describe('planAppRollback', () => {
     expect(JSON.stringify(plan.changes)).not.toMatch(/s3cret|postgres:/);
   });
 
-  it('is a noop with kubectl\'s message when the target is the current template', () => {
+  it("is a noop with kubectl's message when the target is the current template", () => {
     const p = planAppRollback(service, snap, { toRevision: 2, rtoTargetMs: 300_000, now });
     expect(p.noop).toBe('skipped rollback (current template already matches revision 2)');
     expect(p.steps).toEqual([]);
     expect(p.changes).toEqual([]);
   });
 
-  it('passes kubectl\'s refusals through', () => {
+  it("passes kubectl's refusals through", () => {
     expect(() => planAppRollback(service, history([v1]), { rtoTargetMs: 1, now })).toThrow(
       /no rollout history found for deployment "venue-service"/,
     );

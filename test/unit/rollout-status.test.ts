@@ -15,14 +15,16 @@ describe('deploymentRolloutStatus (kubectl rollout status)', () => {
     });
   });
 
-  it('reports updated, old and available replicas in kubectl\'s words', () => {
+  it("reports updated, old and available replicas in kubectl's words", () => {
     expect(deploymentRolloutStatus(dep({ updatedReplicas: 1, replicas: 4 })).message).toBe(
       'Waiting for deployment "venue-service" rollout to finish: 1 out of 3 new replicas have been updated...',
     );
     expect(deploymentRolloutStatus(dep({ updatedReplicas: 3, replicas: 4 })).message).toBe(
       'Waiting for deployment "venue-service" rollout to finish: 1 old replicas are pending termination...',
     );
-    expect(deploymentRolloutStatus(dep({ updatedReplicas: 3, replicas: 3, availableReplicas: 2 })).message).toBe(
+    expect(
+      deploymentRolloutStatus(dep({ updatedReplicas: 3, replicas: 3, availableReplicas: 2 })).message,
+    ).toBe(
       'Waiting for deployment "venue-service" rollout to finish: 2 of 3 updated replicas are available...',
     );
     expect(deploymentRolloutStatus(dep({ updatedReplicas: 3, replicas: 3, availableReplicas: 3 }))).toEqual({
@@ -49,7 +51,7 @@ describe('deploymentRolloutStatus (kubectl rollout status)', () => {
     );
   });
 
-  it('appends kubectl\'s warning for crash-looping pods', () => {
+  it("appends kubectl's warning for crash-looping pods", () => {
     const st = deploymentRolloutStatus(dep({ updatedReplicas: 3, replicas: 3, availableReplicas: 1 }), {
       pods: [pod({ name: 'a' }), pod({ name: 'b', ready: false, waiting: 'CrashLoopBackOff' })],
     });

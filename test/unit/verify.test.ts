@@ -2,10 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { evaluateVerification, restartCounts, verificationPassed } from '../../src/core/verify.js';
 import { pod } from '../support/k8s-fixtures.js';
 
-const byName = (items: ReturnType<typeof evaluateVerification>) => Object.fromEntries(items.map((i) => [i.name, i]));
+const byName = (items: ReturnType<typeof evaluateVerification>) =>
+  Object.fromEntries(items.map((i) => [i.name, i]));
 
 describe('evaluateVerification', () => {
-  const healthy = [pod({ name: 'a', hash: 'h1' }), pod({ name: 'b', hash: 'h1' }), pod({ name: 'c', hash: 'h1' })];
+  const healthy = [
+    pod({ name: 'a', hash: 'h1' }),
+    pod({ name: 'b', hash: 'h1' }),
+    pod({ name: 'c', hash: 'h1' }),
+  ];
 
   it('passes a healthy rollout with evidence for every item', () => {
     const items = evaluateVerification({
@@ -25,7 +30,12 @@ describe('evaluateVerification', () => {
       ['target-template', true],
       ['health', true],
     ]);
-    expect(byName(items)['health']?.evidence).toEqual({ url: 'http://venue/health', status: 200, ms: 12, maxMs: 500 });
+    expect(byName(items)['health']?.evidence).toEqual({
+      url: 'http://venue/health',
+      status: 200,
+      ms: 12,
+      maxMs: 500,
+    });
     expect(verificationPassed(items)).toBe(true);
   });
 
@@ -41,7 +51,10 @@ describe('evaluateVerification', () => {
         windowMs: 60_000,
       }),
     );
-    expect(items['pods-ready']).toMatchObject({ ok: false, evidence: { notReady: ['b', 'c'], notRunning: ['c'] } });
+    expect(items['pods-ready']).toMatchObject({
+      ok: false,
+      evidence: { notReady: ['b', 'c'], notRunning: ['c'] },
+    });
     expect(items['replicas']).toMatchObject({ ok: false, evidence: { desired: 3, ready: 1 } });
     expect(items['no-crashloop']?.detail).toBe(
       'b/venue-service: CrashLoopBackOff; c/venue-service: ImagePullBackOff',
@@ -80,10 +93,19 @@ describe('evaluateVerification', () => {
 
   it('fails the health item on a non-200, a slow answer or no answer', () => {
     const run = (health: Parameters<typeof evaluateVerification>[0]['health']) =>
-      byName(evaluateVerification({ pods: healthy, desiredReplicas: 3, windowMs: 0, health, maxHealthLatencyMs: 100 }))[
-        'health'
-      ];
-    expect(run({ url: 'u', status: 503, ms: 5 })).toMatchObject({ ok: false, detail: 'GET u answered 503, expected 200' });
+      byName(
+        evaluateVerification({
+          pods: healthy,
+          desiredReplicas: 3,
+          windowMs: 0,
+          health,
+          maxHealthLatencyMs: 100,
+        }),
+      )['health'];
+    expect(run({ url: 'u', status: 503, ms: 5 })).toMatchObject({
+      ok: false,
+      detail: 'GET u answered 503, expected 200',
+    });
     expect(run({ url: 'u', status: 200, ms: 250 })).toMatchObject({ ok: false });
     expect(run({ url: 'u', error: 'GET u timed out after 5000ms' })).toMatchObject({ ok: false });
   });

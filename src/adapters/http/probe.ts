@@ -49,7 +49,9 @@ export function createHttpProbe(opts: HttpProbeOptions = {}): ProbePort {
       } catch (err) {
         const name = (err as { name?: unknown }).name;
         if (name === 'TimeoutError' || name === 'AbortError') {
-          throw new RipcordError('unreachable', `GET ${displayUrl(url)} timed out after ${timeoutMs}ms`, { cause: err });
+          throw new RipcordError('unreachable', `GET ${displayUrl(url)} timed out after ${timeoutMs}ms`, {
+            cause: err,
+          });
         }
         const code = causeCode(err);
         throw new RipcordError('unreachable', `GET ${displayUrl(url)} failed${code ? ` (${code})` : ''}`, {

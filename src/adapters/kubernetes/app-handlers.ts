@@ -64,7 +64,11 @@ export function createAppRollbackHandlers(deps: AppHandlerDeps): StepHandlers {
       async check(step, ctx) {
         const d = desiredOf(step, AcquireLockDesiredSchema);
         const h = await kube.readLock(d.namespace, d.lockName);
-        return h !== undefined && h.holder === lockHolderFor(ctx.runId) && Date.parse(h.expiresAt) > ctx.clock.now().getTime();
+        return (
+          h !== undefined &&
+          h.holder === lockHolderFor(ctx.runId) &&
+          Date.parse(h.expiresAt) > ctx.clock.now().getTime()
+        );
       },
     },
 
@@ -85,7 +89,12 @@ export function createAppRollbackHandlers(deps: AppHandlerDeps): StepHandlers {
           );
         }
         if (templateApplied(deployment, d)) {
-          return { toRevision: d.toRevision, replicaSet: d.replicaSet, patched: false, reason: 'template already set' };
+          return {
+            toRevision: d.toRevision,
+            replicaSet: d.replicaSet,
+            patched: false,
+            reason: 'template already set',
+          };
         }
         const patched = await kube.setTemplate(d.namespace, d.deployment, {
           template: d.template,

@@ -50,7 +50,10 @@ export const VerifyDesiredSchema = z.object({
 export function desiredOf<T>(step: PlanStep, schema: z.ZodType<T>): T {
   const parsed = schema.safeParse(step.desired);
   if (!parsed.success) {
-    throw new RipcordError('invalid', `step ${step.id}: malformed desired state: ${z.prettifyError(parsed.error)}`);
+    throw new RipcordError(
+      'invalid',
+      `step ${step.id}: malformed desired state: ${z.prettifyError(parsed.error)}`,
+    );
   }
   return parsed.data;
 }

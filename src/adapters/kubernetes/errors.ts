@@ -78,9 +78,13 @@ export function mapKubeError(err: unknown, op: KubeOp): Error {
     const what = `${op.verb} ${resourceName(op.resource, op.group)}${op.name ? ` "${op.name}"` : ''}`;
     switch (err.code) {
       case 401:
-        return new RipcordError('forbidden', `unauthorized: the API server rejected the credentials (${what})`, {
-          cause: err,
-        });
+        return new RipcordError(
+          'forbidden',
+          `unauthorized: the API server rejected the credentials (${what})`,
+          {
+            cause: err,
+          },
+        );
       case 403: {
         const m = FORBIDDEN.exec(message);
         if (m) {
@@ -107,25 +111,39 @@ export function mapKubeError(err: unknown, op: KubeOp): Error {
         return new RipcordError('failed', `conflict: ${message || what}`, { cause: err, retryable: true });
       case 422:
       case 400:
-        return new RipcordError('invalid', `the API server rejected ${what}: ${message || `HTTP ${err.code}`}`, {
+        return new RipcordError(
+          'invalid',
+          `the API server rejected ${what}: ${message || `HTTP ${err.code}`}`,
+          {
+            cause: err,
+          },
+        );
+      case 429:
+        return new RipcordError('unreachable', `the API server is throttling requests (${what})`, {
           cause: err,
         });
-      case 429:
-        return new RipcordError('unreachable', `the API server is throttling requests (${what})`, { cause: err });
       default:
         if (err.code >= 500) {
-          return new RipcordError('unreachable', `the API server failed to ${what}: ${message || `HTTP ${err.code}`}`, {
-            cause: err,
-          });
+          return new RipcordError(
+            'unreachable',
+            `the API server failed to ${what}: ${message || `HTTP ${err.code}`}`,
+            {
+              cause: err,
+            },
+          );
         }
         return new RipcordError('failed', `${what} failed: ${message || `HTTP ${err.code}`}`, { cause: err });
     }
   }
   const code = networkCode(err);
   if (code) {
-    return new RipcordError('unreachable', `the Kubernetes API server is unreachable (${code}) while trying to ${op.verb} ${resourceName(op.resource, op.group)}`, {
-      cause: err,
-    });
+    return new RipcordError(
+      'unreachable',
+      `the Kubernetes API server is unreachable (${code}) while trying to ${op.verb} ${resourceName(op.resource, op.group)}`,
+      {
+        cause: err,
+      },
+    );
   }
   return err instanceof Error ? err : new Error(String(err));
 }

@@ -34,13 +34,17 @@ export function createKubernetesAdapter(kc: KubeConfig, opts: KubernetesAdapterO
 
   return {
     async snapshot(namespace, name) {
-      const deployment = await kubeCall({ verb: 'get', resource: 'deployments', group: 'apps', namespace, name }, () =>
-        apps.readNamespacedDeployment({ name, namespace }),
+      const deployment = await kubeCall(
+        { verb: 'get', resource: 'deployments', group: 'apps', namespace, name },
+        () => apps.readNamespacedDeployment({ name, namespace }),
       );
       // The server filters by selector; controlledReplicaSets re-applies it and keeps only those whose
       // controller reference is this Deployment, as kubectl's listReplicaSets does.
       const list = await kubeCall({ verb: 'list', resource: 'replicasets', group: 'apps', namespace }, () =>
-        apps.listNamespacedReplicaSet({ namespace, labelSelector: labelSelectorToString(deployment.spec?.selector) }),
+        apps.listNamespacedReplicaSet({
+          namespace,
+          labelSelector: labelSelectorToString(deployment.spec?.selector),
+        }),
       );
       return { deployment, replicaSets: controlledReplicaSets(deployment, list.items) };
     },

@@ -48,7 +48,11 @@ export function leaseHolder(lease: V1Lease): LockHolder | undefined {
   };
 }
 
-async function readRaw(api: CoordinationV1Api, namespace: string, name: string): Promise<V1Lease | undefined> {
+async function readRaw(
+  api: CoordinationV1Api,
+  namespace: string,
+  name: string,
+): Promise<V1Lease | undefined> {
   try {
     return await api.readNamespacedLease({ name, namespace });
   } catch (err) {
@@ -138,9 +142,13 @@ export async function acquireLease(
       throw mapKubeError(err, op('update', namespace, name));
     }
   }
-  throw new RipcordError('failed', `conflict: lease ${namespace}/${name} kept changing while we tried to take it`, {
-    retryable: true,
-  });
+  throw new RipcordError(
+    'failed',
+    `conflict: lease ${namespace}/${name} kept changing while we tried to take it`,
+    {
+      retryable: true,
+    },
+  );
 }
 
 /** Deletes the lease if `holder` has it, guarded by the resourceVersion read; otherwise leaves it alone. */
@@ -168,7 +176,11 @@ export async function releaseLease(
       throw mapKubeError(err, op('delete', namespace, name));
     }
   }
-  throw new RipcordError('failed', `conflict: lease ${namespace}/${name} kept changing while we tried to release it`, {
-    retryable: true,
-  });
+  throw new RipcordError(
+    'failed',
+    `conflict: lease ${namespace}/${name} kept changing while we tried to release it`,
+    {
+      retryable: true,
+    },
+  );
 }

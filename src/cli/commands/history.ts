@@ -8,27 +8,37 @@ import { withServiceContext } from '../service-context.js';
 export function registerHistoryCommand(program: Command): void {
   program
     .command('history <service>')
-    .description('revisions with change-cause, images, age and the current marker (kubectl rollout history + images)')
+    .description(
+      'revisions with change-cause, images, age and the current marker (kubectl rollout history + images)',
+    )
     .action(
       action(async (name: string, _o: unknown, cmd: Command) => {
         const g = globalOptions(cmd);
         await withServiceContext(g, name, async ({ kube, service }) => {
           const snap = await kube.snapshot(service.kube.namespace, service.deployment);
           const entries = rolloutHistory(snap);
-          emit(g, { service: name, namespace: service.kube.namespace, deployment: service.deployment, revisions: entries }, () =>
-            [
-              `deployment.apps/${service.deployment} -n ${service.kube.namespace}`,
-              table(
-                ['REVISION', 'CHANGE-CAUSE', 'IMAGES', 'AGE', ''],
-                entries.map((e) => [
-                  String(e.revision),
-                  e.changeCause ?? '<none>',
-                  e.images.join(','),
-                  age(e.createdAt),
-                  e.current ? '<- current' : '',
-                ]),
-              ),
-            ].join('\n'),
+          emit(
+            g,
+            {
+              service: name,
+              namespace: service.kube.namespace,
+              deployment: service.deployment,
+              revisions: entries,
+            },
+            () =>
+              [
+                `deployment.apps/${service.deployment} -n ${service.kube.namespace}`,
+                table(
+                  ['REVISION', 'CHANGE-CAUSE', 'IMAGES', 'AGE', ''],
+                  entries.map((e) => [
+                    String(e.revision),
+                    e.changeCause ?? '<none>',
+                    e.images.join(','),
+                    age(e.createdAt),
+                    e.current ? '<- current' : '',
+                  ]),
+                ),
+              ].join('\n'),
           );
         });
       }),

@@ -25,7 +25,10 @@ export function parseToRevision(text: string | undefined): number | undefined {
 
 function checkScenario(scenario: string | undefined): void {
   if (scenario !== undefined && scenario !== 'app') {
-    throw new RipcordError('invalid', `--scenario: "${scenario}" is not available yet; this version plans: app`);
+    throw new RipcordError(
+      'invalid',
+      `--scenario: "${scenario}" is not available yet; this version plans: app`,
+    );
   }
 }
 
@@ -46,7 +49,11 @@ export async function makePlan(ctx: ServiceContext, flags: PlanFlags): Promise<P
       lockLeaseSeconds: service.lock.leaseSeconds,
     },
     snapshot,
-    { ...(toRevision !== undefined ? { toRevision } : {}), rtoTargetMs: rtoTargetMs(service, 'app'), now: ctx.clock.now() },
+    {
+      ...(toRevision !== undefined ? { toRevision } : {}),
+      rtoTargetMs: rtoTargetMs(service, 'app'),
+      now: ctx.clock.now(),
+    },
   );
 }
 

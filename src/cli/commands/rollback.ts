@@ -30,19 +30,28 @@ function failpoint(e: ExecutorEvent): void {
 
 async function confirm(plan: Plan): Promise<void> {
   if (!process.stdin.isTTY) {
-    throw new RipcordError('refused', 'not confirmed: stdin is not a terminal; pass --yes to roll back without asking');
+    throw new RipcordError(
+      'refused',
+      'not confirmed: stdin is not a terminal; pass --yes to roll back without asking',
+    );
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(`Roll back ${plan.service} to revision ${plan.to.revision}? [y/N] `);
-    if (!/^y(es)?$/i.test(answer.trim())) throw new RipcordError('refused', 'not confirmed: nothing was changed');
+    if (!/^y(es)?$/i.test(answer.trim()))
+      throw new RipcordError('refused', 'not confirmed: nothing was changed');
   } finally {
     rl.close();
   }
 }
 
 /** Executes (or resumes) a plan with live progress; SIGINT aborts between steps and inside waits. */
-export async function runPlan(ctx: ServiceContext, plan: Plan, runId: string, resume: boolean): Promise<ExecuteResult> {
+export async function runPlan(
+  ctx: ServiceContext,
+  plan: Plan,
+  runId: string,
+  resume: boolean,
+): Promise<ExecuteResult> {
   const abort = new AbortController();
   const onSigint = (): void => abort.abort();
   process.once('SIGINT', onSigint);
@@ -116,7 +125,11 @@ export function registerRollbackCommands(program: Command): void {
       action(async (runId: string, _o: unknown, cmd: Command) => {
         const g = globalOptions(cmd);
         const found = await withJournal(g, (j) => j.getRun(runId));
-        if (!found) throw new RipcordError('invalid', `run "${runId}": no such run in the journal (see \`ripcord runs\`)`);
+        if (!found)
+          throw new RipcordError(
+            'invalid',
+            `run "${runId}": no such run in the journal (see \`ripcord runs\`)`,
+          );
         await withServiceContext(g, found.run.service, async (ctx) => {
           report(g, found.run.plan, await runPlan(ctx, found.run.plan, runId, true));
         });

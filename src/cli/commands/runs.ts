@@ -20,7 +20,9 @@ export function registerRunsCommands(program: Command): void {
         if (!Number.isInteger(limit) || limit <= 0) {
           throw new RipcordError('invalid', `--limit: expected a whole number > 0, got "${o.limit}"`);
         }
-        const runs = await withJournal(g, (j) => j.listRuns({ ...(o.service ? { service: o.service } : {}), limit }));
+        const runs = await withJournal(g, (j) =>
+          j.listRuns({ ...(o.service ? { service: o.service } : {}), limit }),
+        );
         emit(g, runs, () =>
           table(
             ['RUN', 'SERVICE', 'SCENARIO', 'STATUS', 'FROM', 'TO', 'AGE'],
@@ -45,7 +47,11 @@ export function registerRunsCommands(program: Command): void {
       action(async (runId: string, _o: unknown, cmd: Command) => {
         const g = globalOptions(cmd);
         const found = await withJournal(g, (j) => j.getRun(runId));
-        if (!found) throw new RipcordError('invalid', `run "${runId}": no such run in the journal (see \`ripcord runs\`)`);
+        if (!found)
+          throw new RipcordError(
+            'invalid',
+            `run "${runId}": no such run in the journal (see \`ripcord runs\`)`,
+          );
         const { run, steps } = found;
         emit(g, found, () =>
           [

@@ -6,7 +6,13 @@ import { deployRelease, parseImage } from '../../sandbox/deploy.js';
 import { loadKubeConfig } from '../../sandbox/kube-clients.js';
 import { formatLoadReport, runLoad } from '../../sandbox/load/index.js';
 import { waitForRoute } from '../../sandbox/router/routes.js';
-import { DEMO_NAMESPACE, sandboxStatus, startSandbox, stopSandbox, writeEnvFile } from '../../sandbox/sandbox.js';
+import {
+  DEMO_NAMESPACE,
+  sandboxStatus,
+  startSandbox,
+  stopSandbox,
+  writeEnvFile,
+} from '../../sandbox/sandbox.js';
 import { readState, sandboxDir, sandboxPaths, type SandboxState } from '../../sandbox/state.js';
 import { waitForDeploymentRollout } from '../../sandbox/wait-rollout.js';
 import { emit, progress } from '../output.js';
@@ -15,7 +21,10 @@ import { action, globalOptions } from '../run-action.js';
 function requireState(dir: string): SandboxState {
   const state = readState(dir);
   if (!state) {
-    throw new RipcordError('unreachable', `no sandbox running in ${dir}; start one with \`ripcord sandbox up\``);
+    throw new RipcordError(
+      'unreachable',
+      `no sandbox running in ${dir}; start one with \`ripcord sandbox up\``,
+    );
   }
   return state;
 }
@@ -35,7 +44,9 @@ function endpoints(state: SandboxState): Record<string, string> {
 export function registerSandboxCommands(program: Command): void {
   const sandbox = program
     .command('sandbox')
-    .description('A real Kubernetes control plane, kubelet, PostgreSQL, Prometheus and Alertmanager on this machine');
+    .description(
+      'A real Kubernetes control plane, kubelet, PostgreSQL, Prometheus and Alertmanager on this machine',
+    );
 
   sandbox
     .command('up')
@@ -49,7 +60,10 @@ export function registerSandboxCommands(program: Command): void {
         const running = sandboxStatus(dir);
         if (running && running.parts.every((p) => p.alive)) {
           emit(g, { ...running.state, endpoints: endpoints(running.state), alreadyRunning: true }, () =>
-            [`sandbox already running (${dir})`, ...Object.entries(endpoints(running.state)).map(([k, v]) => `  ${k.padEnd(15)} ${v}`)].join('\n'),
+            [
+              `sandbox already running (${dir})`,
+              ...Object.entries(endpoints(running.state)).map(([k, v]) => `  ${k.padEnd(15)} ${v}`),
+            ].join('\n'),
           );
           return;
         }
@@ -93,11 +107,17 @@ export function registerSandboxCommands(program: Command): void {
         const g = globalOptions(cmd);
         const dir = sandboxDir(g.sandboxDir);
         const st = sandboxStatus(dir);
-        if (!st) throw new RipcordError('unreachable', `no sandbox in ${dir}; start one with \`ripcord sandbox up\``);
+        if (!st)
+          throw new RipcordError(
+            'unreachable',
+            `no sandbox in ${dir}; start one with \`ripcord sandbox up\``,
+          );
         const routes = readRoutes(dir);
         emit(g, { ...st, endpoints: endpoints(st.state), routes }, () =>
           [
-            ...st.parts.map((p) => `  ${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${p.alive ? 'running' : 'DEAD'}`),
+            ...st.parts.map(
+              (p) => `  ${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${p.alive ? 'running' : 'DEAD'}`,
+            ),
             ...Object.entries(endpoints(st.state)).map(([k, v]) => `  ${k.padEnd(24)} ${v}`),
             ...Object.entries(routes).map(([k, v]) => `  service ${k.padEnd(16)} ${v.url}`),
           ].join('\n'),
@@ -108,7 +128,9 @@ export function registerSandboxCommands(program: Command): void {
 
   sandbox
     .command('deploy <image>')
-    .description('set the image and change-cause, like `kubectl set image` + annotate (e.g. venue-service:v1.2.3)')
+    .description(
+      'set the image and change-cause, like `kubectl set image` + annotate (e.g. venue-service:v1.2.3)',
+    )
     .option('--replicas <n>', 'replica count')
     .option('--change-cause <text>', 'kubernetes.io/change-cause (default: the command)')
     .option('--no-wait', 'return without waiting for the rollout')
@@ -129,7 +151,10 @@ export function registerSandboxCommands(program: Command): void {
           }
           const replicas = o.replicas === undefined ? undefined : Number(o.replicas);
           if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 0)) {
-            throw new RipcordError('invalid', `--replicas: expected a whole number >= 0, got "${o.replicas}"`);
+            throw new RipcordError(
+              'invalid',
+              `--replicas: expected a whole number >= 0, got "${o.replicas}"`,
+            );
           }
           const timeoutMs = parseDuration(o.timeout, '--timeout');
           const kc = loadKubeConfig(state.kube.kubeconfig, g.context);
@@ -142,7 +167,9 @@ export function registerSandboxCommands(program: Command): void {
           await waitForRoute(sandboxPaths(state.dir).routes, namespace, app, 15_000);
           writeEnvFile(state, readRoutes(state.dir));
           emit(g, { namespace, image, created: res.created, tookMs: Date.now() - t0 }, () =>
-            o.wait ? `deployment/${app} rolled out ${image} in ${((Date.now() - t0) / 1000).toFixed(1)} s` : 'deploy requested',
+            o.wait
+              ? `deployment/${app} rolled out ${image} in ${((Date.now() - t0) / 1000).toFixed(1)} s`
+              : 'deploy requested',
           );
         },
       ),
@@ -150,31 +177,38 @@ export function registerSandboxCommands(program: Command): void {
 
   sandbox
     .command('load')
-    .description('bounded load on loopback through the Service router: reads and writes, status counts, latency')
+    .description(
+      'bounded load on loopback through the Service router: reads and writes, status counts, latency',
+    )
     .requiredOption('--service <name>', 'Service to load, e.g. venue-service')
     .option('--rps <n>', 'requests per second', '50')
     .option('--duration <duration>', 'how long', '60s')
     .option('--write-share <fraction>', 'share of POST requests', '0.2')
     .action(
-      action(async (o: { service: string; rps: string; duration: string; writeShare: string }, cmd: Command) => {
-        const g = globalOptions(cmd);
-        const dir = sandboxDir(g.sandboxDir);
-        requireState(dir);
-        const rps = Number(o.rps);
-        if (!Number.isFinite(rps) || rps <= 0 || rps > 2000) {
-          throw new RipcordError('invalid', `--rps: expected a number in (0, 2000], got "${o.rps}"`);
-        }
-        const writeShare = Number(o.writeShare);
-        if (!(writeShare >= 0 && writeShare <= 1)) {
-          throw new RipcordError('invalid', `--write-share: expected a fraction in [0, 1], got "${o.writeShare}"`);
-        }
-        const durationMs = parseDuration(o.duration, '--duration');
-        const namespace = g.namespace ?? DEMO_NAMESPACE;
-        const url = await waitForRoute(sandboxPaths(dir).routes, namespace, o.service, 10_000);
-        progress(`load: ${rps} rps for ${o.duration} against ${namespace}/${o.service} (${url})`);
-        const report = await runLoad({ url, rps, durationMs, writeShare });
-        emit(g, report, () => formatLoadReport(report));
-      }),
+      action(
+        async (o: { service: string; rps: string; duration: string; writeShare: string }, cmd: Command) => {
+          const g = globalOptions(cmd);
+          const dir = sandboxDir(g.sandboxDir);
+          requireState(dir);
+          const rps = Number(o.rps);
+          if (!Number.isFinite(rps) || rps <= 0 || rps > 2000) {
+            throw new RipcordError('invalid', `--rps: expected a number in (0, 2000], got "${o.rps}"`);
+          }
+          const writeShare = Number(o.writeShare);
+          if (!(writeShare >= 0 && writeShare <= 1)) {
+            throw new RipcordError(
+              'invalid',
+              `--write-share: expected a fraction in [0, 1], got "${o.writeShare}"`,
+            );
+          }
+          const durationMs = parseDuration(o.duration, '--duration');
+          const namespace = g.namespace ?? DEMO_NAMESPACE;
+          const url = await waitForRoute(sandboxPaths(dir).routes, namespace, o.service, 10_000);
+          progress(`load: ${rps} rps for ${o.duration} against ${namespace}/${o.service} (${url})`);
+          const report = await runLoad({ url, rps, durationMs, writeShare });
+          emit(g, report, () => formatLoadReport(report));
+        },
+      ),
     );
 }
 

@@ -13,7 +13,10 @@ import { action, globalOptions } from '../run-action.js';
 import { withServiceContext, type ServiceContext } from '../service-context.js';
 
 /** Runs the verification checklist alone, through the same handler a rollback's verify step uses. */
-async function verifyNow(ctx: ServiceContext, windowMs: number): Promise<{ ok: boolean; checklist: VerifyItem[] }> {
+async function verifyNow(
+  ctx: ServiceContext,
+  windowMs: number,
+): Promise<{ ok: boolean; checklist: VerifyItem[] }> {
   const { service, kube } = ctx;
   const snap = await kube.snapshot(service.kube.namespace, service.deployment);
   const current = rolloutHistory(snap).find((e) => e.current);
@@ -42,7 +45,9 @@ async function verifyNow(ctx: ServiceContext, windowMs: number): Promise<{ ok: b
   if (!handler) throw new Error('no verify handler');
   const signal = new AbortController().signal;
   try {
-    const ev = (await handler.apply(step, { runId: 'verify', signal, clock: ctx.clock, progress })) as { checklist: VerifyItem[] };
+    const ev = (await handler.apply(step, { runId: 'verify', signal, clock: ctx.clock, progress })) as {
+      checklist: VerifyItem[];
+    };
     return { ok: true, checklist: ev.checklist };
   } catch (err) {
     if (err instanceof StepFailedError) {
@@ -74,11 +79,18 @@ export function registerStatusCommands(program: Command): void {
             deployment: service.deployment,
             revision: current?.revision,
             images: current?.images ?? [],
-            replicas: { desired: snap.deployment.spec?.replicas ?? 1, updated: st.updatedReplicas ?? 0, ready: st.readyReplicas ?? 0, available: st.availableReplicas ?? 0 },
+            replicas: {
+              desired: snap.deployment.spec?.replicas ?? 1,
+              updated: st.updatedReplicas ?? 0,
+              ready: st.readyReplicas ?? 0,
+              available: st.availableReplicas ?? 0,
+            },
             paused: snap.deployment.spec?.paused === true,
             rollout,
             lock: lock ?? null,
-            lastRun: lastRun ? { id: lastRun.id, status: lastRun.status, createdAt: lastRun.createdAt } : null,
+            lastRun: lastRun
+              ? { id: lastRun.id, status: lastRun.status, createdAt: lastRun.createdAt }
+              : null,
           };
           emit(g, data, () =>
             [
@@ -95,15 +107,22 @@ export function registerStatusCommands(program: Command): void {
 
   program
     .command('verify <service>')
-    .description('the verification checklist alone: pods Running and Ready, no crash loops or restarts, health 200')
+    .description(
+      'the verification checklist alone: pods Running and Ready, no crash loops or restarts, health 200',
+    )
     .option('--window <duration>', 'watch pods for restarts this long (default: the service config)')
     .action(
       action(async (name: string, o: { window?: string }, cmd: Command) => {
         const g = globalOptions(cmd);
         await withServiceContext(g, name, async (ctx) => {
-          const windowMs = o.window === undefined ? ctx.service.verify.windowMs : parseDuration(o.window, '--window');
+          const windowMs =
+            o.window === undefined ? ctx.service.verify.windowMs : parseDuration(o.window, '--window');
           const res = await verifyNow(ctx, windowMs);
-          emit(g, res, () => [`${name}: verification ${res.ok ? 'passed' : 'FAILED'}`, ...checklistText(res.checklist)].join('\n'));
+          emit(g, res, () =>
+            [`${name}: verification ${res.ok ? 'passed' : 'FAILED'}`, ...checklistText(res.checklist)].join(
+              '\n',
+            ),
+          );
           if (!res.ok) process.exitCode = 1;
         });
       }),

@@ -33,12 +33,13 @@ const INT64_MAX = 2n ** 63n - 1n;
  * deploymentutil.Revision: the `deployment.kubernetes.io/revision` annotation parsed like Go's
  * strconv.ParseInt(v, 10, 64). A missing annotation is revision 0 (not an error, as in Go).
  */
-export function revisionOf(
-  obj: { metadata?: V1ObjectMeta },
-): { ok: true; revision: number } | { ok: false; error: string } {
+export function revisionOf(obj: {
+  metadata?: V1ObjectMeta;
+}): { ok: true; revision: number } | { ok: false; error: string } {
   const v = obj.metadata?.annotations?.[REVISION_ANNOTATION];
   if (v === undefined) return { ok: true, revision: 0 };
-  if (!/^[+-]?\d+$/.test(v)) return { ok: false, error: `strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax` };
+  if (!/^[+-]?\d+$/.test(v))
+    return { ok: false, error: `strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax` };
   const n = BigInt(v);
   if (n < INT64_MIN || n > INT64_MAX) {
     return { ok: false, error: `strconv.ParseInt: parsing ${JSON.stringify(v)}: value out of range` };
@@ -47,7 +48,10 @@ export function revisionOf(
 }
 
 /** metav1.IsControlledBy: the first owner reference with controller=true names the owner's UID. */
-export function isControlledBy(obj: { metadata?: V1ObjectMeta }, owner: { metadata?: V1ObjectMeta }): boolean {
+export function isControlledBy(
+  obj: { metadata?: V1ObjectMeta },
+  owner: { metadata?: V1ObjectMeta },
+): boolean {
   const ref = obj.metadata?.ownerReferences?.find((r) => r.controller === true);
   return ref !== undefined && ref.uid === owner.metadata?.uid;
 }
@@ -108,7 +112,10 @@ export function labelSelectorToString(selector: V1LabelSelector | undefined): st
  * listReplicaSets: the ReplicaSets matching the Deployment's selector whose controller reference is the
  * Deployment. Like kubectl, it does not adopt or orphan; it only filters.
  */
-export function controlledReplicaSets(deployment: V1Deployment, all: readonly V1ReplicaSet[]): V1ReplicaSet[] {
+export function controlledReplicaSets(
+  deployment: V1Deployment,
+  all: readonly V1ReplicaSet[],
+): V1ReplicaSet[] {
   return all.filter(
     (rs) =>
       rs.metadata?.namespace === deployment.metadata?.namespace &&
@@ -168,7 +175,10 @@ export interface ReplicaSetsOfDeployment {
  * deploymentutil.GetAllReplicaSets over a list (the adapter does the List call): filter to the controlled
  * ones, sort by creation time (Go sorts the list in place, which also orders the old ones), find the new one.
  */
-export function getAllReplicaSets(deployment: V1Deployment, all: readonly V1ReplicaSet[]): ReplicaSetsOfDeployment {
+export function getAllReplicaSets(
+  deployment: V1Deployment,
+  all: readonly V1ReplicaSet[],
+): ReplicaSetsOfDeployment {
   const rsList = controlledReplicaSets(deployment, all).sort(byCreationTimestamp);
   const newRS = rsList.find((rs) => equalIgnoreHash(rs.spec?.template, deployment.spec?.template));
   const oldRSs: V1ReplicaSet[] = [];
@@ -182,7 +192,10 @@ export function getAllReplicaSets(deployment: V1Deployment, all: readonly V1Repl
 }
 
 /** allOldRSs followed by newRS: the order kubectl walks when it looks for a revision. */
-export function allReplicaSetsInKubectlOrder(deployment: V1Deployment, all: readonly V1ReplicaSet[]): V1ReplicaSet[] {
+export function allReplicaSetsInKubectlOrder(
+  deployment: V1Deployment,
+  all: readonly V1ReplicaSet[],
+): V1ReplicaSet[] {
   const { allOldRSs, newRS } = getAllReplicaSets(deployment, all);
   return newRS ? [...allOldRSs, newRS] : allOldRSs;
 }

@@ -155,7 +155,10 @@ export interface JsonPatchOp {
 }
 
 /** getDeploymentPatch: replace spec.template and metadata.annotations, in that order, as one JSON patch. */
-export function deploymentPatch(template: V1PodTemplateSpec, annotations: Record<string, string>): JsonPatchOp[] {
+export function deploymentPatch(
+  template: V1PodTemplateSpec,
+  annotations: Record<string, string>,
+): JsonPatchOp[] {
   return [
     { op: 'replace', path: '/spec/template', value: template },
     { op: 'replace', path: '/metadata/annotations', value: annotations },

@@ -125,7 +125,10 @@ export function planAppRollback(
   const currentRev = revisionOf(deployment);
   const from: RevisionRef = currentEntry
     ? revisionRef(currentEntry)
-    : { revision: currentRev.ok ? currentRev.revision : 0, images: templateImages(deployment.spec?.template) };
+    : {
+        revision: currentRev.ok ? currentRev.revision : 0,
+        images: templateImages(deployment.spec?.template),
+      };
 
   const base = {
     service: service.name,
@@ -153,8 +156,7 @@ export function planAppRollback(
 
   const warnings = planWarnings(service, snapshot, from, to);
   const lockName = lockNameFor(service.name);
-  const leaseSeconds =
-    service.lockLeaseSeconds ?? Math.max(900, Math.ceil((3 * opts.rtoTargetMs) / 1000));
+  const leaseSeconds = service.lockLeaseSeconds ?? Math.max(900, Math.ceil((3 * opts.rtoTargetMs) / 1000));
   const progressDeadlineS = deployment.spec?.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_S;
   const windowMs = service.verifyWindowMs ?? DEFAULT_VERIFY_WINDOW_MS;
   const healthTimeoutMs = service.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
@@ -181,7 +183,7 @@ export function planAppRollback(
       kind: APP_STEP_KINDS.setTemplate,
       description: `Set the pod template of deployment/${name} to revision ${to.revision}'s (${to.images.join(', ')})`,
       target,
-      why: 'Runbook 1, step 2: kubectl rollout undo, which replaces the template with the ReplicaSet\'s.',
+      why: "Runbook 1, step 2: kubectl rollout undo, which replaces the template with the ReplicaSet's.",
       precondition: `deployment/${name} has UID ${deployment.metadata?.uid ?? '?'} and is not paused.`,
       desired: {
         namespace,
@@ -226,7 +228,9 @@ export function planAppRollback(
         ...(hash ? { podTemplateHash: hash } : {}),
         ...(service.healthUrl ? { healthUrl: service.healthUrl } : {}),
         healthTimeoutMs,
-        ...(service.maxHealthLatencyMs !== undefined ? { maxHealthLatencyMs: service.maxHealthLatencyMs } : {}),
+        ...(service.maxHealthLatencyMs !== undefined
+          ? { maxHealthLatencyMs: service.maxHealthLatencyMs }
+          : {}),
         windowMs,
       } satisfies VerifyDesired,
       postcondition:
@@ -263,7 +267,9 @@ function planWarnings(
   const { deployment, replicaSets } = snapshot;
   if (!service.healthUrl) warnings.push('no health URL configured: verification checks pods only');
   if (from.images.join(',') === to.images.join(',')) {
-    warnings.push(`revision ${to.revision} runs the same images as revision ${from.revision}; only configuration differs`);
+    warnings.push(
+      `revision ${to.revision} runs the same images as revision ${from.revision}; only configuration differs`,
+    );
   }
   if (!getAllReplicaSets(deployment, replicaSets).newRS) {
     warnings.push(

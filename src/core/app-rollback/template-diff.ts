@@ -66,7 +66,11 @@ function resourceDiff(prefix: string, from: V1Container, to: V1Container): Templ
 
 const CONTAINER_FIELDS_SHOWN = new Set(['name', 'image', 'env', 'resources']);
 
-function containersDiff(kind: string, from: V1Container[] | undefined, to: V1Container[] | undefined): TemplateChange[] {
+function containersDiff(
+  kind: string,
+  from: V1Container[] | undefined,
+  to: V1Container[] | undefined,
+): TemplateChange[] {
   const a = new Map((from ?? []).map((c) => [c.name, c]));
   const b = new Map((to ?? []).map((c) => [c.name, c]));
   const out: TemplateChange[] = [];
@@ -82,10 +86,13 @@ function containersDiff(kind: string, from: V1Container[] | undefined, to: V1Con
       out.push({ field: prefix, change: 'removed', ...(x.image ? { from: x.image } : {}) });
       continue;
     }
-    if (x.image !== y.image) out.push({ field: `${prefix}.image`, change: 'changed', from: x.image ?? '', to: y.image ?? '' });
+    if (x.image !== y.image)
+      out.push({ field: `${prefix}.image`, change: 'changed', from: x.image ?? '', to: y.image ?? '' });
     out.push(...envDiff(prefix, x.env, y.env));
     out.push(...resourceDiff(prefix, x, y));
-    const rest = new Set([...Object.keys(x), ...Object.keys(y)].filter((k) => !CONTAINER_FIELDS_SHOWN.has(k)));
+    const rest = new Set(
+      [...Object.keys(x), ...Object.keys(y)].filter((k) => !CONTAINER_FIELDS_SHOWN.has(k)),
+    );
     for (const k of [...rest].sort()) {
       const fx = (x as unknown as Record<string, unknown>)[k];
       const fy = (y as unknown as Record<string, unknown>)[k];
@@ -98,12 +105,20 @@ function containersDiff(kind: string, from: V1Container[] | undefined, to: V1Con
 const POD_FIELDS_SHOWN = new Set(['containers', 'initContainers']);
 
 /** The differences between the running template (`from`) and the rollback target (`to`). */
-export function templateDiff(from: V1PodTemplateSpec | undefined, to: V1PodTemplateSpec | undefined): TemplateChange[] {
+export function templateDiff(
+  from: V1PodTemplateSpec | undefined,
+  to: V1PodTemplateSpec | undefined,
+): TemplateChange[] {
   const out: TemplateChange[] = [];
   out.push(...containersDiff('containers', from?.spec?.containers, to?.spec?.containers));
   out.push(...containersDiff('initContainers', from?.spec?.initContainers, to?.spec?.initContainers));
   out.push(
-    ...mapDiff('template.labels', from?.metadata?.labels, to?.metadata?.labels, new Set([POD_TEMPLATE_HASH_LABEL])),
+    ...mapDiff(
+      'template.labels',
+      from?.metadata?.labels,
+      to?.metadata?.labels,
+      new Set([POD_TEMPLATE_HASH_LABEL]),
+    ),
   );
   out.push(...mapDiff('template.annotations', from?.metadata?.annotations, to?.metadata?.annotations));
   const fs = (from?.spec ?? {}) as Record<string, unknown>;

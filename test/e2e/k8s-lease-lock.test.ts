@@ -32,16 +32,26 @@ describe('Lease lock', () => {
     expect(second.acquired).toBe(false);
     if (second.acquired) return;
     expect(second.heldBy).toMatchObject({ holder: 'ripcord/run-a', leaseDurationSeconds: 60 });
-    expect(Date.parse(second.heldBy.expiresAt) - Date.parse(second.heldBy.since)).toBeGreaterThanOrEqual(59_000);
+    expect(Date.parse(second.heldBy.expiresAt) - Date.parse(second.heldBy.since)).toBeGreaterThanOrEqual(
+      59_000,
+    );
 
     // Through the step handler, the refusal says who holds it.
-    const handlers = createAppRollbackHandlers({ kube: a, probe: { get: async () => ({ status: 200, body: '', ms: 0 }) } });
+    const handlers = createAppRollbackHandlers({
+      kube: a,
+      probe: { get: async () => ({ status: 200, body: '', ms: 0 }) },
+    });
     const step = {
       id: 'acquire-lock',
       kind: 'k8s.acquire-lock',
       desired: { namespace: ns, lockName: 'ripcord-one', leaseSeconds: 60 },
     } as PlanStep;
-    const ctx = { runId: 'run-b', signal: new AbortController().signal, clock: { now: () => new Date() }, progress: () => undefined };
+    const ctx = {
+      runId: 'run-b',
+      signal: new AbortController().signal,
+      clock: { now: () => new Date() },
+      progress: () => undefined,
+    };
     const err = await handlers['k8s.acquire-lock']!.apply(step, ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RipcordError);
     expect((err as RipcordError).kind).toBe('refused');
@@ -67,15 +77,21 @@ describe('Lease lock', () => {
   it('takes over only after expiry, counting the transition', async () => {
     const a = adapterAt();
     await a.acquireLock(ns, 'ripcord-expiry', 'ripcord/run-a', 5);
-    expect((await adapterAt(3_000).acquireLock(ns, 'ripcord-expiry', 'ripcord/run-b', 5)).acquired).toBe(false);
-    expect(await adapterAt(6_000).acquireLock(ns, 'ripcord-expiry', 'ripcord/run-b', 5)).toEqual({ acquired: true });
+    expect((await adapterAt(3_000).acquireLock(ns, 'ripcord-expiry', 'ripcord/run-b', 5)).acquired).toBe(
+      false,
+    );
+    expect(await adapterAt(6_000).acquireLock(ns, 'ripcord-expiry', 'ripcord/run-b', 5)).toEqual({
+      acquired: true,
+    });
     const lease = await leases.readNamespacedLease({ name: 'ripcord-expiry', namespace: ns });
     expect(lease.spec).toMatchObject({ holderIdentity: 'ripcord/run-b', leaseTransitions: 1 });
     expect(await a.readLock(ns, 'ripcord-expiry')).toMatchObject({ holder: 'ripcord/run-b' });
   });
 
   it('lets exactly one of many concurrent takers win', async () => {
-    const takers = Array.from({ length: 6 }, (_, i) => adapterAt().acquireLock(ns, 'ripcord-race', `ripcord/run-${i}`, 60));
+    const takers = Array.from({ length: 6 }, (_, i) =>
+      adapterAt().acquireLock(ns, 'ripcord-race', `ripcord/run-${i}`, 60),
+    );
     const results = await Promise.all(takers);
     expect(results.filter((r) => r.acquired)).toHaveLength(1);
     const holder = (await adapterAt().readLock(ns, 'ripcord-race'))?.holder;

@@ -7,12 +7,21 @@
 import { AppsV1Api, type V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubernetesAdapter } from '../../src/adapters/kubernetes/kubernetes-adapter.js';
-import { getAllReplicaSets, labelSelectorToString, revisionOf } from '../../src/core/app-rollback/deployment-util.js';
+import {
+  getAllReplicaSets,
+  labelSelectorToString,
+  revisionOf,
+} from '../../src/core/app-rollback/deployment-util.js';
 import { rolloutHistory } from '../../src/core/app-rollback/history.js';
 import { ANNOTATIONS_TO_SKIP, kubectlRollback } from '../../src/core/app-rollback/kubectl-rollback.js';
 import { RipcordError } from '../../src/core/errors.js';
 import { kubeConfig, kubectl, namespaces, waitFor } from '../support/dev-cluster.js';
-import { generateHistories, podSpecFor, type HistoryCase, type HistoryStep } from '../support/rollout-histories.js';
+import {
+  generateHistories,
+  podSpecFor,
+  type HistoryCase,
+  type HistoryStep,
+} from '../support/rollout-histories.js';
 
 const CASES = generateHistories(20250301, 24);
 const BATCH = 8;
@@ -38,7 +47,10 @@ async function settled(namespace: string, name: string): Promise<V1Deployment> {
     const d = await apps.readNamespacedDeployment({ name, namespace });
     if ((d.status?.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) return undefined;
     if (d.spec?.paused) return d;
-    const list = await apps.listNamespacedReplicaSet({ namespace, labelSelector: labelSelectorToString(d.spec?.selector) });
+    const list = await apps.listNamespacedReplicaSet({
+      namespace,
+      labelSelector: labelSelectorToString(d.spec?.selector),
+    });
     const { newRS } = getAllReplicaSets(d, list.items);
     if (!newRS) return undefined;
     const dr = revisionOf(d);
@@ -52,7 +64,12 @@ async function settled(namespace: string, name: string): Promise<V1Deployment> {
 }
 
 /** One update as a user would make it: the template and the user's annotations, controller keys kept. */
-async function applyStep(namespace: string, c: HistoryCase, step: HistoryStep, first: boolean): Promise<void> {
+async function applyStep(
+  namespace: string,
+  c: HistoryCase,
+  step: HistoryStep,
+  first: boolean,
+): Promise<void> {
   const template = podSpecFor(c.name, step.template);
   if (first) {
     await apps.createNamespacedDeployment({
@@ -71,7 +88,10 @@ async function applyStep(namespace: string, c: HistoryCase, step: HistoryStep, f
     for (let attempt = 0; ; attempt++) {
       const d = await apps.readNamespacedDeployment({ name: c.name, namespace });
       const rev = d.metadata?.annotations?.['deployment.kubernetes.io/revision'];
-      d.metadata!.annotations = { ...step.annotations, ...(rev ? { 'deployment.kubernetes.io/revision': rev } : {}) };
+      d.metadata!.annotations = {
+        ...step.annotations,
+        ...(rev ? { 'deployment.kubernetes.io/revision': rev } : {}),
+      };
       d.spec!.template = template;
       try {
         await apps.replaceNamespacedDeployment({ name: c.name, namespace, body: d });
@@ -111,7 +131,14 @@ async function ripcordUndo(c: HistoryCase): Promise<string> {
 
 async function kubectlUndo(c: HistoryCase): Promise<string> {
   const to = toRevisionOf(c);
-  const res = await kubectl(['-n', nsK, 'rollout', 'undo', `deployment/${c.name}`, ...(to ? [`--to-revision=${to}`] : [])]);
+  const res = await kubectl([
+    '-n',
+    nsK,
+    'rollout',
+    'undo',
+    `deployment/${c.name}`,
+    ...(to ? [`--to-revision=${to}`] : []),
+  ]);
   return res.code === 0
     ? res.stdout.trim().replace(`deployment.apps/${c.name} `, '')
     : res.stderr.trim().replace(/^error: /, '');
@@ -134,7 +161,14 @@ async function runCase(c: HistoryCase) {
   const [ours, theirs] = await Promise.all([ripcordUndo(c), kubectlUndo(c)]);
   const [dR, dK] = await Promise.all([settled(nsR, c.name), settled(nsK, c.name)]);
   const [sR, sK] = await Promise.all([adapter.snapshot(nsR, c.name), adapter.snapshot(nsK, c.name)]);
-  return { ours, theirs, dR, dK, histR: historyRows(dR, sR.replicaSets), histK: historyRows(dK, sK.replicaSets) };
+  return {
+    ours,
+    theirs,
+    dR,
+    dK,
+    histR: historyRows(dR, sR.replicaSets),
+    histK: historyRows(dK, sK.replicaSets),
+  };
 }
 
 describe('app rollback matches kubectl rollout undo on generated histories', () => {
