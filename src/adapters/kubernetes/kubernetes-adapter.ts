@@ -8,6 +8,7 @@ import {
   CoreV1Api,
   PatchStrategy,
   setHeaderOptions,
+  Watch,
   type KubeConfig,
 } from '@kubernetes/client-node';
 import { controlledReplicaSets, labelSelectorToString } from '../../core/app-rollback/deployment-util.js';
@@ -61,6 +62,7 @@ export function createKubernetesAdapter(kc: KubeConfig, opts: KubernetesAdapterO
     async waitForRollout(namespace, name, o) {
       return waitForDeploymentRollout(apps, core, namespace, name, {
         ...o,
+        watch: (onChange) => watchDeployment(kc, namespace, name, onChange),
         ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}),
       });
     },
@@ -88,4 +90,18 @@ export function createKubernetesAdapter(kc: KubeConfig, opts: KubernetesAdapterO
       return readLease(coordination, namespace, lockName);
     },
   };
+}
+
+/**
+ * Watches one Deployment (fieldSelector on its name) and calls `onChange` on every event. Only a wake-up
+ * signal: the waiter re-reads the object itself, so a dropped watch costs latency, never correctness.
+ */
+async function watchDeployment(kc: KubeConfig, namespace: string, name: string, onChange: () => void) {
+  const controller = await new Watch(kc).watch(
+    `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments`,
+    { fieldSelector: `metadata.name=${name}` },
+    () => onChange(),
+    () => undefined,
+  );
+  return () => controller.abort();
 }

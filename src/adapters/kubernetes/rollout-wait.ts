@@ -1,9 +1,9 @@
 /**
  * `kubectl rollout status` as a loop: read the Deployment, evaluate kubectl's rule (core/app-rollback/
- * rollout-status.ts), report each new message, stop when done. kubectl watches; we poll once a second, which
- * sees the same states a little later and survives API server restarts without re-establishing a watch.
+ * rollout-status.ts), report each new message, stop when done. Like kubectl, a watch on the Deployment wakes the
+ * loop as soon as it changes (measured in bench/app-rollback: polling alone added ~0.5 s on average); a poll
+ * once a second stays as the fallback, so a broken watch or an API server restart only slows it down.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppsV1Api, CoreV1Api, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { labelSelectorToString } from '../../core/app-rollback/deployment-util.js';
 import { deploymentRolloutStatus, type RolloutStatus } from '../../core/app-rollback/rollout-status.js';
@@ -17,6 +17,31 @@ export interface RolloutWaitOptions {
   timeoutMs?: number;
   onProgress?: (msg: string) => void;
   pollMs?: number;
+  /** Starts a watch that calls `onChange` whenever the Deployment may have changed; returns its stop. */
+  watch?: (onChange: () => void) => Promise<() => void>;
+}
+
+/** Sleeps `ms`, or less when `wake` is called; rejects when `signal` aborts. */
+function napper(): { nap(ms: number, signal?: AbortSignal): Promise<void>; wake(): void } {
+  let wakeUp: (() => void) | undefined;
+  return {
+    wake: () => wakeUp?.(),
+    nap: (ms, signal) =>
+      new Promise<void>((resolve, reject) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          wakeUp = undefined;
+        };
+        const onAbort = (): void => {
+          done();
+          reject(new Error('aborted'));
+        };
+        const timer = setTimeout(() => (done(), resolve()), ms);
+        wakeUp = () => (done(), resolve());
+        signal?.addEventListener('abort', onAbort, { once: true });
+      }),
+  };
 }
 
 async function readDeployment(apps: AppsV1Api, namespace: string, name: string): Promise<V1Deployment> {
@@ -61,25 +86,31 @@ export async function waitForDeploymentRollout(
 ): Promise<string> {
   const started = Date.now();
   const pollMs = opts.pollMs ?? 1_000;
+  const sleeper = napper();
+  const stopWatch = opts.watch ? await opts.watch(sleeper.wake).catch(() => undefined) : undefined;
   let last = '';
-  for (;;) {
-    if (opts.signal?.aborted) {
-      throw new RipcordError('failed', `stopped waiting for deployment "${name}" to roll out: aborted`);
+  try {
+    for (;;) {
+      if (opts.signal?.aborted) {
+        throw new RipcordError('failed', `stopped waiting for deployment "${name}" to roll out: aborted`);
+      }
+      const st = await rolloutStatusOnce(apps, core, namespace, name);
+      if (st.done) return st.message;
+      if (st.message !== last) opts.onProgress?.(st.message);
+      last = st.message;
+      if (opts.timeoutMs !== undefined && Date.now() - started >= opts.timeoutMs) {
+        throw new RipcordError(
+          'failed',
+          `timed out after ${formatDuration(opts.timeoutMs)} waiting for deployment "${name}" to roll out; last status: ${last}`,
+        );
+      }
+      try {
+        await sleeper.nap(pollMs, opts.signal);
+      } catch {
+        throw new RipcordError('failed', `stopped waiting for deployment "${name}" to roll out: aborted`);
+      }
     }
-    const st = await rolloutStatusOnce(apps, core, namespace, name);
-    if (st.done) return st.message;
-    if (st.message !== last) opts.onProgress?.(st.message);
-    last = st.message;
-    if (opts.timeoutMs !== undefined && Date.now() - started >= opts.timeoutMs) {
-      throw new RipcordError(
-        'failed',
-        `timed out after ${formatDuration(opts.timeoutMs)} waiting for deployment "${name}" to roll out; last status: ${last}`,
-      );
-    }
-    try {
-      await sleep(pollMs, undefined, opts.signal ? { signal: opts.signal } : {});
-    } catch {
-      throw new RipcordError('failed', `stopped waiting for deployment "${name}" to roll out: aborted`);
-    }
+  } finally {
+    stopWatch?.();
   }
 }
