@@ -206,12 +206,14 @@ function recordedContainerPids(dir: string): number[] {
  */
 export async function stopSandbox(dir: string, opts: { purge?: boolean } = {}): Promise<number[]> {
   const state = readState(dir);
+  // Read the kubelet's records first: a kubelet that stops cleanly removes them along with its containers.
+  const containers = recordedContainerPids(dir);
   const pids: number[] = [];
   if (state) {
     await stopDaemons(state.processes);
     pids.push(...state.processes.map((d) => d.pid));
   }
-  for (const pid of recordedContainerPids(dir)) {
+  for (const pid of containers) {
     await stopProcessGroup(pid, 2000);
     pids.push(pid);
   }
