@@ -108,3 +108,12 @@ export async function withJournal<T>(
     await journal.close();
   }
 }
+
+/** The run with its steps, or RipcordError('invalid') pointing at `ripcord runs`. */
+export async function requireRun(g: GlobalOptions, runId: string) {
+  const found = await withJournal(g, (j) => j.getRun(runId));
+  if (!found) {
+    throw new RipcordError('invalid', `run "${runId}": no such run in the journal (see \`ripcord runs\`)`);
+  }
+  return found;
+}

@@ -2,7 +2,6 @@
  * Helpers for tests against the e2e sandbox's control plane (kube-apiserver + kube-controller-manager): its
  * admin kubeconfig and its kubectl 1.20.2. Each test file works in its own namespaces.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,20 +25,8 @@ export function hasContext(name: string): boolean {
     .some((c) => c.name === name);
 }
 
-/** Runs kubectl against the development cluster (admin context unless args say otherwise). */
-export function kubectl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      kubectlPath,
-      ['--kubeconfig', kubeconfigPath, ...args],
-      { timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+/** kubectl 1.20.2 against the sandbox (admin context unless args say otherwise). */
+export { kubectl } from './sandbox.js';
 
 /** Creates namespaces named `<prefix>-<random>[-suffix]`; cleanup deletes them. */
 export async function namespaces(

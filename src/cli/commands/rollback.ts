@@ -9,7 +9,7 @@ import { planText } from '../format/plan-text.js';
 import { eventLine, runSummaryText } from '../format/run-text.js';
 import { emit, progress, type GlobalOptions } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
-import { withJournal, withServiceContext, type ServiceContext } from '../service-context.js';
+import { requireRun, withServiceContext, type ServiceContext } from '../service-context.js';
 import { makePlan, type PlanFlags } from './plan.js';
 
 /** `r-20261127-194501-3f9a`: sortable, readable in a Slack message, unique enough per service. */
@@ -124,12 +124,7 @@ export function registerRollbackCommands(program: Command): void {
     .action(
       action(async (runId: string, _o: unknown, cmd: Command) => {
         const g = globalOptions(cmd);
-        const found = await withJournal(g, (j) => j.getRun(runId));
-        if (!found)
-          throw new RipcordError(
-            'invalid',
-            `run "${runId}": no such run in the journal (see \`ripcord runs\`)`,
-          );
+        const found = await requireRun(g, runId);
         await withServiceContext(g, found.run.service, async (ctx) => {
           report(g, found.run.plan, await runPlan(ctx, found.run.plan, runId, true));
         });

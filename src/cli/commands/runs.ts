@@ -5,7 +5,7 @@ import { planText } from '../format/plan-text.js';
 import { age, table } from '../format/table.js';
 import { emit } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
-import { withJournal } from '../service-context.js';
+import { requireRun, withJournal } from '../service-context.js';
 
 export function registerRunsCommands(program: Command): void {
   program
@@ -46,12 +46,7 @@ export function registerRunsCommands(program: Command): void {
     .action(
       action(async (runId: string, _o: unknown, cmd: Command) => {
         const g = globalOptions(cmd);
-        const found = await withJournal(g, (j) => j.getRun(runId));
-        if (!found)
-          throw new RipcordError(
-            'invalid',
-            `run "${runId}": no such run in the journal (see \`ripcord runs\`)`,
-          );
+        const found = await requireRun(g, runId);
         const { run, steps } = found;
         emit(g, found, () =>
           [
