@@ -3,13 +3,11 @@
  * admin kubeconfig and its kubectl 1.20.2. Each test file works in its own namespaces.
  */
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { sandbox } from './sandbox.js';
 
 export const kubeconfigPath = sandbox().kube.kubeconfig;
-export const kubectlPath = join(sandbox().kube.binDir, 'kubectl');
 
 /** The admin KubeConfig, or the named context. */
 export function kubeConfig(context?: string): KubeConfig {
