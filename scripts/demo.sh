@@ -18,7 +18,10 @@ kubectl get pods -n tickettoken -o wide
 
 step "3. Deploy the bad release venue-service:v1.2.3 (returns 5xx on 5% of requests)"
 $R sandbox deploy venue-service:v1.2.3
-kubectl rollout history deployment/venue-service -n tickettoken
+# shellcheck disable=SC1091
+. .ripcord/sandbox/env   # now with VENUE_SERVICE_URL, which examples/venue-service/ripcord.yaml reads
+export RIPCORD_CONFIG=examples/venue-service/ripcord.yaml
+$R history venue-service
 
 step "4. Production traffic for 40 s"
 $R sandbox load --service venue-service --rps 40 --duration 40s
@@ -28,13 +31,10 @@ q='sum(rate(http_requests_total{namespace="tickettoken",status=~"5.."}[30s]))/su
 curl -s --get "$PROMETHEUS_URL/api/v1/query" --data-urlencode "query=$q" | jq -r '"5xx share: \(.data.result[0].value[1] // "n/a")"'
 curl -s "$ALERTMANAGER_URL/api/v2/alerts?filter=namespace%3D%22tickettoken%22" | jq -r '.[] | "alert: \(.labels.alertname) \(.status.state) since \(.startsAt)"'
 
-step "6. Pull the cord: roll back"
-if $R rollback --help >/dev/null 2>&1; then
-  $R --config examples/venue-service/ripcord.yaml rollback venue-service --yes
-else
-  kubectl rollout undo deployment/venue-service -n tickettoken
-  kubectl rollout status deployment/venue-service -n tickettoken
-fi
+step "6. Pull the cord: plan, then roll back (journaled, locked, verified)"
+$R plan venue-service
+$R rollback venue-service --yes
+$R runs --limit 3
 
 step "7. Traffic again for 15 s: only v1.2.2 answers"
 $R sandbox load --service venue-service --rps 40 --duration 15s
