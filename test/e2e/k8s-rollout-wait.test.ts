@@ -1,7 +1,8 @@
 /**
- * waitForRollout against the real deployment controller, beside `kubectl rollout status` (1.20.2). Without a
- * scheduler or kubelet here, pods never start: replicas 0 completes at once, replicas 1 never does, which is
- * what the deadline and timeout cases need.
+ * waitForRollout against the real deployment controller, beside `kubectl rollout status` (1.20.2). The image
+ * is one the sandbox kubelet cannot pull (ErrImagePull, as a real kubelet would report), so its pods never
+ * become available: replicas 0 completes at once, replicas 1 never does, which is what the deadline and
+ * timeout cases need.
  */
 import { AppsV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +34,7 @@ async function create(name: string, replicas: number, progressDeadlineSeconds: n
         selector: { matchLabels: { app: name } },
         template: {
           metadata: { labels: { app: name } },
-          spec: { containers: [{ name: 'app', image: 'venue-service:v1' }] },
+          spec: { containers: [{ name: 'app', image: 'registry.invalid/never-pulled:1' }] },
         },
       },
     },
@@ -74,10 +75,11 @@ describe('waitForRollout (kubectl rollout status)', () => {
       .waitForRollout(ns, 'slow', { timeoutMs: 1_000, onProgress: (m) => progress.push(m) })
       .catch((e: unknown) => e);
     expect((err as RipcordError).message).toMatch(
-      /^timed out after 1\.0s waiting for deployment "slow" to roll out; last status: Waiting for deployment "slow" rollout to finish: 0 of 1 updated replicas are available\.\.\.$/,
+      /^timed out after 1\.0s waiting for deployment "slow" to roll out; last status: Waiting for deployment "slow" rollout to finish: 0 of 1 updated replicas are available\.\.\. \(Warning: ErrImagePull - image "registry\.invalid\/never-pulled:1" is not in the sandbox image map/,
     );
-    expect(progress.at(-1)).toBe(
-      'Waiting for deployment "slow" rollout to finish: 0 of 1 updated replicas are available...',
+    // The pod's waiting reason is appended as a warning, the way newer kubectl versions do.
+    expect(progress.at(-1)).toMatch(
+      /^Waiting for deployment "slow" rollout to finish: 0 of 1 updated replicas are available\.\.\.( \(Warning: ErrImagePull - .*\))?$/,
     );
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 300);
