@@ -62,7 +62,8 @@ export function readState(dir: string): SandboxState | undefined {
 export function writeState(state: SandboxState): void {
   const file = sandboxPaths(state.dir).state;
   mkdirSync(state.dir, { recursive: true });
-  writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2));
+  // 0600: it holds the sandbox database's superuser URL.
+  writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2), { mode: 0o600 });
   renameSync(`${file}.tmp`, file);
 }
 

@@ -19,6 +19,10 @@ describe('ripcord sandbox up / status / down (a second sandbox beside the test s
     const up = await ripcord(['sandbox', 'up', '--sandbox-dir', dir, '-o', 'json']);
     expect(up.code, up.stderr).toBe(0);
     const state = readState(dir);
+    // The database password is in state.json (0600) but never in what the CLI prints.
+    const password = new URL(state?.postgres?.url ?? 'postgres://x@y').password;
+    expect(password.length).toBeGreaterThan(0);
+    expect(up.stdout + up.stderr).not.toContain(password);
     expect(state?.processes.map((p) => p.name).sort()).toEqual(
       [
         'alertmanager',

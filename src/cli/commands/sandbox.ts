@@ -29,11 +29,23 @@ function requireState(dir: string): SandboxState {
   return state;
 }
 
+/** A URL with its password replaced, for anything printed: terminal output ends up in incident channels. */
+function maskUrl(url: string): string {
+  return url.replace(/:[^:@/]+@/, ':****@');
+}
+
+/** The state as printed by `-o json`: the same, but no database password. */
+function printable(state: SandboxState): SandboxState {
+  return state.postgres
+    ? { ...state, postgres: { ...state.postgres, url: maskUrl(state.postgres.url) } }
+    : state;
+}
+
 function endpoints(state: SandboxState): Record<string, string> {
   return {
     'kube-apiserver': state.kube.server,
     kubeconfig: state.kube.kubeconfig,
-    postgres: state.postgres?.url.replace(/:[^:@/]+@/, ':****@') ?? '',
+    postgres: state.postgres ? maskUrl(state.postgres.url) : '',
     prometheus: state.prometheus?.url ?? '',
     alertmanager: state.alertmanager?.url ?? '',
     'pod network': `${state.podNetwork}.0.0/16`,
@@ -59,11 +71,14 @@ export function registerSandboxCommands(program: Command): void {
         const dir = sandboxDir(g.sandboxDir);
         const running = sandboxStatus(dir);
         if (running && running.parts.every((p) => p.alive)) {
-          emit(g, { ...running.state, endpoints: endpoints(running.state), alreadyRunning: true }, () =>
-            [
-              `sandbox already running (${dir})`,
-              ...Object.entries(endpoints(running.state)).map(([k, v]) => `  ${k.padEnd(15)} ${v}`),
-            ].join('\n'),
+          emit(
+            g,
+            { ...printable(running.state), endpoints: endpoints(running.state), alreadyRunning: true },
+            () =>
+              [
+                `sandbox already running (${dir})`,
+                ...Object.entries(endpoints(running.state)).map(([k, v]) => `  ${k.padEnd(15)} ${v}`),
+              ].join('\n'),
           );
           return;
         }
@@ -75,7 +90,7 @@ export function registerSandboxCommands(program: Command): void {
           databaseUrl: o.databaseUrl ?? process.env.RIPCORD_SANDBOX_DATABASE_URL,
           crashBackoffBaseMs: parseDuration(o.crashBackoff, '--crash-backoff'),
         });
-        emit(g, { ...state, endpoints: endpoints(state), tookMs: Date.now() - t0 }, () =>
+        emit(g, { ...printable(state), endpoints: endpoints(state), tookMs: Date.now() - t0 }, () =>
           [
             `sandbox up in ${((Date.now() - t0) / 1000).toFixed(1)} s (${dir})`,
             ...Object.entries(endpoints(state)).map(([k, v]) => `  ${k.padEnd(15)} ${v}`),
@@ -113,7 +128,7 @@ export function registerSandboxCommands(program: Command): void {
             `no sandbox in ${dir}; start one with \`ripcord sandbox up\``,
           );
         const routes = readRoutes(dir);
-        emit(g, { ...st, endpoints: endpoints(st.state), routes }, () =>
+        emit(g, { ...st, state: printable(st.state), endpoints: endpoints(st.state), routes }, () =>
           [
             ...st.parts.map(
               (p) => `  ${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${p.alive ? 'running' : 'DEAD'}`,
