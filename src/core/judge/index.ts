@@ -1,0 +1,5 @@
+export * from './verdict.js';
+export * from './error-rate-sprt.js';
+export * from './latency-ratio.js';
+export * from './memory-leak.js';
+export * from './seeded-random.js';
