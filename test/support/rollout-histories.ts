@@ -7,6 +7,7 @@
  * current one (skip), an unknown one, one consumed by a reuse, a paused Deployment, no history.
  */
 import type { V1Container, V1Deployment } from '@kubernetes/client-node';
+import { seededRandom } from '../../src/core/judge/seeded-random.js';
 
 /** The parts of a pod template the generator varies. */
 export interface TemplateState {
@@ -37,18 +38,6 @@ export interface HistoryCase {
   steps: HistoryStep[];
   pauseBeforeUndo: boolean;
   undo: UndoTarget;
-}
-
-/** mulberry32: small, seedable, good enough to vary test data reproducibly. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function templateKey(t: TemplateState): string {
@@ -95,7 +84,7 @@ const MUTATIONS = [
 
 /** Generates `count` cases from `seed`; case i's undo kind is fixed by i so every kind is covered. */
 export function generateHistories(seed: number, count: number): HistoryCase[] {
-  const rand = rng(seed);
+  const rand = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
   const cases: HistoryCase[] = [];
   for (let id = 0; id < count; id++) {

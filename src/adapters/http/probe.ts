@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { RipcordError } from '../../core/errors.js';
 import type { ProbePort } from '../../core/ports.js';
+import { causeCode } from './cause-code.js';
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 const MAX_BODY = 2_048;
@@ -19,15 +20,6 @@ export function displayUrl(url: string): string {
   } catch {
     return url;
   }
-}
-
-function causeCode(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 4; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 export interface HttpProbeOptions {

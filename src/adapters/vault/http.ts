@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { RipcordError } from '../../core/errors.js';
+import { causeCode } from '../http/cause-code.js';
 
 export interface VaultHttpOptions {
   /** e.g. `https://vault.internal:8200` (VAULT_ADDR). */
@@ -31,15 +32,6 @@ export interface VaultHttp {
   /** Whether any token source was configured, so a 403 can say "no token" rather than "token lacks...". */
   readonly hasToken: boolean;
   request(method: 'GET' | 'POST' | 'DELETE', apiPath: string, body?: unknown): Promise<VaultAnswer>;
-}
-
-function causeCode(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 4; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 // undici wraps the real reason: TypeError('fetch failed', { cause: Error('bad port') }).
