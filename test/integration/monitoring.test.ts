@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,8 @@ import {
   VENUE_SERVICE_P50_LATENCY,
   writeVenueServiceRules,
 } from '../../src/sandbox/monitoring/venue-service-rules.js';
+import { writeJsonAtomic } from '../../src/sandbox/state.js';
+import { listen } from '../support/listen.js';
 
 // Real Prometheus and Alertmanager (Debian packages) in a temp dir, scraping a tiny local exporter that looks
 // like one venue-service pod: file_sd labels as the sandbox kubelet writes them, 10% of requests answered 500.
@@ -78,19 +80,6 @@ const WebhookPayload = z.object({
 });
 type WebhookPayload = z.infer<typeof WebhookPayload>;
 
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-}
-
-/** Atomic like the kubelet's writer, so Prometheus never reads half a target file. */
-function writeTargets(file: string, value: unknown): void {
-  writeFileSync(`${file}.tmp`, JSON.stringify(value));
-  renameSync(`${file}.tmp`, file);
-}
-
 describe('monitoring: real Prometheus and Alertmanager', () => {
   let tmp: string;
   let am: StartedServer | undefined;
@@ -132,7 +121,7 @@ describe('monitoring: real Prometheus and Alertmanager', () => {
     // Written after Prometheus started, as the kubelet does when a pod appears: the file watch must pick it up.
     const addr = exporter.server.address();
     if (addr === null || typeof addr === 'string') throw new Error('exporter has no TCP address');
-    writeTargets(join(tmp, 'prometheus', 'targets', `${NAMESPACE}_${POD}.json`), [
+    writeJsonAtomic(join(tmp, 'prometheus', 'targets', `${NAMESPACE}_${POD}.json`), [
       {
         targets: [`127.0.0.1:${addr.port}`],
         labels: {

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,8 @@ import { judgeErrorRate } from '../../src/core/judge/index.js';
 import { freePort } from '../../src/sandbox/free-port.js';
 import { stopProcessGroup, waitFor } from '../../src/sandbox/process.js';
 import { startPrometheus, type StartedServer } from '../../src/sandbox/monitoring/index.js';
+import { writeJsonAtomic } from '../../src/sandbox/state.js';
+import { listen } from '../support/listen.js';
 
 // Real Prometheus (as in monitoring.test.ts) scraping two fake venue-service pods registered through file_sd:
 // a canary answering 10% 5xx in 100-200 ms with growing memory, and a stable baseline with no errors in 50-100 ms.
@@ -83,19 +85,6 @@ function fakePod(
   };
 }
 
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-}
-
-/** Atomic, so Prometheus never reads half a target file. */
-function writeTargets(file: string, value: unknown): void {
-  writeFileSync(`${file}.tmp`, JSON.stringify(value));
-  renameSync(`${file}.tmp`, file);
-}
-
 describe('Prometheus adapter against a real Prometheus', () => {
   let tmp = '';
   let prom: StartedServer | undefined;
@@ -118,7 +107,7 @@ describe('Prometheus adapter against a real Prometheus', () => {
       await listen(pod.server, await freePort());
       const addr = pod.server.address();
       if (addr === null || typeof addr === 'string') throw new Error('pod has no TCP address');
-      writeTargets(join(targetsDir, `${NAMESPACE}_${pod.name}.json`), [
+      writeJsonAtomic(join(targetsDir, `${NAMESPACE}_${pod.name}.json`), [
         {
           targets: [`127.0.0.1:${addr.port}`],
           labels: { namespace: NAMESPACE, pod: pod.name, app: APP, pod_template_hash: pod.hash },
