@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { ensureKubeBinaries, kubeBinaries, repoRoot } from './control-plane/binaries.js';
+import { ensureKubeBinaries, repoRoot } from './control-plane/binaries.js';
 import { ensureNamespace, ensureRipcordServiceAccount } from './control-plane/bootstrap.js';
 import { writeKubeconfig } from './control-plane/kubeconfig.js';
 import { startControlPlane } from './control-plane/start.js';
@@ -173,7 +173,7 @@ export function writeEnvFile(state: SandboxState, routes: Record<string, { url: 
   writeFileSync(sandboxPaths(state.dir).env, lines.join('\n') + '\n', { mode: 0o600 });
 }
 
-/** Stops in reverse start order, so pods go before the control plane and the database last-but-API. */
+/** Stops in reverse start order: the kubelet (and its pods) first, the control plane and etcd last. */
 async function stopDaemons(records: DaemonRecord[]): Promise<void> {
   for (const d of [...records].reverse()) {
     await stopProcessGroup(
@@ -238,5 +238,3 @@ export function sandboxStatus(dir: string): { state: SandboxState; parts: PartSt
   if (!state) return undefined;
   return { state, parts: state.processes.map((d) => ({ ...d, alive: isAlive(d.pid) })) };
 }
-
-export { kubeBinaries };
