@@ -24,6 +24,8 @@ export interface ServiceContext {
   clock: Clock;
   journal: Journal;
   owner: string;
+  /** Registers cleanup (a database pool, a server) run by close(), last registered first. */
+  onClose(fn: () => Promise<void>): void;
   close(): Promise<void>;
 }
 
@@ -68,6 +70,7 @@ export async function openServiceContext(g: GlobalOptions, serviceName: string):
   const service = getService(config, serviceName);
   const kc = kubeConfigFor(service.kube);
   const journal = await openJournal(config.journal, config.baseDir);
+  const cleanups: (() => Promise<void>)[] = [async () => journal.close()];
   return {
     config,
     service,
@@ -77,7 +80,10 @@ export async function openServiceContext(g: GlobalOptions, serviceName: string):
     clock: systemClock,
     journal,
     owner: `${hostname()}:${process.pid}`,
-    close: () => journal.close(),
+    onClose: (fn) => void cleanups.push(fn),
+    close: async () => {
+      for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+    },
   };
 }
 

@@ -6,6 +6,13 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseDuration } from '../core/duration.js';
+import {
+  compileConfigRollback,
+  compileVault,
+  type CompiledConfigRollback,
+  type CompiledVault,
+} from './compile-config-rollback.js';
+import { compileFlags, type CompiledFlags } from './compile-flags.js';
 import { BUILTIN_DEFAULTS as D } from './defaults.js';
 import type { Contacts, JournalConfig, RipcordFile, Selector, ServiceConfig } from './schema.js';
 
@@ -38,6 +45,9 @@ export interface CompiledService {
   lock: { leaseSeconds: number };
   contacts: Contacts;
   database?: CompiledDatabase;
+  config?: CompiledConfigRollback;
+  vault?: CompiledVault;
+  flags?: CompiledFlags;
 }
 
 /** The service's database settings with defaults filled; unknown keys are kept for later features. */
@@ -144,6 +154,9 @@ function compileService(
       },
     };
   }
+  if (s.config !== undefined) compiled.config = compileConfigRollback(s.config, source.baseDir, at('config'));
+  if (s.vault !== undefined) compiled.vault = compileVault(s.vault, source.baseDir, at('vault'));
+  if (s.flags !== undefined) compiled.flags = compileFlags(s.flags, source.baseDir, at('flags'));
   return compiled;
 }
 

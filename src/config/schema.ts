@@ -7,6 +7,8 @@
 import * as z from 'zod';
 import { parseDuration } from '../core/duration.js';
 import { BUILTIN_DEFAULTS as D } from './defaults.js';
+import { ConfigRollbackSettings, VaultSettings } from './schema-config-rollback.js';
+import { FlagSettings } from './schema-flags.js';
 
 const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
 
@@ -193,6 +195,11 @@ export const ServiceConfig = z.strictObject({
     .optional()
     .meta({ description: 'Public health endpoint checked after a rollback' }),
   database: DatabaseSettings.optional(),
+  config: ConfigRollbackSettings.optional().meta({
+    description: 'ConfigMaps and Secrets the configuration rollback restores',
+  }),
+  vault: VaultSettings.optional().meta({ description: 'Vault KV v2 secrets the secret rollback restores' }),
+  flags: FlagSettings.optional().meta({ description: 'Feature flags the flag rollback may turn off' }),
 });
 export type ServiceConfig = z.infer<typeof ServiceConfig>;
 

@@ -15,7 +15,7 @@ import {
 import { rolloutHistory } from '../../src/core/app-rollback/history.js';
 import { ANNOTATIONS_TO_SKIP, kubectlRollback } from '../../src/core/app-rollback/kubectl-rollback.js';
 import { RipcordError } from '../../src/core/errors.js';
-import { kubeConfig, kubectl, namespaces, waitFor } from '../support/dev-cluster.js';
+import { kubeConfig, kubectl, namespaces, updateDeployment, waitFor } from '../support/dev-cluster.js';
 import {
   generateHistories,
   podSpecFor,
@@ -85,29 +85,22 @@ async function applyStep(
       },
     });
   } else {
-    for (let attempt = 0; ; attempt++) {
-      const d = await apps.readNamespacedDeployment({ name: c.name, namespace });
+    await updateDeployment(namespace, c.name, (d) => {
       const rev = d.metadata?.annotations?.['deployment.kubernetes.io/revision'];
       d.metadata!.annotations = {
         ...step.annotations,
         ...(rev ? { 'deployment.kubernetes.io/revision': rev } : {}),
       };
       d.spec!.template = template;
-      try {
-        await apps.replaceNamespacedDeployment({ name: c.name, namespace, body: d });
-        break;
-      } catch (err) {
-        if (attempt > 5 || (err as { code?: number }).code !== 409) throw err;
-      }
-    }
+    });
   }
   await settled(namespace, c.name);
 }
 
 async function pause(namespace: string, name: string): Promise<void> {
-  const d = await apps.readNamespacedDeployment({ name, namespace });
-  d.spec!.paused = true;
-  await apps.replaceNamespacedDeployment({ name, namespace, body: d });
+  await updateDeployment(namespace, name, (d) => {
+    d.spec!.paused = true;
+  });
   await settled(namespace, name);
 }
 

@@ -20,7 +20,7 @@ import { createKubernetesAdapter } from '../../src/adapters/kubernetes/kubernete
 import { planAppRollback } from '../../src/core/app-rollback/plan-app.js';
 import { RipcordError } from '../../src/core/errors.js';
 import { executePlan } from '../../src/core/executor.js';
-import { hasContext, kubeConfig, namespaces, waitFor } from '../support/dev-cluster.js';
+import { hasContext, kubeConfig, namespaces, updateDeployment, waitFor } from '../support/dev-cluster.js';
 import { createMemoryJournal } from '../support/memory-journal.js';
 
 const CONTEXT = 'sandbox-ripcord';
@@ -52,9 +52,9 @@ beforeAll(async () => {
     const d = await apps.readNamespacedDeployment({ name: 'venue-service', namespace: ns });
     return d.metadata?.annotations?.['deployment.kubernetes.io/revision'] === '1' ? d : undefined;
   });
-  const d = await apps.readNamespacedDeployment({ name: 'venue-service', namespace: ns });
-  d.spec!.template.spec!.containers[0]!.image = 'venue-service:v2';
-  await apps.replaceNamespacedDeployment({ name: 'venue-service', namespace: ns, body: d });
+  await updateDeployment(ns, 'venue-service', (d) => {
+    d.spec!.template.spec!.containers[0]!.image = 'venue-service:v2';
+  });
   await waitFor('revision 2', async () => {
     const x = await apps.readNamespacedDeployment({ name: 'venue-service', namespace: ns });
     return x.metadata?.annotations?.['deployment.kubernetes.io/revision'] === '2' ? x : undefined;

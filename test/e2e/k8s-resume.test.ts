@@ -8,7 +8,7 @@ import { createAppRollbackHandlers } from '../../src/adapters/kubernetes/app-han
 import { createKubernetesAdapter } from '../../src/adapters/kubernetes/kubernetes-adapter.js';
 import { planAppRollback } from '../../src/core/app-rollback/plan-app.js';
 import { executePlan } from '../../src/core/executor.js';
-import { kubeConfig, namespaces, waitFor } from '../support/dev-cluster.js';
+import { kubeConfig, namespaces, updateDeployment, waitFor } from '../support/dev-cluster.js';
 import { createMemoryJournal } from '../support/memory-journal.js';
 
 const kc = kubeConfig();
@@ -42,10 +42,10 @@ beforeAll(async () => {
     },
   });
   await revision('1');
-  const d = await apps.readNamespacedDeployment({ name: 'venue-service', namespace: ns });
-  d.spec!.template.spec!.containers[0]!.image = 'venue-service:v2';
-  d.metadata!.annotations!['kubernetes.io/change-cause'] = 'v2';
-  await apps.replaceNamespacedDeployment({ name: 'venue-service', namespace: ns, body: d });
+  await updateDeployment(ns, 'venue-service', (d) => {
+    d.spec!.template.spec!.containers[0]!.image = 'venue-service:v2';
+    d.metadata!.annotations!['kubernetes.io/change-cause'] = 'v2';
+  });
   await revision('2');
 });
 afterAll(async () => cleanup());

@@ -75,11 +75,11 @@ describe('waitForRollout (kubectl rollout status)', () => {
       .waitForRollout(ns, 'slow', { timeoutMs: 1_000, onProgress: (m) => progress.push(m) })
       .catch((e: unknown) => e);
     expect((err as RipcordError).message).toMatch(
-      /^timed out after 1\.0s waiting for deployment "slow" to roll out; last status: Waiting for deployment "slow" rollout to finish: 0 of 1 updated replicas are available\.\.\. \(Warning: ErrImagePull - image "registry\.invalid\/never-pulled:1" is not in the sandbox image map/,
+      /^timed out after 1\.0s waiting for deployment "slow" to roll out; last status: Waiting for deployment "slow" rollout to finish: 0 of 1 updated replicas are available\.\.\. \(Warning: (ErrImagePull - image "registry\.invalid\/never-pulled:1" is not in the sandbox image map|ImagePullBackOff - Back-off pulling image "registry\.invalid\/never-pulled:1")/,
     );
     // The pod's waiting reason is appended as a warning, the way newer kubectl versions do.
     expect(progress.at(-1)).toMatch(
-      /^Waiting for deployment "slow" rollout to finish: 0 of 1 updated replicas are available\.\.\.( \(Warning: ErrImagePull - .*\))?$/,
+      /^Waiting for deployment "slow" rollout to finish: 0 of 1 updated replicas are available\.\.\.( \(Warning: (ErrImagePull|ImagePullBackOff) - .*\))?$/,
     );
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 300);

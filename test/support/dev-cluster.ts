@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { sandbox } from './sandbox.js';
 
 export const kubeconfigPath = sandbox().kube.kubeconfig;
@@ -57,5 +57,27 @@ export async function waitFor<T>(
     if (v !== undefined) return v;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
     await sleep(150);
+  }
+}
+
+/**
+ * Read-modify-replace of a Deployment, retried on 409 Conflict the way client-go's RetryOnConflict does: the
+ * controller-manager writes the revision annotation and status concurrently, so a single replace is racy.
+ */
+export async function updateDeployment(
+  namespace: string,
+  name: string,
+  mutate: (d: V1Deployment) => void,
+): Promise<V1Deployment> {
+  const apps = kubeConfig().makeApiClient(AppsV1Api);
+  for (let attempt = 0; ; attempt++) {
+    const d = await apps.readNamespacedDeployment({ name, namespace });
+    mutate(d);
+    try {
+      return await apps.replaceNamespacedDeployment({ name, namespace, body: d });
+    } catch (err) {
+      if (attempt >= 10 || (err as { code?: number }).code !== 409) throw err;
+      await sleep(50 * (attempt + 1));
+    }
   }
 }

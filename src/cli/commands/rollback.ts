@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { createAppRollbackHandlers } from '../../adapters/kubernetes/app-handlers.js';
 import { exitCodeFor, RipcordError } from '../../core/errors.js';
 import { executePlan, type ExecuteResult, type ExecutorEvent } from '../../core/executor.js';
 import type { Plan } from '../../core/plan.js';
@@ -10,7 +9,7 @@ import { eventLine, runSummaryText } from '../format/run-text.js';
 import { emit, progress, type GlobalOptions } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
 import { requireRun, withServiceContext, type ServiceContext } from '../service-context.js';
-import { makePlan, type PlanFlags } from './plan.js';
+import { addScenarioOptions, allHandlers, makePlan, type ScenarioFlags } from '../scenarios/index.js';
 
 /** `r-20261127-194501-3f9a`: sortable, readable in a Slack message, unique enough per service. */
 export function newRunId(now: Date): string {
@@ -60,7 +59,7 @@ export async function runPlan(
       plan,
       runId,
       journal: ctx.journal,
-      handlers: createAppRollbackHandlers({ kube: ctx.kube, probe: ctx.probe }),
+      handlers: allHandlers(ctx),
       clock: ctx.clock,
       signal: abort.signal,
       resume,
@@ -88,15 +87,15 @@ function report(g: GlobalOptions, plan: Plan, result: ExecuteResult): void {
 }
 
 export function registerRollbackCommands(program: Command): void {
-  program
-    .command('rollback <service>')
-    .description('plan and execute the rollback, wait for the rollout, verify, and print the summary')
-    .option('--to-revision <n>', 'revision to roll back to (0 or absent = previous)')
-    .option('--scenario <name>', 'which runbook scenario (app)', 'app')
+  addScenarioOptions(
+    program
+      .command('rollback <service>')
+      .description('plan and execute the rollback, wait for the rollout, verify, and print the summary'),
+  )
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--dry-run', 'print the plan and change nothing')
     .action(
-      action(async (name: string, o: PlanFlags & { yes?: boolean; dryRun?: boolean }, cmd: Command) => {
+      action(async (name: string, o: ScenarioFlags & { yes?: boolean; dryRun?: boolean }, cmd: Command) => {
         const g = globalOptions(cmd);
         await withServiceContext(g, name, async (ctx) => {
           const plan = await makePlan(ctx, o);

@@ -1,0 +1,49 @@
+import { createAppRollbackHandlers } from '../../adapters/kubernetes/app-handlers.js';
+import { planAppRollback } from '../../core/app-rollback/plan-app.js';
+import { rtoTargetMs } from '../../config/services.js';
+import { RipcordError } from '../../core/errors.js';
+import { rejectForeignFlags } from './flags.js';
+import type { ScenarioModule } from './types.js';
+
+/** `--to-revision N`: a whole number >= 0 (0 = previous, as kubectl). */
+export function parseToRevision(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) {
+    throw new RipcordError('invalid', `--to-revision: expected a whole number >= 0, got "${text}"`);
+  }
+  return n;
+}
+
+/** Runbook section 1: Kubernetes rollback of the Deployment, `kubectl rollout undo` semantics. */
+export const appScenario: ScenarioModule = {
+  name: 'app',
+  summary: 'Kubernetes rollback',
+  async plan(ctx, flags) {
+    rejectForeignFlags('app', flags, ['toRevision', 'withConfig']);
+    if (flags.withConfig) {
+      throw new RipcordError('invalid', '--with-config: not available yet');
+    }
+    const toRevision = parseToRevision(flags.toRevision);
+    const { service } = ctx;
+    const snapshot = await ctx.kube.snapshot(service.kube.namespace, service.deployment);
+    return planAppRollback(
+      {
+        name: service.name,
+        namespace: service.kube.namespace,
+        deployment: service.deployment,
+        ...(service.healthUrl ? { healthUrl: service.healthUrl } : {}),
+        verifyWindowMs: service.verify.windowMs,
+        healthTimeoutMs: service.health.timeoutMs,
+        lockLeaseSeconds: service.lock.leaseSeconds,
+      },
+      snapshot,
+      {
+        ...(toRevision !== undefined ? { toRevision } : {}),
+        rtoTargetMs: rtoTargetMs(service, 'app'),
+        now: ctx.clock.now(),
+      },
+    );
+  },
+  handlers: (ctx) => createAppRollbackHandlers({ kube: ctx.kube, probe: ctx.probe }),
+};
