@@ -7,6 +7,7 @@ import { appScenario } from './app.js';
 import { configScenario, secretScenario } from './config.js';
 import { databaseScenario } from './database.js';
 import { flagScenario } from './flag.js';
+import { notifyHandlers } from './notify.js';
 import type { ScenarioFlags, ScenarioModule } from './types.js';
 
 export type { ScenarioFlags, ScenarioModule } from './types.js';
@@ -44,6 +45,7 @@ export async function makePlan(ctx: ServiceContext, flags: ScenarioFlags): Promi
 export function allHandlers(ctx: ServiceContext): StepHandlers {
   const merged: Record<string, StepHandlers[string]> = {};
   for (const s of SCENARIOS) Object.assign(merged, s.handlers(ctx));
+  Object.assign(merged, notifyHandlers(ctx));
   return merged;
 }
 
