@@ -3,6 +3,9 @@
  * again. `ripcord plan` prints it; `ripcord rollback` executes the very same object; the journal stores it.
  */
 
+import type { DataDiff } from './config-rollback/data-diff.js';
+import type { ReleaseJudgement } from './detect/judge-release.js';
+
 /** How careful a person must be before a step runs: dangerous steps need --yes or an approval. */
 export type Danger = 'safe' | 'caution' | 'dangerous';
 
@@ -57,6 +60,10 @@ export interface Plan {
   warnings: string[];
   /** Set when nothing needs doing, with kubectl's own wording where it has one. */
   noop?: string;
+  /** Config and secret rollbacks: the keys added/removed/changed per object (Secret and Vault values masked). */
+  dataDiff?: DataDiff[];
+  /** Set when a watch planned it: the verdict and its evidence (`ripcord explain RUN` prints it). */
+  trigger?: ReleaseJudgement;
 }
 
 /**

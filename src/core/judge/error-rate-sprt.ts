@@ -166,7 +166,8 @@ export function judgeErrorRate(
     falseAlarmBound: r.alpha / (1 - r.beta),
   };
   const pct = (p: number) => `${(p * 100).toFixed(2)}%`;
-  const seen = `${errors} of ${requests} requests failed`;
+  // increase() extrapolates, so counts can be fractional; whole numbers read better and lose nothing here.
+  const seen = `${Math.round(errors)} of ${Math.round(requests)} requests failed`;
 
   if (decided === 'fail')
     return {

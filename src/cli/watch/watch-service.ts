@@ -1,0 +1,227 @@
+/**
+ * The watch loop for one service: notice a new rollout, bake it while judging the runbook's triggers every
+ * interval, and act on the verdict by policy. Only decisions reach the journal (a rollback run, or a planned
+ * run awaiting approval); every verdict carries its evidence in the plan (`ripcord explain RUN`).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PrometheusClient } from '../../adapters/prometheus/client.js';
+import {
+  baselineErrorRate,
+  memorySinceStart,
+  sampleInterval,
+} from '../../adapters/prometheus/release-sampler.js';
+import type { Policy } from '../../config/compile-detect.js';
+import { checkGuards, recentlyBadImages } from '../../core/detect/guards.js';
+import {
+  judgeRelease,
+  type DetectOptions,
+  type ReleaseJudgement,
+  type ReleaseSample,
+} from '../../core/detect/judge-release.js';
+import { releaseOf, type ReleaseUnderWatch } from '../../core/detect/release.js';
+import { RipcordError } from '../../core/errors.js';
+import type { ExecuteResult } from '../../core/executor.js';
+import { newRunId, runPlan } from '../commands/rollback.js';
+import { appScenario } from '../scenarios/app.js';
+import type { ServiceContext } from '../service-context.js';
+import { podProblems } from './pod-problems.js';
+import { runSmokeChecks } from './smoke-checks.js';
+
+export type WatchAction =
+  'rolled-back' | 'rollback-failed' | 'awaiting-approval' | 'reported' | 'refused-by-guard' | 'none';
+
+export interface WatchDecision {
+  judgement: ReleaseJudgement;
+  action: WatchAction;
+  runId?: string;
+  detail?: string;
+  result?: ExecuteResult;
+}
+
+export interface WatchOptions {
+  prometheus: PrometheusClient;
+  signal: AbortSignal;
+  log(line: string): void;
+  /** Overrides the config's policy for app rollbacks. */
+  policy?: Policy;
+  /** Return after the first decision on a release (a pipeline's "watch this deploy"). */
+  untilDecided?: boolean;
+  /** Judge the release already rolling out when the watch starts, even if it began before the bake window. */
+  judgeCurrent?: boolean;
+  onDecision?(d: WatchDecision): void;
+}
+
+interface Tracked {
+  release: ReleaseUnderWatch;
+  samples: ReleaseSample[];
+  baselineRate: number | null;
+}
+
+export function detectOptions(ctx: ServiceContext): DetectOptions {
+  const d = ctx.service.detect;
+  return {
+    bakeMs: d.bakeMs,
+    maxBakeMs: d.maxBakeMs,
+    checkFailures: 3,
+    errorRate: {
+      runbookThreshold: d.errorRate.threshold,
+      minRequests: d.errorRate.minRequests,
+      alpha: d.errorRate.alpha,
+      beta: d.errorRate.beta,
+    },
+    latency: {
+      ratioThreshold: d.latency.ratio,
+      consecutive: d.latency.consecutive,
+      minSamples: d.latency.minSamples,
+    },
+    memory: {
+      minWindowSeconds: d.memory.minWindowMs / 1000,
+      minGrowthFraction: d.memory.minGrowthFraction,
+      ...(d.memory.limitBytes !== undefined ? { limitBytes: d.memory.limitBytes } : {}),
+    },
+  };
+}
+
+async function observe(ctx: ServiceContext, t: Tracked, o: WatchOptions, now: Date) {
+  const d = ctx.service.detect;
+  const sampler = {
+    app: d.app ?? ctx.service.deployment,
+    intervalSeconds: d.intervalMs / 1000,
+    baselineWindowSeconds: d.baselineWindowMs / 1000,
+  };
+  const [interval, memory, pods, checks] = await Promise.all([
+    sampleInterval(o.prometheus, t.release, sampler, now),
+    memorySinceStart(o.prometheus, t.release, sampler, now),
+    ctx.kube.listPods(t.release.namespace, `pod-template-hash=${t.release.podTemplateHash}`),
+    runSmokeChecks(d.checks, ctx.service.health.timeoutMs),
+  ]);
+  if (t.samples.length === 0) t.baselineRate = await baselineErrorRate(o.prometheus, t.release, sampler, now);
+  t.samples.push({ at: now.toISOString(), errors: interval.errors, latency: interval.latency, checks });
+  return { memory, problems: podProblems(pods, ctx.service.verify.maxRecentRestarts) };
+}
+
+/** Plans the rollback of the judged release to the revision before it, with the verdict attached. */
+async function planFor(ctx: ServiceContext, j: ReleaseJudgement) {
+  const to = j.release.previous?.revision;
+  if (to === undefined)
+    throw new RipcordError(
+      'refused',
+      `revision ${j.release.revision} has no previous revision to roll back to`,
+    );
+  const plan = await appScenario.plan(ctx, { toRevision: String(to) });
+  return { ...plan, trigger: j };
+}
+
+async function act(ctx: ServiceContext, j: ReleaseJudgement, o: WatchOptions): Promise<WatchDecision> {
+  const policy = o.policy ?? ctx.service.detect.policy.app;
+  if (j.decision !== 'rollback') return { judgement: j, action: 'reported' };
+  if (policy === 'off') return { judgement: j, action: 'reported', detail: 'policy off: not acting' };
+  const now = ctx.clock.now();
+  const runs = await ctx.journal.listRuns({ service: ctx.service.name, limit: 200 });
+  const guards = { ...ctx.service.detect.guards, badRevisionMs: 24 * 3_600_000 };
+  const plan = await planFor(ctx, j);
+  if (plan.noop) return { judgement: j, action: 'reported', detail: plan.noop };
+  const g = checkGuards(
+    runs,
+    { service: ctx.service.name, toRevisionImages: plan.to.images },
+    recentlyBadImages(runs, ctx.service.name, now, guards),
+    now,
+    guards,
+  );
+  if (!g.ok) return { judgement: j, action: 'refused-by-guard', detail: g.reason };
+  const runId = newRunId(now);
+  if (policy === 'ask') {
+    await ctx.journal.createRun({
+      id: runId,
+      service: plan.service,
+      scenario: plan.scenario,
+      plan,
+      owner: ctx.owner,
+    });
+    return {
+      judgement: j,
+      action: 'awaiting-approval',
+      runId,
+      detail: `approve with: ripcord approve ${runId}`,
+    };
+  }
+  const result = await runPlan(ctx, plan, runId, false);
+  return {
+    judgement: j,
+    action: result.status === 'succeeded' ? 'rolled-back' : 'rollback-failed',
+    runId,
+    result,
+  };
+}
+
+function line(j: ReleaseJudgement): string {
+  const t = j.triggers.map((x) => `${x.trigger}=${x.verdict}`).join(' ');
+  return `revision ${j.release.revision} (${j.release.images.join(', ')}) ${Math.round(j.elapsedMs / 1000)}s: ${j.decision} [${t}] ${j.reason}`;
+}
+
+/** Watches one service until aborted (or, with untilDecided, until the first release is decided). */
+export async function watchService(ctx: ServiceContext, o: WatchOptions): Promise<WatchDecision[]> {
+  const { service } = ctx;
+  const decisions: WatchDecision[] = [];
+  const opts = detectOptions(ctx);
+  let tracked: Tracked | undefined;
+  let lastRevision: number | undefined;
+  let ownRevisionFloor = 0;
+  while (!o.signal.aborted) {
+    const now = ctx.clock.now();
+    const snap = await ctx.kube.snapshot(service.kube.namespace, service.deployment);
+    const release = releaseOf(snap, now);
+    if (release && release.revision !== lastRevision) {
+      const first = lastRevision === undefined;
+      lastRevision = release.revision;
+      const age = now.getTime() - Date.parse(release.startedAt);
+      if (release.revision <= ownRevisionFloor) {
+        tracked = undefined;
+        o.log(`revision ${release.revision} is Ripcord's own rollback; its run verified it`);
+      } else if (first && !o.judgeCurrent && age > opts.bakeMs) {
+        tracked = undefined;
+        o.log(
+          `watching ${service.name}: revision ${release.revision} (${release.images.join(', ')}) has baked; waiting for a new rollout`,
+        );
+      } else {
+        tracked = { release, samples: [], baselineRate: null };
+        o.log(
+          `new rollout of ${service.name}: revision ${release.revision} (${release.images.join(', ')}); baking for ${opts.bakeMs / 1000}s`,
+        );
+      }
+    }
+    if (tracked) {
+      const { memory, problems } = await observe(ctx, tracked, o, now);
+      const j = judgeRelease(
+        {
+          release: tracked.release,
+          samples: tracked.samples,
+          memory,
+          podProblems: problems,
+          baselineRate: tracked.baselineRate,
+          now: now.toISOString(),
+        },
+        opts,
+      );
+      o.log(line(j));
+      if (j.decision !== 'watching') {
+        const d = await act(ctx, j, o);
+        decisions.push(d);
+        o.onDecision?.(d);
+        o.log(`${d.action}${d.runId ? ` (run ${d.runId})` : ''}${d.detail ? `: ${d.detail}` : ''}`);
+        tracked = undefined;
+        if (d.action === 'rolled-back' || d.action === 'rollback-failed') {
+          const after = releaseOf(await ctx.kube.snapshot(service.kube.namespace, service.deployment));
+          ownRevisionFloor = after?.revision ?? ownRevisionFloor;
+        }
+        if (o.untilDecided) return decisions;
+      }
+    }
+    try {
+      await sleep(service.detect.intervalMs, undefined, { signal: o.signal });
+    } catch {
+      break;
+    }
+  }
+  return decisions;
+}

@@ -1,0 +1,64 @@
+import { parseDuration } from '../core/duration.js';
+import type { DetectSettings, SmokeCheck } from './schema-detect.js';
+
+export type Policy = 'auto' | 'ask' | 'off';
+
+/** `detect` with defaults filled and durations in milliseconds. */
+export interface CompiledDetect {
+  prometheusUrl?: string;
+  alertmanagerUrl?: string;
+  app?: string;
+  bakeMs: number;
+  maxBakeMs: number;
+  intervalMs: number;
+  baselineWindowMs: number;
+  policy: { app: Policy; database: Policy };
+  errorRate: { threshold: number; minRequests: number; alpha: number; beta: number };
+  latency: { ratio: number; consecutive: number; minSamples: number };
+  memory: { limitBytes?: number; minWindowMs: number; minGrowthFraction: number };
+  checks: Array<Required<Omit<SmokeCheck, 'expectBody'>> & { expectBody?: string }>;
+  guards: { maxPerDay: number; cooldownMs: number };
+}
+
+export function compileDetect(s: DetectSettings | undefined, at: string): CompiledDetect {
+  const ms = (v: string | undefined, d: string, f: string) => parseDuration(v ?? d, `${at}.${f}`);
+  const out: CompiledDetect = {
+    bakeMs: ms(s?.bake, '2m', 'bake'),
+    maxBakeMs: ms(s?.maxBake, '5m', 'maxBake'),
+    intervalMs: ms(s?.interval, '10s', 'interval'),
+    baselineWindowMs: ms(s?.baselineWindow, '5m', 'baselineWindow'),
+    policy: { app: s?.policy?.app ?? 'auto', database: s?.policy?.database ?? 'ask' },
+    errorRate: {
+      threshold: s?.errorRate?.threshold ?? 0.01,
+      minRequests: s?.errorRate?.minRequests ?? 100,
+      alpha: s?.errorRate?.alpha ?? 0.01,
+      beta: s?.errorRate?.beta ?? 0.1,
+    },
+    latency: {
+      ratio: s?.latency?.ratio ?? 1.5,
+      consecutive: s?.latency?.consecutive ?? 3,
+      minSamples: s?.latency?.minSamples ?? 50,
+    },
+    memory: {
+      ...(s?.memory?.limitBytes !== undefined ? { limitBytes: s.memory.limitBytes } : {}),
+      minWindowMs: ms(s?.memory?.minWindow, '5m', 'memory.minWindow'),
+      minGrowthFraction: s?.memory?.minGrowthFraction ?? 0.05,
+    },
+    checks: (s?.checks ?? []).map((c) => ({
+      name: c.name,
+      url: c.url,
+      method: c.method ?? 'GET',
+      expectStatus: c.expectStatus ?? 200,
+      ...(c.expectBody !== undefined ? { expectBody: c.expectBody } : {}),
+    })),
+    guards: {
+      maxPerDay: s?.guards?.maxPerDay ?? 3,
+      cooldownMs: ms(s?.guards?.cooldown, '10m', 'guards.cooldown'),
+    },
+  };
+  if (s?.prometheusUrl) out.prometheusUrl = s.prometheusUrl;
+  if (s?.alertmanagerUrl) out.alertmanagerUrl = s.alertmanagerUrl;
+  if (s?.app) out.app = s.app;
+  if (out.maxBakeMs < out.bakeMs) out.maxBakeMs = out.bakeMs;
+  return out;
+}

@@ -1,0 +1,98 @@
+/**
+ * `detect` (in `defaults` or per service): where the metrics are, how long a release bakes, how the runbook's
+ * triggers are judged, what to do on a verdict, and the guards on automatic rollbacks.
+ */
+import * as z from 'zod';
+import { Duration, PositiveDuration } from './schema-duration.js';
+
+const Policy = z.enum(['auto', 'ask', 'off']).meta({
+  description:
+    'auto: run the rollback plan; ask: plan it and wait for `ripcord approve RUN`; off: only report',
+});
+
+export const SmokeCheck = z.strictObject({
+  name: z.string().min(1),
+  url: z
+    .url({ protocol: /^https?$/ })
+    .meta({ description: 'Full URL, e.g. ${VENUE_SERVICE_URL}/api/venues' }),
+  method: z.enum(['GET', 'HEAD', 'POST']).optional().meta({ default: 'GET' }),
+  expectStatus: z.int().min(100).max(599).optional().meta({ default: 200 }),
+  expectBody: z.string().optional().meta({ description: 'Substring the body must contain' }),
+});
+export type SmokeCheck = z.infer<typeof SmokeCheck>;
+
+export const DetectSettings = z.strictObject({
+  prometheusUrl: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .meta({ description: 'e.g. ${PROMETHEUS_URL}' }),
+  alertmanagerUrl: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .meta({ description: 'e.g. ${ALERTMANAGER_URL}' }),
+  app: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'The `app` label of the pods in Prometheus (default: the Deployment name)' }),
+  bake: PositiveDuration.optional().meta({ description: 'How long a new release is judged', default: '2m' }),
+  maxBake: PositiveDuration.optional().meta({
+    description: 'Longest judging when the error-rate test is undecided',
+    default: '5m',
+  }),
+  interval: PositiveDuration.optional().meta({ description: 'Evaluation interval', default: '10s' }),
+  baselineWindow: PositiveDuration.optional().meta({
+    description: 'Window before the rollout used as the baseline',
+    default: '5m',
+  }),
+  policy: z
+    .strictObject({
+      app: Policy.optional().meta({ default: 'auto' }),
+      database: Policy.optional().meta({ default: 'ask' }),
+    })
+    .optional(),
+  errorRate: z
+    .strictObject({
+      threshold: z
+        .number()
+        .gt(0)
+        .lt(1)
+        .optional()
+        .meta({ description: "The runbook's 5xx share", default: 0.01 }),
+      minRequests: z.int().positive().optional().meta({ default: 100 }),
+      alpha: z
+        .number()
+        .gt(0)
+        .lt(0.5)
+        .optional()
+        .meta({ description: 'Accepted false-alarm chance', default: 0.01 }),
+      beta: z.number().gt(0).lt(0.5).optional().meta({ description: 'Accepted miss chance', default: 0.1 }),
+    })
+    .optional(),
+  latency: z
+    .strictObject({
+      ratio: z
+        .number()
+        .gt(1)
+        .optional()
+        .meta({ description: 'P50 against baseline: 1.5 = +50%', default: 1.5 }),
+      consecutive: z.int().positive().optional().meta({ default: 3 }),
+      minSamples: z.int().positive().optional().meta({ default: 50 }),
+    })
+    .optional(),
+  memory: z
+    .strictObject({
+      limitBytes: z.int().positive().optional(),
+      minWindow: Duration.optional().meta({ default: '5m' }),
+      minGrowthFraction: z.number().gt(0).optional().meta({ default: 0.05 }),
+    })
+    .optional(),
+  checks: z.array(SmokeCheck).optional().meta({ description: 'Smoke checks run every interval' }),
+  guards: z
+    .strictObject({
+      maxPerDay: z.int().positive().optional().meta({ default: 3 }),
+      cooldown: Duration.optional().meta({ default: '10m' }),
+    })
+    .optional(),
+});
+export type DetectSettings = z.infer<typeof DetectSettings>;

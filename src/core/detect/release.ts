@@ -1,0 +1,69 @@
+/**
+ * Which release a watch judges, and against what. For a rolling deploy the baseline is the same service in a
+ * window before the rollout began: the new ReplicaSet's creation time marks that moment (a rollback onto an
+ * old ReplicaSet re-uses it, so the watch passes the time it first saw the revision instead).
+ */
+import type { V1ReplicaSet } from '@kubernetes/client-node';
+import {
+  POD_TEMPLATE_HASH_LABEL,
+  REVISION_ANNOTATION,
+  controlledReplicaSets,
+} from '../app-rollback/deployment-util.js';
+import { templateImages } from '../app-rollback/history.js';
+import type { DeploymentSnapshot } from '../ports.js';
+
+export interface ReleaseUnderWatch {
+  namespace: string;
+  deployment: string;
+  revision: number;
+  /** pod-template-hash of the new ReplicaSet: selects the release's pods in Prometheus. */
+  podTemplateHash: string;
+  images: string[];
+  /** The revision before it, and its pods' hash (the rolling deploy's baseline), when there is one. */
+  previous?: { revision: number; podTemplateHash: string; images: string[] };
+  /** When the rollout began (ISO). */
+  startedAt: string;
+}
+
+function rev(rs: V1ReplicaSet): number {
+  const n = Number(rs.metadata?.annotations?.[REVISION_ANNOTATION]);
+  return Number.isSafeInteger(n) ? n : 0;
+}
+
+function hashOf(rs: V1ReplicaSet): string {
+  return rs.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL] ?? '';
+}
+
+/** The newest revision of the Deployment as a release to judge; undefined before the first ReplicaSet. */
+export function releaseOf(snapshot: DeploymentSnapshot, seenAt?: Date): ReleaseUnderWatch | undefined {
+  const d = snapshot.deployment;
+  const sets = controlledReplicaSets(d, snapshot.replicaSets)
+    .filter((rs) => rev(rs) > 0)
+    .sort((a, b) => rev(b) - rev(a));
+  const [current, previous] = sets;
+  if (!current) return undefined;
+  const created = current.metadata?.creationTimestamp;
+  const createdAt = created ? new Date(created) : undefined;
+  // A re-used ReplicaSet (rollback) was created long ago: the rollout began when we first saw the revision.
+  const startedAt =
+    seenAt && (!createdAt || createdAt.getTime() < seenAt.getTime() - 60_000)
+      ? seenAt
+      : (createdAt ?? new Date());
+  return {
+    namespace: d.metadata?.namespace ?? '',
+    deployment: d.metadata?.name ?? '',
+    revision: rev(current),
+    podTemplateHash: hashOf(current),
+    images: templateImages(current.spec?.template),
+    ...(previous
+      ? {
+          previous: {
+            revision: rev(previous),
+            podTemplateHash: hashOf(previous),
+            images: templateImages(previous.spec?.template),
+          },
+        }
+      : {}),
+    startedAt: startedAt.toISOString(),
+  };
+}
