@@ -1,11 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import { registerConfigCommands } from './commands/config.js';
+import { registerDbCommands } from './commands/db.js';
 import { registerHistoryCommand } from './commands/history.js';
+import { registerNotifyCommands } from './commands/notify.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerRollbackCommands } from './commands/rollback.js';
 import { registerRunsCommands } from './commands/runs.js';
 import { registerSandboxCommands } from './commands/sandbox.js';
 import { registerStatusCommands } from './commands/status.js';
+import { registerWatchCommands } from './commands/watch.js';
+import { registerControllerCommand } from './commands/controller.js';
 import { EXIT_CODES } from '../core/errors.js';
 
 const program = new Command('ripcord')
@@ -24,9 +28,13 @@ const program = new Command('ripcord')
 registerHistoryCommand(program);
 registerPlanCommand(program);
 registerRollbackCommands(program);
+registerNotifyCommands(program);
 registerStatusCommands(program);
+registerWatchCommands(program);
+registerControllerCommand(program);
 registerRunsCommands(program);
 registerConfigCommands(program);
+registerDbCommands(program);
 registerSandboxCommands(program);
 
 try {

@@ -15,7 +15,7 @@ export interface CompiledDetect {
   policy: { app: Policy; database: Policy };
   errorRate: { threshold: number; minRequests: number; alpha: number; beta: number };
   latency: { ratio: number; consecutive: number; minSamples: number };
-  memory: { limitBytes?: number; minWindowMs: number; minGrowthFraction: number };
+  memory: { limitBytes?: number; minWindowMs: number; minGrowthFraction: number; warmupMs: number };
   checks: Array<Required<Omit<SmokeCheck, 'expectBody'>> & { expectBody?: string }>;
   guards: { maxPerDay: number; cooldownMs: number };
 }
@@ -43,6 +43,7 @@ export function compileDetect(s: DetectSettings | undefined, at: string): Compil
       ...(s?.memory?.limitBytes !== undefined ? { limitBytes: s.memory.limitBytes } : {}),
       minWindowMs: ms(s?.memory?.minWindow, '5m', 'memory.minWindow'),
       minGrowthFraction: s?.memory?.minGrowthFraction ?? 0.05,
+      warmupMs: ms(s?.memory?.warmup, '30s', 'memory.warmup'),
     },
     checks: (s?.checks ?? []).map((c) => ({
       name: c.name,

@@ -12,7 +12,10 @@ import {
   type CompiledConfigRollback,
   type CompiledVault,
 } from './compile-config-rollback.js';
+import { compileDetect, type CompiledDetect } from './compile-detect.js';
+import { compileDatabase, type CompiledDatabase } from './compile-database.js';
 import { compileFlags, type CompiledFlags } from './compile-flags.js';
+import { compileNotify, type CompiledNotify } from './compile-notify.js';
 import { BUILTIN_DEFAULTS as D } from './defaults.js';
 import type { Contacts, JournalConfig, RipcordFile, Selector, ServiceConfig } from './schema.js';
 
@@ -48,13 +51,10 @@ export interface CompiledService {
   config?: CompiledConfigRollback;
   vault?: CompiledVault;
   flags?: CompiledFlags;
-}
-
-/** The service's database settings with defaults filled; unknown keys are kept for later features. */
-export interface CompiledDatabase {
-  url: string;
-  migrations: { table: string; directory?: string; [key: string]: unknown };
-  [key: string]: unknown;
+  /** Notification channels and escalation; absent when the file has no `notify:` (see defaultNotify). */
+  notify?: CompiledNotify;
+  /** Detection and watch settings; always present (defaults when the file says nothing). */
+  detect: CompiledDetect;
 }
 
 /** The journal location; a relative sqlite path is resolved against `RipcordConfig.baseDir` when opened. */
@@ -71,6 +71,8 @@ export interface RipcordConfig {
   /** In file order. */
   services: Record<string, CompiledService>;
 }
+
+export type { CompiledDatabase } from './compile-database.js';
 
 type Plain = Record<string, unknown>;
 
@@ -132,6 +134,7 @@ function compileService(
     },
     lock: { leaseSeconds: s.lock?.leaseSeconds ?? D.leaseSeconds },
     contacts: { ...s.contacts },
+    detect: compileDetect(s.detect, at('detect')),
   };
   // Optional fields are left out rather than set to undefined, so JSON output and toEqual stay clean.
   if (s.kube?.context !== undefined) compiled.kube.context = s.kube.context;
@@ -141,22 +144,11 @@ function compileService(
   if (selector !== undefined) compiled.selector = selector;
   if (s.healthUrl !== undefined) compiled.healthUrl = s.healthUrl;
   if (s.health?.path !== undefined) compiled.health.path = s.health.path;
-  if (s.database !== undefined) {
-    const { migrations, ...rest } = s.database;
-    const directory = migrations?.directory;
-    compiled.database = {
-      ...rest,
-      url: s.database.url,
-      migrations: {
-        ...migrations,
-        table: migrations?.table ?? D.migrationsTable,
-        ...(directory !== undefined ? { directory: resolvePath(directory, source.baseDir) } : {}),
-      },
-    };
-  }
+  if (s.database !== undefined) compiled.database = compileDatabase(s.database, source.baseDir);
   if (s.config !== undefined) compiled.config = compileConfigRollback(s.config, source.baseDir, at('config'));
   if (s.vault !== undefined) compiled.vault = compileVault(s.vault, source.baseDir, at('vault'));
   if (s.flags !== undefined) compiled.flags = compileFlags(s.flags, source.baseDir, at('flags'));
+  if (s.notify !== undefined) compiled.notify = compileNotify(s.notify, source.baseDir, at('notify'));
   return compiled;
 }
 

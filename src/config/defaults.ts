@@ -12,6 +12,7 @@ export const BUILTIN_DEFAULTS = {
   journalPath: '.ripcord/journal.db',
   journalSchema: 'ripcord',
   migrationsTable: 'knex_migrations',
+  backupsDirectory: '.ripcord/backups',
 } as const;
 
 /** The file names looked for when neither --config nor $RIPCORD_CONFIG names one. */

@@ -85,6 +85,10 @@ export const DetectSettings = z.strictObject({
       limitBytes: z.int().positive().optional(),
       minWindow: Duration.optional().meta({ default: '5m' }),
       minGrowthFraction: z.number().gt(0).optional().meta({ default: 0.05 }),
+      warmup: Duration.optional().meta({
+        description: 'Start of each pod ignored (a fresh process grows while warming up)',
+        default: '30s',
+      }),
     })
     .optional(),
   checks: z.array(SmokeCheck).optional().meta({ description: 'Smoke checks run every interval' }),

@@ -2,8 +2,87 @@
  * `services.<name>.flags`: the feature flags the flag rollback (runbook section 4) may turn off, and where
  * they live (an env var on the Deployment, Unleash). Owned by the flag feature; compile-flags.ts fills the
  * defaults.
+ *
+ * Tokens are never written here, not even through ${VAR}: the file names the variable or file that holds
+ * the token and it is read only when a step runs, so a printed or journaled config can never carry it.
  */
 import * as z from 'zod';
 
-export const FlagSettings = z.strictObject({});
+const show = (value: unknown): string =>
+  typeof value === 'string' ? JSON.stringify(value) : value === undefined ? 'nothing' : String(value);
+
+/** A flag name as `--flag` takes it: Unleash's own name rules, which are also safe in a URL path. */
+export const FlagName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._~-]*$/, {
+    error: (iss) =>
+      `expected a flag name like new-pricing (letters, digits, . _ ~ -), got ${show(iss.input)}`,
+  })
+  .max(100);
+
+/** A POSIX environment variable name, as Kubernetes accepts it for container env. */
+const EnvVarName = z.string().regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/, {
+  error: (iss) => `expected an environment variable name like FEATURE_NEW_PRICING, got ${show(iss.input)}`,
+});
+
+/** `kubectl set env deployment/D VAR=off`: the flag is a container variable; turning it off redeploys. */
+export const EnvFlag = z
+  .strictObject({
+    provider: z.literal('env'),
+    variable: EnvVarName.meta({
+      description: 'The container environment variable',
+      examples: ['FEATURE_NEW_PRICING'],
+    }),
+    offValue: z
+      .string()
+      .optional()
+      .meta({ description: 'The value that turns the feature off', default: 'false' }),
+    container: z.string().min(1).optional().meta({
+      description: 'Container name (default: the Deployment’s only container, else one named like it)',
+    }),
+  })
+  .meta({ description: 'A flag read from a container environment variable; turning it off redeploys' });
+export type EnvFlag = z.infer<typeof EnvFlag>;
+
+/** Unleash's admin API: the flag is turned off in one environment, no redeploy. */
+export const UnleashFlag = z
+  .strictObject({
+    provider: z.literal('unleash'),
+    url: z
+      .url({
+        protocol: /^https?$/,
+        error: (iss) => `expected the Unleash server's http(s) base URL, got ${show(iss.input)}`,
+      })
+      .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), {
+        error: 'credentials do not belong in the URL; use tokenEnv or tokenFile',
+      })
+      .meta({
+        description: 'The Unleash server’s base URL (as in the browser)',
+        examples: ['${UNLEASH_URL}'],
+      }),
+    project: z.string().min(1).optional().meta({ description: 'Unleash project', default: 'default' }),
+    environment: z
+      .string()
+      .min(1)
+      .meta({ description: 'The Unleash environment to turn the flag off in', examples: ['production'] }),
+    feature: FlagName.optional().meta({ description: 'The flag’s name in Unleash (default: the key)' }),
+    tokenEnv: EnvVarName.optional().meta({
+      description: 'Environment variable holding an admin API token or personal access token',
+      default: 'UNLEASH_ADMIN_TOKEN',
+    }),
+    tokenFile: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'File holding the token, relative to this file; wins over tokenEnv' }),
+    timeoutMs: z.int().positive().optional().meta({ description: 'Per-request timeout', default: 5000 }),
+  })
+  .meta({ description: 'A flag in Unleash, turned off through its admin API (no redeploy)' });
+export type UnleashFlag = z.infer<typeof UnleashFlag>;
+
+export const FlagProvider = z.discriminatedUnion('provider', [EnvFlag, UnleashFlag]);
+export type FlagProvider = z.infer<typeof FlagProvider>;
+
+/** Flags by the name `--flag` takes. */
+export const FlagSettings = z.record(FlagName, FlagProvider);
 export type FlagSettings = z.infer<typeof FlagSettings>;

@@ -5,38 +5,14 @@
  * Objects are strict, so a typo (`namspace`) is an error rather than a silently ignored key.
  */
 import * as z from 'zod';
-import { parseDuration } from '../core/duration.js';
+import { Duration, PositiveDuration, show } from './schema-duration.js';
 import { BUILTIN_DEFAULTS as D } from './defaults.js';
 import { ConfigRollbackSettings, VaultSettings } from './schema-config-rollback.js';
+import { DetectSettings } from './schema-detect.js';
 import { FlagSettings } from './schema-flags.js';
+import { NotifySettings } from './schema-notify.js';
 
-const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
-
-function show(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : value === undefined ? 'nothing' : String(value);
-}
-
-const durationError = (iss: { input?: unknown }): string =>
-  `expected a duration like 5m, got ${show(iss.input)}`;
-
-/** A duration as written: `500ms`, `30s`, `5m`, `1h`, `1m30s` (core/duration.ts parses it). */
-export const Duration = z
-  .string({ error: durationError })
-  .regex(DURATION, { error: durationError })
-  .meta({
-    description: 'A duration: 500ms, 30s, 5m, 1h or combinations like 1m30s',
-    examples: ['30s', '5m'],
-  });
-export type Duration = z.infer<typeof Duration>;
-
-/** A duration that must be above zero: a zero RTO or rollout timeout can only be a mistake. */
-export const PositiveDuration = Duration.refine(
-  (s) => !DURATION.test(s) || parseDuration(s, 'duration') > 0,
-  {
-    error: 'expected a duration above zero',
-  },
-);
-export type PositiveDuration = z.infer<typeof PositiveDuration>;
+export { Duration, PositiveDuration } from './schema-duration.js';
 
 /** A Kubernetes object name (DNS-1123 label): services, namespaces and Deployments are all named so. */
 export const KubeName = z
@@ -148,6 +124,36 @@ export const Contacts = z.strictObject({
 });
 export type Contacts = z.infer<typeof Contacts>;
 
+/** A knexfile to read migrations from: its `migrations.migrationSource` or `migrations.directory`. */
+export const KnexfileSettings = z.union([
+  z.string().min(1),
+  z.strictObject({
+    path: z.string().min(1).meta({ description: 'The compiled knexfile (.js), relative to this file' }),
+    environment: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'Which export to use (default: $NODE_ENV, else development, else the module)' }),
+    env: z
+      .record(z.string(), z.string())
+      .optional()
+      .meta({
+        description: 'Environment set while the knexfile is loaded; {release} becomes the release tag',
+        examples: [{ VENUE_RELEASE: '{release}' }],
+      }),
+  }),
+]);
+export type KnexfileSettings = z.infer<typeof KnexfileSettings>;
+
+/** Where one release's migration files are: a directory of compiled files, or a knexfile. */
+export const MigrationSourceSettings = z.strictObject({
+  directory: z.string().min(1).optional().meta({
+    description: 'Compiled migration files, relative to this file; {release} becomes the release tag',
+  }),
+  knexfile: KnexfileSettings.optional(),
+});
+export type MigrationSourceSettings = z.infer<typeof MigrationSourceSettings>;
+
 /**
  * The service's database, for migration rollbacks. Loose on purpose: later features add keys here, and an
  * older ripcord reading a newer file should not refuse it over them.
@@ -160,9 +166,24 @@ export const DatabaseSettings = z.looseObject({
   migrations: z
     .looseObject({
       table: z.string().min(1).optional().meta({ default: D.migrationsTable }),
-      directory: z.string().min(1).optional().meta({ description: 'Migration files, relative to this file' }),
+      directory: z.string().min(1).optional().meta({
+        description: 'Compiled migration files, relative to this file; {release} becomes the release tag',
+      }),
+      knexfile: KnexfileSettings.optional(),
+      releases: z.record(z.string().min(1), MigrationSourceSettings).optional().meta({
+        description: 'Per release (image tag): where its migration files are; else directory/knexfile',
+      }),
+      advisoryLock: z.int().optional().meta({
+        description: 'pg_advisory_lock key the service takes while it migrates (stale-lock detection)',
+      }),
     })
     .optional(),
+  backups: z
+    .strictObject({
+      directory: z.string().min(1).optional().meta({ default: D.backupsDirectory }),
+    })
+    .optional()
+    .meta({ description: 'Where `ripcord db backup` and the rollback write pg_dump backups' }),
 });
 export type DatabaseSettings = z.infer<typeof DatabaseSettings>;
 
@@ -178,6 +199,8 @@ const sharedFields = {
   verify: VerifySettings.optional(),
   lock: LockSettings.optional(),
   contacts: Contacts.optional(),
+  notify: NotifySettings.optional().meta({ description: 'Slack, PagerDuty and webhooks; escalation timing' }),
+  detect: DetectSettings.optional(),
 };
 
 /** Settings shared by every service; each service's own settings win. */

@@ -68,3 +68,80 @@ export interface ProbePort {
 export interface Clock {
   now(): Date;
 }
+
+/** A ConfigMap or Secret as the config rollback sees it (Secret values stay base64, as the API holds them). */
+export interface ConfigObject {
+  kind: 'ConfigMap' | 'Secret';
+  name: string;
+  uid: string;
+  resourceVersion: string;
+  createdAt?: string;
+  immutable?: boolean;
+  /** Secret type (`Opaque`, `kubernetes.io/tls`...); kept on copies and replaces, as the API requires. */
+  type?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  data: Record<string, string>;
+  binaryData?: Record<string, string>;
+}
+
+/** A ConfigMap or Secret to create or overwrite: data, plus labels and an owner for Ripcord's own copies. */
+export interface ConfigObjectWrite {
+  kind: 'ConfigMap' | 'Secret';
+  name: string;
+  data: Record<string, string>;
+  binaryData?: Record<string, string>;
+  /** Secret type of a new copy; a replace keeps the existing object's. */
+  type?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** Garbage-collect the object with this Deployment. */
+  ownerDeployment?: { name: string; uid: string };
+}
+
+/** The ConfigMaps and Secrets of a namespace, for configuration rollback (runbook section 3). */
+export interface ConfigPort {
+  /** Every ConfigMap of the namespace, optionally filtered by label selector. */
+  listConfigMaps(namespace: string, labelSelector?: string): Promise<ConfigObject[]>;
+  /** The object, or undefined when it does not exist. */
+  read(namespace: string, kind: ConfigObject['kind'], name: string): Promise<ConfigObject | undefined>;
+  /**
+   * Replaces data and binaryData exactly (keys not in `write` are removed), keeping the object's other
+   * metadata; creates the object when absent. `expectResourceVersion` makes the replace conditional.
+   */
+  write(namespace: string, write: ConfigObjectWrite, expectResourceVersion?: string): Promise<ConfigObject>;
+  /** `kubectl rollout restart`: sets the template annotation kubectl.kubernetes.io/restartedAt. */
+  restartDeployment(namespace: string, name: string, restartedAt: string): Promise<void>;
+}
+
+/** One flag in a flag service (Unleash, LaunchDarkly, ConfigCat): where it is and in which environment. */
+export interface FlagRef {
+  project: string;
+  environment: string;
+  feature: string;
+}
+
+/** A feature-flag service, for the flag rollback (runbook section 4). */
+export interface FlagServicePort {
+  /**
+   * Whether the flag is on in the environment. Throws RipcordError: 'invalid' naming an unknown flag, project
+   * or environment; 'forbidden' for a missing or rejected token; 'unreachable' when the server does not answer.
+   */
+  isEnabled(ref: FlagRef): Promise<boolean>;
+  /** Turns the flag off in the environment; already off is fine (the service treats it as a no-op). */
+  turnOff(ref: FlagRef): Promise<void>;
+}
+
+/** `kubectl set env`: sets container variables on a Deployment's pod template (a new revision). */
+export interface DeploymentEnvPort {
+  /**
+   * Sets `vars` as literal values on `container` (replacing a valueFrom), plus Deployment annotations, in one
+   * JSON patch guarded by `test` ops on the container's name, so a concurrent reorder fails instead of
+   * patching the wrong container.
+   */
+  setContainerEnv(
+    namespace: string,
+    deployment: string,
+    change: { container: string; vars: Record<string, string>; annotations?: Record<string, string> },
+  ): Promise<void>;
+}

@@ -9,10 +9,11 @@ import { startControlPlane } from './control-plane/start.js';
 import { createIfMissing, loadKubeConfig } from './kube-clients.js';
 import { startAlertmanager, startPrometheus } from './monitoring/index.js';
 import { writeVenueServiceRules } from './monitoring/venue-service-rules.js';
-import { createDatabase, startPostgres } from './postgres.js';
+import { createDatabase, databaseUrl, startPostgres } from './postgres.js';
 import { isAlive, startDaemon, stopProcessGroup, type DaemonRecord } from './process.js';
 import { installIstioCrds } from './router/istio-crds.js';
 import { readState, sandboxPaths, writeState, type SandboxState } from './state.js';
+import { putUnleashSecret, readUnleashSecrets, startUnleash, type StartedUnleash } from './unleash.js';
 
 /** The namespace the runbook's commands use; `sandbox up` prepares it for venue-service. */
 export const DEMO_NAMESPACE = 'tickettoken';
@@ -41,6 +42,7 @@ export async function startSandbox(opts: StartOptions): Promise<SandboxState> {
   mkdirSync(p.logs, { recursive: true });
   const binDir = await ensureKubeBinaries(say);
   const started: DaemonRecord[] = [];
+  let unleashStart: Promise<StartedUnleash> | undefined;
   try {
     say('starting etcd, kube-apiserver and kube-controller-manager');
     const cp = await startControlPlane(opts.dir);
@@ -70,6 +72,19 @@ export async function startSandbox(opts: StartOptions): Promise<SandboxState> {
       postgres = { url: pg.url, port: pg.port };
     }
     await prepareDemoDatabase(kc, postgres.url);
+
+    // Unleash takes seconds (loading ~300 packages, then migrations): it starts while the rest comes up.
+    say('starting Unleash');
+    unleashStart = startUnleash({
+      dir: p.unleash,
+      superUrl: postgres.url,
+      logFile: join(p.logs, 'unleash.log'),
+    }).then((u) => {
+      started.push({ name: 'unleash', pid: u.pid, log: u.log });
+      return u;
+    });
+    // Observed now, awaited below: a failure while Prometheus starts must not be an unhandled rejection.
+    unleashStart.catch(() => undefined);
 
     say('starting Alertmanager and Prometheus');
     const am = await startAlertmanager({ dir: p.alertmanager, logFile: join(p.logs, 'alertmanager.log') });
@@ -110,6 +125,12 @@ export async function startSandbox(opts: StartOptions): Promise<SandboxState> {
         log: join(p.logs, 'router.log'),
       }),
     );
+    const unleash = await unleashStart;
+    say(`Unleash ready in ${unleash.startMs} ms`);
+    await putUnleashSecret(kc, DEMO_NAMESPACE, {
+      url: unleash.url,
+      clientToken: unleash.secrets.clientToken,
+    });
     const state: SandboxState = {
       version: 1,
       dir: opts.dir,
@@ -119,12 +140,15 @@ export async function startSandbox(opts: StartOptions): Promise<SandboxState> {
       postgres,
       prometheus: { url: prom.url },
       alertmanager: { url: am.url },
+      unleash: { url: unleash.url, secretsFile: unleash.secretsFile },
       processes: started,
     };
     writeState(state);
     writeEnvFile(state);
     return state;
   } catch (err) {
+    // Unleash may still be starting: let it finish (or fail) so its process is recorded and stopped too.
+    await unleashStart?.catch(() => undefined);
     await stopDaemons(started);
     throw err;
   }
@@ -169,8 +193,22 @@ export function writeEnvFile(state: SandboxState, routes: Record<string, { url: 
     `export RIPCORD_SANDBOX_DIR=${state.dir}`,
     `export PROMETHEUS_URL=${state.prometheus?.url ?? ''}`,
     `export ALERTMANAGER_URL=${state.alertmanager?.url ?? ''}`,
+    // The demo namespace's database, as its pods get it (Secret venue-service-db), for psql and `ripcord db`.
+    ...(state.postgres ? [`export DATABASE_URL='${databaseUrl(state.postgres.url, DEMO_DATABASE)}'`] : []),
+    ...unleashEnvLines(state),
   ];
   writeFileSync(sandboxPaths(state.dir).env, lines.join('\n') + '\n', { mode: 0o600 });
+}
+
+/** UNLEASH_URL and its tokens for the shell (the env file is 0600, like the kubeconfig beside it). */
+function unleashEnvLines(state: SandboxState): string[] {
+  if (!state.unleash) return [];
+  const s = readUnleashSecrets(state.unleash.secretsFile);
+  return [
+    `export UNLEASH_URL=${state.unleash.url}`,
+    `export UNLEASH_ADMIN_TOKEN='${s.adminToken}'`,
+    `export UNLEASH_CLIENT_TOKEN='${s.clientToken}'`,
+  ];
 }
 
 /** Stops in reverse start order: the kubelet (and its pods) first, the control plane and etcd last. */

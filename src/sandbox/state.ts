@@ -23,6 +23,8 @@ export function sandboxPaths(dir: string) {
     /** file_sd target files written by the kubelet, one per pod, read by Prometheus. */
     promTargets: join(dir, 'prometheus', 'targets'),
     alertmanager: join(dir, 'alertmanager'),
+    /** Unleash's secrets.json (tokens, admin password), 0600. */
+    unleash: join(dir, 'unleash'),
     /** One JSON record per running container process (pid, pod uid), so nothing is ever left behind. */
     kubeletPods: join(dir, 'kubelet', 'pods'),
     /** Router listeners: one entry per Service, written by the router. */
@@ -48,6 +50,8 @@ export const SandboxState = z.object({
   postgres: z.object({ url: z.string(), port: z.number().int() }).optional(),
   prometheus: z.object({ url: z.string() }).optional(),
   alertmanager: z.object({ url: z.string() }).optional(),
+  /** Tokens are not here (state.json is printed by `sandbox status -o json`): they live in secretsFile. */
+  unleash: z.object({ url: z.string(), secretsFile: z.string() }).optional(),
   processes: z.array(DaemonRecordSchema),
 });
 export type SandboxState = z.infer<typeof SandboxState>;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/sandbox/process.js';
 import { readState } from '../../src/sandbox/state.js';
+import { readUnleashSecrets } from '../../src/sandbox/unleash.js';
 import { ripcord } from '../support/cli.js';
 
 // A second, independent sandbox beside the shared one: proves free port choice, that `down` stops exactly
@@ -33,8 +34,18 @@ describe('ripcord sandbox up / status / down (a second sandbox beside the test s
         'postgres',
         'prometheus',
         'router',
+        'unleash',
       ].sort(),
     );
+    // Unleash's tokens and admin password live in its secrets file (0600), never in what the CLI prints.
+    const unleashSecrets = readUnleashSecrets(state?.unleash?.secretsFile ?? '');
+    for (const secret of [
+      unleashSecrets.adminToken,
+      unleashSecrets.clientToken,
+      unleashSecrets.adminPassword,
+    ]) {
+      expect(up.stdout + up.stderr).not.toContain(secret);
+    }
     const status = await ripcord(['sandbox', 'status', '--sandbox-dir', dir]);
     expect(status.code, status.stdout + status.stderr).toBe(0);
 
@@ -51,14 +62,15 @@ describe('ripcord sandbox up / status / down (a second sandbox beside the test s
     const down = await ripcord(['sandbox', 'down', '--sandbox-dir', dir, '-o', 'json']);
     expect(down.code, down.stderr).toBe(0);
     const stopped = (JSON.parse(down.stdout) as { stopped: number[] }).stopped;
-    // 8 daemons + 2 venue-service containers, every one of them gone.
-    expect(stopped.length).toBeGreaterThanOrEqual(10);
+    // 9 daemons + 2 venue-service containers, every one of them gone.
+    expect(stopped.length).toBeGreaterThanOrEqual(11);
     for (const pid of stopped) expect(isAlive(pid), `pid ${pid} still alive`).toBe(false);
 
     // A warm `up` reuses etcd and PostgreSQL data; its time is printed (measured in bench/, not asserted here).
     const again = await ripcord(['sandbox', 'up', '--sandbox-dir', dir]);
     expect(again.code, again.stderr).toBe(0);
     console.log(again.stdout.split('\n')[0]);
+    console.log(again.stderr.split('\n').find((l) => l.includes('Unleash ready')) ?? '');
   });
 
   it('rejects bad input with exit 2 and a message naming the argument', async () => {

@@ -13,6 +13,8 @@ export function writeServiceConfig(opts: {
   verifyWindow?: string;
   context?: string;
   kubeconfig?: string;
+  /** More lines under the service, already indented by 4 (e.g. a `detect:` block). */
+  extra?: string[];
 }): string {
   const dir = mkdtempSync(join(tmpdir(), 'ripcord-cfg-'));
   const file = join(dir, 'ripcord.yaml');
@@ -28,6 +30,7 @@ export function writeServiceConfig(opts: {
       `    verify: { window: ${opts.verifyWindow ?? '2s'} }`,
       '    rollout: { timeout: 3m }',
       '    lock: { leaseSeconds: 30 }',
+      ...(opts.extra ?? []),
       '',
     ].join('\n'),
   );

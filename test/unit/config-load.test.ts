@@ -31,6 +31,19 @@ function problem(text: string, env: Record<string, string> = {}): RipcordError {
 
 const lines = (...l: string[]) => l.join('\n') + '\n';
 
+const DETECT_DEFAULTS = {
+  bakeMs: 120_000,
+  maxBakeMs: 300_000,
+  intervalMs: 10_000,
+  baselineWindowMs: 300_000,
+  policy: { app: 'auto', database: 'ask' },
+  errorRate: { threshold: 0.01, minRequests: 100, alpha: 0.01, beta: 0.1 },
+  latency: { ratio: 1.5, consecutive: 3, minSamples: 50 },
+  memory: { minWindowMs: 300_000, minGrowthFraction: 0.05, warmupMs: 30_000 },
+  checks: [],
+  guards: { maxPerDay: 3, cooldownMs: 600_000 },
+};
+
 describe('parseConfig: compiling', () => {
   it('fills every default from the runbook for a minimal service', () => {
     const config = parse(lines('version: 1', 'services:', '  venue-service: {}'));
@@ -50,6 +63,7 @@ describe('parseConfig: compiling', () => {
           verify: { windowMs: 30_000, maxRecentRestarts: 0 },
           lock: { leaseSeconds: 30 },
           contacts: {},
+          detect: DETECT_DEFAULTS,
         },
       },
     });
@@ -76,6 +90,12 @@ describe('parseConfig: compiling', () => {
         '      url: postgres://venue@db/venues',
         '      migrations: { directory: migrations, table: knex_migrations, tool: knex }',
         '      backupBucket: s3://backups',
+        '    detect:',
+        '      prometheusUrl: http://prometheus.monitoring:9090',
+        '      bake: 3m',
+        '      interval: 15s',
+        '      policy: { app: ask }',
+        '      checks: [{ name: venues, url: https://api.tickettoken.com/api/venues, expectBody: venues }]',
       ),
     );
     expect(config.journal).toEqual({
@@ -105,6 +125,22 @@ describe('parseConfig: compiling', () => {
         url: 'postgres://venue@db/venues',
         migrations: { directory: '/project/migrations', table: 'knex_migrations', tool: 'knex' },
         backupBucket: 's3://backups',
+      },
+      detect: {
+        ...DETECT_DEFAULTS,
+        prometheusUrl: 'http://prometheus.monitoring:9090',
+        bakeMs: 180_000,
+        intervalMs: 15_000,
+        policy: { app: 'ask', database: 'ask' },
+        checks: [
+          {
+            name: 'venues',
+            url: 'https://api.tickettoken.com/api/venues',
+            method: 'GET',
+            expectStatus: 200,
+            expectBody: 'venues',
+          },
+        ],
       },
     });
   });
@@ -392,7 +428,7 @@ describe('findConfigFile and loadConfig', () => {
   it('compiles the example service config', async () => {
     const config = await loadConfig({
       configPath: 'examples/venue-service/ripcord.yaml',
-      env: { VENUE_SERVICE_URL: 'http://127.0.0.1:8080' },
+      env: { VENUE_SERVICE_URL: 'http://127.0.0.1:8080', DATABASE_URL: 'postgres://venue@127.0.0.1/venues' },
     });
     const s = getService(config, 'venue-service');
     expect(s.kube.namespace).toBe('tickettoken');

@@ -14,7 +14,7 @@ describe('shipped config files', () => {
   it("the example service's ripcord.yaml is valid", () => {
     const file = join(repoRoot(), 'examples', 'venue-service', 'ripcord.yaml');
     const cfg = parseConfig(readFileSync(file, 'utf8'), file, {
-      env: { VENUE_SERVICE_URL: 'http://127.0.0.1:8080' },
+      env: { VENUE_SERVICE_URL: 'http://127.0.0.1:8080', DATABASE_URL: 'postgres://venue@127.0.0.1/venues' },
     });
     const svc = cfg.services['venue-service'];
     expect(svc?.kube.namespace).toBe('tickettoken');

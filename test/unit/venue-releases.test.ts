@@ -146,7 +146,10 @@ describe('venue-service manifests', () => {
     expect(c.name).toBe('venue-service');
     expect(releaseTags()).toContain(c.image.split(':')[1]);
     expect(c.readinessProbe.httpGet).toEqual({ path: '/api/venues/health', port: 'http' });
-    expect(c.envFrom).toEqual([{ configMapRef: { name: 'venue-service-config' } }]);
+    expect(c.envFrom).toEqual([
+      { configMapRef: { name: 'venue-service-config' } },
+      { secretRef: { name: 'venue-service-unleash', optional: true } },
+    ]);
   });
 
   it('splits canary traffic 90/10 over subsets chosen by track, and blue-green by version', () => {

@@ -15,8 +15,8 @@ export interface VenueAppOptions {
   release: string | Release;
   /** Owned by the caller, who destroys it after close(). */
   db: Knex;
-  /** FEATURE_NEW_PRICING. */
-  featureNewPricing?: boolean;
+  /** FEATURE_NEW_PRICING, or a function asked per request when the flag can change while running (Unleash). */
+  featureNewPricing?: boolean | (() => boolean);
   /** Overrides the release's declared 5xx share (VENUE_ERROR_RATE). */
   errorRate?: number;
   /** Where the ConfigMap keys are read from; process.env by default. */
@@ -56,7 +56,9 @@ export function createApp(opts: VenueAppOptions): VenueApp {
   const metrics = createMetrics();
   const store = new VenueStore(opts.db, release.venueColumns);
   const errors = new ShareInjector(opts.errorRate ?? release.behaviour.errorRate ?? 0);
-  const pricingErrors = new ShareInjector(opts.featureNewPricing ? release.newPricingErrorRate : 0);
+  const flag = opts.featureNewPricing;
+  const newPricing = typeof flag === 'function' ? flag : () => flag === true;
+  const pricingErrors = new ShareInjector(release.newPricingErrorRate);
   const cacheHeader: Record<string, string> = config.ok
     ? { 'cache-control': `max-age=${config.config.VENUE_CACHE_TTL_SECONDS}` }
     : {};
@@ -64,11 +66,11 @@ export function createApp(opts: VenueAppOptions): VenueApp {
   let leak: ReturnType<typeof startLeak> | undefined;
 
   const withPricing = (v: VenueRow): Record<string, unknown> => {
-    if (!opts.featureNewPricing || !config.ok) return v;
+    if (!newPricing() || !config.ok) return v;
     return { ...v, pricing: priceFor(v, config.config.VENUE_PRICING_MODE) };
   };
   const failPricing = (): void => {
-    if (pricingErrors.next()) throw new HttpError(500, { error: 'pricing failed' });
+    if (newPricing() && pricingErrors.next()) throw new HttpError(500, { error: 'pricing failed' });
   };
 
   const health: Handler = async (_req, res) => {
@@ -118,8 +120,12 @@ export function createApp(opts: VenueAppOptions): VenueApp {
     { pattern: '/metrics', regex: /^\/metrics$/, methods: { GET: metricsRoute }, api: false },
   ];
 
+  // "Handlers take 1.8x as long" must hold for the whole request, not only the simulated part: the time spent
+  // outside it (database, JSON, scheduling) is tracked as a moving average and scaled by the factor too.
+  let overheadMs = 2;
   const server = createServer((req, res) => {
     const started = process.hrtime.bigint();
+    let simulatedMs: number | undefined;
     const method = KNOWN_METHODS.has(req.method ?? '') ? (req.method as string) : 'OTHER';
     const url = new URL(req.url ?? '/', 'http://venue-service');
     let route: Route | undefined;
@@ -137,7 +143,9 @@ export function createApp(opts: VenueAppOptions): VenueApp {
     res.on('finish', () => {
       const labels = { method, route: route?.pattern ?? 'unmatched', status: String(res.statusCode) };
       metrics.requests.inc(labels);
-      metrics.duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+      const totalMs = Number(process.hrtime.bigint() - started) / 1e6;
+      metrics.duration.observe(labels, totalMs / 1000);
+      if (simulatedMs !== undefined) overheadMs += 0.05 * (Math.max(0, totalMs - simulatedMs) - overheadMs);
     });
 
     const run = async (): Promise<void> => {
@@ -149,7 +157,9 @@ export function createApp(opts: VenueAppOptions): VenueApp {
       }
       if (route.api) {
         if (!config.ok) throw new HttpError(503, { error: `config invalid: ${config.invalidKey}` });
-        await simulateWork(simulatedWorkMs(release.baseLatencyMs, release.behaviour.latencyFactor ?? 1));
+        const factor = release.behaviour.latencyFactor ?? 1;
+        simulatedMs = simulatedWorkMs(release.baseLatencyMs, factor) + (factor - 1) * overheadMs;
+        await simulateWork(simulatedMs);
         if (errors.next()) throw new HttpError(500, { error: 'internal error' });
       }
       await handler(req, res, url, params);

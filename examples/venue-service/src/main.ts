@@ -1,9 +1,11 @@
 import { createApp } from './app.js';
 import { createDb } from './db.js';
 import { parseServiceEnv } from './env.js';
+import { newPricingFlag } from './feature-flags.js';
 import { jsonLogger, redact } from './log.js';
 import { migrateToRelease } from './migrations.js';
 import { findRelease, type Release } from './releases.js';
+import { databaseUrlWithVaultPassword } from './vault-db-password.js';
 
 // Below the manifests' terminationGracePeriodSeconds (10 s), so we exit before the kubelet's SIGKILL.
 const SHUTDOWN_TIMEOUT_MS = 8000;
@@ -43,7 +45,13 @@ async function main(): Promise<void> {
   if (!parsed.ok) fail(log, 'cannot start: bad environment', { problems: parsed.problems });
   const env = parsed.env;
 
-  const db = createDb(env.DATABASE_URL);
+  let databaseUrl: string;
+  try {
+    databaseUrl = await databaseUrlWithVaultPassword(env.DATABASE_URL, process.env);
+  } catch (err) {
+    fail(log, 'cannot start: cannot read the database password from Vault', { error: String(err) });
+  }
+  const db = createDb(databaseUrl);
   if (env.VENUE_MIGRATE_ON_START) {
     try {
       const applied = await migrateToRelease(db, release, {
@@ -58,10 +66,11 @@ async function main(): Promise<void> {
     }
   }
 
+  const newPricing = await newPricingFlag(process.env, env.FEATURE_NEW_PRICING, log);
   const app = createApp({
     release,
     db,
-    featureNewPricing: env.FEATURE_NEW_PRICING,
+    featureNewPricing: newPricing.enabled,
     errorRate: env.VENUE_ERROR_RATE,
     log,
   });
@@ -73,7 +82,12 @@ async function main(): Promise<void> {
     await db.destroy().catch(() => undefined);
     fail(log, 'cannot listen', { host: env.HOST, port: env.PORT, error: String(err) });
   }
-  log('info', 'listening', { host: addr.host, port: addr.port, featureNewPricing: env.FEATURE_NEW_PRICING });
+  log('info', 'listening', {
+    host: addr.host,
+    port: addr.port,
+    featureNewPricing: newPricing.enabled(),
+    flagSource: newPricing.source,
+  });
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -84,6 +98,7 @@ async function main(): Promise<void> {
     force.unref();
     void app
       .close({ timeoutMs: SHUTDOWN_TIMEOUT_MS })
+      .then(() => newPricing.close())
       .then(() => db.destroy())
       .then(() => {
         log('info', 'stopped', {});

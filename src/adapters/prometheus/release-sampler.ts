@@ -31,25 +31,38 @@ function selectors(r: ReleaseUnderWatch, o: SamplerOptions, now: Date) {
   return { release, baseline, sinceStart };
 }
 
+/**
+ * Windows shorter than a few scrape intervals give increase()/rate() fewer than two samples, and so no answer:
+ * P50 is read over at least this long, sliding.
+ */
+const MIN_RATE_WINDOW_SECONDS = 10;
+
+/**
+ * 5xx and request counts since the rollout began (cumulative), and the P50 of the last interval against the
+ * baseline's. The watch turns consecutive cumulative counts into per-interval counts, so a short interval
+ * never asks Prometheus for a window too narrow to hold two scrapes.
+ */
 export async function sampleInterval(
   client: PrometheusClient,
   r: ReleaseUnderWatch,
   o: SamplerOptions,
   now: Date,
-): Promise<{ errors: IntervalCounts; latency: LatencyInterval; queries: string[] }> {
+): Promise<{ cumulative: IntervalCounts; latency: LatencyInterval }> {
   const { release, baseline, sinceStart } = selectors(r, o, now);
-  // The first interval must not reach back before the rollout (the old pods had no such hash, so it is safe,
-  // but the window would be mostly empty and understate the rate's support).
-  const w = { windowSeconds: Math.max(1, Math.min(o.intervalSeconds, sinceStart)) };
-  const [errors, latency] = await Promise.all([
-    readErrorCounts(client, release, w, now),
-    readLatencyInterval(client, release, baseline, w, now),
+  const latencyWindow = { windowSeconds: Math.max(o.intervalSeconds, MIN_RATE_WINDOW_SECONDS) };
+  const [cumulative, latency] = await Promise.all([
+    readErrorCounts(client, release, { windowSeconds: sinceStart }, now),
+    readLatencyInterval(client, release, baseline, latencyWindow, now),
   ]);
-  return {
-    errors,
-    latency,
-    queries: [`namespace=${r.namespace} app=${o.app} pod_template_hash=${r.podTemplateHash}`],
-  };
+  return { cumulative, latency };
+}
+
+/** This interval's counts from two cumulative readings (increase() extrapolates, so clamp at zero). */
+export function intervalFromCumulative(prev: IntervalCounts, cur: IntervalCounts): IntervalCounts {
+  if (cur === null) return null;
+  if (prev === null) return cur;
+  const requests = Math.max(0, cur.requests - prev.requests);
+  return { requests, errors: Math.min(requests, Math.max(0, cur.errors - prev.errors)) };
 }
 
 /** The previous ReplicaSet's 5xx share before the rollout; null when it had no traffic or no data. */

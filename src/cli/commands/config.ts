@@ -6,6 +6,7 @@ import { formatDuration } from '../../core/duration.js';
 import { emit } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
 import { loadCliConfig } from '../service-context.js';
+import { registerConfigHistoryCommand } from './config-history.js';
 
 export function registerConfigCommands(program: Command): void {
   const config = program.command('config').description('ripcord.yaml: check it, or export its JSON Schema');
@@ -38,6 +39,8 @@ export function registerConfigCommands(program: Command): void {
         process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
       }),
     );
+
+  registerConfigHistoryCommand(config);
 
   config
     .command('path')

@@ -10,6 +10,7 @@ import { emit, progress, type GlobalOptions } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
 import { requireRun, withServiceContext, type ServiceContext } from '../service-context.js';
 import { addScenarioOptions, allHandlers, makePlan, type ScenarioFlags } from '../scenarios/index.js';
+import { markSecurityIncident, withRunNotifications } from '../notify-run.js';
 
 /** `r-20261127-194501-3f9a`: sortable, readable in a Slack message, unique enough per service. */
 export function newRunId(now: Date): string {
@@ -55,21 +56,24 @@ export async function runPlan(
   const onSigint = (): void => abort.abort();
   process.once('SIGINT', onSigint);
   try {
-    return await executePlan({
-      plan,
-      runId,
-      journal: ctx.journal,
-      handlers: allHandlers(ctx),
-      clock: ctx.clock,
-      signal: abort.signal,
-      resume,
-      owner: ctx.owner,
-      onEvent: (e) => {
-        const line = eventLine(e);
-        if (line) progress(line);
-        failpoint(e);
-      },
-    });
+    return await withRunNotifications(ctx, plan, runId, { resume }, (notify) =>
+      executePlan({
+        plan,
+        runId,
+        journal: ctx.journal,
+        handlers: allHandlers(ctx),
+        clock: ctx.clock,
+        signal: abort.signal,
+        resume,
+        owner: ctx.owner,
+        onEvent: (e) => {
+          const line = eventLine(e);
+          if (line) progress(line);
+          notify(e);
+          failpoint(e);
+        },
+      }),
+    );
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -86,6 +90,8 @@ function report(g: GlobalOptions, plan: Plan, result: ExecuteResult): void {
   }
 }
 
+type RollbackFlags = ScenarioFlags & { yes?: boolean; dryRun?: boolean; security?: boolean };
+
 export function registerRollbackCommands(program: Command): void {
   addScenarioOptions(
     program
@@ -94,11 +100,13 @@ export function registerRollbackCommands(program: Command): void {
   )
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--dry-run', 'print the plan and change nothing')
+    .option('--security', 'a security incident: the security contact is told first (kept for resume)')
     .action(
-      action(async (name: string, o: ScenarioFlags & { yes?: boolean; dryRun?: boolean }, cmd: Command) => {
+      action(async (name: string, o: RollbackFlags, cmd: Command) => {
         const g = globalOptions(cmd);
         await withServiceContext(g, name, async (ctx) => {
-          const plan = await makePlan(ctx, o);
+          const planned = await makePlan(ctx, o);
+          const plan = o.security ? markSecurityIncident(planned, ctx.service.contacts) : planned;
           if (plan.noop) {
             emit(g, { status: 'skipped', message: plan.noop, plan }, () => plan.noop ?? '');
             return;

@@ -48,6 +48,7 @@ function endpoints(state: SandboxState): Record<string, string> {
     postgres: state.postgres ? maskUrl(state.postgres.url) : '',
     prometheus: state.prometheus?.url ?? '',
     alertmanager: state.alertmanager?.url ?? '',
+    unleash: state.unleash?.url ?? '',
     'pod network': `${state.podNetwork}.0.0/16`,
     env: sandboxPaths(state.dir).env,
   };
@@ -57,7 +58,7 @@ export function registerSandboxCommands(program: Command): void {
   const sandbox = program
     .command('sandbox')
     .description(
-      'A real Kubernetes control plane, kubelet, PostgreSQL, Prometheus and Alertmanager on this machine',
+      'A real Kubernetes control plane, kubelet, PostgreSQL, Prometheus, Alertmanager and Unleash on this machine',
     );
 
   sandbox

@@ -16,7 +16,7 @@ function parsePolicy(p: string | undefined): Policy | undefined {
   throw new RipcordError('invalid', `--policy: expected auto, ask or off, got "${p}"`);
 }
 
-function prometheusFor(ctx: ServiceContext) {
+export function prometheusFor(ctx: ServiceContext) {
   const url = ctx.service.detect.prometheusUrl ?? process.env.PROMETHEUS_URL;
   if (!url) {
     throw new RipcordError(

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { PrometheusClient } from '../../adapters/prometheus/client.js';
 import {
   baselineErrorRate,
+  intervalFromCumulative,
   memorySinceStart,
   sampleInterval,
 } from '../../adapters/prometheus/release-sampler.js';
@@ -21,7 +22,10 @@ import {
 import { releaseOf, type ReleaseUnderWatch } from '../../core/detect/release.js';
 import { RipcordError } from '../../core/errors.js';
 import type { ExecuteResult } from '../../core/executor.js';
+import type { IntervalCounts } from '../../core/judge/index.js';
+import { contactNotification } from '../../core/notify/message.js';
 import { newRunId, runPlan } from '../commands/rollback.js';
+import { notifierFor } from '../notify-run.js';
 import { appScenario } from '../scenarios/app.js';
 import type { ServiceContext } from '../service-context.js';
 import { podProblems } from './pod-problems.js';
@@ -55,6 +59,8 @@ interface Tracked {
   release: ReleaseUnderWatch;
   samples: ReleaseSample[];
   baselineRate: number | null;
+  /** The last non-empty cumulative counts since the rollout began. */
+  cumulative: IntervalCounts;
 }
 
 export function detectOptions(ctx: ServiceContext): DetectOptions {
@@ -63,6 +69,7 @@ export function detectOptions(ctx: ServiceContext): DetectOptions {
     bakeMs: d.bakeMs,
     maxBakeMs: d.maxBakeMs,
     checkFailures: 3,
+    memoryWarmupSeconds: d.memory.warmupMs / 1000,
     errorRate: {
       runbookThreshold: d.errorRate.threshold,
       minRequests: d.errorRate.minRequests,
@@ -96,7 +103,9 @@ async function observe(ctx: ServiceContext, t: Tracked, o: WatchOptions, now: Da
     runSmokeChecks(d.checks, ctx.service.health.timeoutMs),
   ]);
   if (t.samples.length === 0) t.baselineRate = await baselineErrorRate(o.prometheus, t.release, sampler, now);
-  t.samples.push({ at: now.toISOString(), errors: interval.errors, latency: interval.latency, checks });
+  const errors = intervalFromCumulative(t.cumulative, interval.cumulative);
+  if (interval.cumulative !== null) t.cumulative = interval.cumulative;
+  t.samples.push({ at: now.toISOString(), errors, latency: interval.latency, checks });
   return { memory, problems: podProblems(pods, ctx.service.verify.maxRecentRestarts) };
 }
 
@@ -154,6 +163,51 @@ async function act(ctx: ServiceContext, j: ReleaseJudgement, o: WatchOptions): P
   };
 }
 
+/** A revision a Ripcord run produced (this process or another replica): its run verified it already. */
+async function isOwnRollback(ctx: ServiceContext, r: ReleaseUnderWatch, now: Date): Promise<boolean> {
+  const runs = await ctx.journal.listRuns({ service: ctx.service.name, limit: 20 });
+  return runs.some(
+    (run) =>
+      run.status === 'succeeded' &&
+      now.getTime() - Date.parse(run.updatedAt) < 30 * 60_000 &&
+      run.plan.to.images.join(',') === r.images.join(',') &&
+      Date.parse(run.createdAt) <= now.getTime(),
+  );
+}
+
+/**
+ * Decisions a person must hear about without a run's own messages: a rollback held for approval or refused by
+ * a guard, and a release that could not be judged (too little traffic, no data). Never blocks or throws.
+ */
+async function tellOnCall(ctx: ServiceContext, d: WatchDecision, o: WatchOptions): Promise<void> {
+  const j = d.judgement;
+  if (j.decision === 'healthy' || d.action === 'rolled-back' || d.action === 'rollback-failed') return;
+  const what =
+    d.action === 'awaiting-approval'
+      ? `revision ${j.release.revision} should be rolled back: ${j.reason}. ${d.detail ?? ''}`
+      : d.action === 'refused-by-guard'
+        ? `revision ${j.release.revision} should be rolled back, but a guard held it: ${d.detail ?? ''}. Reason: ${j.reason}`
+        : `revision ${j.release.revision} (${j.release.images.join(', ')}) could not be judged: ${j.decision}: ${j.reason}. Not rolled back, not passed.`;
+  try {
+    const n = notifierFor(ctx);
+    if (n.channels.length === 0) return;
+    const outcomes = await n.send(
+      contactNotification({
+        service: ctx.service.name,
+        runId: d.runId ?? `watch-${j.release.deployment}-r${j.release.revision}`,
+        at: j.evaluatedAt,
+        to: 'onCall',
+        ...(ctx.service.contacts.onCall ? { contact: ctx.service.contacts.onCall } : {}),
+        text: what,
+      }),
+    );
+    for (const f of outcomes.filter((x) => !x.ok))
+      o.log(`warning: notifying ${f.channel} failed: ${f.error ?? ''}`);
+  } catch (err) {
+    o.log(`warning: notification failed: ${(err as Error).message}`);
+  }
+}
+
 function line(j: ReleaseJudgement): string {
   const t = j.triggers.map((x) => `${x.trigger}=${x.verdict}`).join(' ');
   return `revision ${j.release.revision} (${j.release.images.join(', ')}) ${Math.round(j.elapsedMs / 1000)}s: ${j.decision} [${t}] ${j.reason}`;
@@ -170,12 +224,17 @@ export async function watchService(ctx: ServiceContext, o: WatchOptions): Promis
   while (!o.signal.aborted) {
     const now = ctx.clock.now();
     const snap = await ctx.kube.snapshot(service.kube.namespace, service.deployment);
-    const release = releaseOf(snap, now);
+    const first = lastRevision === undefined;
+    // At start-up a re-used ReplicaSet's age says nothing; --judge-current judges it from now on.
+    const release = releaseOf(
+      snap,
+      first && !o.judgeCurrent ? undefined : now,
+      service.detect.intervalMs + 5_000,
+    );
     if (release && release.revision !== lastRevision) {
-      const first = lastRevision === undefined;
       lastRevision = release.revision;
       const age = now.getTime() - Date.parse(release.startedAt);
-      if (release.revision <= ownRevisionFloor) {
+      if (release.revision <= ownRevisionFloor || (await isOwnRollback(ctx, release, now))) {
         tracked = undefined;
         o.log(`revision ${release.revision} is Ripcord's own rollback; its run verified it`);
       } else if (first && !o.judgeCurrent && age > opts.bakeMs) {
@@ -184,7 +243,7 @@ export async function watchService(ctx: ServiceContext, o: WatchOptions): Promis
           `watching ${service.name}: revision ${release.revision} (${release.images.join(', ')}) has baked; waiting for a new rollout`,
         );
       } else {
-        tracked = { release, samples: [], baselineRate: null };
+        tracked = { release, samples: [], baselineRate: null, cumulative: null };
         o.log(
           `new rollout of ${service.name}: revision ${release.revision} (${release.images.join(', ')}); baking for ${opts.bakeMs / 1000}s`,
         );
@@ -206,6 +265,7 @@ export async function watchService(ctx: ServiceContext, o: WatchOptions): Promis
       o.log(line(j));
       if (j.decision !== 'watching') {
         const d = await act(ctx, j, o);
+        await tellOnCall(ctx, d, o);
         decisions.push(d);
         o.onDecision?.(d);
         o.log(`${d.action}${d.runId ? ` (run ${d.runId})` : ''}${d.detail ? `: ${d.detail}` : ''}`);

@@ -100,6 +100,92 @@ export function lockHolderFor(runId: string): string {
   return `ripcord/${runId}`;
 }
 
+/** The lock step every rollback that changes the Deployment starts with. */
+export function acquireLockStep(service: string, namespace: string, leaseSeconds: number): PlanStep {
+  const lockName = lockNameFor(service);
+  return {
+    id: 'acquire-lock',
+    kind: APP_STEP_KINDS.acquireLock,
+    description: `Take the rollback lock ${lockName}`,
+    target: `lease/${lockName} -n ${namespace}`,
+    why: 'Only one rollback of a service may run at a time; a second one is refused naming the holder.',
+    precondition: 'The Lease is absent, released, expired, or already held by this run.',
+    desired: { namespace, lockName, leaseSeconds } satisfies AcquireLockDesired,
+    postcondition: `Lease ${lockName} is held by this run and not expired.`,
+    danger: 'safe',
+    expectedDurationMs: 1_000,
+    recheckOnResume: true,
+  };
+}
+
+/** `kubectl rollout status` after a template change; `why` names the runbook step that asks for it. */
+export function waitRolloutStep(input: {
+  namespace: string;
+  deployment: string;
+  progressDeadlineS: number;
+  replicas: number;
+  why?: string;
+}): PlanStep {
+  const { namespace, deployment, progressDeadlineS, replicas } = input;
+  return {
+    id: 'wait-rollout',
+    kind: APP_STEP_KINDS.waitRollout,
+    description: `Wait for deployment/${deployment} to roll out (${replicas} replicas)`,
+    target: `deployment/${deployment} -n ${namespace}`,
+    why: input.why ?? 'Runbook 1, step 2: kubectl rollout status.',
+    precondition: 'The new template is set.',
+    desired: {
+      namespace,
+      deployment,
+      timeoutMs: progressDeadlineS * 1000 + 30_000,
+    } satisfies WaitRolloutDesired,
+    postcondition: `kubectl rollout status reports deployment "${deployment}" successfully rolled out; fails on ProgressDeadlineExceeded (${progressDeadlineS}s).`,
+    danger: 'safe',
+    expectedDurationMs: expectedRolloutMs(progressDeadlineS, replicas),
+  };
+}
+
+/** A rough rollout estimate for plans and RTO warnings: 30 s plus 10 s a replica, capped by the deadline. */
+export function expectedRolloutMs(progressDeadlineS: number, replicas: number): number {
+  return Math.min(progressDeadlineS * 1000, 30_000 + replicas * 10_000);
+}
+
+/** The runbook's verification (pods, restarts, health) as the last step before the lock is released. */
+export function verifyStep(input: VerifyDesired & { service: string; why?: string }): PlanStep {
+  const { service, why, ...desired } = input;
+  return {
+    id: 'verify',
+    kind: APP_STEP_KINDS.verify,
+    description: `Verify pods and health of ${service}`,
+    target: `deployment/${desired.deployment} -n ${desired.namespace}`,
+    why: why ?? 'Runbook 1, step 3: pods running, no errors, health endpoint answers.',
+    precondition: 'The rollout is complete.',
+    desired: desired satisfies VerifyDesired,
+    postcondition:
+      'All pods Running and Ready at the desired count, none in CrashLoopBackOff or ImagePullBackOff, no restarts ' +
+      `within ${Math.round(desired.windowMs / 1000)}s` +
+      (desired.healthUrl ? `, ${desired.healthUrl} answers 200.` : '.'),
+    danger: 'safe',
+    expectedDurationMs: desired.windowMs + desired.healthTimeoutMs,
+  };
+}
+
+export function releaseLockStep(service: string, namespace: string): PlanStep {
+  const lockName = lockNameFor(service);
+  return {
+    id: 'release-lock',
+    kind: APP_STEP_KINDS.releaseLock,
+    description: `Release the rollback lock ${lockName}`,
+    target: `lease/${lockName} -n ${namespace}`,
+    why: 'Let the next rollback of this service run.',
+    precondition: 'This run holds the lock.',
+    desired: { namespace, lockName } satisfies ReleaseLockDesired,
+    postcondition: `Lease ${lockName} is not held by this run.`,
+    danger: 'safe',
+    expectedDurationMs: 1_000,
+  };
+}
+
 const DEFAULT_VERIFY_WINDOW_MS = 60_000;
 const DEFAULT_HEALTH_TIMEOUT_MS = 5_000;
 const DEFAULT_PROGRESS_DEADLINE_S = 600;
@@ -155,29 +241,15 @@ export function planAppRollback(
   ];
 
   const warnings = planWarnings(service, snapshot, from, to);
-  const lockName = lockNameFor(service.name);
   const leaseSeconds = service.lockLeaseSeconds ?? Math.max(900, Math.ceil((3 * opts.rtoTargetMs) / 1000));
   const progressDeadlineS = deployment.spec?.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_S;
   const windowMs = service.verifyWindowMs ?? DEFAULT_VERIFY_WINDOW_MS;
   const healthTimeoutMs = service.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
   const replicas = deployment.spec?.replicas ?? 1;
-  const lockTarget = `lease/${lockName} -n ${namespace}`;
   const hash = targetRs?.metadata?.labels?.['pod-template-hash'];
 
   const steps: PlanStep[] = [
-    {
-      id: 'acquire-lock',
-      kind: APP_STEP_KINDS.acquireLock,
-      description: `Take the rollback lock ${lockName}`,
-      target: lockTarget,
-      why: 'Only one rollback of a service may run at a time; a second one is refused naming the holder.',
-      precondition: 'The Lease is absent, released, expired, or already held by this run.',
-      desired: { namespace, lockName, leaseSeconds } satisfies AcquireLockDesired,
-      postcondition: `Lease ${lockName} is held by this run and not expired.`,
-      danger: 'safe',
-      expectedDurationMs: 1_000,
-      recheckOnResume: true,
-    },
+    acquireLockStep(service.name, namespace, leaseSeconds),
     {
       id: 'set-template',
       kind: APP_STEP_KINDS.setTemplate,
@@ -198,60 +270,19 @@ export function planAppRollback(
       danger: 'caution',
       expectedDurationMs: 2_000,
     },
-    {
-      id: 'wait-rollout',
-      kind: APP_STEP_KINDS.waitRollout,
-      description: `Wait for deployment/${name} to roll out (${replicas} replicas)`,
-      target,
-      why: 'Runbook 1, step 2: kubectl rollout status.',
-      precondition: 'The new template is set.',
-      desired: {
-        namespace,
-        deployment: name,
-        timeoutMs: progressDeadlineS * 1000 + 30_000,
-      } satisfies WaitRolloutDesired,
-      postcondition: `kubectl rollout status reports deployment "${name}" successfully rolled out; fails on ProgressDeadlineExceeded (${progressDeadlineS}s).`,
-      danger: 'safe',
-      expectedDurationMs: Math.min(progressDeadlineS * 1000, 30_000 + replicas * 10_000),
-    },
-    {
-      id: 'verify',
-      kind: APP_STEP_KINDS.verify,
-      description: `Verify pods and health of ${service.name}`,
-      target,
-      why: 'Runbook 1, step 3: pods running, no errors, health endpoint answers.',
-      precondition: 'The rollout is complete.',
-      desired: {
-        namespace,
-        deployment: name,
-        labelSelector: labelSelectorToString(deployment.spec?.selector),
-        ...(hash ? { podTemplateHash: hash } : {}),
-        ...(service.healthUrl ? { healthUrl: service.healthUrl } : {}),
-        healthTimeoutMs,
-        ...(service.maxHealthLatencyMs !== undefined
-          ? { maxHealthLatencyMs: service.maxHealthLatencyMs }
-          : {}),
-        windowMs,
-      } satisfies VerifyDesired,
-      postcondition:
-        'All pods Running and Ready at the desired count, none in CrashLoopBackOff or ImagePullBackOff, no restarts ' +
-        `within ${Math.round(windowMs / 1000)}s` +
-        (service.healthUrl ? `, ${service.healthUrl} answers 200.` : '.'),
-      danger: 'safe',
-      expectedDurationMs: windowMs + healthTimeoutMs,
-    },
-    {
-      id: 'release-lock',
-      kind: APP_STEP_KINDS.releaseLock,
-      description: `Release the rollback lock ${lockName}`,
-      target: lockTarget,
-      why: 'Let the next rollback of this service run.',
-      precondition: 'This run holds the lock.',
-      desired: { namespace, lockName } satisfies ReleaseLockDesired,
-      postcondition: `Lease ${lockName} is not held by this run.`,
-      danger: 'safe',
-      expectedDurationMs: 1_000,
-    },
+    waitRolloutStep({ namespace, deployment: name, progressDeadlineS, replicas }),
+    verifyStep({
+      service: service.name,
+      namespace,
+      deployment: name,
+      labelSelector: labelSelectorToString(deployment.spec?.selector),
+      ...(hash ? { podTemplateHash: hash } : {}),
+      ...(service.healthUrl ? { healthUrl: service.healthUrl } : {}),
+      healthTimeoutMs,
+      ...(service.maxHealthLatencyMs !== undefined ? { maxHealthLatencyMs: service.maxHealthLatencyMs } : {}),
+      windowMs,
+    }),
+    releaseLockStep(service.name, namespace),
   ];
 
   return { ...base, to, changes, steps, warnings };

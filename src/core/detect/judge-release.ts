@@ -50,6 +50,11 @@ export interface DetectOptions {
   errorRate: ErrorRateSprtOptions;
   latency: LatencyRatioOptions;
   memory: MemoryLeakOptions;
+  /**
+   * Seconds of each pod's memory series ignored at its start: a fresh process grows while it warms up (JIT,
+   * heap sizing; 30% in 20 s under load on the sandbox), which a short window would call a leak.
+   */
+  memoryWarmupSeconds: number;
 }
 
 export const DEFAULT_DETECT_OPTIONS: DetectOptions = {
@@ -59,6 +64,7 @@ export const DEFAULT_DETECT_OPTIONS: DetectOptions = {
   errorRate: {},
   latency: {},
   memory: {},
+  memoryWarmupSeconds: 30,
 };
 
 export type TriggerName = 'error-rate' | 'latency' | 'memory-leak' | 'pods' | 'smoke-checks';
@@ -110,8 +116,20 @@ function judgeChecks(samples: readonly ReleaseSample[], needed: number): Trigger
   };
 }
 
-function judgeMemory(memory: ReleaseObservation['memory'], opts: MemoryLeakOptions): TriggerResult {
-  const perPod = Object.entries(memory).map(([pod, series]) => ({ pod, v: judgeMemoryLeak(series, opts) }));
+function afterWarmup(series: readonly MemoryPoint[], warmupSeconds: number): MemoryPoint[] {
+  const t0 = Math.min(...series.map((p) => p.t));
+  return series.filter((p) => p.t >= t0 + warmupSeconds);
+}
+
+function judgeMemory(
+  memory: ReleaseObservation['memory'],
+  opts: MemoryLeakOptions,
+  warmupSeconds: number,
+): TriggerResult {
+  const perPod = Object.entries(memory).map(([pod, series]) => ({
+    pod,
+    v: judgeMemoryLeak(afterWarmup(series, warmupSeconds), opts),
+  }));
   const failing = perPod.find((p) => p.v.verdict === 'fail');
   const chosen = failing ?? perPod[0];
   if (!chosen) {
@@ -127,13 +145,14 @@ function judgeMemory(memory: ReleaseObservation['memory'], opts: MemoryLeakOptio
 
 export function judgeRelease(obs: ReleaseObservation, opts: DetectOptions): ReleaseJudgement {
   const elapsedMs = Date.parse(obs.now) - Date.parse(obs.release.startedAt);
-  const errors = judgeErrorRate(
-    obs.samples.map((s) => s.errors),
-    {
-      ...opts.errorRate,
-      ...(obs.baselineRate !== null ? { baselineRate: obs.baselineRate } : {}),
-    },
-  );
+  // Intervals before the release's first scrape are "not yet", not gaps: a gap is data that stopped.
+  const firstData = obs.samples.findIndex((s) => s.errors !== null);
+  const errorIntervals =
+    firstData < 0 ? obs.samples.map((s) => s.errors) : obs.samples.slice(firstData).map((s) => s.errors);
+  const errors = judgeErrorRate(errorIntervals, {
+    ...opts.errorRate,
+    ...(obs.baselineRate !== null ? { baselineRate: obs.baselineRate } : {}),
+  });
   const latency = judgeLatency(
     obs.samples.map((s) => s.latency),
     opts.latency,
@@ -141,7 +160,7 @@ export function judgeRelease(obs: ReleaseObservation, opts: DetectOptions): Rele
   const triggers: TriggerResult[] = [
     { trigger: 'error-rate', verdict: errors.verdict, reason: errors.reason, evidence: errors.evidence },
     { trigger: 'latency', verdict: latency.verdict, reason: latency.reason, evidence: latency.evidence },
-    judgeMemory(obs.memory, opts.memory),
+    judgeMemory(obs.memory, opts.memory, opts.memoryWarmupSeconds),
     obs.podProblems.length > 0
       ? {
           trigger: 'pods',

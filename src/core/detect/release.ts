@@ -34,8 +34,18 @@ function hashOf(rs: V1ReplicaSet): string {
   return rs.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL] ?? '';
 }
 
-/** The newest revision of the Deployment as a release to judge; undefined before the first ReplicaSet. */
-export function releaseOf(snapshot: DeploymentSnapshot, seenAt?: Date): ReleaseUnderWatch | undefined {
+/**
+ * The newest revision of the Deployment as a release to judge; undefined before the first ReplicaSet.
+ * `seenAt` is when a watch saw this revision appear live: a rollback onto an old ReplicaSet re-uses it, so its
+ * creation time says nothing about when this rollout began. Without `seenAt` (first look at start-up), the
+ * creation time is all there is, which errs towards "already baked" for re-used ReplicaSets.
+ */
+export function releaseOf(
+  snapshot: DeploymentSnapshot,
+  seenAt?: Date,
+  /** How much older than `seenAt` a ReplicaSet may be and still count as created by this rollout. */
+  slackMs = 60_000,
+): ReleaseUnderWatch | undefined {
   const d = snapshot.deployment;
   const sets = controlledReplicaSets(d, snapshot.replicaSets)
     .filter((rs) => rev(rs) > 0)
@@ -43,12 +53,8 @@ export function releaseOf(snapshot: DeploymentSnapshot, seenAt?: Date): ReleaseU
   const [current, previous] = sets;
   if (!current) return undefined;
   const created = current.metadata?.creationTimestamp;
-  const createdAt = created ? new Date(created) : undefined;
-  // A re-used ReplicaSet (rollback) was created long ago: the rollout began when we first saw the revision.
-  const startedAt =
-    seenAt && (!createdAt || createdAt.getTime() < seenAt.getTime() - 60_000)
-      ? seenAt
-      : (createdAt ?? new Date());
+  const createdAt = created ? new Date(created) : new Date(0);
+  const startedAt = seenAt && createdAt.getTime() < seenAt.getTime() - slackMs ? seenAt : createdAt;
   return {
     namespace: d.metadata?.namespace ?? '',
     deployment: d.metadata?.name ?? '',

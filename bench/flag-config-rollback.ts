@@ -1,0 +1,249 @@
+/**
+ * bench/flag-config-rollback: recovery time of the runbook's section 3 and 4 rollbacks on the sandbox, against
+ * the runbook's targets (flag < 1 min, config < 5 min) and against the runbook's own commands, timed in the
+ * same script on the same Deployment under the same load (GET /api/venues at 30 rps through the router).
+ *
+ * Flag, Unleash: `ripcord rollback --scenario flag --flag new-pricing` versus the runbook's "toggle flag ... via
+ *   API" (one POST to Unleash's admin API, what `curl` does). Measured: command start to Unleash reporting the
+ *   flag off (polled every 20 ms), the command's wall time, and command start to the last 5xx users saw.
+ * Flag, env var: `ripcord rollback --scenario flag --flag new-pricing-env` versus the runbook's
+ *   `kubectl set env deployment/venue-service FEATURE_NEW_PRICING=false` + `kubectl rollout status`.
+ * Config: see the CONFIG SCENARIO section below (added with the config rollback).
+ *
+ * Runs against the sandbox named by RIPCORD_SANDBOX_DIR (or ./.ripcord/sandbox), which must include Unleash.
+ * Usage: node dist/bench/flag-config-rollback.js [--runs 3] [--replicas 3]
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { repoRoot } from '../src/sandbox/control-plane/binaries.js';
+import { deployRelease } from '../src/sandbox/deploy.js';
+import { loadKubeConfig } from '../src/sandbox/kube-clients.js';
+import { createDatabase } from '../src/sandbox/postgres.js';
+import { waitForRoute } from '../src/sandbox/router/routes.js';
+import { putDatabaseSecret } from '../src/sandbox/sandbox.js';
+import { readState, sandboxDir, sandboxPaths } from '../src/sandbox/state.js';
+import { lastErrorAt, recordStatuses } from '../src/sandbox/status-recorder.js';
+import {
+  ensureFeature,
+  putUnleashSecret,
+  readUnleashSecrets,
+  setFeatureEnabled,
+  UNLEASH_ENVIRONMENT,
+  UNLEASH_PROJECT,
+} from '../src/sandbox/unleash.js';
+import { waitForDeploymentRollout } from '../src/sandbox/wait-rollout.js';
+
+const run = promisify(execFile);
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
+}
+
+const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+/** One timed run: command start to flag off (when observable), to command exit, to the last 5xx. */
+interface Sample {
+  offMs?: number;
+  doneMs: number;
+  last5xxMs: number;
+}
+
+interface Row {
+  scenario: string;
+  method: string;
+  targetMs: number;
+  samples: Sample[];
+}
+
+async function main(): Promise<void> {
+  const state = readState(sandboxDir());
+  if (!state) throw new Error('no sandbox: run `npx ripcord sandbox up` first (or set RIPCORD_SANDBOX_DIR)');
+  if (!state.unleash)
+    throw new Error('this sandbox has no Unleash: restart it (`ripcord sandbox down && up`)');
+  const runs = Number(arg('runs', '3'));
+  // bench/run.ts passes app-rollback's list (3,20) to every bench: the first size is ours.
+  const replicas = Number(arg('replicas', '3').split(',')[0]);
+  const kc = loadKubeConfig(state.kube.kubeconfig);
+  const kubectl = join(state.kube.binDir, 'kubectl');
+  const ripcordBin = join(repoRoot(), 'bin', 'ripcord.js');
+  const unleash = { url: state.unleash.url, ...readUnleashSecrets(state.unleash.secretsFile) };
+
+  const ns = `bench-flag-${Date.now() % 100000}`;
+  const feature = `new-pricing-${ns}`;
+  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: ns } } });
+  const dbUrl = await createDatabase(state.postgres?.url ?? '', `bench_${ns.replace(/-/g, '_')}`);
+  await putDatabaseSecret(kc, ns, dbUrl);
+  await ensureFeature(unleash.url, unleash.adminToken, feature);
+  await putUnleashSecret(kc, ns, { url: unleash.url, clientToken: unleash.clientToken, feature });
+  await deployRelease(kc, { namespace: ns, image: 'venue-service:v1.2.2', replicas });
+  await waitForDeploymentRollout(kc, ns, 'venue-service', { timeoutMs: 600_000 });
+  const url = await waitForRoute(sandboxPaths(state.dir).routes, ns, 'venue-service', 30_000);
+  const config = join(mkdtempSync(join(tmpdir(), 'ripcord-bench-')), 'ripcord.yaml');
+  writeFileSync(
+    config,
+    [
+      'version: 1',
+      'journal: { driver: sqlite, path: journal.db }',
+      'services:',
+      '  venue-service:',
+      `    kube: { namespace: ${ns}, kubeconfig: ${state.kube.kubeconfig} }`,
+      `    healthUrl: ${url}/api/venues/health`,
+      '    verify: { window: 0s }',
+      '    rollout: { timeout: 10m }',
+      '    flags:',
+      `      new-pricing: { provider: unleash, url: ${unleash.url}, environment: ${UNLEASH_ENVIRONMENT}, feature: ${feature} }`,
+      '      new-pricing-env: { provider: env, variable: FEATURE_NEW_PRICING }',
+      '',
+    ].join('\n'),
+  );
+  const env = { ...process.env, UNLEASH_ADMIN_TOKEN: unleash.adminToken };
+  const k = ['--kubeconfig', state.kube.kubeconfig, '-n', ns];
+  const ripcord = (flag: string) =>
+    run(
+      process.execPath,
+      [
+        ripcordBin,
+        '--config',
+        config,
+        'rollback',
+        'venue-service',
+        '--scenario',
+        'flag',
+        '--flag',
+        flag,
+        '--yes',
+      ],
+      { env },
+    );
+
+  const flagEnabled = async (): Promise<boolean> => {
+    const res = await fetch(`${unleash.url}/api/admin/projects/${UNLEASH_PROJECT}/features/${feature}`, {
+      headers: { Authorization: unleash.adminToken },
+    });
+    const body = (await res.json()) as { environments: Array<{ name: string; enabled: boolean }> };
+    return body.environments.find((e) => e.name === UNLEASH_ENVIRONMENT)?.enabled === true;
+  };
+
+  /** Runs `action` under load; returns its times relative to its start. `off` observes the flag when given. */
+  const timed = async (action: () => Promise<unknown>, off?: () => Promise<boolean>): Promise<Sample> => {
+    const load = recordStatuses(`${url}/api/venues`, 30);
+    await sleep(3000);
+    const t0 = performance.now();
+    let offAt: number | undefined;
+    const watcher = off
+      ? (async () => {
+          while (offAt === undefined && performance.now() - t0 < 120_000) {
+            if (await off()) offAt = performance.now();
+            else await sleep(20);
+          }
+        })()
+      : Promise.resolve();
+    await action();
+    const doneAt = performance.now();
+    await watcher;
+    // Long enough for the SDKs' 1 s poll and for the last old pod to leave the router.
+    await sleep(5000);
+    const samples = await load.stop();
+    const last = lastErrorAt(samples.filter((s) => s.sentAt >= t0)) ?? t0;
+    return {
+      ...(offAt !== undefined ? { offMs: offAt - t0 } : {}),
+      doneMs: doneAt - t0,
+      last5xxMs: last - t0,
+    };
+  };
+
+  const rows: Row[] = [
+    { scenario: 'flag (Unleash)', method: 'ripcord rollback --scenario flag', targetMs: 60_000, samples: [] },
+    {
+      scenario: 'flag (Unleash)',
+      method: 'runbook: API call (POST .../environments/development/off)',
+      targetMs: 60_000,
+      samples: [],
+    },
+    { scenario: 'flag (env var)', method: 'ripcord rollback --scenario flag', targetMs: 60_000, samples: [] },
+    {
+      scenario: 'flag (env var)',
+      method: 'runbook: kubectl set env + rollout status',
+      targetMs: 60_000,
+      samples: [],
+    },
+  ];
+  const [ourUnleash, peerUnleash, ourEnv, peerEnv] = rows as [Row, Row, Row, Row];
+  const isOff = async () => !(await flagEnabled());
+  const setEnvTrue = async (): Promise<void> => {
+    await run(kubectl, [...k, 'set', 'env', 'deployment/venue-service', 'FEATURE_NEW_PRICING=true']);
+    await waitForDeploymentRollout(kc, ns, 'venue-service', { timeoutMs: 600_000 });
+  };
+  const note = (what: string, s: Sample): void => {
+    process.stderr.write(
+      `${what}: off ${s.offMs === undefined ? '-' : sec(s.offMs)}, done ${sec(s.doneMs)}, last 5xx ${sec(s.last5xxMs)}\n`,
+    );
+  };
+
+  for (let i = 0; i < runs; i++) {
+    await setFeatureEnabled(unleash.url, unleash.adminToken, feature, true);
+    ourUnleash.samples.push(await timed(() => ripcord('new-pricing'), isOff));
+    note(`unleash ripcord run ${i + 1}`, ourUnleash.samples.at(-1) as Sample);
+
+    await setFeatureEnabled(unleash.url, unleash.adminToken, feature, true);
+    peerUnleash.samples.push(
+      await timed(() => setFeatureEnabled(unleash.url, unleash.adminToken, feature, false), isOff),
+    );
+    note(`unleash API run ${i + 1}`, peerUnleash.samples.at(-1) as Sample);
+  }
+  // The env-var variant reads FEATURE_NEW_PRICING only when Unleash is not configured for the pod.
+  await kc.makeApiClient(CoreV1Api).deleteNamespacedSecret({ name: 'venue-service-unleash', namespace: ns });
+  for (let i = 0; i < runs; i++) {
+    await setEnvTrue();
+    ourEnv.samples.push(await timed(() => ripcord('new-pricing-env')));
+    note(`env ripcord run ${i + 1}`, ourEnv.samples.at(-1) as Sample);
+
+    await setEnvTrue();
+    peerEnv.samples.push(
+      await timed(async () => {
+        await run(kubectl, [...k, 'set', 'env', 'deployment/venue-service', 'FEATURE_NEW_PRICING=false']);
+        await run(kubectl, [...k, 'rollout', 'status', 'deployment/venue-service', '--timeout=10m']);
+      }),
+    );
+    note(`env kubectl run ${i + 1}`, peerEnv.samples.at(-1) as Sample);
+  }
+
+  // ---- CONFIG SCENARIO ----------------------------------------------------------------------------------
+  // To be added with the config rollback (issue 6, ConfigMap/Secret half): `ripcord rollback --scenario
+  // config` versus the runbook's `kubectl apply -f configmap-v1.yaml` + `kubectl rollout restart` + `rollout
+  // status`, pushed as two more Rows (target 5 min) so the table below prints them with the flag rows.
+  // -------------------------------------------------------------------------------------------------------
+
+  await kc.makeApiClient(CoreV1Api).deleteNamespace({ name: ns });
+  console.log(
+    `bench/flag-config-rollback ${new Date().toISOString()} (${replicas} replicas, ${runs} runs each, medians, ` +
+      `times from command start; load 30 rps GET /api/venues)`,
+  );
+  console.log('| scenario | method | to flag off | command done | last 5xx seen | RTO target | met |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const off = r.samples.map((s) => s.offMs).filter((x): x is number => x !== undefined);
+    const done = median(r.samples.map((s) => s.doneMs));
+    const last = median(r.samples.map((s) => s.last5xxMs));
+    const recovered = Math.max(done, last);
+    console.log(
+      `| ${r.scenario} | ${r.method} | ${off.length ? sec(median(off)) : '-'} | ${sec(done)} | ${sec(last)} | ` +
+        `${sec(r.targetMs)} | ${recovered <= r.targetMs ? 'yes' : 'no'} |`,
+    );
+  }
+}
+
+await main();

@@ -1,0 +1,138 @@
+/**
+ * Executor handlers of the config rollback's Kubernetes steps (core/config-rollback/plan-config.ts):
+ * `config.set-data` (the live object holds exactly the source's data) and `config.restart-deployment`
+ * (kubectl rollout restart's annotation). Both set desired state: apply compares first and writes only when
+ * the state differs; check observes it. Evidence holds names, key names and resourceVersions, never values.
+ */
+import * as z from 'zod';
+import { CONFIG_STEP_KINDS, RESTARTED_AT_ANNOTATION } from '../../core/config-rollback/plan-config.js';
+import { dataKeys, sameData } from '../../core/config-rollback/data-diff.js';
+import { refName } from '../../core/config-rollback/references.js';
+import { RipcordError } from '../../core/errors.js';
+import type { StepHandlers } from '../../core/executor.js';
+import type { ConfigObject, ConfigPort, KubernetesPort } from '../../core/ports.js';
+import { desiredOf } from './desired-schema.js';
+
+const Kind = z.enum(['ConfigMap', 'Secret']);
+
+export const SetDataDesiredSchema = z.object({
+  namespace: z.string().min(1),
+  kind: Kind,
+  name: z.string().min(1),
+  source: z.object({
+    kind: Kind,
+    name: z.string().min(1),
+    uid: z.string(),
+    resourceVersion: z.string(),
+  }),
+  label: z.string(),
+});
+
+export const RestartDesiredSchema = z.object({
+  namespace: z.string().min(1),
+  deployment: z.string().min(1),
+  deploymentUid: z.string(),
+  restartedAt: z.string().min(1),
+});
+
+export interface ConfigHandlerDeps {
+  config: ConfigPort;
+  kube: KubernetesPort;
+}
+
+async function requireObject(
+  config: ConfigPort,
+  namespace: string,
+  ref: { kind: ConfigObject['kind']; name: string },
+): Promise<ConfigObject> {
+  const o = await config.read(namespace, ref.kind, ref.name);
+  if (!o) throw new RipcordError('failed', `${refName(ref)} no longer exists in namespace ${namespace}`);
+  return o;
+}
+
+/** Handlers for `config.set-data` and `config.restart-deployment`. */
+export function createConfigHandlers(deps: ConfigHandlerDeps): StepHandlers {
+  const { config, kube } = deps;
+  return {
+    [CONFIG_STEP_KINDS.setData]: {
+      async apply(step) {
+        const d = desiredOf(step, SetDataDesiredSchema);
+        const source = await requireObject(config, d.namespace, d.source);
+        // The plan showed a diff against this exact source; a source edited since would restore something else.
+        if (source.uid !== d.source.uid || source.resourceVersion !== d.source.resourceVersion) {
+          throw new RipcordError(
+            'refused',
+            `${refName(d.source)} changed since the plan was made (resourceVersion ${source.resourceVersion}, ` +
+              `planned ${d.source.resourceVersion}); nothing was written. Plan again`,
+          );
+        }
+        const target = await requireObject(config, d.namespace, d);
+        const evidence = {
+          object: refName(d),
+          source: refName(d.source),
+          version: d.label,
+          keys: dataKeys(source),
+        };
+        if (sameData(target, source))
+          return { ...evidence, written: false, reason: 'already holds the data' };
+        if (target.immutable) {
+          throw new RipcordError(
+            'refused',
+            `${refName(d)} is immutable: its data cannot be changed in place; point the Deployment at ${refName(d.source)} instead`,
+          );
+        }
+        const written = await config.write(
+          d.namespace,
+          {
+            kind: d.kind,
+            name: d.name,
+            data: source.data,
+            ...(source.binaryData ? { binaryData: source.binaryData } : {}),
+          },
+          target.resourceVersion,
+        );
+        return { ...evidence, written: true, resourceVersion: written.resourceVersion };
+      },
+      async check(step) {
+        const d = desiredOf(step, SetDataDesiredSchema);
+        const [source, target] = await Promise.all([
+          config.read(d.namespace, d.source.kind, d.source.name),
+          config.read(d.namespace, d.kind, d.name),
+        ]);
+        return source !== undefined && target !== undefined && sameData(target, source);
+      },
+    },
+
+    [CONFIG_STEP_KINDS.restart]: {
+      async apply(step) {
+        const d = desiredOf(step, RestartDesiredSchema);
+        const { deployment } = await kube.snapshot(d.namespace, d.deployment);
+        if (d.deploymentUid && deployment.metadata?.uid !== d.deploymentUid) {
+          throw new RipcordError(
+            'refused',
+            `deployment/${d.deployment} was recreated since the plan was made (UID ${deployment.metadata?.uid}, planned ${d.deploymentUid}); plan again`,
+          );
+        }
+        // kubectl's own refusal (objectrestarter.go).
+        if (deployment.spec?.paused) {
+          throw new RipcordError(
+            'refused',
+            `can't restart paused deployment (run rollout resume first): deployment/${d.deployment}`,
+          );
+        }
+        const current = deployment.spec?.template.metadata?.annotations?.[RESTARTED_AT_ANNOTATION];
+        if (current === d.restartedAt) return { restartedAt: d.restartedAt, patched: false };
+        await config.restartDeployment(d.namespace, d.deployment, d.restartedAt);
+        return { restartedAt: d.restartedAt, patched: true, previous: current ?? null };
+      },
+      async check(step) {
+        const d = desiredOf(step, RestartDesiredSchema);
+        const { deployment } = await kube.snapshot(d.namespace, d.deployment);
+        return (
+          deployment.metadata?.uid === d.deploymentUid &&
+          deployment.spec?.template.metadata?.annotations?.[RESTARTED_AT_ANNOTATION] === d.restartedAt
+        );
+      },
+    },
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * FlagServicePort over Unleash's admin API (unleash-server 7.x):
+ *   GET  /api/admin/projects/:project/features/:feature                          the flag, per environment
+ *   POST /api/admin/projects/:project/features/:feature/environments/:env/off    turn it off (idempotent)
+ * The token (an admin API token `*:*.<secret>` or a personal access token) goes in the Authorization header.
+ * It is read when a call is made, from the variable or file the config names, and never reaches a message:
+ * Unleash's own error text is quoted only with any copy of the token masked.
+ */
+import { readFile } from 'node:fs/promises';
+import { RipcordError } from '../../core/errors.js';
+import type { TokenSource } from '../../core/flag-rollback/plan-flag.js';
+import type { FlagRef, FlagServicePort } from '../../core/ports.js';
+import { causeCode } from '../http/cause-code.js';
+import { Feature, UnleashErrorBody } from './schema.js';
+
+export interface UnleashAdminOptions {
+  /** Base URL of the server, e.g. `https://unleash.example.com` (no `/api`). */
+  url: string;
+  token: TokenSource;
+  timeoutMs: number;
+  /** Injected for tests; defaults to the global fetch. */
+  fetch?: typeof fetch;
+}
+
+function tokenOrigin(t: TokenSource): string {
+  return 'env' in t ? `$${t.env}` : t.file;
+}
+
+/** Reads the token now; errors name where it should be, never what it is. */
+export async function readToken(source: TokenSource): Promise<string> {
+  if ('env' in source) {
+    const value = process.env[source.env]?.trim();
+    if (!value) {
+      throw new RipcordError(
+        'invalid',
+        `no Unleash token: environment variable ${source.env} is not set (an admin API token or personal access token)`,
+      );
+    }
+    return value;
+  }
+  let text: string;
+  try {
+    text = await readFile(source.file, 'utf8');
+  } catch (err) {
+    throw new RipcordError(
+      'invalid',
+      `cannot read the Unleash token file ${source.file} (${causeCode(err) ?? 'error'})`,
+      { cause: err },
+    );
+  }
+  const value = text.trim();
+  if (!value) throw new RipcordError('invalid', `the Unleash token file ${source.file} is empty`);
+  return value;
+}
+
+interface Answer {
+  status: number;
+  body: unknown;
+}
+
+export function createUnleashAdmin(opts: UnleashAdminOptions): FlagServicePort {
+  const origin = opts.url.replace(/\/+$/, '');
+  const doFetch = opts.fetch ?? fetch;
+
+  const featurePath = (r: FlagRef): string =>
+    `/api/admin/projects/${encodeURIComponent(r.project)}/features/${encodeURIComponent(r.feature)}`;
+
+  async function call(method: 'GET' | 'POST', path: string, action: string): Promise<Answer> {
+    const token = await readToken(opts.token);
+    let res: Response;
+    let text: string;
+    try {
+      res = await doFetch(`${origin}${path}`, {
+        method,
+        headers: { Authorization: token, Accept: 'application/json' },
+        signal: AbortSignal.timeout(opts.timeoutMs),
+        redirect: 'error',
+      });
+      text = await res.text();
+    } catch (err) {
+      const name = (err as { name?: unknown }).name;
+      const why =
+        name === 'TimeoutError' || name === 'AbortError'
+          ? `timed out after ${opts.timeoutMs}ms`
+          : `failed (${causeCode(err) ?? 'no answer'})`;
+      throw new RipcordError('unreachable', `Unleash at ${origin}: ${action} ${why}`, { cause: err });
+    }
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
+    if (res.status >= 200 && res.status < 300) return { status: res.status, body };
+    throw failure({ status: res.status, body }, action, token);
+  }
+
+  function failure(a: Answer, action: string, token: string): RipcordError {
+    const parsed = UnleashErrorBody.safeParse(a.body);
+    const raw = parsed.success ? (parsed.data.message ?? '') : '';
+    const said = raw ? `: Unleash said "${raw.split(token).join('****')}"` : '';
+    const where = `Unleash at ${origin}`;
+    if (a.status === 401) {
+      return new RipcordError(
+        'forbidden',
+        `${where} rejected the token from ${tokenOrigin(opts.token)} (HTTP 401: missing, invalid or expired) while trying to ${action}`,
+      );
+    }
+    if (a.status === 403) {
+      return new RipcordError(
+        'forbidden',
+        `${where} denied permission to ${action} with the token from ${tokenOrigin(opts.token)} ` +
+          `(it needs an admin token or a user allowed to change the flag's environments)${said}`,
+      );
+    }
+    if (a.status === 404 || a.status === 400) {
+      return new RipcordError('invalid', `${where}: cannot ${action}${said || ` (HTTP ${a.status})`}`);
+    }
+    if (a.status === 429 || a.status >= 500) {
+      return new RipcordError('unreachable', `${where}: cannot ${action} (HTTP ${a.status})${said}`);
+    }
+    return new RipcordError('failed', `${where}: cannot ${action} (HTTP ${a.status})${said}`);
+  }
+
+  return {
+    async isEnabled(ref) {
+      const action = `read flag ${ref.feature} in project ${ref.project}`;
+      const a = await call('GET', featurePath(ref), action);
+      const parsed = Feature.safeParse(a.body);
+      if (!parsed.success) {
+        throw new RipcordError(
+          'failed',
+          `Unleash at ${origin}: ${action}: unexpected answer (not a feature)`,
+        );
+      }
+      const env = parsed.data.environments.find((e) => e.name === ref.environment);
+      if (!env) {
+        const known = parsed.data.environments.map((e) => e.name).join(', ') || 'none';
+        throw new RipcordError(
+          'invalid',
+          `Unleash at ${origin}: flag ${ref.feature} in project ${ref.project} has no environment "${ref.environment}" (environments: ${known})`,
+        );
+      }
+      return env.enabled;
+    },
+    async turnOff(ref) {
+      const path = `${featurePath(ref)}/environments/${encodeURIComponent(ref.environment)}/off`;
+      await call(
+        'POST',
+        path,
+        `turn off flag ${ref.feature} in project ${ref.project}, environment ${ref.environment}`,
+      );
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Executor handler of `vault.rollback` (core/config-rollback/plan-config.ts), over the KV v2 client.
+ *
+ * Desired state: "the latest version holds version N's data, and it is newer than the version that was
+ * current at plan time". apply checks that first, so a run that crashed after Vault accepted the write does
+ * not write a second copy on resume. If somebody else wrote after the plan, apply refuses rather than
+ * overwrite their version (the same reason `vault kv rollback` uses check-and-set). Evidence: key names and
+ * version numbers only.
+ */
+import * as z from 'zod';
+import { CONFIG_STEP_KINDS } from '../../core/config-rollback/plan-config.js';
+import { RipcordError } from '../../core/errors.js';
+import type { StepHandlers } from '../../core/executor.js';
+import { desiredOf } from '../kubernetes/desired-schema.js';
+import type { VaultKvClient } from './kv-client.js';
+import { describeSecretChange } from './secret-values.js';
+
+export const VaultRollbackDesiredSchema = z.object({
+  mount: z.string().min(1),
+  path: z.string().min(1),
+  namespace: z.string().optional(),
+  fromVersion: z.number().int().nonnegative(),
+  toVersion: z.number().int().positive(),
+});
+export type VaultRollbackDesiredParsed = z.infer<typeof VaultRollbackDesiredSchema>;
+
+/** Builds the client for a step's mount and namespace; called only when a step runs (never at construction). */
+export type VaultClientFactory = (d: { mount: string; namespace?: string }) => VaultKvClient;
+
+async function alreadyRestored(client: VaultKvClient, d: VaultRollbackDesiredParsed) {
+  const latest = await client.readVersion(d.path);
+  if (latest.version <= d.fromVersion) return { done: false as const, latest: latest.version };
+  const target = await client.readVersion(d.path, d.toVersion);
+  const change = describeSecretChange(latest.data, target.data);
+  const same = change.added.length + change.removed.length + change.changed.length === 0;
+  return { done: same, latest: latest.version, keys: target.data.keys() };
+}
+
+/** Handlers for `vault.rollback`. */
+export function createVaultHandlers(clientFor: VaultClientFactory): StepHandlers {
+  return {
+    [CONFIG_STEP_KINDS.vaultRollback]: {
+      async apply(step) {
+        const d = desiredOf(step, VaultRollbackDesiredSchema);
+        const client = clientFor(d);
+        const where = `${d.mount}/${d.path}`;
+        const state = await alreadyRestored(client, d);
+        if (state.done) {
+          return {
+            path: where,
+            toVersion: d.toVersion,
+            newVersion: state.latest,
+            keys: state.keys,
+            written: false,
+            reason: `version ${state.latest} already holds version ${d.toVersion}'s data`,
+          };
+        }
+        if (state.latest !== d.fromVersion) {
+          throw new RipcordError(
+            'refused',
+            `${where} changed since the plan was made: the latest version is ${state.latest}, planned against ` +
+              `${d.fromVersion}; nothing was written. Look at the new version, then plan again`,
+          );
+        }
+        // `vault kv rollback` proper: reads the latest version again as the check-and-set value.
+        const evidence = await client.rollback(d.path, d.toVersion);
+        return { ...evidence, written: true };
+      },
+      async check(step) {
+        const d = desiredOf(step, VaultRollbackDesiredSchema);
+        return (await alreadyRestored(clientFor(d), d)).done;
+      },
+    },
+  };
+}

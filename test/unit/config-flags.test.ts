@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { getService } from '../../src/config/services.js';
+
+function parse(flags: string, env: Record<string, string> = {}) {
+  const text = ['version: 1', 'services:', '  venue-service:', '    flags:', flags].join('\n');
+  return parseConfig(text, 'ripcord.yaml', { cwd: '/project', env, flags: {} });
+}
+
+describe('services.<name>.flags', () => {
+  it('compiles env and Unleash flags with their defaults', () => {
+    const cfg = parse(
+      [
+        '      new-pricing: { provider: env, variable: FEATURE_NEW_PRICING }',
+        '      checkout-v2:',
+        '        provider: unleash',
+        '        url: ${UNLEASH_URL}/api/',
+        '        environment: production',
+        '        tokenFile: secrets/unleash-token',
+      ].join('\n'),
+      { UNLEASH_URL: 'https://unleash.example.com' },
+    );
+    expect(getService(cfg, 'venue-service').flags).toEqual({
+      'new-pricing': {
+        provider: 'env',
+        name: 'new-pricing',
+        variable: 'FEATURE_NEW_PRICING',
+        offValue: 'false',
+      },
+      'checkout-v2': {
+        provider: 'unleash',
+        name: 'checkout-v2',
+        url: 'https://unleash.example.com',
+        project: 'default',
+        environment: 'production',
+        feature: 'checkout-v2',
+        token: { file: '/project/secrets/unleash-token' },
+        timeoutMs: 5000,
+      },
+    });
+  });
+
+  it('reads the token from UNLEASH_ADMIN_TOKEN by default and never holds it', () => {
+    const cfg = parse(
+      '      f: { provider: unleash, url: "http://u:4242", environment: development, feature: other }',
+      {
+        UNLEASH_ADMIN_TOKEN: '*:*.secret',
+      },
+    );
+    const flag = getService(cfg, 'venue-service').flags?.f;
+    expect(flag).toMatchObject({ token: { env: 'UNLEASH_ADMIN_TOKEN' }, feature: 'other' });
+    expect(JSON.stringify(cfg)).not.toContain('*:*.secret');
+  });
+
+  it('errors name the field: unknown provider, missing environment, credentials in the URL, bad names', () => {
+    expect(() => parse('      f: { provider: launchdarkly }')).toThrow(
+      /services\.venue-service\.flags\.f\.provider/,
+    );
+    expect(() => parse('      f: { provider: unleash, url: "http://u" }')).toThrow(
+      /services\.venue-service\.flags\.f\.environment/,
+    );
+    expect(() => parse('      f: { provider: unleash, url: "http://a:b@u", environment: e }')).toThrow(
+      /credentials do not belong in the URL/,
+    );
+    expect(() => parse('      f: { provider: env, variable: "1BAD VAR" }')).toThrow(
+      /environment variable name/,
+    );
+    expect(() => parse('      f: { provider: env, variable: F, offvalue: "0" }')).toThrow(/offvalue/);
+    expect(() => parse('      "bad name": { provider: env, variable: F }')).toThrow(/flag name/);
+  });
+});
