@@ -39,4 +39,26 @@ $R runs --limit 3
 step "7. Traffic again for 15 s: only v1.2.2 answers"
 $R sandbox load --service venue-service --rps 40 --duration 15s
 
+step "8. Let Ripcord watch: deploy v1.2.4 (P50 +80%) under load; it detects, rolls back, verifies, notifies"
+# A local ticket-system stand-in receives the runbook's communication template (docs/notifications.md).
+sink_log=.ripcord/demo-notifications.txt
+: >"$sink_log"
+node scripts/demo-webhook-sink.mjs "$sink_log" >.ripcord/demo-sink.url &
+sink_pid=$!
+$R sandbox load --service venue-service --rps 40 --duration 150s >/dev/null &
+load_pid=$!
+trap 'kill $sink_pid $load_pid 2>/dev/null || true' EXIT
+sleep 20 # a baseline for Prometheus: v1.2.2 under load before the rollout
+export TICKET_WEBHOOK_URL="$(cat .ripcord/demo-sink.url)"
+$R sandbox deploy venue-service:v1.2.4 --no-wait
+$R watch venue-service --until-decided
+kill $load_pid 2>/dev/null || true
+
+step "9. Why it acted: the evidence behind the verdict"
+$R explain "$($R runs --limit 1 -o json | jq -r '.[0].id')"
+
+step "10. What the ticket system received"
+sleep 1
+cat "$sink_log"
+
 printf '\nThe sandbox keeps running: . .ripcord/sandbox/env && kubectl get pods -A; stop it with: npx ripcord sandbox down\n'

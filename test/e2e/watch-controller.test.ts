@@ -11,7 +11,7 @@ import { repoRoot } from '../../src/sandbox/control-plane/binaries.js';
 import { deployRelease } from '../../src/sandbox/deploy.js';
 import { ripcord } from '../support/cli.js';
 import { waitFor } from '../support/dev-cluster.js';
-import { adminKubeConfig, deployVenueService, sandbox, testNamespace } from '../support/sandbox.js';
+import { adminKubeConfig, deployVenueService, kubectl, sandbox, testNamespace } from '../support/sandbox.js';
 import { writeServiceConfig } from '../support/service-config.js';
 import { backgroundLoad, detectBlock, liveImage, watchUntilDecided } from '../support/watch-helpers.js';
 
@@ -137,6 +137,22 @@ describe('watch policies and the controller', () => {
     b.proc.kill('SIGTERM');
     await new Promise((r) => b.proc.once('exit', r));
     expect(await leaseHolder(ns.name)).toBeFalsy();
+  });
+
+  it('the shipped controller manifest is accepted by the API server (server-side dry run)', async () => {
+    const res = await kubectl([
+      'apply',
+      '--dry-run=server',
+      '-f',
+      join(repoRoot(), 'deploy', 'controller', 'controller.yaml'),
+    ]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(
+      /deployment\.apps\/ripcord-controller (created|configured) \(server dry run\)/,
+    );
+    expect(res.stdout).toMatch(
+      /role\.rbac\.authorization\.k8s\.io\/ripcord-controller-leader (created|configured)/,
+    );
   });
 
   it('bad input: --lease-seconds below 2 is exit 2 naming the flag', async () => {

@@ -37,6 +37,7 @@ export function detectBlock(opts: {
 export interface WatchDecisionJson {
   judgement: {
     decision: string;
+    elapsedMs: number;
     reason: string;
     release: { revision: number; images: string[] };
     triggers: Array<{ trigger: string; verdict: string; reason: string }>;

@@ -62,9 +62,16 @@ describe('judgeRelease', () => {
     expect(j.decision).toBe('not-enough-traffic');
   });
 
-  it('a gap in the middle of the data is inconclusive, but intervals before the first scrape are not gaps', () => {
+  it('a gap followed by data loses nothing (cumulative counts); data that stops is inconclusive, never a pass', () => {
     const gap = [sample(0, 100), sample(1, null), ...Array.from({ length: 4 }, (_, i) => sample(i + 2, 100))];
-    expect(observe(gap, 125).decision).toBe('inconclusive');
+    expect(observe(gap, 60).decision).toBe('healthy');
+    const stopped = [
+      ...Array.from({ length: 4 }, (_, i) => sample(i, 100)),
+      sample(4, null),
+      sample(5, null),
+    ];
+    expect(observe(stopped, 60).decision).toBe('watching');
+    expect(observe(stopped, 125).decision).toBe('inconclusive');
     const late = [
       sample(0, null),
       sample(1, null),

@@ -145,10 +145,11 @@ function judgeMemory(
 
 export function judgeRelease(obs: ReleaseObservation, opts: DetectOptions): ReleaseJudgement {
   const elapsedMs = Date.parse(obs.now) - Date.parse(obs.release.startedAt);
-  // Intervals before the release's first scrape are "not yet", not gaps: a gap is data that stopped.
-  const firstData = obs.samples.findIndex((s) => s.errors !== null);
-  const errorIntervals =
-    firstData < 0 ? obs.samples.map((s) => s.errors) : obs.samples.slice(firstData).map((s) => s.errors);
+  // Counts come from cumulative readings since the rollout (see the watch), so an interval Prometheus could
+  // not answer loses nothing once a later reading arrives: the next difference holds its requests. Only
+  // trailing gaps are data that stopped, and those the error-rate judge calls inconclusive.
+  const lastData = obs.samples.map((s) => s.errors !== null).lastIndexOf(true);
+  const errorIntervals = obs.samples.map((s) => s.errors).filter((c, i) => c !== null || i > lastData);
   const errors = judgeErrorRate(errorIntervals, {
     ...opts.errorRate,
     ...(obs.baselineRate !== null ? { baselineRate: obs.baselineRate } : {}),
@@ -193,18 +194,28 @@ export function judgeRelease(obs: ReleaseObservation, opts: DetectOptions): Rele
       reason: `baking: ${Math.round(elapsedMs / 1000)}s of ${opts.bakeMs / 1000}s`,
     };
   }
-  if (errors.verdict === 'pass') {
+  // A pass needs the present too: if the latest reading is missing, nobody knows how the release is doing now.
+  const stale = obs.samples.length > 0 && obs.samples[obs.samples.length - 1]?.errors === null;
+  if (errors.verdict === 'pass' && !stale) {
     return { ...base, decision: 'healthy', reason: `bake window over and ${errors.reason}` };
   }
-  if (errors.verdict === 'continue' && elapsedMs < opts.maxBakeMs) {
+  if (elapsedMs < opts.maxBakeMs) {
+    // Undecided, too little traffic or missing data: more time may settle it; only maxBake ends the wait.
     return {
       ...base,
       decision: 'watching',
-      reason: `bake window over but the error-rate test is undecided: ${errors.reason}`,
+      reason: `bake window over but the error-rate test has not passed yet: ${errors.reason}`,
     };
   }
   if (errors.verdict === 'not-enough-traffic') {
     return { ...base, decision: 'not-enough-traffic', reason: errors.reason };
   }
-  return { ...base, decision: 'inconclusive', reason: errors.reason };
+  return {
+    ...base,
+    decision: 'inconclusive',
+    reason:
+      stale && errors.verdict === 'pass'
+        ? 'the latest metrics are missing; a silent release is never a pass'
+        : errors.reason,
+  };
 }
