@@ -8,7 +8,8 @@
  *   flag off (polled every 20 ms), the command's wall time, and command start to the last 5xx users saw.
  * Flag, env var: `ripcord rollback --scenario flag --flag new-pricing-env` versus the runbook's
  *   `kubectl set env deployment/venue-service FEATURE_NEW_PRICING=false` + `kubectl rollout status`.
- * Config: see the CONFIG SCENARIO section below (added with the config rollback).
+ * Config: `ripcord rollback --scenario config --to-version 1` versus the runbook's `kubectl apply -f` (v1's data
+ *   under the live name) + `kubectl rollout restart` + `kubectl rollout status`, after config v2 broke the pods.
  *
  * Runs against the sandbox named by RIPCORD_SANDBOX_DIR (or ./.ripcord/sandbox), which must include Unleash.
  * Usage: node dist/bench/flag-config-rollback.js [--runs 3] [--replicas 3]
@@ -222,9 +223,93 @@ async function main(): Promise<void> {
   }
 
   // ---- CONFIG SCENARIO ----------------------------------------------------------------------------------
-  // To be added with the config rollback (issue 6, ConfigMap/Secret half): `ripcord rollback --scenario
-  // config` versus the runbook's `kubectl apply -f configmap-v1.yaml` + `kubectl rollout restart` + `rollout
-  // status`, pushed as two more Rows (target 5 min) so the table below prints them with the flag rows.
+  // Runbook 3: config v2 (invalid pricing mode) is live and restarted pods fail health. Ripcord's
+  // `rollback --scenario config --to-version 1` versus the runbook's own commands: `kubectl apply -f` of
+  // configmap-v1.yaml with its name renamed onto the live object (written before the clock starts, as the file
+  // is in git), `kubectl rollout restart`, `kubectl rollout status`. Same Deployment, same load.
+  const core = kc.makeApiClient(CoreV1Api);
+  const ourConfig: Row = {
+    scenario: 'config (ConfigMap)',
+    method: 'ripcord rollback --scenario config',
+    targetMs: 300_000,
+    samples: [],
+  };
+  const peerConfig: Row = {
+    scenario: 'config (ConfigMap)',
+    method: 'runbook: kubectl apply + rollout restart + rollout status',
+    targetMs: 300_000,
+    samples: [],
+  };
+  rows.push(ourConfig, peerConfig);
+  const v1 = await core.readNamespacedConfigMap({ name: 'venue-service-config-v1', namespace: ns });
+  const runbookFile = join(mkdtempSync(join(tmpdir(), 'ripcord-bench-cm-')), 'configmap-v1-as-current.json');
+  writeFileSync(
+    runbookFile,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'venue-service-config', labels: { app: 'venue-service' } },
+      data: v1.data,
+    }),
+  );
+  const breakConfig = async (): Promise<void> => {
+    const [v2, live] = await Promise.all([
+      core.readNamespacedConfigMap({ name: 'venue-service-config-v2', namespace: ns }),
+      core.readNamespacedConfigMap({ name: 'venue-service-config', namespace: ns }),
+    ]);
+    await core.replaceNamespacedConfigMap({
+      name: 'venue-service-config',
+      namespace: ns,
+      body: { metadata: live.metadata, data: v2.data },
+    });
+    await run(kubectl, [...k, 'rollout', 'restart', 'deployment/venue-service']);
+    // The bad config is live once a restarted pod runs but fails its readiness probe.
+    const end = performance.now() + 120_000;
+    while (performance.now() < end) {
+      const pods = (await core.listNamespacedPod({ namespace: ns, labelSelector: 'app=venue-service' }))
+        .items;
+      const bad = pods.some(
+        (p) =>
+          p.status?.phase === 'Running' &&
+          p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'False'),
+      );
+      if (bad) return;
+      await sleep(250);
+    }
+    throw new Error('config v2 never produced an unready pod');
+  };
+  const ripcordConfig = () =>
+    run(
+      process.execPath,
+      [
+        ripcordBin,
+        '--config',
+        config,
+        'rollback',
+        'venue-service',
+        '--scenario',
+        'config',
+        '--to-version',
+        '1',
+        '--yes',
+      ],
+      { env },
+    );
+  for (let i = 0; i < runs; i++) {
+    await breakConfig();
+    ourConfig.samples.push(await timed(ripcordConfig));
+    note(`config ripcord run ${i + 1}`, ourConfig.samples.at(-1) as Sample);
+
+    await breakConfig();
+    peerConfig.samples.push(
+      await timed(async () => {
+        await run(kubectl, [...k, 'apply', '-f', runbookFile]);
+        await run(kubectl, [...k, 'rollout', 'restart', 'deployment/venue-service']);
+        await run(kubectl, [...k, 'rollout', 'status', 'deployment/venue-service', '--timeout=10m']);
+      }),
+    );
+    note(`config kubectl run ${i + 1}`, peerConfig.samples.at(-1) as Sample);
+  }
   // -------------------------------------------------------------------------------------------------------
 
   await kc.makeApiClient(CoreV1Api).deleteNamespace({ name: ns });
@@ -242,6 +327,18 @@ async function main(): Promise<void> {
     console.log(
       `| ${r.scenario} | ${r.method} | ${off.length ? sec(median(off)) : '-'} | ${sec(done)} | ${sec(last)} | ` +
         `${sec(r.targetMs)} | ${recovered <= r.targetMs ? 'yes' : 'no'} |`,
+    );
+  }
+  // Ratio of command wall times (medians), Ripcord against the runbook's commands, per scenario.
+  for (const [ours, peer] of [
+    [ourEnv, peerEnv],
+    [ourConfig, peerConfig],
+  ] as const) {
+    const a = median(ours.samples.map((x) => x.doneMs));
+    const b = median(peer.samples.map((x) => x.doneMs));
+    console.log(
+      `${ours.scenario}: ripcord/runbook = ${(a / b).toFixed(2)} (${sec(a)} vs ${sec(b)}); ` +
+        `ripcord uses ${((100 * a) / ours.targetMs).toFixed(1)}% of the ${sec(ours.targetMs)} RTO target`,
     );
   }
 }

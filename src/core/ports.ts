@@ -110,6 +110,8 @@ export interface ConfigPort {
    * metadata; creates the object when absent. `expectResourceVersion` makes the replace conditional.
    */
   write(namespace: string, write: ConfigObjectWrite, expectResourceVersion?: string): Promise<ConfigObject>;
+  /** Deletes the object; false when it was already gone. Only used on Ripcord's own record copies. */
+  remove(namespace: string, kind: ConfigObject['kind'], name: string): Promise<boolean>;
   /** `kubectl rollout restart`: sets the template annotation kubectl.kubernetes.io/restartedAt. */
   restartDeployment(namespace: string, name: string, restartedAt: string): Promise<void>;
 }

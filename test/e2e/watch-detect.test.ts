@@ -89,6 +89,22 @@ describe('ripcord watch: detect, roll back, verify, explain', () => {
     expect(await liveImage(ns.name)).toBe('venue-service:v1.2.2');
     expectToldInitiatedAndResolved(d.runId ?? '', 'v1.2.3');
 
+    // The checklist's metric half: error rate and P50 back to the pre-incident baseline, no alert firing.
+    const show = await ripcord(['--config', config, 'show', d.runId ?? '', '-o', 'json']);
+    const steps = (
+      JSON.parse(show.stdout) as { steps: Array<{ stepId: string; status: string; evidence?: unknown }> }
+    ).steps;
+    const recovery = steps.find((x) => x.stepId === 'verify-recovery');
+    expect(recovery?.status).toBe('done');
+    const items = (recovery?.evidence as { items: Array<{ name: string; ok: boolean; detail: string }> })
+      .items;
+    expect(items.map((i) => [i.name, i.ok])).toEqual([
+      ['error-rate', true],
+      ['latency', true],
+      ['alerts', true],
+    ]);
+    expect(items[0]?.detail).toMatch(/^5xx \d+\.\d\d% of \d+ requests; limit 1\.00%/);
+
     const explain = await ripcord(['--config', config, 'explain', d.runId ?? '']);
     expect(explain.code, explain.stderr).toBe(0);
     expect(explain.stdout).toMatch(/^error-rate: fail: \d+ of \d+ requests failed/m);

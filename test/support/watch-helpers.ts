@@ -25,6 +25,7 @@ export function detectBlock(opts: {
   return [
     '    detect:',
     `      prometheusUrl: ${sandbox().prometheus?.url ?? 'http://127.0.0.1:1'}`,
+    `      alertmanagerUrl: ${sandbox().alertmanager?.url ?? 'http://127.0.0.1:1'}`,
     `      bake: ${opts.bake}`,
     `      maxBake: ${opts.maxBake ?? opts.bake}`,
     `      interval: ${opts.interval ?? '3s'}`,

@@ -26,6 +26,7 @@ export const SetDataDesiredSchema = z.object({
     resourceVersion: z.string(),
   }),
   label: z.string(),
+  createIfMissing: z.boolean().optional(),
 });
 
 export const RestartDesiredSchema = z.object({
@@ -66,7 +67,26 @@ export function createConfigHandlers(deps: ConfigHandlerDeps): StepHandlers {
               `planned ${d.source.resourceVersion}); nothing was written. Plan again`,
           );
         }
-        const target = await requireObject(config, d.namespace, d);
+        const existing = await config.read(d.namespace, d.kind, d.name);
+        if (!existing && d.createIfMissing) {
+          const created = await config.write(d.namespace, {
+            kind: d.kind,
+            name: d.name,
+            data: source.data,
+            ...(source.binaryData ? { binaryData: source.binaryData } : {}),
+            ...(source.type ? { type: source.type } : {}),
+          });
+          return {
+            object: refName(d),
+            source: refName(d.source),
+            version: d.label,
+            keys: dataKeys(source),
+            written: true,
+            created: true,
+            resourceVersion: created.resourceVersion,
+          };
+        }
+        const target = existing ?? (await requireObject(config, d.namespace, d));
         const evidence = {
           object: refName(d),
           source: refName(d.source),

@@ -130,6 +130,18 @@ export function createConfigObjectsAdapter(kc: KubeConfig): ConfigPort {
       });
     },
 
+    async remove(namespace, kind, name) {
+      const resource = kind === 'ConfigMap' ? 'configmaps' : 'secrets';
+      try {
+        if (kind === 'ConfigMap') await core.deleteNamespacedConfigMap({ name, namespace });
+        else await core.deleteNamespacedSecret({ name, namespace });
+        return true;
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        throw mapKubeError(err, { verb: 'delete', resource, namespace, name });
+      }
+    },
+
     async restartDeployment(namespace, name, restartedAt) {
       // Exactly kubectl's patch (polymorphichelpers/objectrestarter.go): a strategic merge of one annotation.
       const body = {

@@ -7,6 +7,7 @@ import { emit } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
 import { loadCliConfig } from '../service-context.js';
 import { registerConfigHistoryCommand } from './config-history.js';
+import { registerConfigRecordCommand } from './config-record.js';
 
 export function registerConfigCommands(program: Command): void {
   const config = program.command('config').description('ripcord.yaml: check it, or export its JSON Schema');
@@ -41,6 +42,7 @@ export function registerConfigCommands(program: Command): void {
     );
 
   registerConfigHistoryCommand(config);
+  registerConfigRecordCommand(config);
 
   config
     .command('path')

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { planText } from '../format/plan-text.js';
+import { autoRecord } from '../config-records.js';
 import { emit } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
 import { addScenarioOptions, makePlan, type ScenarioFlags } from '../scenarios/index.js';
@@ -14,6 +15,7 @@ export function registerPlanCommand(program: Command): void {
     action(async (name: string, o: ScenarioFlags, cmd: Command) => {
       const g = globalOptions(cmd);
       await withServiceContext(g, name, async (ctx) => {
+        await autoRecord(ctx);
         const plan = await makePlan(ctx, o);
         emit(g, plan, () => planText(plan));
       });

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { exitCodeFor, RipcordError } from '../../core/errors.js';
 import { executePlan, type ExecuteResult, type ExecutorEvent } from '../../core/executor.js';
 import type { Plan } from '../../core/plan.js';
+import { autoRecord } from '../config-records.js';
 import { planText } from '../format/plan-text.js';
 import { eventLine, runSummaryText } from '../format/run-text.js';
 import { emit, progress, type GlobalOptions } from '../output.js';
@@ -105,6 +106,8 @@ export function registerRollbackCommands(program: Command): void {
       action(async (name: string, o: RollbackFlags, cmd: Command) => {
         const g = globalOptions(cmd);
         await withServiceContext(g, name, async (ctx) => {
+          // Before rolling away from the current revision: --with-config may want to come back to it.
+          await autoRecord(ctx);
           const planned = await makePlan(ctx, o);
           const plan = o.security ? markSecurityIncident(planned, ctx.service.contacts) : planned;
           if (plan.noop) {

@@ -7,6 +7,7 @@ import { parseDuration } from '../../core/duration.js';
 import { StepFailedError } from '../../core/executor.js';
 import type { PlanStep } from '../../core/plan.js';
 import type { VerifyItem } from '../../core/verify.js';
+import { autoRecord } from '../config-records.js';
 import { checklistText } from '../format/run-text.js';
 import { emit, progress } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
@@ -68,6 +69,7 @@ export function registerStatusCommands(program: Command): void {
           const { service, kube } = ctx;
           const ns = service.kube.namespace;
           const snap = await kube.snapshot(ns, service.deployment);
+          await autoRecord(ctx, snap);
           const current = rolloutHistory(snap).find((e) => e.current);
           const rollout = await kube.rolloutStatus(ns, service.deployment);
           const lock = await kube.readLock(ns, lockNameFor(service.name));

@@ -2,6 +2,7 @@ import { createAppRollbackHandlers } from '../../adapters/kubernetes/app-handler
 import { planAppRollback } from '../../core/app-rollback/plan-app.js';
 import { rtoTargetMs } from '../../config/services.js';
 import { RipcordError } from '../../core/errors.js';
+import { withConfig } from '../config-records.js';
 import { rejectForeignFlags } from './flags.js';
 import type { ScenarioModule } from './types.js';
 
@@ -21,13 +22,10 @@ export const appScenario: ScenarioModule = {
   summary: 'Kubernetes rollback',
   async plan(ctx, flags) {
     rejectForeignFlags('app', flags, ['toRevision', 'withConfig']);
-    if (flags.withConfig) {
-      throw new RipcordError('invalid', '--with-config: not available yet');
-    }
     const toRevision = parseToRevision(flags.toRevision);
     const { service } = ctx;
     const snapshot = await ctx.kube.snapshot(service.kube.namespace, service.deployment);
-    return planAppRollback(
+    const plan = planAppRollback(
       {
         name: service.name,
         namespace: service.kube.namespace,
@@ -44,6 +42,7 @@ export const appScenario: ScenarioModule = {
         now: ctx.clock.now(),
       },
     );
+    return flags.withConfig ? withConfig(ctx, plan, snapshot) : plan;
   },
   handlers: (ctx) => createAppRollbackHandlers({ kube: ctx.kube, probe: ctx.probe }),
 };

@@ -8,6 +8,7 @@ import { configScenario, secretScenario } from './config.js';
 import { databaseScenario } from './database.js';
 import { flagScenario } from './flag.js';
 import { notifyHandlers } from './notify.js';
+import { recoveryHandlers, withRecoveryStep } from './recovery.js';
 import type { ScenarioFlags, ScenarioModule } from './types.js';
 
 export type { ScenarioFlags, ScenarioModule } from './types.js';
@@ -35,7 +36,7 @@ export function scenarioNamed(name: string | undefined): ScenarioModule {
 
 /** Observes the live systems and plans; shared by `plan`, `rollback` and the demo. Changes nothing. */
 export async function makePlan(ctx: ServiceContext, flags: ScenarioFlags): Promise<Plan> {
-  return scenarioNamed(flags.scenario).plan(ctx, flags);
+  return withRecoveryStep(ctx, await scenarioNamed(flags.scenario).plan(ctx, flags));
 }
 
 /**
@@ -45,7 +46,7 @@ export async function makePlan(ctx: ServiceContext, flags: ScenarioFlags): Promi
 export function allHandlers(ctx: ServiceContext): StepHandlers {
   const merged: Record<string, StepHandlers[string]> = {};
   for (const s of SCENARIOS) Object.assign(merged, s.handlers(ctx));
-  Object.assign(merged, notifyHandlers(ctx));
+  Object.assign(merged, notifyHandlers(ctx), recoveryHandlers(ctx));
   return merged;
 }
 

@@ -26,7 +26,7 @@ import type { IntervalCounts } from '../../core/judge/index.js';
 import { contactNotification } from '../../core/notify/message.js';
 import { newRunId, runPlan } from '../commands/rollback.js';
 import { notifierFor } from '../notify-run.js';
-import { appScenario } from '../scenarios/app.js';
+import { makePlan } from '../scenarios/index.js';
 import type { ServiceContext } from '../service-context.js';
 import { podProblems } from './pod-problems.js';
 import { runSmokeChecks } from './smoke-checks.js';
@@ -117,7 +117,7 @@ async function planFor(ctx: ServiceContext, j: ReleaseJudgement) {
       'refused',
       `revision ${j.release.revision} has no previous revision to roll back to`,
     );
-  const plan = await appScenario.plan(ctx, { toRevision: String(to) });
+  const plan = await makePlan(ctx, { scenario: 'app', toRevision: String(to) });
   return { ...plan, trigger: j };
 }
 

@@ -48,6 +48,8 @@ export interface SetDataDesired {
   source: { kind: ConfigKind; name: string; uid: string; resourceVersion: string };
   /** What the source is, for messages: `v1`, `revision 3's copy`. */
   label: string;
+  /** Create the target when it is absent (`--with-config`: revision N read an object deleted since). */
+  createIfMissing?: boolean;
 }
 
 /** desired of `config.restart-deployment`: the template annotation restartedAt equals this value. */
