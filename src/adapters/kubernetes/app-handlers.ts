@@ -4,6 +4,7 @@
  * postcondition for resume. Evidence holds names, numbers and statuses, never env or Secret values.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { deploymentForChange } from './deployment-guard.js';
 import { templateApplied, annotationsForApply } from '../../core/app-rollback/kubectl-rollback.js';
 import { APP_STEP_KINDS, lockHolderFor } from '../../core/app-rollback/plan-app.js';
 import { RipcordError } from '../../core/errors.js';
@@ -75,19 +76,11 @@ export function createAppRollbackHandlers(deps: AppHandlerDeps): StepHandlers {
     [APP_STEP_KINDS.setTemplate]: {
       async apply(step) {
         const d = desiredOf(step, SetTemplateDesiredSchema);
-        const { deployment } = await kube.snapshot(d.namespace, d.deployment);
-        if (d.deploymentUid && deployment.metadata?.uid !== d.deploymentUid) {
-          throw new RipcordError(
-            'refused',
-            `deployment/${d.deployment} was recreated since the plan was made (UID ${deployment.metadata?.uid}, planned ${d.deploymentUid}); plan again`,
-          );
-        }
-        if (deployment.spec?.paused) {
-          throw new RipcordError(
-            'refused',
-            `you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/${d.deployment}' and try again`,
-          );
-        }
+        const deployment = await deploymentForChange(
+          kube,
+          d,
+          `you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/${d.deployment}' and try again`,
+        );
         if (templateApplied(deployment, d)) {
           return {
             toRevision: d.toRevision,

@@ -5,6 +5,7 @@
  * the state differs; check observes it. Evidence holds names, key names and resourceVersions, never values.
  */
 import * as z from 'zod';
+import { deploymentForChange } from './deployment-guard.js';
 import { CONFIG_STEP_KINDS, RESTARTED_AT_ANNOTATION } from '../../core/config-rollback/plan-config.js';
 import { dataKeys, sameData } from '../../core/config-rollback/data-diff.js';
 import { refName } from '../../core/config-rollback/references.js';
@@ -126,20 +127,12 @@ export function createConfigHandlers(deps: ConfigHandlerDeps): StepHandlers {
     [CONFIG_STEP_KINDS.restart]: {
       async apply(step) {
         const d = desiredOf(step, RestartDesiredSchema);
-        const { deployment } = await kube.snapshot(d.namespace, d.deployment);
-        if (d.deploymentUid && deployment.metadata?.uid !== d.deploymentUid) {
-          throw new RipcordError(
-            'refused',
-            `deployment/${d.deployment} was recreated since the plan was made (UID ${deployment.metadata?.uid}, planned ${d.deploymentUid}); plan again`,
-          );
-        }
         // kubectl's own refusal (objectrestarter.go).
-        if (deployment.spec?.paused) {
-          throw new RipcordError(
-            'refused',
-            `can't restart paused deployment (run rollout resume first): deployment/${d.deployment}`,
-          );
-        }
+        const deployment = await deploymentForChange(
+          kube,
+          d,
+          `can't restart paused deployment (run rollout resume first): deployment/${d.deployment}`,
+        );
         const current = deployment.spec?.template.metadata?.annotations?.[RESTARTED_AT_ANNOTATION];
         if (current === d.restartedAt) return { restartedAt: d.restartedAt, patched: false };
         await config.restartDeployment(d.namespace, d.deployment, d.restartedAt);

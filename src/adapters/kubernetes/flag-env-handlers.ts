@@ -4,8 +4,8 @@
  * app-handlers.ts. Evidence names the variable and container; the flag's values were declared in ripcord.yaml.
  */
 import { z } from 'zod';
+import { deploymentForChange } from './deployment-guard.js';
 import { CHANGE_CAUSE_ANNOTATION } from '../../core/app-rollback/deployment-util.js';
-import { RipcordError } from '../../core/errors.js';
 import type { StepHandlers } from '../../core/executor.js';
 import { envApplied, FLAG_STEP_KINDS } from '../../core/flag-rollback/plan-flag.js';
 import type { DeploymentEnvPort, KubernetesPort } from '../../core/ports.js';
@@ -27,19 +27,11 @@ export function createFlagEnvHandlers(deps: { kube: KubernetesPort; env: Deploym
     [FLAG_STEP_KINDS.setEnv]: {
       async apply(step) {
         const d = desiredOf(step, SetEnvDesiredSchema);
-        const { deployment } = await kube.snapshot(d.namespace, d.deployment);
-        if (d.deploymentUid && deployment.metadata?.uid !== d.deploymentUid) {
-          throw new RipcordError(
-            'refused',
-            `deployment/${d.deployment} was recreated since the plan was made (UID ${deployment.metadata?.uid}, planned ${d.deploymentUid}); plan again`,
-          );
-        }
-        if (deployment.spec?.paused) {
-          throw new RipcordError(
-            'refused',
-            `deployment/${d.deployment} is paused: a new variable would never roll out; resume it first with 'kubectl rollout resume deployment/${d.deployment}'`,
-          );
-        }
+        const deployment = await deploymentForChange(
+          kube,
+          d,
+          `deployment/${d.deployment} is paused: a new variable would never roll out; resume it first with 'kubectl rollout resume deployment/${d.deployment}'`,
+        );
         const where = { variable: d.variable, container: d.container, deployment: d.deployment };
         if (envApplied(deployment.spec?.template.spec?.containers, d)) {
           return { ...where, patched: false, reason: 'variable already set' };

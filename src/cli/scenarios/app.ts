@@ -1,4 +1,5 @@
 import { createAppRollbackHandlers } from '../../adapters/kubernetes/app-handlers.js';
+import { planServiceOf } from './plan-service.js';
 import { planAppRollback } from '../../core/app-rollback/plan-app.js';
 import { rtoTargetMs } from '../../config/services.js';
 import { RipcordError } from '../../core/errors.js';
@@ -25,23 +26,11 @@ export const appScenario: ScenarioModule = {
     const toRevision = parseToRevision(flags.toRevision);
     const { service } = ctx;
     const snapshot = await ctx.kube.snapshot(service.kube.namespace, service.deployment);
-    const plan = planAppRollback(
-      {
-        name: service.name,
-        namespace: service.kube.namespace,
-        deployment: service.deployment,
-        ...(service.healthUrl ? { healthUrl: service.healthUrl } : {}),
-        verifyWindowMs: service.verify.windowMs,
-        healthTimeoutMs: service.health.timeoutMs,
-        lockLeaseSeconds: service.lock.leaseSeconds,
-      },
-      snapshot,
-      {
-        ...(toRevision !== undefined ? { toRevision } : {}),
-        rtoTargetMs: rtoTargetMs(service, 'app'),
-        now: ctx.clock.now(),
-      },
-    );
+    const plan = planAppRollback(planServiceOf(service), snapshot, {
+      ...(toRevision !== undefined ? { toRevision } : {}),
+      rtoTargetMs: rtoTargetMs(service, 'app'),
+      now: ctx.clock.now(),
+    });
     return flags.withConfig ? withConfig(ctx, plan, snapshot) : plan;
   },
   handlers: (ctx) => createAppRollbackHandlers({ kube: ctx.kube, probe: ctx.probe }),

@@ -4,6 +4,7 @@
  * rollout restart). Both observe, then hand the snapshot to the pure planners in core/config-rollback.
  */
 import { createConfigHandlers } from '../../adapters/kubernetes/config-handlers.js';
+import { planServiceOf } from './plan-service.js';
 import { createConfigObjectsAdapter } from '../../adapters/kubernetes/config-objects.js';
 import { createVaultKvClient, type VaultKvClient } from '../../adapters/vault/kv-client.js';
 import { describeSecretChange, type SecretChange } from '../../adapters/vault/secret-values.js';
@@ -15,7 +16,6 @@ import {
   chooseVaultTarget,
   planConfigMapRollback,
   planVaultRollback,
-  type ConfigPlanService,
 } from '../../core/config-rollback/plan-config.js';
 import { referencedObjects } from '../../core/config-rollback/references.js';
 import { defaultVersionPattern, listVersions, parseToVersion } from '../../core/config-rollback/versions.js';
@@ -24,19 +24,6 @@ import type { ConfigObject, ConfigPort } from '../../core/ports.js';
 import type { ServiceContext } from '../service-context.js';
 import { rejectForeignFlags } from './flags.js';
 import type { ScenarioModule } from './types.js';
-
-/** What the config planners need from the compiled service. */
-export function configPlanService(service: CompiledService): ConfigPlanService {
-  return {
-    name: service.name,
-    namespace: service.kube.namespace,
-    deployment: service.deployment,
-    ...(service.healthUrl ? { healthUrl: service.healthUrl } : {}),
-    verifyWindowMs: service.verify.windowMs,
-    healthTimeoutMs: service.health.timeoutMs,
-    lockLeaseSeconds: service.lock.leaseSeconds,
-  };
-}
 
 /** The live ConfigMap, its version pattern and every ConfigMap of the namespace, or a clear error. */
 export async function findVersionedConfigMap(
@@ -133,7 +120,7 @@ export const configScenario: ScenarioModule = {
     const { deployment } = await ctx.kube.snapshot(service.kube.namespace, service.deployment);
     const found = await findVersionedConfigMap(service, port, deployment.spec?.template);
     return planConfigMapRollback(
-      configPlanService(service),
+      planServiceOf(service),
       { deployment, live: found.live, configMaps: found.all, pattern: found.pattern, setting: found.setting },
       {
         ...(toVersion !== undefined ? { toVersion } : {}),
@@ -174,7 +161,7 @@ export const secretScenario: ScenarioModule = {
     const { deployment } = await ctx.kube.snapshot(service.kube.namespace, service.deployment);
     const namespace = v.namespace ?? process.env.VAULT_NAMESPACE;
     return planVaultRollback(
-      configPlanService(service),
+      planServiceOf(service),
       {
         deployment,
         mount: v.mount,

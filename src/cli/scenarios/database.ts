@@ -1,4 +1,5 @@
 import { createDbHandlers } from '../../adapters/postgres-migrations/db-handlers.js';
+import { planServiceOf } from './plan-service.js';
 import { describeTables, fkDependents } from '../../adapters/postgres-migrations/inspect.js';
 import { listBackups } from '../../adapters/postgres-migrations/backup.js';
 import { openMigrationsDb, type MigrationsDb } from '../../adapters/postgres-migrations/migrations-db.js';
@@ -76,19 +77,10 @@ export async function observeAttribution(
 function appPart(ctx: ServiceContext, snapshot: DeploymentSnapshot): Plan {
   const { service } = ctx;
   try {
-    return planAppRollback(
-      {
-        name: service.name,
-        namespace: service.kube.namespace,
-        deployment: service.deployment,
-        ...(service.healthUrl ? { healthUrl: service.healthUrl } : {}),
-        verifyWindowMs: service.verify.windowMs,
-        healthTimeoutMs: service.health.timeoutMs,
-        lockLeaseSeconds: service.lock.leaseSeconds,
-      },
-      snapshot,
-      { rtoTargetMs: rtoTargetMs(service, 'app'), now: ctx.clock.now() },
-    );
+    return planAppRollback(planServiceOf(service), snapshot, {
+      rtoTargetMs: rtoTargetMs(service, 'app'),
+      now: ctx.clock.now(),
+    });
   } catch (err) {
     if (!(err instanceof RipcordError) || err.kind !== 'invalid') throw err;
     const cur = rolloutHistory(snapshot).find((h) => h.current);

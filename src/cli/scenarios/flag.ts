@@ -1,4 +1,5 @@
 import { createDeploymentEnvAdapter } from '../../adapters/kubernetes/env-patch.js';
+import { planServiceOf } from './plan-service.js';
 import { createFlagEnvHandlers } from '../../adapters/kubernetes/flag-env-handlers.js';
 import { createUnleashAdmin } from '../../adapters/unleash/admin-api.js';
 import { createUnleashFlagHandlers } from '../../adapters/unleash/flag-handlers.js';
@@ -21,15 +22,7 @@ export const flagScenario: ScenarioModule = {
     rejectForeignFlags('flag', flags, ['flag']);
     const { service } = ctx;
     const flag: FlagSpec = selectFlag(service.name, service.flags, flags.flag);
-    const svc: FlagRollbackService = {
-      name: service.name,
-      namespace: service.kube.namespace,
-      deployment: service.deployment,
-      ...(service.healthUrl ? { healthUrl: service.healthUrl } : {}),
-      verifyWindowMs: service.verify.windowMs,
-      healthTimeoutMs: service.health.timeoutMs,
-      lockLeaseSeconds: service.lock.leaseSeconds,
-    };
+    const svc: FlagRollbackService = planServiceOf(service);
     const opts = { rtoTargetMs: rtoTargetMs(service, 'flag'), now: ctx.clock.now() };
     if (flag.provider === 'env') {
       const snapshot = await ctx.kube.snapshot(service.kube.namespace, service.deployment);
