@@ -28,7 +28,7 @@ function detail(t: TriggerResult): string[] {
   }
   if (t.trigger === 'memory-leak') {
     const e = t.evidence as Partial<MemoryLeakEvidence> & { pod?: string };
-    if (e.slope === undefined) return [];
+    if (e.slope === undefined || !e.points) return [];
     return [
       `fit: ${(e.slope / 1024).toFixed(1)} KiB/s over ${e.windowSeconds}s, R² ${e.r2?.toFixed(2)}, growth ${pct(e.growthFraction)}` +
         (e.timeToLimitSeconds ? `, reaches the limit in ${Math.round(e.timeToLimitSeconds / 60)} min` : ''),
