@@ -52,6 +52,9 @@ describe('ripcord watch: detect, roll back, verify, explain', () => {
     ]);
     expect(told.slack[0]).toContain(`${from} → v1.2.2`);
     expect(told.pd).toEqual(['trigger', 'resolve']);
+    // The verified message carries the metric half of the checklist too.
+    expect(told.slack[1]).toMatch(/✓ recovery-error-rate: 5xx \d+\.\d\d% of \d+ requests/);
+    expect(told.slack[1]).toContain('✓ recovery-alerts: no alert firing for the service');
   }
 
   beforeAll(async () => {
