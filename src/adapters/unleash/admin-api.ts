@@ -6,11 +6,11 @@
  * It is read when a call is made, from the variable or file the config names, and never reaches a message:
  * Unleash's own error text is quoted only with any copy of the token masked.
  */
-import { readFile } from 'node:fs/promises';
 import { RipcordError } from '../../core/errors.js';
 import type { TokenSource } from '../../core/flag-rollback/plan-flag.js';
 import type { FlagRef, FlagServicePort } from '../../core/ports.js';
 import { causeCode } from '../http/cause-code.js';
+import { readTokenFile } from '../http/token-file.js';
 import { Feature, UnleashErrorBody } from './schema.js';
 
 export interface UnleashAdminOptions {
@@ -38,19 +38,7 @@ export async function readToken(source: TokenSource): Promise<string> {
     }
     return value;
   }
-  let text: string;
-  try {
-    text = await readFile(source.file, 'utf8');
-  } catch (err) {
-    throw new RipcordError(
-      'invalid',
-      `cannot read the Unleash token file ${source.file} (${causeCode(err) ?? 'error'})`,
-      { cause: err },
-    );
-  }
-  const value = text.trim();
-  if (!value) throw new RipcordError('invalid', `the Unleash token file ${source.file} is empty`);
-  return value;
+  return readTokenFile(source.file, 'Unleash');
 }
 
 interface Answer {

@@ -4,9 +4,9 @@
  * 'unreachable'. The token is read per call when it comes from a file, because Vault Agent rewrites its sink
  * file when it renews or re-authenticates.
  */
-import { readFile } from 'node:fs/promises';
 import { RipcordError } from '../../core/errors.js';
 import { causeCode } from '../http/cause-code.js';
+import { readTokenFile } from '../http/token-file.js';
 
 export interface VaultHttpOptions {
   /** e.g. `https://vault.internal:8200` (VAULT_ADDR). */
@@ -53,20 +53,7 @@ export function createVaultHttp(opts: VaultHttpOptions): VaultHttp {
   async function token(): Promise<string | undefined> {
     if (opts.token) return opts.token;
     if (!opts.tokenFile) return undefined;
-    let text: string;
-    try {
-      text = await readFile(opts.tokenFile, 'utf8');
-    } catch (err) {
-      // The message names the file, never its content.
-      throw new RipcordError(
-        'invalid',
-        `cannot read the Vault token file ${opts.tokenFile} (${causeCode(err) ?? 'error'})`,
-        { cause: err },
-      );
-    }
-    const t = text.trim();
-    if (!t) throw new RipcordError('invalid', `the Vault token file ${opts.tokenFile} is empty`);
-    return t;
+    return readTokenFile(opts.tokenFile, 'Vault');
   }
 
   return {

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod';
-import { createPrometheusClient } from '../../adapters/prometheus/client.js';
+import { createPrometheusClient, type PrometheusClient } from '../../adapters/prometheus/client.js';
 import { readErrorCounts, readP50 } from '../../adapters/prometheus/triggers.js';
 import { POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION } from '../../core/app-rollback/deployment-util.js';
 import { evaluateRecovery, type RecoveryItem } from '../../core/detect/recovery.js';
@@ -34,8 +34,7 @@ const RecoveryDesired = z.object({
 });
 type RecoveryDesired = z.infer<typeof RecoveryDesired>;
 
-async function observe(d: RecoveryDesired, now: Date): Promise<RecoveryItem[]> {
-  const prom = createPrometheusClient({ baseUrl: d.prometheusUrl });
+async function observe(prom: PrometheusClient, d: RecoveryDesired, now: Date): Promise<RecoveryItem[]> {
   const sel = { namespace: d.namespace, app: d.app };
   const w = { windowSeconds: d.windowSeconds };
   const offset = d.incidentStart
@@ -79,9 +78,10 @@ export function recoveryHandlers(_ctx: ServiceContext): StepHandlers {
     [RECOVERY_STEP_KIND]: {
       async apply(step, ctx) {
         const d = desiredOf(step);
+        const prom = createPrometheusClient({ baseUrl: d.prometheusUrl });
         const deadline = ctx.clock.now().getTime() + d.timeoutMs;
         for (let attempt = 1; ; attempt++) {
-          const items = await observe(d, ctx.clock.now());
+          const items = await observe(prom, d, ctx.clock.now());
           if (items.every((i) => i.ok)) return { attempts: attempt, items };
           ctx.progress(
             `recovery: ${items
@@ -106,7 +106,8 @@ export function recoveryHandlers(_ctx: ServiceContext): StepHandlers {
         }
       },
       async check(step, ctx) {
-        const items = await observe(desiredOf(step), ctx.clock.now());
+        const d = desiredOf(step);
+        const items = await observe(createPrometheusClient({ baseUrl: d.prometheusUrl }), d, ctx.clock.now());
         return items.every((i) => i.ok);
       },
     },
