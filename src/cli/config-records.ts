@@ -52,7 +52,7 @@ export async function recordCurrentRevision(
   const rs = snap.replicaSets.find((r) => r.metadata?.name === current?.replicaSet);
   if (!current?.podTemplateHash || !rs) return undefined;
   const vault = vaultVersionOf(ctx);
-  const res = await recordRevision(createConfigObjectsAdapter(ctx.kc), {
+  const res = await recordRevision(createConfigObjectsAdapter(ctx.kc, ctx.kubeOptions), {
     namespace: ns,
     deployment: { name: service.deployment, uid: snap.deployment.metadata?.uid ?? '' },
     podTemplateHash: current.podTemplateHash,
@@ -119,7 +119,7 @@ export async function withConfig(ctx: ServiceContext, plan: Plan, snap: Deployme
       `--with-config: revision ${plan.to.revision} has no ReplicaSet with a pod-template-hash to look its record up by`,
     );
   }
-  const port = createConfigObjectsAdapter(ctx.kc);
+  const port = createConfigObjectsAdapter(ctx.kc, ctx.kubeOptions);
   const index = await readRecords(port, ns, service.deployment);
   const record = index.records.get(hash);
   const live = new Map<string, ConfigObject>();

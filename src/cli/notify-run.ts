@@ -206,7 +206,8 @@ export async function withRunNotifications(
   const verified = result.status === 'succeeded';
   const input = escalationInput({ elapsedMs: result.summary.measuredMs, verified, failed: !verified });
   const end = facts(input, {
-    status: result.status,
+    // An aborted run did not roll back: people are told it failed, with why ("interrupted by SIGINT").
+    status: result.status === 'aborted' ? 'failed' : result.status,
     timeLine: result.summary.line,
     measuredMs: result.summary.measuredMs,
     withinRto: result.summary.withinRto,

@@ -1,12 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createHttpProbe } from '../adapters/http/probe.js';
+import type { KubeApiOptions } from '../adapters/kubernetes/api-client.js';
 import { createKubernetesAdapter } from '../adapters/kubernetes/kubernetes-adapter.js';
 import type { CompiledService, RipcordConfig } from '../config/compile.js';
 import { loadConfig } from '../config/load.js';
 import { getService } from '../config/services.js';
-import { RipcordError } from '../core/errors.js';
+import { AbortedError, RipcordError } from '../core/errors.js';
 import type { Journal } from '../core/journal.js';
+import { processIdentity } from '../core/lock-identity.js';
+import { createLockKeeper, type LockKeeper } from '../core/lock-keeper.js';
 import type { Clock, KubernetesPort, ProbePort } from '../core/ports.js';
 import { openJournal } from '../store/open-journal.js';
 import type { GlobalOptions } from './output.js';
@@ -23,7 +27,19 @@ export interface ServiceContext {
   probe: ProbePort;
   clock: Clock;
   journal: Journal;
+  /** This process: host:pid:nonce. With a run id it is the run's lock holder identity. */
   owner: string;
+  /**
+   * The current run's stop switch: SIGINT/SIGTERM and a lost lock abort it; every Kubernetes call made through
+   * this context carries its signal (and a request deadline), so nothing in flight outlives it. `newRun()`
+   * gives the next run of a long-lived context (the controller's) a fresh one.
+   */
+  readonly abort: AbortController;
+  newRun(): AbortController;
+  /** What adapters built later (ConfigMaps, env patch) need to honour the same deadline and signal. */
+  kubeOptions: KubeApiOptions;
+  /** Renews the Leases the run holds. */
+  locks: LockKeeper;
   /** Registers cleanup (a database pool, a server) run by close(), last registered first. */
   onClose(fn: () => Promise<void>): void;
   close(): Promise<void>;
@@ -42,7 +58,11 @@ export async function loadCliConfig(g: GlobalOptions): Promise<RipcordConfig> {
  * Kubernetes access as kubectl does it: the service's kubeconfig file, else $KUBECONFIG, else ~/.kube/config,
  * else the in-cluster service account; then the context from the config or --context.
  */
-export function kubeConfigFor(kube: CompiledService['kube']): KubeConfig {
+export function kubeConfigFor(kube: {
+  context?: string;
+  kubeconfig?: string;
+  namespace?: string;
+}): KubeConfig {
   const kc = new KubeConfig();
   try {
     if (kube.kubeconfig) kc.loadFromFile(kube.kubeconfig);
@@ -71,15 +91,36 @@ export async function openServiceContext(g: GlobalOptions, serviceName: string):
   const kc = kubeConfigFor(service.kube);
   const journal = await openJournal(config.journal, config.baseDir);
   const cleanups: (() => Promise<void>)[] = [async () => journal.close()];
+  let abort = new AbortController();
+  const kubeOptions: KubeApiOptions = {
+    requestTimeoutMs: service.kube.requestTimeoutMs,
+    signal: () => abort.signal,
+  };
+  const kube = createKubernetesAdapter(kc, kubeOptions);
+  const locks = createLockKeeper({
+    kube,
+    clock: systemClock,
+    onLost: (why) => abort.abort(new AbortedError(why)),
+  });
+  cleanups.push(async () => locks.stop());
   return {
     config,
     service,
     kc,
-    kube: createKubernetesAdapter(kc),
+    kube,
     probe: createHttpProbe(),
     clock: systemClock,
     journal,
-    owner: `${hostname()}:${process.pid}`,
+    owner: processIdentity(hostname(), process.pid, randomBytes(3).toString('hex')),
+    get abort() {
+      return abort;
+    },
+    newRun() {
+      if (abort.signal.aborted) abort = new AbortController();
+      return abort;
+    },
+    kubeOptions,
+    locks,
     onClose: (fn) => void cleanups.push(fn),
     close: async () => {
       for (const fn of cleanups.reverse()) await fn().catch(() => undefined);

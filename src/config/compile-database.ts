@@ -4,8 +4,17 @@
  */
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { parseDuration } from '../core/duration.js';
 import { BUILTIN_DEFAULTS as D } from './defaults.js';
 import type { DatabaseSettings, KnexfileSettings, MigrationSourceSettings } from './schema.js';
+
+/**
+ * Defaults of `database.lockTimeout` / `database.statementTimeout`. Without a lock_timeout, a down() behind an
+ * idle-in-transaction session waits forever while holding knex's migration lock; 10 s is long enough for
+ * ordinary row locks to clear and short enough to be back on a human's screen. 5 min bounds one statement
+ * (an index build on a large table) well inside the database RTO of 30 min.
+ */
+export const DB_TIMEOUT_DEFAULTS = { lockTimeout: '10s', statementTimeout: '5m' } as const;
 
 /** A knexfile, compiled. */
 export interface CompiledKnexfile {
@@ -32,6 +41,10 @@ export interface CompiledDatabase {
     advisoryLock?: number;
     [key: string]: unknown;
   };
+  /** PostgreSQL lock_timeout for every session Ripcord opens on this database (SET LOCAL in down()). */
+  lockTimeoutMs: number;
+  /** PostgreSQL statement_timeout, likewise. */
+  statementTimeoutMs: number;
   /** Absent when the file says nothing: see backupDirectory() for the default. */
   backups?: { directory: string };
   [key: string]: unknown;
@@ -59,12 +72,17 @@ function compileSource(s: MigrationSourceSettings, baseDir: string): CompiledMig
 }
 
 export function compileDatabase(db: DatabaseSettings, baseDir: string): CompiledDatabase {
-  const { migrations, backups, ...rest } = db;
+  const { migrations, backups, lockTimeout, statementTimeout, ...rest } = db;
   const m = migrations ?? {};
   const { table, directory, knexfile, releases, advisoryLock, ...otherMigrationKeys } = m;
   return {
     ...rest,
     url: db.url,
+    lockTimeoutMs: parseDuration(lockTimeout ?? DB_TIMEOUT_DEFAULTS.lockTimeout, 'database.lockTimeout'),
+    statementTimeoutMs: parseDuration(
+      statementTimeout ?? DB_TIMEOUT_DEFAULTS.statementTimeout,
+      'database.statementTimeout',
+    ),
     migrations: {
       ...otherMigrationKeys,
       table: table ?? D.migrationsTable,

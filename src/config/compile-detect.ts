@@ -12,7 +12,9 @@ export interface CompiledDetect {
   maxBakeMs: number;
   intervalMs: number;
   baselineWindowMs: number;
-  policy: { app: Policy; database: Policy };
+  policy: { app: Policy; database: Policy; approvalMaxAgeMs: number };
+  /** An interval whose data or API calls fail: inconclusive, retried with backoff, unhealthy after N. */
+  failures: { unhealthyAfter: number; maxBackoffMs: number; queryTimeoutMs: number };
   errorRate: { threshold: number; minRequests: number; alpha: number; beta: number };
   latency: { ratio: number; consecutive: number; minSamples: number };
   memory: { limitBytes?: number; minWindowMs: number; minGrowthFraction: number; warmupMs: number };
@@ -27,7 +29,16 @@ export function compileDetect(s: DetectSettings | undefined, at: string): Compil
     maxBakeMs: ms(s?.maxBake, '5m', 'maxBake'),
     intervalMs: ms(s?.interval, '10s', 'interval'),
     baselineWindowMs: ms(s?.baselineWindow, '5m', 'baselineWindow'),
-    policy: { app: s?.policy?.app ?? 'auto', database: s?.policy?.database ?? 'ask' },
+    policy: {
+      app: s?.policy?.app ?? 'auto',
+      database: s?.policy?.database ?? 'ask',
+      approvalMaxAgeMs: ms(s?.policy?.approvalMaxAge, '15m', 'policy.approvalMaxAge'),
+    },
+    failures: {
+      unhealthyAfter: s?.failures?.unhealthyAfter ?? 3,
+      maxBackoffMs: ms(s?.failures?.maxBackoff, '1m', 'failures.maxBackoff'),
+      queryTimeoutMs: ms(s?.failures?.queryTimeout, '10s', 'failures.queryTimeout'),
+    },
     errorRate: {
       threshold: s?.errorRate?.threshold ?? 0.01,
       minRequests: s?.errorRate?.minRequests ?? 100,

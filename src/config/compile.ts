@@ -35,6 +35,8 @@ export interface CompiledService {
     context?: string;
     /** Absolute; absent means the client's usual search ($KUBECONFIG, ~/.kube/config). */
     kubeconfig?: string;
+    /** Deadline of each API request. */
+    requestTimeoutMs: number;
   };
   deployment: string;
   /** Label selector in kubectl syntax (`app=venue-service`); absent means use the Deployment's own. */
@@ -115,7 +117,10 @@ function compileService(
   const compiled: CompiledService = {
     name,
     configFile: source.file,
-    kube: { namespace: s.kube?.namespace ?? D.namespace },
+    kube: {
+      namespace: s.kube?.namespace ?? D.namespace,
+      requestTimeoutMs: ms(s.kube?.requestTimeout, D.kubeRequestTimeout, 'kube.requestTimeout'),
+    },
     deployment: s.deployment ?? name,
     health: {
       expectStatus: s.health?.expectStatus ?? D.health.expectStatus,

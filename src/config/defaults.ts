@@ -7,6 +7,7 @@ export const BUILTIN_DEFAULTS = {
   health: { expectStatus: 200, timeoutMs: 5000 },
   rto: { app: '5m', config: '5m', flag: '1m', database: '30m' },
   rolloutTimeout: '10m',
+  kubeRequestTimeout: '30s',
   verify: { window: '30s', maxRecentRestarts: 0 },
   leaseSeconds: 30,
   journalPath: '.ripcord/journal.db',

@@ -49,8 +49,31 @@ export const DetectSettings = z.strictObject({
     .strictObject({
       app: Policy.optional().meta({ default: 'auto' }),
       database: Policy.optional().meta({ default: 'ask' }),
+      approvalMaxAge: PositiveDuration.optional().meta({
+        description:
+          'A held rollback older than this is refused by `ripcord approve` (the verdict is stale): watch again',
+        default: '15m',
+      }),
     })
     .optional(),
+  failures: z
+    .strictObject({
+      unhealthyAfter: z.int().positive().optional().meta({
+        description:
+          'Consecutive intervals without data (Prometheus or Kubernetes failing) before /healthz is 503',
+        default: 3,
+      }),
+      maxBackoff: PositiveDuration.optional().meta({
+        description: 'Longest wait between retries of a failing interval (doubling from `interval`)',
+        default: '1m',
+      }),
+      queryTimeout: PositiveDuration.optional().meta({
+        description: 'Timeout of each Prometheus query attempt',
+        default: '10s',
+      }),
+    })
+    .optional()
+    .meta({ description: 'What the watch does when its data or API calls fail' }),
   errorRate: z
     .strictObject({
       threshold: z

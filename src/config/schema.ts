@@ -7,6 +7,7 @@
 import * as z from 'zod';
 import { Duration, PositiveDuration, show } from './schema-duration.js';
 import { BUILTIN_DEFAULTS as D } from './defaults.js';
+import { DB_TIMEOUT_DEFAULTS } from './compile-database.js';
 import { ConfigRollbackSettings, VaultSettings } from './schema-config-rollback.js';
 import { DetectSettings } from './schema-detect.js';
 import { FlagSettings } from './schema-flags.js';
@@ -42,6 +43,11 @@ export const KubeSettings = z.strictObject({
     .min(1)
     .optional()
     .meta({ description: 'kubeconfig file, relative to this file (else $KUBECONFIG, else ~/.kube/config)' }),
+  requestTimeout: PositiveDuration.optional().meta({
+    description:
+      'Deadline of each Kubernetes API request (kubectl --request-timeout); a silent server is exit 4',
+    default: D.kubeRequestTimeout,
+  }),
 });
 export type KubeSettings = z.infer<typeof KubeSettings>;
 
@@ -184,6 +190,15 @@ export const DatabaseSettings = z.looseObject({
     })
     .optional()
     .meta({ description: 'Where `ripcord db backup` and the rollback write pg_dump backups' }),
+  lockTimeout: PositiveDuration.optional().meta({
+    description:
+      "PostgreSQL lock_timeout for down(), restores and knex's lock: how long to wait behind another session's lock before giving up (the step fails, knex's lock is freed, resume retries)",
+    default: DB_TIMEOUT_DEFAULTS.lockTimeout,
+  }),
+  statementTimeout: PositiveDuration.optional().meta({
+    description: 'PostgreSQL statement_timeout for down() and restores: the longest one statement may run',
+    default: DB_TIMEOUT_DEFAULTS.statementTimeout,
+  }),
 });
 export type DatabaseSettings = z.infer<typeof DatabaseSettings>;
 

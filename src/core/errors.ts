@@ -37,3 +37,33 @@ export const EXIT_CODES: Record<ErrorKind | 'ok', number> = {
 export function exitCodeFor(err: unknown): number {
   return err instanceof RipcordError ? EXIT_CODES[err.kind] : 1;
 }
+
+/**
+ * The run was stopped on purpose (SIGINT/SIGTERM, a lost lock): not a failure of the rollback itself, and
+ * resumable. The executor records the run as `aborted`.
+ */
+export class AbortedError extends RipcordError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super('failed', message, opts);
+    this.name = 'AbortedError';
+  }
+}
+
+/** A signal's reason as one line ("SIGINT", "lost the lock ..."). */
+export function abortReason(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  // abort() with no reason gives a DOMException "This operation was aborted": say just that.
+  if (r instanceof Error && r.name === 'AbortError') return 'aborted';
+  if (r instanceof Error) return r.message;
+  return typeof r === 'string' ? r : 'aborted';
+}
+
+/** The lock is somebody else's: refused (exit 3) naming the holder. The process that meets it changed nothing. */
+export class LockHeldError extends RipcordError {
+  readonly holder: string;
+  constructor(message: string, holder: string) {
+    super('refused', message);
+    this.name = 'LockHeldError';
+    this.holder = holder;
+  }
+}

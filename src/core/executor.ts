@@ -8,7 +8,7 @@
  * put a value (env, Secret, token) into evidence, so nothing here needs redacting.
  */
 import { formatDuration } from './duration.js';
-import { RipcordError } from './errors.js';
+import { AbortedError, abortReason, LockHeldError, RipcordError } from './errors.js';
 import type { RunStatus, StepRecord } from './journal.js';
 import type { Plan, PlanStep } from './plan.js';
 import type { Clock, Journal } from './ports.js';
@@ -18,6 +18,10 @@ export interface StepContext {
   runId: string;
   signal: AbortSignal;
   clock: Clock;
+  /** This process (host:pid:nonce): with runId, the identity a step takes locks under. */
+  owner?: string;
+  /** --force: act even though the target changed since the plan was made (the step records the override). */
+  force?: boolean;
   /** A progress line for the UI (e.g. kubectl's rollout status message). */
   progress(message: string): void;
 }
@@ -67,7 +71,7 @@ export interface StepOutcome {
 
 export interface ExecuteResult {
   runId: string;
-  status: Extract<RunStatus, 'succeeded' | 'failed' | 'refused'>;
+  status: Extract<RunStatus, 'succeeded' | 'failed' | 'refused' | 'aborted'>;
   startedAt: string;
   finishedAt: string;
   steps: StepOutcome[];
@@ -86,8 +90,15 @@ export interface ExecuteOptions {
   onEvent?: (event: ExecutorEvent) => void;
   /** Continue a run the journal already has (after a crash or a failure). */
   resume?: boolean;
-  /** host:pid of this process, recorded as the run's owner. */
+  /** host:pid:nonce of this process, recorded as the run's owner. */
   owner?: string;
+  /** --force: passed to every step (see StepContext.force). */
+  force?: boolean;
+  /**
+   * Runs after the last step and before the final status is journaled (e.g. giving a failed run's lock back);
+   * the lines it returns are journaled in the run's summary as `notes`.
+   */
+  beforeFinish?: (status: ExecuteResult['status']) => Promise<string[]>;
 }
 
 /** Executes (or resumes) a plan. Never throws for a step failure: the result carries it. */
@@ -129,6 +140,44 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
 
   const started = clock.now();
   const runStartedAt = opts.resume ? (earliest(existing?.steps ?? []) ?? started) : started;
+  const ctxFor = (step: PlanStep): StepContext => ({
+    runId,
+    signal,
+    clock,
+    owner: opts.owner ?? 'local',
+    force: opts.force === true,
+    progress: (message) => emit({ type: 'step-progress', runId, stepId: step.id, message }),
+  });
+
+  // A resume takes the run's lock before it writes anything: if another process holds it (a second `resume` of
+  // the same run, or the first one still alive), this one must leave the journal as that process keeps it.
+  let lockTakenEarly: { index: number; evidence: unknown; durationMs: number; how: DoneHow } | undefined;
+  if (opts.resume) {
+    const index = plan.steps.findIndex((s) => s.recheckOnResume === true);
+    const step = plan.steps[index];
+    if (
+      step &&
+      index === firstPending(plan, done) &&
+      plan.steps.slice(index + 1).some((s) => !done.has(s.id))
+    ) {
+      const t0 = clock.now();
+      const handler = handlers[step.kind] as StepHandler;
+      try {
+        const held = await handler.check(step, ctxFor(step));
+        const evidence = held ? 'already satisfied' : await handler.apply(step, ctxFor(step));
+        lockTakenEarly = {
+          index,
+          evidence,
+          durationMs: clock.now().getTime() - t0.getTime(),
+          how: held ? 'already satisfied' : 'applied',
+        };
+      } catch (err) {
+        if (err instanceof LockHeldError) return untouched(runId, plan, runStartedAt, clock, err);
+        throw err;
+      }
+    }
+  }
+
   await journal.setRunStatus(runId, 'running', owner(opts));
   emit({ type: 'run-start', runId, resumed: opts.resume === true, steps: plan.steps.length });
 
@@ -138,12 +187,20 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
   for (const [index, step] of plan.steps.entries()) {
     const handler = handlers[step.kind] as StepHandler;
     const outcome = outcomes[index] as StepOutcome;
-    const ctx: StepContext = {
-      runId,
-      signal,
-      clock,
-      progress: (message) => emit({ type: 'step-progress', runId, stepId: step.id, message }),
-    };
+    const ctx = ctxFor(step);
+    if (lockTakenEarly?.index === index) {
+      const { evidence, durationMs, how } = lockTakenEarly;
+      emit({ type: 'step-start', runId, stepId: step.id, index, description: step.description });
+      await journal.recordIntent(runId, step.id, index, started);
+      await journal.recordOutcome(runId, step.id, {
+        status: 'done',
+        at: clock.now(),
+        evidence: how === 'applied' ? { ...asObject(evidence), durationMs } : evidence,
+      });
+      Object.assign(outcome, { status: 'done', how, durationMs, evidence });
+      emit({ type: 'step-done', runId, stepId: step.id, index, durationMs, how });
+      continue;
+    }
     const journaled = done.get(step.id);
     // A lapsing state (a Lease) is re-checked only while a later step still needs it: once every later step
     // is done, re-taking it would hold a lock that nothing releases.
@@ -154,14 +211,19 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
       continue;
     }
     if (signal.aborted) {
-      failure = new RipcordError('failed', `aborted before step ${step.id}`);
+      failure = new AbortedError(`aborted before step ${step.id}: ${abortReason(signal)}`);
       break;
     }
     emit({ type: 'step-start', runId, stepId: step.id, index, description: step.description });
     const t0 = clock.now();
+    let intent = false;
     try {
-      if (opts.resume && (await handler.check(step, ctx))) {
+      if (opts.resume) {
+        // Intent first: a check that fails is then journaled as this step's failure, with its own error.
         await journal.recordIntent(runId, step.id, index, t0);
+        intent = true;
+      }
+      if (opts.resume && (await handler.check(step, ctx))) {
         await journal.recordOutcome(runId, step.id, {
           status: 'done',
           at: clock.now(),
@@ -177,7 +239,8 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
         emit({ type: 'step-done', runId, stepId: step.id, index, durationMs, how: 'already satisfied' });
         continue;
       }
-      await journal.recordIntent(runId, step.id, index, t0);
+      if (!intent) await journal.recordIntent(runId, step.id, index, t0);
+      intent = true;
       const evidence = await handler.apply(step, ctx);
       const t1 = clock.now();
       const durationMs = t1.getTime() - t0.getTime();
@@ -191,8 +254,14 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     } catch (err) {
       const t1 = clock.now();
       const durationMs = t1.getTime() - t0.getTime();
-      const error = err instanceof Error ? err : new Error(String(err));
+      const raw = err instanceof Error ? err : new Error(String(err));
+      // A step that failed because the run was stopped (SIGINT, lost lock) reports the stop, not a symptom.
+      const error =
+        signal.aborted && !(raw instanceof AbortedError)
+          ? new AbortedError(`${raw.message} (${abortReason(signal)})`, { cause: raw })
+          : raw;
       const evidence = err instanceof StepFailedError ? err.evidence : undefined;
+      if (!intent) await journal.recordIntent(runId, step.id, index, t0);
       await journal.recordOutcome(runId, step.id, {
         status: 'failed',
         at: t1,
@@ -211,18 +280,24 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     }
   }
 
-  const finished = clock.now();
   const status: ExecuteResult['status'] = !failure
     ? 'succeeded'
-    : failure instanceof RipcordError && failure.kind === 'refused'
-      ? 'refused'
-      : 'failed';
-  const summary = summarizeRun({
-    startedAt: runStartedAt,
-    finishedAt: finished,
-    rtoTargetMs: plan.rtoTargetMs,
-    steps: outcomes,
-  });
+    : failure instanceof AbortedError
+      ? 'aborted'
+      : failure instanceof RipcordError && failure.kind === 'refused'
+        ? 'refused'
+        : 'failed';
+  const notes = opts.beforeFinish ? await opts.beforeFinish(status).catch((e: Error) => [e.message]) : [];
+  const finished = clock.now();
+  const summary: RunSummary = {
+    ...summarizeRun({
+      startedAt: runStartedAt,
+      finishedAt: finished,
+      rtoTargetMs: plan.rtoTargetMs,
+      steps: outcomes,
+    }),
+    ...(notes.length > 0 ? { notes } : {}),
+  };
   await journal.setRunStatus(runId, status, {
     ...(failure ? { error: failure.message } : {}),
     summary,
@@ -236,6 +311,25 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     steps: outcomes,
     ...(failure ? { error: failure } : {}),
     summary,
+  };
+}
+
+/** Index of the first step the journal does not call done. */
+function firstPending(plan: Plan, done: ReadonlyMap<string, StepRecord>): number {
+  return plan.steps.findIndex((s) => !done.has(s.id) || s.recheckOnResume === true);
+}
+
+/** The result of a resume refused before it wrote anything: the journal stays the other process's. */
+function untouched(runId: string, plan: Plan, startedAt: Date, clock: Clock, error: Error): ExecuteResult {
+  const finishedAt = clock.now();
+  return {
+    runId,
+    status: 'refused',
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    steps: plan.steps.map((s, index) => ({ stepId: s.id, index, status: 'not-run' })),
+    error,
+    summary: summarizeRun({ startedAt, finishedAt, rtoTargetMs: plan.rtoTargetMs }),
   };
 }
 
@@ -264,6 +358,8 @@ export interface RunSummary {
   steps: Array<{ stepId: string; durationMs: number }>;
   /** e.g. "1m35s against an RTO target of 5m: met, 3m25s to spare". */
   line: string;
+  /** What happened on the way out (e.g. "lock ns/ripcord-x released"). */
+  notes?: string[];
 }
 
 /**

@@ -1,7 +1,10 @@
 import type { Plan } from './plan.js';
 
-/** The lifecycle of one run. `interrupted` is what a crashed run looks like until `resume`. */
-export type RunStatus = 'planned' | 'running' | 'succeeded' | 'failed' | 'refused';
+/**
+ * The lifecycle of one run. A crashed run stays `running` until `resume`; `aborted` is a run stopped on purpose
+ * (SIGINT/SIGTERM, a lost lock), with its lock given back: resumable like a failed one.
+ */
+export type RunStatus = 'planned' | 'running' | 'succeeded' | 'failed' | 'refused' | 'aborted';
 
 export type StepStatus = 'intent' | 'done' | 'failed' | 'skipped';
 
@@ -36,6 +39,14 @@ export interface StepRecord {
   error?: string;
 }
 
+/** What `claimRun` compares and what it sets. */
+export interface RunClaim {
+  from: readonly RunStatus[];
+  owner: string;
+  to?: RunStatus;
+  fromOwner?: string | null;
+}
+
 /**
  * The journal is the source of truth for a run: intent is written before a step, outcome after. On resume the
  * executor reads it back. Implementations: SQLite (default, under .ripcord/) and PostgreSQL (teams).
@@ -59,6 +70,14 @@ export interface Journal {
     stepId: string,
     outcome: { status: Exclude<StepStatus, 'intent'>; at: Date; evidence?: unknown; error?: string },
   ): Promise<void>;
+  /**
+   * Compare-and-set on a run: moves it to `to` (default 'running') and records `owner`, but only when its
+   * status is one of `from` (and, with `fromOwner`, its owner is that one; null means none), atomically
+   * against every other process on the same store. True when this caller won; false when the run is absent
+   * or somebody else changed it first. Two `ripcord approve RUN` at once, or two controller replicas resuming
+   * an interrupted run, both call it: exactly one gets true.
+   */
+  claimRun(runId: string, claim: RunClaim): Promise<boolean>;
   getRun(runId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | undefined>;
   listRuns(filter?: { service?: string; limit?: number }): Promise<RunRecord[]>;
   close(): Promise<void>;

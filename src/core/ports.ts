@@ -33,7 +33,12 @@ export interface KubernetesPort {
   setTemplate(
     namespace: string,
     name: string,
-    desired: { template: V1PodTemplateSpec; annotations: Record<string, string> },
+    desired: {
+      template: V1PodTemplateSpec;
+      annotations: Record<string, string>;
+      /** Optimistic concurrency: the write fails with a retryable conflict if the object changed since. */
+      resourceVersion?: string;
+    },
   ): Promise<V1Deployment>;
   /**
    * Waits like `kubectl rollout status`: resolves with kubectl's final message when complete; throws

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { RipcordError } from '../core/errors.js';
-import type { Journal, RunRecord, RunStatus, StepRecord, StepStatus } from '../core/journal.js';
+import type { Journal, RunClaim, RunRecord, RunStatus, StepRecord, StepStatus } from '../core/journal.js';
 import type { Plan } from '../core/plan.js';
 import { postgresMigrations, quoteIdent } from './postgres-schema.js';
 import { checkLimit, clearsError, elapsedMs, toJsonText, toRunRecord, toStepRecord } from './records.js';
@@ -214,6 +214,27 @@ export class PostgresJournal implements Journal {
         ],
       );
     });
+  }
+
+  async claimRun(runId: string, claim: RunClaim): Promise<boolean> {
+    // One UPDATE whose WHERE is the comparison: the row lock makes a concurrent claimer wait, re-check the
+    // WHERE on the committed row (READ COMMITTED), and match nothing, so RETURNING tells exactly one winner.
+    const r = await this.query(
+      `update ${this.s}.runs set status = $2, owner = $3, updated_at = $4
+       where id = $1 and status = any($5::text[])
+         and (not $6::boolean or owner is not distinct from $7)
+       returning id`,
+      [
+        runId,
+        claim.to ?? 'running',
+        claim.owner,
+        this.now().toISOString(),
+        [...claim.from],
+        claim.fromOwner !== undefined,
+        claim.fromOwner ?? null,
+      ],
+    );
+    return r.rowCount === 1;
   }
 
   async getRun(runId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | undefined> {

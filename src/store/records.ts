@@ -12,6 +12,7 @@ const RUN_STATUSES = [
   'succeeded',
   'failed',
   'refused',
+  'aborted',
 ] as const satisfies readonly RunStatus[];
 const STEP_STATUSES = ['intent', 'done', 'failed', 'skipped'] as const satisfies readonly StepStatus[];
 

@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { RipcordError } from '../core/errors.js';
-import type { Journal, RunRecord, RunStatus, StepRecord, StepStatus } from '../core/journal.js';
+import type { Journal, RunClaim, RunRecord, RunStatus, StepRecord, StepStatus } from '../core/journal.js';
 import type { Plan } from '../core/plan.js';
 import { checkLimit, clearsError, elapsedMs, toJsonText, toRunRecord, toStepRecord } from './records.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
@@ -29,24 +29,68 @@ export class SqliteJournal implements Journal {
   constructor(opts: SqliteJournalOptions) {
     this.path = resolve(opts.path);
     this.now = opts.now ?? (() => new Date());
+    const busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
+    // Refuse before SQLite touches the file: opening a file that is not a journal would rewrite it (an empty
+    // or tiny file becomes a new database), and setting WAL mode rewrites the header of one that is SQLite.
+    const existed = inspectJournalFile(this.path);
     try {
-      mkdirSync(dirname(this.path), { recursive: true });
-      this.db = new Database(this.path, { timeout: opts.busyTimeoutMs ?? 5000 });
+      if (!existed) {
+        // 0700/0600 from the start: the journal holds plans, evidence and error text about production.
+        // SQLite creates the -wal and -shm files with the database file's mode, so they are 0600 as well.
+        mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+        createPrivateFile(this.path);
+      }
+      this.db = new Database(this.path, { timeout: busyTimeoutMs, fileMustExist: true });
     } catch (err) {
-      throw new RipcordError('invalid', `journal ${this.path}: cannot open: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw journalError(this.path, 'cannot open', err, busyTimeoutMs);
     }
     try {
+      if (existed) {
+        tightenMode(this.path);
+        this.refuseForeignDatabase();
+      }
       // WAL lets `ripcord status` read while a rollback writes; FULL sync because the intent written before a
       // step must survive the machine dying mid-step, and journal writes are few.
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       this.db.pragma('foreign_keys = ON');
+      if (existed) this.checkIntegrity();
       this.migrate();
+      for (const suffix of ['-wal', '-shm']) tightenMode(this.path + suffix);
     } catch (err) {
       this.db.close();
-      throw err;
+      throw err instanceof RipcordError ? err : journalError(this.path, 'cannot use', err, busyTimeoutMs);
+    }
+  }
+
+  /**
+   * An existing SQLite file is only used when it is a Ripcord journal (it has `schema_version`) or holds no
+   * table at all; another application's database is left exactly as it was.
+   */
+  private refuseForeignDatabase(): void {
+    const names = this.db
+      .prepare("select name from sqlite_master where type in ('table', 'view') and name not like 'sqlite_%'")
+      .pluck()
+      .all() as string[];
+    if (names.length > 0 && !names.includes('schema_version')) {
+      throw new RipcordError(
+        'invalid',
+        `journal ${this.path}: is a SQLite database but not a Ripcord journal (tables: ${names.slice(0, 5).join(', ')}` +
+          `${names.length > 5 ? ', ...' : ''}); refusing to use or overwrite it: point journal.path at a new file`,
+      );
+    }
+  }
+
+  /** A damaged journal is reported at open, naming the file, not later as a bare SQLite message. */
+  private checkIntegrity(): void {
+    const problems = this.db.pragma('quick_check(5)', { simple: false }) as { quick_check: string }[];
+    const bad = problems.map((r) => r.quick_check).filter((m) => m !== 'ok');
+    if (bad.length > 0) {
+      throw new RipcordError(
+        'invalid',
+        `journal ${this.path}: is corrupted (SQLite quick_check: ${bad.join('; ')}); ` +
+          'move it aside and restore it from a backup, or point journal.path at a new file',
+      );
     }
   }
 
@@ -178,6 +222,28 @@ export class SqliteJournal implements Journal {
       .immediate();
   }
 
+  async claimRun(runId: string, claim: RunClaim): Promise<boolean> {
+    if (claim.from.length === 0) return false;
+    // One UPDATE with the comparison in its WHERE: SQLite serialises writers, so of two processes claiming at
+    // once exactly one sees changes() == 1.
+    const marks = claim.from.map(() => '?').join(', ');
+    const result = this.db
+      .prepare(
+        `update runs set status = ?, owner = ?, updated_at = ?
+         where id = ? and status in (${marks}) and (? = 0 or owner is ?)`,
+      )
+      .run(
+        claim.to ?? 'running',
+        claim.owner,
+        this.now().toISOString(),
+        runId,
+        ...claim.from,
+        claim.fromOwner === undefined ? 0 : 1,
+        claim.fromOwner ?? null,
+      );
+    return result.changes === 1;
+  }
+
   async getRun(runId: string): Promise<{ run: RunRecord; steps: StepRecord[] } | undefined> {
     // One read transaction, so the run and its steps come from the same moment even while another process writes.
     return this.db
@@ -214,6 +280,82 @@ export class SqliteJournal implements Journal {
       .run(this.now().toISOString(), runId);
     if (result.changes === 0) throw new Error(`journal: no run "${runId}"`);
   }
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * Whether `path` already holds a file, after checking that it can be a journal: a directory, or a non-empty
+ * file that does not start with SQLite's header, is refused with its path and never written to. An empty file
+ * counts as new.
+ */
+function inspectJournalFile(path: string): boolean {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw journalError(path, 'cannot open', err, 0);
+  }
+  if (!stat.isFile()) {
+    throw new RipcordError('invalid', `journal ${path}: is not a regular file; point journal.path at a file`);
+  }
+  if (stat.size === 0) return true;
+  const head = Buffer.alloc(SQLITE_HEADER.length);
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    readSync(fd, head, 0, head.length, 0);
+  } catch (err) {
+    throw journalError(path, 'cannot read', err, 0);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  if (!head.equals(SQLITE_HEADER)) {
+    throw new RipcordError(
+      'invalid',
+      `journal ${path}: is not a Ripcord journal (not a SQLite database, ${stat.size} bytes); ` +
+        'refusing to overwrite it: point journal.path at a new file, or restore the journal from a backup',
+    );
+  }
+  return true;
+}
+
+/** An empty 0600 file; another process creating it at the same moment is fine (both then open it). */
+function createPrivateFile(path: string): void {
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
+/** 0600 on an existing journal file or its -wal/-shm (written by an older ripcord as 0644); best effort. */
+function tightenMode(path: string): void {
+  try {
+    if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+  } catch {
+    // Missing (no WAL yet) or owned by someone else: nothing to tighten from here.
+  }
+}
+
+/** A SQLite or file-system failure as a RipcordError naming the journal file and what is wrong (exit 2). */
+function journalError(path: string, what: string, err: unknown, busyTimeoutMs: number): RipcordError {
+  const code = (err as { code?: string }).code ?? '';
+  const message = (err as Error).message;
+  let detail: string;
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    detail =
+      `is locked by another process (${code} after waiting ${busyTimeoutMs} ms); ` +
+      'another ripcord may be writing it: retry when it is done';
+  } else if (code.startsWith('SQLITE_NOTADB')) {
+    detail = `is not a SQLite database (${message}); point journal.path at a new file, or restore it from a backup`;
+  } else if (code.startsWith('SQLITE_CORRUPT')) {
+    detail = `is corrupted (${message}); move it aside and restore it from a backup, or point journal.path at a new file`;
+  } else {
+    detail = `${what}: ${message}${code ? ` (${code})` : ''}`;
+  }
+  return new RipcordError('invalid', `journal ${path}: ${detail}`, { cause: err });
 }
 
 /** Opens (creating when needed) the SQLite journal at `path`. */

@@ -155,6 +155,8 @@ describe('ripcord rollback venue-service: the runbook incident v1.2.3 -> v1.2.2 
     const res = await ripcord(['--config', dead, 'rollback', 'venue-service', '--yes']);
     expect(res.code, res.stderr).toBe(4);
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
+    // Like kubectl's "The connection to the server ... was refused", the message names the server.
+    expect(res.stderr).toMatch(/API server https:\/\/127\.0\.0\.1:9 is unreachable \(ECONNREFUSED\)/);
   });
 
   it('refuses a paused Deployment with kubectl’s message (exit 3)', async () => {
@@ -178,7 +180,8 @@ describe('ripcord rollback venue-service: the runbook incident v1.2.3 -> v1.2.2 
     }
   });
 
-  it('a second concurrent rollback exits 3 naming the lock holder and since when', async () => {
+  // A live lease of another holder, made by hand; two real concurrent rollbacks: safety-faults.test.ts.
+  it('a rollback meeting a live lock of another holder exits 3 naming the holder and since when', async () => {
     const coord = adminKubeConfig().makeApiClient(CoordinationV1Api);
     // Lease times are MicroTime: six fractional digits, or the API server rejects them.
     const now = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date;

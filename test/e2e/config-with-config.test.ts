@@ -264,15 +264,16 @@ describe('--with-config without a record: refused, nothing changed; recording fo
     expect(res.stderr).toMatch(
       /--with-config: Ripcord has no record of the config revision 1 \(pod-template-hash \w+\) ran with/,
     );
-    // The forbidden auto-record is one warning line, not a failure.
-    expect(res.stderr.match(/warning: not recording the current revision's config/g)).toHaveLength(1);
-    expect(res.stderr).toMatch(/cannot create configmaps/);
+    // A refused plan writes nothing: the auto-record is not even tried (validate first, then record).
+    expect(res.stderr).not.toMatch(/warning: not recording/);
     expect(await fingerprint(ns.name)).toEqual(before);
     await expect(cm(ns.name, 'ripcord-records-venue-service')).rejects.toThrow();
 
+    // A plan that succeeds tries to record; forbidden, that is one warning line, not a failure.
     const plan = await ripcord(['--config', config, 'plan', 'venue-service']);
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stderr.match(/warning: not recording/g)).toHaveLength(1);
+    expect(plan.stderr).toMatch(/cannot create configmaps/);
     const status = await ripcord(['--config', config, 'status', 'venue-service']);
     expect(status.code, status.stderr).toBe(0);
   });

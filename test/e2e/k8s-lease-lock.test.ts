@@ -74,18 +74,34 @@ describe('Lease lock', () => {
     expect(String(second.spec?.renewTime)).toMatch(/\.\d{6}Z$/);
   });
 
-  it('takes over only after expiry, counting the transition', async () => {
+  it('takes over only after the lease stayed unchanged for its duration on the taker’s clock, counting the transition', async () => {
     const a = adapterAt();
     await a.acquireLock(ns, 'ripcord-expiry', 'ripcord/run-a', 5);
-    expect((await adapterAt(3_000).acquireLock(ns, 'ripcord-expiry', 'ripcord/run-b', 5)).acquired).toBe(
-      false,
-    );
-    expect(await adapterAt(6_000).acquireLock(ns, 'ripcord-expiry', 'ripcord/run-b', 5)).toEqual({
-      acquired: true,
-    });
+    // The taker's clock runs 60 s ahead: by the holder's renewTime the lease looks long expired. Expiry is by
+    // observed time (client-go), so skew does not hand over a lease: only its staying unchanged does.
+    let t = Date.now() + 60_000;
+    const b = createKubernetesAdapter(kc, { clock: { now: () => new Date(t) } });
+    expect((await b.acquireLock(ns, 'ripcord-expiry', 'ripcord/run-b', 5)).acquired).toBe(false);
+    t += 3_000;
+    expect((await b.acquireLock(ns, 'ripcord-expiry', 'ripcord/run-b', 5)).acquired).toBe(false);
+    t += 3_000;
+    expect(await b.acquireLock(ns, 'ripcord-expiry', 'ripcord/run-b', 5)).toEqual({ acquired: true });
     const lease = await leases.readNamespacedLease({ name: 'ripcord-expiry', namespace: ns });
     expect(lease.spec).toMatchObject({ holderIdentity: 'ripcord/run-b', leaseTransitions: 1 });
     expect(await a.readLock(ns, 'ripcord-expiry')).toMatchObject({ holder: 'ripcord/run-b' });
+  });
+
+  it('a lease renewed meanwhile is never taken over, however skewed the taker’s clock', async () => {
+    const a = adapterAt();
+    await a.acquireLock(ns, 'ripcord-renewed', 'ripcord/run-a', 5);
+    let t = Date.now() + 60_000;
+    const b = createKubernetesAdapter(kc, { clock: { now: () => new Date(t) } });
+    for (let i = 0; i < 4; i++) {
+      expect((await b.acquireLock(ns, 'ripcord-renewed', 'ripcord/run-b', 5)).acquired).toBe(false);
+      await a.acquireLock(ns, 'ripcord-renewed', 'ripcord/run-a', 5); // the holder renews: a new resourceVersion
+      t += 3_000;
+    }
+    expect(await a.readLock(ns, 'ripcord-renewed')).toMatchObject({ holder: 'ripcord/run-a' });
   });
 
   it('lets exactly one of many concurrent takers win', async () => {

@@ -4,14 +4,16 @@
  * become available: replicas 0 completes at once, replicas 1 never does, which is what the deadline and
  * timeout cases need.
  */
-import { AppsV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubernetesAdapter } from '../../src/adapters/kubernetes/kubernetes-adapter.js';
 import { RipcordError } from '../../src/core/errors.js';
+import { waitFor } from '../../src/sandbox/process.js';
 import { kubeConfig, kubectl, namespaces } from '../support/dev-cluster.js';
 
 const kc = kubeConfig();
 const apps = kc.makeApiClient(AppsV1Api);
+const core = kc.makeApiClient(CoreV1Api);
 const kube = createKubernetesAdapter(kc, { pollMs: 200 });
 let ns = '';
 let cleanup: () => Promise<void> = async () => undefined;
@@ -70,6 +72,19 @@ describe('waitForRollout (kubectl rollout status)', () => {
 
   it('gives up at its own timeout with the last status, and stops when aborted', async () => {
     await create('slow', 1, 600);
+    // The state the timeout must report, reached first (a condition with a deadline far above the few
+    // seconds it takes), so the 1 s timeout below never races the controller or the kubelet.
+    await waitFor(
+      'deployment "slow" to have 1 updated replica whose pod cannot pull its image',
+      async () => {
+        const d = await apps.readNamespacedDeployment({ name: 'slow', namespace: ns });
+        const pods = await core.listNamespacedPod({ namespace: ns, labelSelector: 'app=slow' });
+        const reason = pods.items[0]?.status?.containerStatuses?.[0]?.state?.waiting?.reason ?? '';
+        return d.status?.updatedReplicas === 1 && ['ErrImagePull', 'ImagePullBackOff'].includes(reason);
+      },
+      120_000,
+      200,
+    );
     const progress: string[] = [];
     const err = await kube
       .waitForRollout(ns, 'slow', { timeoutMs: 1_000, onProgress: (m) => progress.push(m) })

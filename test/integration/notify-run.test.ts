@@ -141,8 +141,19 @@ describe('run notifications around executePlan', () => {
 
   it('escalates to the platform lead when the run is still not verified after the configured time', async () => {
     const { ctx, webhookUrl } = context({ escalation: { platformLeadAfter: '300ms' } });
+    // The step ends only once the escalation message was delivered (a condition, not a 100 ms margin over
+    // the 300 ms escalation); the deadline is far above the expected 300 ms.
     const slow: StepHandlers = {
-      'test.step': { apply: async () => void (await sleep(400)), check: async () => false },
+      'test.step': {
+        apply: async () => {
+          const deadline = Date.now() + 60_000;
+          while (!messagesTo(webhookUrl).some((m) => m.includes('Rollback Not Verified After'))) {
+            if (Date.now() > deadline) throw new Error('no escalation message within 60 s');
+            await sleep(20);
+          }
+        },
+        check: async () => false,
+      },
     };
     await run(ctx, plan({ steps: [step('wait-rollout')] }), 'r-run-slow', slow);
     const titles = messagesTo(webhookUrl).map((t) => t.split('\n')[0]);

@@ -7,7 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUnleashAdmin } from '../../src/adapters/unleash/admin-api.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createUnleashFlagHandlers } from '../../src/adapters/unleash/flag-handlers.js';
+import { unleashConnector } from '../../src/cli/scenarios/flag.js';
+import type { CompiledService } from '../../src/config/compile.js';
+import type { CompiledUnleashFlag } from '../../src/config/compile-flags.js';
 import { exitCodeFor, RipcordError } from '../../src/core/errors.js';
 import type { StepContext } from '../../src/core/executor.js';
 import type { PlanStep } from '../../src/core/plan.js';
@@ -89,6 +94,25 @@ const step = (desired: unknown): PlanStep => ({
   danger: 'caution',
   expectedDurationMs: 1000,
 });
+/** A service whose ripcord.yaml configures `flags` (what unleashConnector reads at apply time). */
+function serviceWith(flags: Record<string, Partial<CompiledUnleashFlag>>): CompiledService {
+  const compiled: Record<string, CompiledUnleashFlag> = {};
+  for (const [name, f] of Object.entries(flags)) {
+    compiled[name] = {
+      provider: 'unleash',
+      name,
+      url: server.url,
+      project: 'default',
+      environment: 'development',
+      feature: name,
+      token: { env: 'RIPCORD_TEST_UNLEASH_TOKEN' },
+      timeoutMs: 5000,
+      ...f,
+    };
+  }
+  return { name: 'venue-service', flags: compiled } as unknown as CompiledService;
+}
+
 const ctx: StepContext = {
   runId: 'r-test',
   signal: new AbortController().signal,
@@ -110,15 +134,16 @@ describe('Unleash admin adapter (real unleash-server 7.5)', () => {
   it('the step is idempotent: already off is satisfied, and applying again changes nothing', async () => {
     await setFeatureEnabled(server.url, server.secrets.adminToken, 'checkout-v2', true);
     process.env.RIPCORD_TEST_UNLEASH_TOKEN = server.secrets.adminToken;
-    const handler = createUnleashFlagHandlers()['flag.unleash-off'];
+    const handler = createUnleashFlagHandlers(unleashConnector(serviceWith({ 'checkout-v2': {} })))[
+      'flag.unleash-off'
+    ];
     if (!handler) throw new Error('no handler');
     const s = step({
-      url: server.url,
+      provider: 'unleash',
+      flag: 'checkout-v2',
       project: 'default',
       environment: 'development',
       feature: 'checkout-v2',
-      token: { env: 'RIPCORD_TEST_UNLEASH_TOKEN' },
-      timeoutMs: 5000,
     });
     expect(await handler.check(s, ctx)).toBe(false);
     expect(await handler.apply(s, ctx)).toMatchObject({ enabledBefore: true, enabledAfter: false });
@@ -194,5 +219,78 @@ describe('Unleash admin adapter (real unleash-server 7.5)', () => {
     expect(exitCodeFor(err)).toBe(4);
     expect(err.message).toMatch(/ECONNREFUSED/);
     expect(err.message).not.toContain(server.secrets.adminToken);
+  });
+
+  it('a tampered journal cannot redirect the token: URL and token source come from the current config', async () => {
+    // Another server, standing for whoever edited the shared journal: it records what it receives.
+    const received: { url: string; authorization: string }[] = [];
+    const evil = createServer((req, res) => {
+      received.push({ url: req.url ?? '', authorization: String(req.headers.authorization ?? '') });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"environments":[{"name":"development","enabled":false}]}');
+    });
+    await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
+    const evilUrl = `http://127.0.0.1:${(evil.address() as AddressInfo).port}`;
+    try {
+      await setFeatureEnabled(server.url, server.secrets.adminToken, 'checkout-v2', true);
+      process.env.RIPCORD_TEST_UNLEASH_TOKEN = server.secrets.adminToken;
+      const handler = createUnleashFlagHandlers(unleashConnector(serviceWith({ 'checkout-v2': {} })))[
+        'flag.unleash-off'
+      ];
+      if (!handler) throw new Error('no handler');
+      // What an older plan held, rewritten: the endpoint and timeout point elsewhere, the token source is ours.
+      const tampered = step({
+        provider: 'unleash',
+        flag: 'checkout-v2',
+        url: evilUrl,
+        token: { env: 'RIPCORD_TEST_UNLEASH_TOKEN' },
+        timeoutMs: 1,
+        project: 'default',
+        environment: 'development',
+        feature: 'checkout-v2',
+      });
+      expect(await handler.check(tampered, ctx)).toBe(false); // the configured server: still on
+      expect(await handler.apply(tampered, ctx)).toMatchObject({ enabledBefore: true, enabledAfter: false });
+      expect(await admin().isEnabled(ref({ feature: 'checkout-v2' }))).toBe(false);
+      // A plan from an older ripcord (no flag name) is matched by its reference, and still uses the config.
+      await setFeatureEnabled(server.url, server.secrets.adminToken, 'checkout-v2', true);
+      const old = step({
+        url: evilUrl,
+        token: { env: 'RIPCORD_TEST_UNLEASH_TOKEN' },
+        timeoutMs: 5000,
+        project: 'default',
+        environment: 'development',
+        feature: 'checkout-v2',
+      });
+      expect(await handler.apply(old, ctx)).toMatchObject({ enabledBefore: true, enabledAfter: false });
+      expect(received).toEqual([]);
+    } finally {
+      await new Promise((r) => evil.close(r));
+    }
+  });
+
+  it('a step whose flag ripcord.yaml no longer configures, or now points elsewhere, changes nothing', async () => {
+    await setFeatureEnabled(server.url, server.secrets.adminToken, 'checkout-v2', true);
+    process.env.RIPCORD_TEST_UNLEASH_TOKEN = server.secrets.adminToken;
+    const s = step({
+      provider: 'unleash',
+      flag: 'checkout-v2',
+      project: 'default',
+      environment: 'development',
+      feature: 'checkout-v2',
+    });
+    const gone = createUnleashFlagHandlers(unleashConnector(serviceWith({})))['flag.unleash-off'];
+    const missing = await failure(gone?.apply(s, ctx) ?? Promise.resolve());
+    expect(exitCodeFor(missing)).toBe(2);
+    expect(missing.message).toMatch(/services\.venue-service\.flags\.checkout-v2: not configured/);
+    const moved = createUnleashFlagHandlers(
+      unleashConnector(serviceWith({ 'checkout-v2': { feature: 'new-pricing' } })),
+    )['flag.unleash-off'];
+    const refused = await failure(moved?.apply(s, ctx) ?? Promise.resolve());
+    expect(exitCodeFor(refused)).toBe(3);
+    expect(refused.message).toMatch(
+      /now names default\/new-pricing@development, but the run was planned for/,
+    );
+    expect(await admin().isEnabled(ref({ feature: 'checkout-v2' }))).toBe(true);
   });
 });

@@ -23,16 +23,28 @@ beforeAll(async () => {
 });
 afterAll(async () => vault?.close());
 
+// The factory stands for the current configuration: address, token and namespace come from here. Whatever
+// the handler passes besides the mount is recorded, so a test can prove it passes nothing from the journal.
+const factoryCalls: Record<string, unknown>[] = [];
 const handlersFor = (token: string | undefined, namespace?: string) =>
-  createVaultHandlers((d) =>
-    createVaultKvClient({
+  createVaultHandlers((d) => {
+    factoryCalls.push({ ...d });
+    return createVaultKvClient({
       address: vault.url,
       ...(token ? { token } : {}),
       mount: d.mount,
       ...((d.namespace ?? namespace) ? { namespace: d.namespace ?? namespace } : {}),
       timeoutMs: 5000,
-    }),
-  );
+    });
+  });
+
+async function softDeleteLatest(mountPath: string, path: string) {
+  const res = await fetch(`${vault.url}/v1/${mountPath}/data/${path}`, {
+    method: 'DELETE',
+    headers: { 'X-Vault-Token': 'root' },
+  });
+  expect(res.status).toBe(204);
+}
 
 function step(
   path: string,
@@ -131,6 +143,7 @@ describe('vault.rollback handler', () => {
     vault.put('team-a/kv', path, V1);
     vault.put('team-a/kv', path, V2);
     const s = step(path, 2, 1, 'kv', 'team-a');
+    expect(s.desired).toMatchObject({ namespace: 'team-a' }); // shown in the plan, not used by the handler
     const journal = createMemoryJournal();
     const plan = {
       service: 's',
@@ -148,12 +161,62 @@ describe('vault.rollback handler', () => {
       plan,
       runId: 'v-1',
       journal,
-      handlers: handlersFor('root'),
+      handlers: handlersFor('root', 'team-a'),
       clock: ctx.clock,
     });
     expect(r.status).toBe('succeeded');
     expect(await data('team-a/kv', path, 3, undefined)).toEqual(V1);
     const run = await journal.getRun('v-1');
     expect(JSON.stringify(run)).not.toContain('pw-');
+  });
+
+  it('rolls back over a soft-deleted latest version: a new version with the old data, idempotent', async () => {
+    const path = `svc/${++n}`;
+    vault.put('secret', path, V1);
+    vault.put('secret', path, V2);
+    await softDeleteLatest('secret', path); // the bad version 2, deleted by whoever saw the incident first
+    const h = handlersFor('root')['vault.rollback'];
+    const s = step(path, 2, 1);
+    expect(await h?.check(s, ctx)).toBe(false);
+    const ev = (await h?.apply(s, ctx)) as Record<string, unknown>;
+    expect(ev).toMatchObject({ fromVersion: 2, toVersion: 1, newVersion: 3, written: true });
+    const m = (await meta('secret', path)) as {
+      data: { current_version: number; versions: Record<string, { deletion_time: string }> };
+    };
+    expect(m.data.current_version).toBe(3);
+    expect(m.data.versions['2']?.deletion_time).not.toBe(''); // the bad version stays deleted, kept for the post-mortem
+    expect(await data('secret', path, 3)).toEqual(V1);
+    expect(await h?.check(s, ctx)).toBe(true);
+    expect(await h?.apply(s, ctx)).toMatchObject({ written: false });
+    expect((await meta('secret', path)).data.current_version).toBe(3);
+  });
+
+  it('a version written after the plan and then deleted is not taken for the restore: refused', async () => {
+    const path = `svc/${++n}`;
+    vault.put('secret', path, V1);
+    vault.put('secret', path, V2);
+    const s = step(path, 2, 1);
+    vault.put('secret', path, V1); // someone else's version 3 (same data as the target) ...
+    await softDeleteLatest('secret', path); // ... then deleted
+    const h = handlersFor('root')['vault.rollback'];
+    expect(await h?.check(s, ctx)).toBe(false);
+    const err = await h?.apply(s, ctx).catch((e: unknown) => e);
+    expect((err as RipcordError).kind).toBe('refused');
+    expect((await meta('secret', path)).data.current_version).toBe(3);
+  });
+
+  it('the Vault namespace comes from the configuration, never from the journaled step', async () => {
+    const path = `svc/${++n}`;
+    vault.put('team-a/kv', path, V1);
+    vault.put('team-a/kv', path, V2);
+    const s = step(path, 2, 1, 'kv', 'team-a');
+    // Tampered journal: the step now names another namespace.
+    const tampered = { ...s, desired: { ...(s.desired as Record<string, unknown>), namespace: 'attacker' } };
+    factoryCalls.length = 0;
+    const h = handlersFor('root', 'team-a')['vault.rollback'];
+    expect(await h?.apply(tampered, ctx)).toMatchObject({ written: true, newVersion: 3 });
+    expect(factoryCalls.length).toBeGreaterThan(0);
+    for (const c of factoryCalls) expect(c).toEqual({ mount: 'kv' });
+    expect(await data('team-a/kv', path, 3)).toEqual(V1);
   });
 });

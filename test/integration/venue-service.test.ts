@@ -189,10 +189,9 @@ describe('venue-service as a process on a private PostgreSQL', () => {
 
   it('v1.2.6 crashes at start with exit code 1', async () => {
     const db = await pg.freshDb('v126_crash');
-    const t0 = Date.now();
     const app = await startVenue({ VENUE_RELEASE: 'v1.2.6', DATABASE_URL: db }, { waitListening: false });
+    // It exits by itself (the test's timeout is the deadline); it never started listening.
     expect(await app.exited).toBe(1);
-    expect(Date.now() - t0).toBeLessThan(5000);
     expect(app.output()).toMatch(/fatal error during start-up/);
   });
 

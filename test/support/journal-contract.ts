@@ -290,6 +290,58 @@ export function journalContract(name: string, open: OpenJournal): void {
       expect((await journal.getRun(id))?.steps.map((s) => s.stepId)).toEqual(['set-template', 'verify']);
     });
 
+    it('claimRun is a compare-and-set: from planned to running once, the loser sees the winner', async () => {
+      const id = unique('run');
+      await journal.createRun({ id, service: 's', scenario: 'app', plan: samplePlan(), owner: 'watch:1' });
+      expect(await journal.claimRun(id, { from: ['planned'], owner: 'approver-a' })).toBe(true);
+      expect(await journal.claimRun(id, { from: ['planned'], owner: 'approver-b' })).toBe(false);
+      const got = await journal.getRun(id);
+      expect(got?.run).toMatchObject({ status: 'running', owner: 'approver-a' });
+      // Not in `from`: nothing changes; an unknown run is simply not claimed.
+      expect(await journal.claimRun(id, { from: ['planned', 'failed'], owner: 'x', to: 'refused' })).toBe(
+        false,
+      );
+      expect((await journal.getRun(id))?.run.status).toBe('running');
+      expect(await journal.claimRun(unique('absent'), { from: ['planned'], owner: 'x' })).toBe(false);
+      expect(await journal.claimRun(id, { from: [], owner: 'x' })).toBe(false);
+    });
+
+    it('claimRun with fromOwner hands a running run over once, and can move it to another status', async () => {
+      const id = unique('run');
+      await journal.createRun({ id, service: 's', scenario: 'app', plan: samplePlan(), owner: 'replica-a' });
+      await journal.setRunStatus(id, 'running');
+      expect(await journal.claimRun(id, { from: ['running'], fromOwner: 'replica-x', owner: 'b' })).toBe(
+        false,
+      );
+      expect(await journal.claimRun(id, { from: ['running'], fromOwner: 'replica-a', owner: 'b' })).toBe(
+        true,
+      );
+      // The second replica read the same owner before the first won: its claim must fail.
+      expect(await journal.claimRun(id, { from: ['running'], fromOwner: 'replica-a', owner: 'c' })).toBe(
+        false,
+      );
+      expect((await journal.getRun(id))?.run.owner).toBe('b');
+      const unowned = unique('run');
+      await journal.createRun({ id: unowned, service: 's', scenario: 'app', plan: samplePlan() });
+      expect(
+        await journal.claimRun(unowned, { from: ['planned'], fromOwner: null, owner: 'd', to: 'refused' }),
+      ).toBe(true);
+      expect((await journal.getRun(unowned))?.run).toMatchObject({ status: 'refused', owner: 'd' });
+    });
+
+    it('claimRun from many connections at once: exactly one wins', async () => {
+      const id = unique('run');
+      await journal.createRun({ id, service: 's', scenario: 'app', plan: samplePlan() });
+      const conns = await Promise.all([open(), open(), open(), open()]);
+      others.push(...conns);
+      const wins = await Promise.all(
+        [journal, ...conns].map((j, i) => j.claimRun(id, { from: ['planned'], owner: `claimer-${i}` })),
+      );
+      expect(wins.filter(Boolean)).toHaveLength(1);
+      const winner = wins.findIndex(Boolean);
+      expect((await journal.getRun(id))?.run.owner).toBe(`claimer-${winner}`);
+    });
+
     it('close is idempotent', async () => {
       const j = await open();
       await j.close();

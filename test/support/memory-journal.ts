@@ -59,6 +59,15 @@ export function createMemoryJournal(): MemoryJournal {
       Object.assign(run, { status, updatedAt: now() }, structuredClone(extra));
       if (status === 'succeeded') delete run.error;
     },
+    async claimRun(runId, claim) {
+      alive();
+      calls.push({ op: 'claimRun', status: claim.to ?? 'running' });
+      const run = runs.get(runId);
+      if (!run || !claim.from.includes(run.status)) return false;
+      if (claim.fromOwner !== undefined && (run.owner ?? null) !== claim.fromOwner) return false;
+      Object.assign(run, { status: claim.to ?? 'running', owner: claim.owner, updatedAt: now() });
+      return true;
+    },
     async recordIntent(runId, stepId, index, at) {
       alive();
       calls.push({ op: 'recordIntent', stepId });

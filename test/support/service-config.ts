@@ -15,6 +15,10 @@ export function writeServiceConfig(opts: {
   kubeconfig?: string;
   /** More lines under the service, already indented by 4 (e.g. a `detect:` block). */
   extra?: string[];
+  /** The rollback lock's lease (default 30). */
+  leaseSeconds?: number;
+  /** kube.requestTimeout (default: the built-in 30s). */
+  requestTimeout?: string;
 }): string {
   const dir = mkdtempSync(join(tmpdir(), 'ripcord-cfg-'));
   const file = join(dir, 'ripcord.yaml');
@@ -25,11 +29,11 @@ export function writeServiceConfig(opts: {
       'journal: { driver: sqlite, path: journal.db }',
       'services:',
       '  venue-service:',
-      `    kube: { namespace: ${opts.namespace}, kubeconfig: ${opts.kubeconfig ?? sandbox().kube.kubeconfig}${opts.context ? `, context: ${opts.context}` : ''} }`,
+      `    kube: { namespace: ${opts.namespace}, kubeconfig: ${opts.kubeconfig ?? sandbox().kube.kubeconfig}${opts.context ? `, context: ${opts.context}` : ''}${opts.requestTimeout ? `, requestTimeout: ${opts.requestTimeout}` : ''} }`,
       `    healthUrl: ${opts.url}/api/venues/health`,
       `    verify: { window: ${opts.verifyWindow ?? '2s'} }`,
       '    rollout: { timeout: 3m }',
-      '    lock: { leaseSeconds: 30 }',
+      `    lock: { leaseSeconds: ${opts.leaseSeconds ?? 30} }`,
       ...(opts.extra ?? []),
       '',
     ].join('\n'),

@@ -144,6 +144,77 @@ describe('app rollback handlers', () => {
     const rec = (await journal.getRun('run-4'))?.steps.find((s) => s.stepId === 'verify');
     expect(rec?.status).toBe('failed');
     expect(JSON.stringify(rec?.evidence)).toContain('CrashLoopBackOff');
-    expect(fake.leases.get('ripcord-venue-service')?.holder).toBe('ripcord/run-4');
+    expect(fake.leases.get('ripcord-venue-service')?.holder).toBe('ripcord/run-4@local');
+  });
+});
+
+describe('set-template refuses a world that changed since the plan', () => {
+  const ctx = (force = false) => ({
+    runId: 'r',
+    signal: new AbortController().signal,
+    clock,
+    force,
+    progress: () => undefined,
+  });
+
+  it('refuses (exit 3) when somebody deployed since the plan, naming the images; nothing is patched', async () => {
+    const { fake, plan, handlers, snap } = setup();
+    // A fix-forward lands between plan and execute.
+    snap.deployment.spec!.template.spec!.containers[0]!.image = 'venue-service:v3';
+    const step = plan.steps[1]!;
+    await expect(handlers['k8s.set-deployment-template']!.apply(step, ctx())).rejects.toMatchObject({
+      kind: 'refused',
+      message: expect.stringMatching(
+        /changed since the plan was made: images venue-service:v2 -> venue-service:v3/,
+      ),
+    });
+    expect(fake.calls).toEqual([]);
+    expect(snap.deployment.spec?.template.spec?.containers[0]?.image).toBe('venue-service:v3');
+  });
+
+  it('--force overrides and the evidence records what it overrode', async () => {
+    const { fake, plan, handlers, snap } = setup();
+    snap.deployment.spec!.template.spec!.containers[0]!.image = 'venue-service:v3';
+    const ev = (await handlers['k8s.set-deployment-template']!.apply(plan.steps[1]!, ctx(true))) as {
+      forced?: { overrode: string };
+    };
+    expect(ev.forced?.overrode).toMatch(/images venue-service:v2 -> venue-service:v3/);
+    expect(fake.calls).toEqual(['setTemplate']);
+    expect(snap.deployment.spec?.template.spec?.containers[0]?.image).toBe('venue-service:v1');
+  });
+
+  it('applies the ReplicaSet’s real template, not the masked copy the journal holds', async () => {
+    const snap = history([
+      podTemplate({ image: 'venue-service:v1', env: [{ name: 'DB_PASSWORD', value: 'hunter2' }] }),
+      podTemplate({ image: 'venue-service:v2', env: [{ name: 'DB_PASSWORD', value: 'hunter3' }] }),
+    ]);
+    const fake = fakeKube(snap, () => []);
+    const plan = planAppRollback(service, snap, { rtoTargetMs: 300_000, now: clock.now() });
+    expect(JSON.stringify(plan)).not.toContain('hunter');
+    const handlers = createAppRollbackHandlers({ kube: fake.kube, probe, wait: noWait });
+    await handlers['k8s.set-deployment-template']!.apply(plan.steps[1]!, ctx());
+    expect(snap.deployment.spec?.template.spec?.containers[0]?.env).toEqual([
+      { name: 'DB_PASSWORD', value: 'hunter2' },
+    ]);
+  });
+
+  it('refuses when the target ReplicaSet was recreated or its template edited since the plan', async () => {
+    const { fake, plan, handlers, snap } = setup();
+    const rs = snap.replicaSets[0]!;
+    rs.spec!.template!.spec!.containers[0]!.image = 'venue-service:edited';
+    await expect(handlers['k8s.set-deployment-template']!.apply(plan.steps[1]!, ctx())).rejects.toMatchObject(
+      {
+        kind: 'refused',
+        message: expect.stringMatching(/template changed since the plan was made/),
+      },
+    );
+    rs.metadata!.uid = 'another-uid';
+    await expect(handlers['k8s.set-deployment-template']!.apply(plan.steps[1]!, ctx())).rejects.toMatchObject(
+      {
+        kind: 'refused',
+        message: expect.stringMatching(/gone or was recreated/),
+      },
+    );
+    expect(fake.calls).toEqual([]);
   });
 });

@@ -36,7 +36,8 @@ const DETECT_DEFAULTS = {
   maxBakeMs: 300_000,
   intervalMs: 10_000,
   baselineWindowMs: 300_000,
-  policy: { app: 'auto', database: 'ask' },
+  policy: { app: 'auto', database: 'ask', approvalMaxAgeMs: 900_000 },
+  failures: { unhealthyAfter: 3, maxBackoffMs: 60_000, queryTimeoutMs: 10_000 },
   errorRate: { threshold: 0.01, minRequests: 100, alpha: 0.01, beta: 0.1 },
   latency: { ratio: 1.5, consecutive: 3, minSamples: 50 },
   memory: { minWindowMs: 300_000, minGrowthFraction: 0.05, warmupMs: 30_000 },
@@ -55,7 +56,7 @@ describe('parseConfig: compiling', () => {
         'venue-service': {
           name: 'venue-service',
           configFile: '/project/ripcord.yaml',
-          kube: { namespace: 'default' },
+          kube: { namespace: 'default', requestTimeoutMs: 30_000 },
           deployment: 'venue-service',
           health: { expectStatus: 200, timeoutMs: 5000 },
           rtoMs: { app: 300_000, config: 300_000, flag: 60_000, database: 1_800_000 },
@@ -106,7 +107,12 @@ describe('parseConfig: compiling', () => {
     expect(getService(config, 'venue-service')).toEqual({
       name: 'venue-service',
       configFile: '/project/ripcord.yaml',
-      kube: { context: 'prod', namespace: 'tickettoken', kubeconfig: '/project/kube/config' },
+      kube: {
+        context: 'prod',
+        namespace: 'tickettoken',
+        kubeconfig: '/project/kube/config',
+        requestTimeoutMs: 30_000,
+      },
       deployment: 'venue-service-blue',
       selector: 'app=venue-service,tier=api',
       healthUrl: 'https://api.tickettoken.com/api/venues/health',
@@ -125,13 +131,16 @@ describe('parseConfig: compiling', () => {
         url: 'postgres://venue@db/venues',
         migrations: { directory: '/project/migrations', table: 'knex_migrations', tool: 'knex' },
         backupBucket: 's3://backups',
+        // down() and restores are bounded by default (lock_timeout 10s, statement_timeout 5m).
+        lockTimeoutMs: 10_000,
+        statementTimeoutMs: 300_000,
       },
       detect: {
         ...DETECT_DEFAULTS,
         prometheusUrl: 'http://prometheus.monitoring:9090',
         bakeMs: 180_000,
         intervalMs: 15_000,
-        policy: { app: 'ask', database: 'ask' },
+        policy: { app: 'ask', database: 'ask', approvalMaxAgeMs: 900_000 },
         checks: [
           {
             name: 'venues',
@@ -159,7 +168,12 @@ describe('parseConfig: compiling', () => {
       'a',
     );
     expect(s.selector).toBe('app=a,track!=canary');
-    expect(s.database).toEqual({ url: 'x', migrations: { table: 'knex_migrations' } });
+    expect(s.database).toEqual({
+      url: 'x',
+      migrations: { table: 'knex_migrations' },
+      lockTimeoutMs: 10_000,
+      statementTimeoutMs: 300_000,
+    });
   });
 
   it('merges `defaults` into every service, the service winning key by key', () => {
@@ -180,11 +194,11 @@ describe('parseConfig: compiling', () => {
     );
     expect(listServices(config)).toEqual(['venue-service', 'ticket-service']);
     const venue = getService(config, 'venue-service');
-    expect(venue.kube).toEqual({ namespace: 'tickettoken', context: 'prod' });
+    expect(venue.kube).toEqual({ namespace: 'tickettoken', context: 'prod', requestTimeoutMs: 30_000 });
     expect(venue.rtoMs).toEqual({ app: 120_000, config: 300_000, flag: 30_000, database: 1_800_000 });
     expect(venue.contacts).toEqual({ onCall: 'PagerDuty', dba: '@venue-dba' });
     const tickets = getService(config, 'ticket-service');
-    expect(tickets.kube).toEqual({ namespace: 'tickets', context: 'prod' });
+    expect(tickets.kube).toEqual({ namespace: 'tickets', context: 'prod', requestTimeoutMs: 30_000 });
     expect(tickets.rtoMs.app).toBe(180_000);
   });
 
@@ -196,10 +210,15 @@ describe('parseConfig: compiling', () => {
       '    kube: { namespace: from-file, context: file-ctx }',
     );
     const env = { RIPCORD_NAMESPACE: 'from-env', RIPCORD_CONTEXT: 'env-ctx' };
-    expect(getService(parse(text, { env }), 'a').kube).toEqual({ namespace: 'from-env', context: 'env-ctx' });
+    expect(getService(parse(text, { env }), 'a').kube).toEqual({
+      namespace: 'from-env',
+      context: 'env-ctx',
+      requestTimeoutMs: 30_000,
+    });
     expect(getService(parse(text, { env, flags: { namespace: 'from-flag' } }), 'a').kube).toEqual({
       namespace: 'from-flag',
       context: 'env-ctx',
+      requestTimeoutMs: 30_000,
     });
     expect(getService(parse(text, { env, flags: { context: 'flag-ctx' } }), 'a').kube.context).toBe(
       'flag-ctx',

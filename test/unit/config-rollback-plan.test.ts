@@ -152,10 +152,13 @@ describe('planConfigMapRollback', () => {
         resourceVersion: '1',
       },
       label: 'v1',
+      // What the live object was when planned: somebody else's edit since is refused, not overwritten.
+      plannedTargetResourceVersion: '7',
     });
     expect(plan.steps[2]?.desired).toMatchObject({
       restartedAt: '2026-01-02T03:04:05Z',
       deploymentUid: 'd-uid',
+      from: { templateHash: expect.stringMatching(/^sha256:/), images: expect.any(Array) },
     });
     expect(plan.dataDiff?.[0]).toMatchObject({
       from: 'v2 (venue-service-config-v2)',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RipcordError } from '../../src/core/errors.js';
+import { LockHeldError, RipcordError } from '../../src/core/errors.js';
 import {
   StepFailedError,
   executePlan,
@@ -273,8 +273,9 @@ describe('executePlan', () => {
       clock,
       signal: ac.signal,
     });
-    expect(r.status).toBe('failed');
-    expect(r.error?.message).toBe('aborted before step b');
+    // A stop on purpose is `aborted` (resumable, lock given back), not a failure of the rollback.
+    expect(r.status).toBe('aborted');
+    expect(r.error?.message).toMatch(/^aborted before step b/);
     expect(r.steps.map((s) => s.status)).toEqual(['done', 'not-run']);
   });
 
@@ -311,5 +312,83 @@ describe('summarizeRun', () => {
         rtoTargetMs: 300_000,
       }).line,
     ).toBe('6m against an RTO target of 5m: missed by 1m');
+  });
+});
+
+describe('executePlan: resume under faults', () => {
+  it('a check that fails on resume reports its own error (kind kept for the exit code) and leaves the run resumable', async () => {
+    const clock = fakeClock();
+    const journal = createMemoryJournal();
+    const p = plan([step('a'), step('b')]);
+    let reachable = false;
+    const handlers: StepHandlers = {
+      'test.set': {
+        async apply() {
+          return { ok: true };
+        },
+        async check() {
+          if (!reachable)
+            throw new RipcordError('unreachable', 'the API server https://k8s:6443 did not answer');
+          return false;
+        },
+      },
+    };
+    await journal.createRun({ id: 'r-check', service: p.service, scenario: p.scenario, plan: p });
+    const first = await executePlan({ plan: p, runId: 'r-check', journal, handlers, clock, resume: true });
+    expect(first.status).toBe('failed');
+    expect(first.error).toBeInstanceOf(RipcordError);
+    expect((first.error as RipcordError).kind).toBe('unreachable');
+    const stored = await journal.getRun('r-check');
+    expect(stored?.run).toMatchObject({
+      status: 'failed',
+      error: 'the API server https://k8s:6443 did not answer',
+    });
+    expect(stored?.steps.find((s) => s.stepId === 'a')).toMatchObject({ status: 'failed' });
+
+    reachable = true;
+    const again = await executePlan({ plan: p, runId: 'r-check', journal, handlers, clock, resume: true });
+    expect(again.status).toBe('succeeded');
+  });
+
+  it('a resume refused by a live lock of another process writes nothing to the journal', async () => {
+    const clock = fakeClock();
+    const journal = createMemoryJournal();
+    const lockStep = step('acquire-lock', 'test.lock', { recheckOnResume: true });
+    const p = plan([lockStep, step('a')]);
+    const handlers: StepHandlers = {
+      ...world(clock).handlers,
+      'test.lock': {
+        async apply() {
+          throw new LockHeldError(
+            'another rollback is in progress: lock held by ripcord/r-x@h:1:ab',
+            'ripcord/r-x@h:1:ab',
+          );
+        },
+        async check() {
+          return false;
+        },
+      },
+    };
+    await journal.createRun({
+      id: 'r-held',
+      service: p.service,
+      scenario: p.scenario,
+      plan: p,
+      owner: 'h:1:ab',
+    });
+    await journal.setRunStatus('r-held', 'running', { owner: 'h:1:ab' });
+    const before = JSON.stringify(await journal.getRun('r-held'));
+    const r = await executePlan({
+      plan: p,
+      runId: 'r-held',
+      journal,
+      handlers,
+      clock,
+      resume: true,
+      owner: 'h:2:cd',
+    });
+    expect(r.status).toBe('refused');
+    expect(r.error?.message).toMatch(/held by ripcord\/r-x/);
+    expect(JSON.stringify(await journal.getRun('r-held'))).toBe(before);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planAppRollback, type SetTemplateDesired } from '../../src/core/app-rollback/plan-app.js';
+import { maskTemplateEnv, templateHash } from '../../src/core/app-rollback/template-hash.js';
 import { RipcordError } from '../../src/core/errors.js';
 import { history, podTemplate } from '../support/k8s-fixtures.js';
 
@@ -63,7 +64,21 @@ describe('planAppRollback', () => {
   it("sets kubectl's template and annotations as desired state, with a hash-blind postcondition", () => {
     const step = plan.steps[1];
     const desired = step?.desired as SetTemplateDesired;
-    expect(desired.template).toEqual(v1);
+    // The journal keeps no literal env value: the template is masked, the ReplicaSet named and hashed, and
+    // the step reads the real template from it when it runs.
+    expect(desired.template).toEqual(maskTemplateEnv(v1));
+    expect(JSON.stringify(plan)).not.toContain('s3cret');
+    expect(desired.template.spec?.containers[0]?.env).toEqual([
+      { name: 'DB_URL', value: '<masked>' },
+      { name: 'OLD_FLAG', value: '<masked>' },
+    ]);
+    expect(desired.templateHash).toBe(templateHash(v1));
+    expect(desired.replicaSetUid).toMatch(/^rs-/);
+    expect(desired.from).toEqual({
+      templateHash: templateHash(v2),
+      resourceVersion: '1234',
+      images: ['venue-service:v2'],
+    });
     expect(desired.annotations).toEqual({
       'deployment.kubernetes.io/revision': '2',
       'kubernetes.io/change-cause': 'release v1',

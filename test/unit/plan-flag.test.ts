@@ -93,14 +93,16 @@ describe('planUnleashFlagOff', () => {
       ['flag-off', 'flag.unleash-off'],
       ['verify', 'app.verify'],
     ]);
+    // The flag by reference only: no server URL and no token source in the journaled desired state.
     expect(plan.steps[0]?.desired).toEqual({
-      url: 'http://unleash:4242',
+      provider: 'unleash',
+      flag: 'new-pricing',
       project: 'default',
       environment: 'production',
       feature: 'new-pricing',
-      token: { env: 'UNLEASH_ADMIN_TOKEN' },
-      timeoutMs: 5000,
     } satisfies UnleashOffDesired);
+    expect(JSON.stringify(plan.steps[0]?.desired)).not.toMatch(/unleash:4242|UNLEASH_ADMIN_TOKEN/);
+    expect(plan.steps[0]?.target).toContain('http://unleash:4242'); // shown to people, not used
     expect(plan.steps[1]?.desired).toMatchObject({
       namespace: 'tickettoken',
       deployment: 'venue-service',
@@ -147,6 +149,12 @@ describe('planEnvFlagOff', () => {
       value: 'false',
       changeCause:
         'ripcord rollback venue-service --scenario flag --flag new-pricing: FEATURE_NEW_PRICING=false',
+      // What it was planned against: a deploy by somebody else in between is refused.
+      from: {
+        templateHash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) as unknown as string,
+        resourceVersion: '1234',
+        images: ['venue-service:v1.2.2'],
+      },
     } satisfies SetEnvDesired);
     expect(plan.from.revision).toBe(2);
     expect(plan.to.revision).toBe(3);

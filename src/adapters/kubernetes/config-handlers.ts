@@ -5,7 +5,7 @@
  * the state differs; check observes it. Evidence holds names, key names and resourceVersions, never values.
  */
 import * as z from 'zod';
-import { deploymentForChange } from './deployment-guard.js';
+import { deploymentForChange, refuseIfTemplateMoved } from './deployment-guard.js';
 import { CONFIG_STEP_KINDS, RESTARTED_AT_ANNOTATION } from '../../core/config-rollback/plan-config.js';
 import { dataKeys, sameData } from '../../core/config-rollback/data-diff.js';
 import { refName } from '../../core/config-rollback/references.js';
@@ -28,6 +28,7 @@ export const SetDataDesiredSchema = z.object({
   }),
   label: z.string(),
   createIfMissing: z.boolean().optional(),
+  plannedTargetResourceVersion: z.string().optional(),
 });
 
 export const RestartDesiredSchema = z.object({
@@ -35,6 +36,9 @@ export const RestartDesiredSchema = z.object({
   deployment: z.string().min(1),
   deploymentUid: z.string(),
   restartedAt: z.string().min(1),
+  from: z
+    .object({ templateHash: z.string(), resourceVersion: z.string(), images: z.array(z.string()) })
+    .optional(),
 });
 
 export interface ConfigHandlerDeps {
@@ -57,7 +61,7 @@ export function createConfigHandlers(deps: ConfigHandlerDeps): StepHandlers {
   const { config, kube } = deps;
   return {
     [CONFIG_STEP_KINDS.setData]: {
-      async apply(step) {
+      async apply(step, ctx) {
         const d = desiredOf(step, SetDataDesiredSchema);
         const source = await requireObject(config, d.namespace, d.source);
         // The plan showed a diff against this exact source; a source edited since would restore something else.
@@ -96,6 +100,20 @@ export function createConfigHandlers(deps: ConfigHandlerDeps): StepHandlers {
         };
         if (sameData(target, source))
           return { ...evidence, written: false, reason: 'already holds the data' };
+        // Somebody edited the live object since the plan (a hand fix): do not overwrite it unasked.
+        let forced: { overrode: string } | undefined;
+        if (d.plannedTargetResourceVersion && target.resourceVersion !== d.plannedTargetResourceVersion) {
+          const line =
+            `${refName(d)} changed since the plan was made (resourceVersion ${d.plannedTargetResourceVersion} -> ` +
+            `${target.resourceVersion})`;
+          if (ctx.force !== true) {
+            throw new RipcordError(
+              'refused',
+              `${line}; nothing was written. Plan again, or pass --force to override`,
+            );
+          }
+          forced = { overrode: line };
+        }
         if (target.immutable) {
           throw new RipcordError(
             'refused',
@@ -112,7 +130,12 @@ export function createConfigHandlers(deps: ConfigHandlerDeps): StepHandlers {
           },
           target.resourceVersion,
         );
-        return { ...evidence, written: true, resourceVersion: written.resourceVersion };
+        return {
+          ...evidence,
+          written: true,
+          ...(forced ? { forced } : {}),
+          resourceVersion: written.resourceVersion,
+        };
       },
       async check(step) {
         const d = desiredOf(step, SetDataDesiredSchema);
@@ -125,7 +148,7 @@ export function createConfigHandlers(deps: ConfigHandlerDeps): StepHandlers {
     },
 
     [CONFIG_STEP_KINDS.restart]: {
-      async apply(step) {
+      async apply(step, ctx) {
         const d = desiredOf(step, RestartDesiredSchema);
         // kubectl's own refusal (objectrestarter.go).
         const deployment = await deploymentForChange(
@@ -135,8 +158,14 @@ export function createConfigHandlers(deps: ConfigHandlerDeps): StepHandlers {
         );
         const current = deployment.spec?.template.metadata?.annotations?.[RESTARTED_AT_ANNOTATION];
         if (current === d.restartedAt) return { restartedAt: d.restartedAt, patched: false };
+        const forced = refuseIfTemplateMoved(deployment, d, ctx.force === true);
         await config.restartDeployment(d.namespace, d.deployment, d.restartedAt);
-        return { restartedAt: d.restartedAt, patched: true, previous: current ?? null };
+        return {
+          restartedAt: d.restartedAt,
+          patched: true,
+          previous: current ?? null,
+          ...(forced ? { forced } : {}),
+        };
       },
       async check(step) {
         const d = desiredOf(step, RestartDesiredSchema);

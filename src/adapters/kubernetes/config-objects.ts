@@ -4,8 +4,6 @@
  * stay base64 as the API returns them and are never put into an error message.
  */
 import {
-  AppsV1Api,
-  CoreV1Api,
   PatchStrategy,
   setHeaderOptions,
   type KubeConfig,
@@ -16,7 +14,8 @@ import {
 } from '@kubernetes/client-node';
 import { RESTARTED_AT_ANNOTATION } from '../../core/config-rollback/plan-config.js';
 import type { ConfigObject, ConfigObjectWrite, ConfigPort } from '../../core/ports.js';
-import { isNotFound, kubeCall, mapKubeError } from './errors.js';
+import { kubeApis, type KubeApiOptions } from './api-client.js';
+import { isNotFound } from './errors.js';
 
 function meta(m: V1ObjectMeta | undefined) {
   return {
@@ -59,9 +58,11 @@ function ownerRefs(w: ConfigObjectWrite): V1OwnerReference[] | undefined {
 }
 
 /** Builds the config port for one cluster/context; connects on first use only. */
-export function createConfigObjectsAdapter(kc: KubeConfig): ConfigPort {
-  const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
+export function createConfigObjectsAdapter(kc: KubeConfig, o: KubeApiOptions = {}): ConfigPort {
+  const k = kubeApis(kc, o);
+  const { core, apps } = k;
+  const kubeCall = k.call;
+  const fail = k.fail;
 
   async function read(namespace: string, kind: ConfigObject['kind'], name: string) {
     const resource = kind === 'ConfigMap' ? 'configmaps' : 'secrets';
@@ -70,7 +71,7 @@ export function createConfigObjectsAdapter(kc: KubeConfig): ConfigPort {
       return fromSecret(await core.readNamespacedSecret({ name, namespace }));
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw mapKubeError(err, { verb: 'get', resource, namespace, name });
+      throw fail(err, { verb: 'get', resource, namespace, name });
     }
   }
 
@@ -138,7 +139,7 @@ export function createConfigObjectsAdapter(kc: KubeConfig): ConfigPort {
         return true;
       } catch (err) {
         if (isNotFound(err)) return false;
-        throw mapKubeError(err, { verb: 'delete', resource, namespace, name });
+        throw fail(err, { verb: 'delete', resource, namespace, name });
       }
     },
 

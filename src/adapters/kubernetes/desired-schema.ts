@@ -24,9 +24,15 @@ export const SetTemplateDesiredSchema = z.object({
   deploymentUid: z.string(),
   toRevision: z.number().int(),
   replicaSet: z.string(),
+  // Absent in plans journaled before templates were masked: those apply `template` as it is.
+  replicaSetUid: z.string().optional(),
+  templateHash: z.string().optional(),
   // The template is the API server's own object; its shape is checked by the server on patch.
   template: z.looseObject({}).transform((t) => t as V1PodTemplateSpec),
   annotations: z.record(z.string(), z.string()),
+  from: z
+    .object({ templateHash: z.string(), resourceVersion: z.string(), images: z.array(z.string()) })
+    .optional(),
 });
 
 export const WaitRolloutDesiredSchema = z.object({

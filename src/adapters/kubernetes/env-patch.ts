@@ -4,16 +4,10 @@
  * replaced whole (what kubectl does), with `test` ops on the container's and the variable's name so a patch
  * computed against an older read fails instead of changing the wrong entry.
  */
-import {
-  AppsV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  type KubeConfig,
-  type V1Deployment,
-} from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import type { DeploymentEnvPort } from '../../core/ports.js';
 import { RipcordError } from '../../core/errors.js';
-import { kubeCall } from './errors.js';
+import { kubeApis, type KubeApiOptions } from './api-client.js';
 
 export type JsonPatchOp =
   { op: 'test' | 'add' | 'replace'; path: string; value: unknown } | { op: 'remove'; path: string };
@@ -70,8 +64,10 @@ export function envJsonPatch(
 }
 
 /** DeploymentEnvPort over @kubernetes/client-node: read, compute the patch, send it. */
-export function createDeploymentEnvAdapter(kc: KubeConfig): DeploymentEnvPort {
-  const apps = kc.makeApiClient(AppsV1Api);
+export function createDeploymentEnvAdapter(kc: KubeConfig, o: KubeApiOptions = {}): DeploymentEnvPort {
+  const k = kubeApis(kc, o);
+  const { apps } = k;
+  const kubeCall = k.call;
   return {
     async setContainerEnv(namespace, name, change) {
       const op = { resource: 'deployments', group: 'apps', namespace, name };

@@ -5,7 +5,7 @@
  * Anything we do not recognise is passed through unchanged: our own bugs must not look like outages.
  */
 import { ApiException } from '@kubernetes/client-node';
-import { RipcordError } from '../../core/errors.js';
+import { AbortedError, abortReason, RipcordError } from '../../core/errors.js';
 import { parseStatus } from './schema.js';
 
 /** The call that failed, for messages when the server's own Status does not say. */
@@ -17,6 +17,12 @@ export interface KubeOp {
   group?: string;
   namespace?: string;
   name?: string;
+  /** The API server URL, so an unreachable server is named (kubectl: "The connection to the server ..."). */
+  server?: string;
+  /** The request deadline, for the timeout message. */
+  requestTimeoutMs?: number;
+  /** The run's signal: an abort it caused is reported as an abort, not as an outage. */
+  signal?: AbortSignal;
 }
 
 const NETWORK_CODES = new Set([
@@ -72,6 +78,21 @@ function where(ns: string | undefined): string {
 /** Maps any error of a Kubernetes call to a RipcordError (or returns it unchanged when it is not one of ours). */
 export function mapKubeError(err: unknown, op: KubeOp): Error {
   if (err instanceof RipcordError) return err;
+  if (op.signal?.aborted) {
+    return new AbortedError(
+      `aborted while trying to ${op.verb} ${resourceName(op.resource, op.group)}${op.name ? ` "${op.name}"` : ''}: ${abortReason(op.signal)}`,
+      { cause: err },
+    );
+  }
+  if (isAbort(err)) {
+    const secs =
+      op.requestTimeoutMs !== undefined ? `${Math.round(op.requestTimeoutMs / 1000)}s` : 'the deadline';
+    return new RipcordError(
+      'unreachable',
+      `the Kubernetes API server${op.server ? ` ${op.server}` : ''} did not answer within ${secs} while trying to ${op.verb} ${resourceName(op.resource, op.group)}`,
+      { cause: err },
+    );
+  }
   if (err instanceof ApiException) {
     const status = parseStatus(err.body);
     const message = status?.message ?? '';
@@ -139,13 +160,23 @@ export function mapKubeError(err: unknown, op: KubeOp): Error {
   if (code) {
     return new RipcordError(
       'unreachable',
-      `the Kubernetes API server is unreachable (${code}) while trying to ${op.verb} ${resourceName(op.resource, op.group)}`,
+      `the Kubernetes API server${op.server ? ` ${op.server}` : ''} is unreachable (${code}) while trying to ${op.verb} ${resourceName(op.resource, op.group)}`,
       {
         cause: err,
       },
     );
   }
   return err instanceof Error ? err : new Error(String(err));
+}
+
+/** node-fetch's AbortError (type "aborted") or the DOM one: the request's signal fired. */
+function isAbort(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 4; depth++) {
+    const x = e as { name?: unknown; type?: unknown };
+    if (x.name === 'AbortError' || x.name === 'TimeoutError' || x.type === 'aborted') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** Runs one API call and maps its failure. */

@@ -4,7 +4,7 @@
  * app-handlers.ts. Evidence names the variable and container; the flag's values were declared in ripcord.yaml.
  */
 import { z } from 'zod';
-import { deploymentForChange } from './deployment-guard.js';
+import { deploymentForChange, refuseIfTemplateMoved } from './deployment-guard.js';
 import { CHANGE_CAUSE_ANNOTATION } from '../../core/app-rollback/deployment-util.js';
 import type { StepHandlers } from '../../core/executor.js';
 import { envApplied, FLAG_STEP_KINDS } from '../../core/flag-rollback/plan-flag.js';
@@ -19,13 +19,16 @@ export const SetEnvDesiredSchema = z.object({
   variable: z.string().min(1),
   value: z.string(),
   changeCause: z.string(),
+  from: z
+    .object({ templateHash: z.string(), resourceVersion: z.string(), images: z.array(z.string()) })
+    .optional(),
 });
 
 export function createFlagEnvHandlers(deps: { kube: KubernetesPort; env: DeploymentEnvPort }): StepHandlers {
   const { kube, env } = deps;
   return {
     [FLAG_STEP_KINDS.setEnv]: {
-      async apply(step) {
+      async apply(step, ctx) {
         const d = desiredOf(step, SetEnvDesiredSchema);
         const deployment = await deploymentForChange(
           kube,
@@ -36,12 +39,13 @@ export function createFlagEnvHandlers(deps: { kube: KubernetesPort; env: Deploym
         if (envApplied(deployment.spec?.template.spec?.containers, d)) {
           return { ...where, patched: false, reason: 'variable already set' };
         }
+        const forced = refuseIfTemplateMoved(deployment, d, ctx.force === true);
         await env.setContainerEnv(d.namespace, d.deployment, {
           container: d.container,
           vars: { [d.variable]: d.value },
           annotations: { [CHANGE_CAUSE_ANNOTATION]: d.changeCause },
         });
-        return { ...where, patched: true };
+        return { ...where, patched: true, ...(forced ? { forced } : {}) };
       },
       async check(step) {
         const d = desiredOf(step, SetEnvDesiredSchema);

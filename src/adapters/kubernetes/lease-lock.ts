@@ -1,14 +1,39 @@
 /**
  * The per-service rollback lock: a coordination.k8s.io/v1 Lease `ripcord-<service>` in the service namespace,
  * with the fields client-go's leader election uses (holderIdentity, acquireTime, renewTime,
- * leaseDurationSeconds, leaseTransitions). Somebody else's lease is taken over only once it has expired, and
- * every write carries the resourceVersion that was read, so two takers cannot both win: the loser gets 409,
- * reads again and sees the winner.
+ * leaseDurationSeconds, leaseTransitions). Every write carries the resourceVersion that was read, so two takers
+ * cannot both win: the loser gets 409, reads again and sees the winner.
+ *
+ * Somebody else's lease is taken over only once it has expired BY OBSERVED TIME, as client-go's leader election
+ * decides it: we remember when we first saw its current resourceVersion and call it expired when it has not
+ * changed for its whole duration on our own clock. Comparing the holder's renewTime with our clock instead
+ * would let clock skew hand a live lock to a second taker. One shortcut: a holder on this very host whose
+ * process is gone (the identity carries host and pid) is dead for sure and is taken over at once.
  */
-import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
+import { hostname } from 'node:os';
+import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
+import { parseHolderIdentity } from '../../core/lock-identity.js';
 import { RipcordError } from '../../core/errors.js';
 import type { Clock, LockHolder } from '../../core/ports.js';
-import { isConflict, isNotFound, mapKubeError, type KubeOp } from './errors.js';
+import type { KubeApis } from './api-client.js';
+import { isConflict, isNotFound, type KubeOp } from './errors.js';
+
+/** What the adapter remembers of other holders' leases between calls (expiry by observed time). */
+export type LeaseObservations = Map<string, { resourceVersion: string; observedAt: number }>;
+
+type LeaseApis = Pick<KubeApis, 'coordination' | 'fail'>;
+
+/** True when the holder ran on this host and its process no longer exists. */
+export function holderProcessGone(holder: string): boolean {
+  const id = parseHolderIdentity(holder);
+  if (!id || id.host !== hostname()) return false;
+  try {
+    process.kill(id.pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
 
 const MAX_ATTEMPTS = 5;
 
@@ -48,44 +73,61 @@ export function leaseHolder(lease: V1Lease): LockHolder | undefined {
   };
 }
 
-async function readRaw(
-  api: CoordinationV1Api,
-  namespace: string,
-  name: string,
-): Promise<V1Lease | undefined> {
+async function readRaw(apis: LeaseApis, namespace: string, name: string): Promise<V1Lease | undefined> {
   try {
-    return await api.readNamespacedLease({ name, namespace });
+    return await apis.coordination.readNamespacedLease({ name, namespace });
   } catch (err) {
     if (isNotFound(err)) return undefined;
-    throw mapKubeError(err, op('get', namespace, name));
+    throw apis.fail(err, op('get', namespace, name));
   }
 }
 
 /** Reads the lock's holder (undefined when absent or released). */
 export async function readLease(
-  api: CoordinationV1Api,
+  apis: LeaseApis,
   namespace: string,
   name: string,
 ): Promise<LockHolder | undefined> {
-  const lease = await readRaw(api, namespace, name);
+  const lease = await readRaw(apis, namespace, name);
   return lease ? leaseHolder(lease) : undefined;
 }
 
-/** Takes, renews or (once expired) takes over the lease; reports the holder when it is somebody else's. */
+/**
+ * Whether somebody else's lease may be taken now: released, its holder's process gone, or unchanged for its
+ * whole duration since we first observed this resourceVersion.
+ */
+function expiredByObservation(
+  lease: V1Lease,
+  key: string,
+  now: number,
+  observations: LeaseObservations,
+): boolean {
+  const rv = lease.metadata?.resourceVersion ?? '';
+  const seen = observations.get(key);
+  if (!seen || seen.resourceVersion !== rv) {
+    observations.set(key, { resourceVersion: rv, observedAt: now });
+    return (lease.spec?.leaseDurationSeconds ?? 0) <= 0;
+  }
+  return now - seen.observedAt >= (lease.spec?.leaseDurationSeconds ?? 0) * 1000;
+}
+
+/** Takes, renews or (once expired by observed time) takes over the lease; reports the other holder if not. */
 export async function acquireLease(
-  api: CoordinationV1Api,
+  apis: LeaseApis,
   clock: Clock,
   namespace: string,
   name: string,
   holder: string,
   leaseSeconds: number,
+  observations: LeaseObservations = new Map(),
 ): Promise<{ acquired: true } | { acquired: false; heldBy: LockHolder }> {
+  const key = `${namespace}/${name}`;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const now = clock.now();
-    const lease = await readRaw(api, namespace, name);
+    const lease = await readRaw(apis, namespace, name);
     if (!lease) {
       try {
-        await api.createNamespacedLease({
+        await apis.coordination.createNamespacedLease({
           namespace,
           body: {
             apiVersion: 'coordination.k8s.io/v1',
@@ -100,15 +142,17 @@ export async function acquireLease(
             },
           },
         });
+        observations.delete(key);
         return { acquired: true };
       } catch (err) {
         if (isConflict(err)) continue; // somebody created it between our read and create: look again
-        throw mapKubeError(err, op('create', namespace, name));
+        throw apis.fail(err, op('create', namespace, name));
       }
     }
     const current = lease.spec?.holderIdentity;
     const ours = current === holder;
-    const free = !current || leaseExpiry(lease) < now.getTime();
+    const free =
+      !current || holderProcessGone(current) || expiredByObservation(lease, key, now.getTime(), observations);
     if (!ours && !free) {
       return { acquired: false, heldBy: leaseHolder(lease) as LockHolder };
     }
@@ -135,11 +179,12 @@ export async function acquireLease(
           },
     };
     try {
-      await api.replaceNamespacedLease({ name, namespace, body });
+      await apis.coordination.replaceNamespacedLease({ name, namespace, body });
+      observations.delete(key);
       return { acquired: true };
     } catch (err) {
       if (isConflict(err)) continue; // it changed since we read it: decide again on the new state
-      throw mapKubeError(err, op('update', namespace, name));
+      throw apis.fail(err, op('update', namespace, name));
     }
   }
   throw new RipcordError(
@@ -153,16 +198,16 @@ export async function acquireLease(
 
 /** Deletes the lease if `holder` has it, guarded by the resourceVersion read; otherwise leaves it alone. */
 export async function releaseLease(
-  api: CoordinationV1Api,
+  apis: LeaseApis,
   namespace: string,
   name: string,
   holder: string,
 ): Promise<void> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const lease = await readRaw(api, namespace, name);
+    const lease = await readRaw(apis, namespace, name);
     if (!lease || lease.spec?.holderIdentity !== holder) return;
     try {
-      await api.deleteNamespacedLease({
+      await apis.coordination.deleteNamespacedLease({
         name,
         namespace,
         body: {
@@ -173,7 +218,7 @@ export async function releaseLease(
     } catch (err) {
       if (isNotFound(err)) return;
       if (isConflict(err)) continue;
-      throw mapKubeError(err, op('delete', namespace, name));
+      throw apis.fail(err, op('delete', namespace, name));
     }
   }
   throw new RipcordError(

@@ -3,6 +3,15 @@
  * schema and `--data-only` dump, written to `<backups>/<id>/` with a manifest.json holding sha256 checksums of
  * every file and an md5 of each table's ordered rows. The folder is written under a temporary name and renamed
  * when complete, so a backup either exists whole or not at all.
+ *
+ * Everything in one snapshot: a REPEATABLE READ transaction exports its snapshot (pg_export_snapshot), every
+ * pg_dump runs with --snapshot of it, and the row counts and checksums are computed in that same transaction.
+ * Taken separately, a table being written to would be dumped with other rows than the manifest counts, and the
+ * backup would fail its own verification after a restore.
+ *
+ * A restore trusts nothing it has not checked: the manifest's own sha256, every file's sha256, and that no
+ * file holds a psql meta-command (dump-check.ts), all before psql runs; psql then gets the files themselves
+ * (`-X -v ON_ERROR_STOP=1 --single-transaction -f F...`), never a script that includes them.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -19,7 +28,9 @@ import { basename, join } from 'node:path';
 import type { Knex } from 'knex';
 import { BackupManifest, type BackupSummary } from '../../core/db-rollback/model.js';
 import { RipcordError } from '../../core/errors.js';
+import { assertNoMetaCommands } from './dump-check.js';
 import { describeTables, fkDependents, quoteName, tableChecksum, tableExists } from './inspect.js';
+import { setLocalTimeouts, type DbTimeouts } from './migrate-down.js';
 import { describeDb, runPgTool } from './pg-tools.js';
 
 export interface BackupRequest {
@@ -31,6 +42,8 @@ export interface BackupRequest {
   release?: string;
   reason: string;
   migrationsTable: string;
+  /** lock_timeout for pg_dump's table locks (--lock-wait-timeout) and the snapshot transaction. */
+  timeouts?: DbTimeouts;
 }
 
 /** `b-20261127-194501-3f9a`. */
@@ -43,8 +56,28 @@ function fileSafe(table: string): string {
   return table.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
-function sha256(file: string): string {
-  return createHash('sha256').update(readFileSync(file)).digest('hex');
+function sha256(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** JSON with object keys sorted, so the manifest's checksum does not depend on key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** sha256 over the manifest's content without its own `checksum` field. */
+export function manifestChecksum(m: Omit<BackupManifest, 'checksum'> & { checksum?: string }): string {
+  const { checksum: _ignored, ...rest } = m;
+  return sha256(canonical(rest));
 }
 
 /** Parents before children, so data loads in an order foreign keys accept. */
@@ -72,74 +105,84 @@ export async function takeBackup(knex: Knex, url: string, req: BackupRequest): P
   const tmp = join(req.directory, `.${req.id}.partial`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true, mode: 0o700 });
+  const lockWait = req.timeouts ? [`--lock-wait-timeout=${Math.round(req.timeouts.lockTimeoutMs)}`] : [];
   try {
-    const ordered = await fkOrder(knex, req.tables);
-    const info = await describeTables(knex, ordered);
-    const maxBatch = (await tableExists(knex, req.migrationsTable))
-      ? Number(
-          (
-            (await knex.raw(
-              `select coalesce(max(batch), 0) as b from ${quoteName(req.migrationsTable)}`,
-            )) as { rows: { b: string }[] }
-          ).rows[0]?.b ?? 0,
-        )
-      : 0;
-    await runPgTool(
-      'pg_dump',
-      ['--schema-only', '--no-owner', '--no-privileges', '-f', join(tmp, 'schema.sql')],
-      url,
+    // Read only, REPEATABLE READ: one snapshot for the whole transaction, exported for pg_dump. It stays open
+    // until every pg_dump has run (an exported snapshot is importable only while its transaction lives).
+    const taken = await knex.transaction(
+      async (trx) => {
+        // Bounded like down(): the counts below wait behind an ACCESS EXCLUSIVE holder otherwise.
+        await setLocalTimeouts(trx, req.timeouts);
+        const [snap] = ((await trx.raw('select pg_export_snapshot() as s')) as { rows: { s: string }[] })
+          .rows;
+        const snapshot = snap?.s;
+        if (!snapshot) throw new RipcordError('failed', 'pg_export_snapshot() returned nothing');
+        const ordered = await fkOrder(trx, req.tables);
+        const info = await describeTables(trx, ordered);
+        const maxBatch = (await tableExists(trx, req.migrationsTable))
+          ? Number(
+              (
+                (await trx.raw(
+                  `select coalesce(max(batch), 0) as b from ${quoteName(req.migrationsTable)}`,
+                )) as { rows: { b: string }[] }
+              ).rows[0]?.b ?? 0,
+            )
+          : 0;
+        const dump = (args: string[]) =>
+          runPgTool('pg_dump', [`--snapshot=${snapshot}`, ...lockWait, ...args], url);
+        await dump(['--schema-only', '--no-owner', '--no-privileges', '-f', join(tmp, 'schema.sql')]);
+        const tables = [];
+        for (const t of ordered) {
+          const schemaFile = `table-${fileSafe(t)}.schema.sql`;
+          const dataFile = `table-${fileSafe(t)}.data.sql`;
+          const pattern = quoteName(t);
+          await dump([
+            '--schema-only',
+            '--no-owner',
+            '--no-privileges',
+            '--strict-names',
+            '-t',
+            pattern,
+            '-f',
+            join(tmp, schemaFile),
+          ]);
+          await dump(['--data-only', '--strict-names', '-t', pattern, '-f', join(tmp, dataFile)]);
+          // Same transaction, same snapshot: exactly the rows pg_dump wrote.
+          const sum = await tableChecksum(trx, t);
+          const ti = info[t];
+          tables.push({
+            name: t,
+            rows: sum?.rows ?? 0,
+            checksum: sum?.checksum ?? '',
+            columns: ti?.columns ?? [],
+            primaryKey: ti?.primaryKey ?? [],
+            schemaFile,
+            dataFile,
+          });
+        }
+        return { tables, maxBatch };
+      },
+      { isolationLevel: 'repeatable read', readOnly: true },
     );
-    const tables = [];
-    for (const t of ordered) {
-      const schemaFile = `table-${fileSafe(t)}.schema.sql`;
-      const dataFile = `table-${fileSafe(t)}.data.sql`;
-      const pattern = quoteName(t);
-      await runPgTool(
-        'pg_dump',
-        [
-          '--schema-only',
-          '--no-owner',
-          '--no-privileges',
-          '--strict-names',
-          '-t',
-          pattern,
-          '-f',
-          join(tmp, schemaFile),
-        ],
-        url,
-      );
-      await runPgTool(
-        'pg_dump',
-        ['--data-only', '--strict-names', '-t', pattern, '-f', join(tmp, dataFile)],
-        url,
-      );
-      const sum = await tableChecksum(knex, t);
-      const ti = info[t];
-      tables.push({
-        name: t,
-        rows: sum?.rows ?? 0,
-        checksum: sum?.checksum ?? '',
-        columns: ti?.columns ?? [],
-        primaryKey: ti?.primaryKey ?? [],
-        schemaFile,
-        dataFile,
-      });
-    }
     const files = readdirSync(tmp)
       .sort()
-      .map((name) => ({ name, bytes: statSync(join(tmp, name)).size, sha256: sha256(join(tmp, name)) }));
-    const manifest: BackupManifest = {
-      version: 1,
+      .map((name) => {
+        const data = readFileSync(join(tmp, name));
+        return { name, bytes: statSync(join(tmp, name)).size, sha256: sha256(data) };
+      });
+    const body: Omit<BackupManifest, 'checksum'> = {
+      version: 2,
       id: req.id,
       service: req.service,
       createdAt: new Date().toISOString(),
       ...(req.release ? { release: req.release } : {}),
-      maxBatch,
+      maxBatch: taken.maxBatch,
       reason: req.reason,
       database: describeDb(url),
-      tables,
+      tables: taken.tables,
       files,
     };
+    const manifest: BackupManifest = { ...body, checksum: manifestChecksum(body) };
     writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n', { mode: 0o600 });
     rmSync(final, { recursive: true, force: true });
     renameSync(tmp, final);
@@ -150,32 +193,56 @@ export async function takeBackup(knex: Knex, url: string, req: BackupRequest): P
   }
 }
 
-/** Reads and validates a backup's manifest, and checks every file against its sha256. */
+/** A file name the manifest may name: in the backup directory itself, never a path (`../x`) or a dotfile. */
+const PLAIN_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/**
+ * Reads a backup's manifest and checks everything a restore will use, before anything runs: the manifest's own
+ * checksum, that every table's files are among the files it binds, each file's sha256, and that no .sql file
+ * holds a psql meta-command. Any mismatch is 'refused' (exit 3): the backup is not used at all.
+ */
 export function readBackup(dir: string): BackupManifest {
   const file = join(dir, 'manifest.json');
+  const refuse = (why: string): never => {
+    throw new RipcordError('refused', `backup ${dir}: ${why}; not using it`);
+  };
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new RipcordError(
-      'invalid',
-      `backup ${dir}: no readable manifest.json (${(err as Error).message})`,
-      { cause: err },
+    if (!existsSync(file))
+      throw new RipcordError('invalid', `backup ${dir}: no manifest.json`, { cause: err });
+    return refuse(`manifest.json is not valid JSON (${(err as Error).message})`);
+  }
+  const version = (raw as { version?: unknown } | null)?.version;
+  if (version !== 2) {
+    return refuse(
+      `manifest version ${JSON.stringify(version)} is not 2 (backups taken before manifests carried their own checksum ` +
+        'are not trusted for a restore; take a new one)',
     );
   }
   const parsed = BackupManifest.safeParse(raw);
-  if (!parsed.success)
-    throw new RipcordError('invalid', `backup ${dir}: bad manifest: ${parsed.error.message}`);
-  for (const f of parsed.data.files) {
-    const p = join(dir, f.name);
-    if (!existsSync(p) || sha256(p) !== f.sha256) {
-      throw new RipcordError(
-        'refused',
-        `backup ${dir}: ${f.name} does not match its sha256 in the manifest; not using it`,
-      );
+  if (!parsed.success) return refuse(`bad manifest: ${parsed.error.message}`);
+  const m = parsed.data;
+  if (manifestChecksum(m) !== m.checksum)
+    refuse('manifest.json does not match its own checksum (it was edited)');
+  const named = new Set(m.files.map((f) => f.name));
+  for (const f of m.files)
+    if (!PLAIN_NAME.test(f.name)) refuse(`manifest names a file outside it: ${f.name}`);
+  for (const t of m.tables) {
+    for (const f of [t.schemaFile, t.dataFile]) {
+      if (!named.has(f)) refuse(`${t.name}'s file ${f} has no sha256 in the manifest`);
     }
   }
-  return parsed.data;
+  for (const f of m.files) {
+    const p = join(dir, f.name);
+    if (!existsSync(p)) refuse(`${f.name} is missing`);
+    const data = readFileSync(p);
+    if (data.length !== f.bytes || sha256(data) !== f.sha256)
+      refuse(`${f.name} does not match its sha256 in the manifest`);
+    if (f.name.endsWith('.sql')) assertNoMetaCommands(data.toString('utf8'), `backup ${dir}: ${f.name}`);
+  }
+  return m;
 }
 
 /** Backups of `service` under `directory`, newest first; unreadable or corrupt ones are skipped. */
@@ -216,20 +283,30 @@ export function findBackup(ref: string, directories: readonly string[]): string 
   );
 }
 
-/** psql with ON_ERROR_STOP in one transaction; returns its stdout (command tags like `UPDATE 3`). */
-async function psqlScript(url: string, script: string, dir: string): Promise<string> {
-  const file = join(dir, `.ripcord-${process.pid}-${randomBytes(3).toString('hex')}.sql`);
-  writeFileSync(file, script, { mode: 0o600 });
-  try {
-    const { stdout } = await runPgTool(
-      'psql',
-      ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-f', file],
-      url,
-    );
-    return stdout;
-  } finally {
-    rmSync(file, { force: true });
-  }
+/**
+ * psql on files, in one transaction, stopping at the first error: `-X` (no psqlrc), each file given with -f
+ * (psql reads them in order inside the one transaction). Returns stdout (command tags like `UPDATE 3`).
+ */
+async function psqlFiles(
+  url: string,
+  files: readonly string[],
+  timeouts: DbTimeouts | undefined,
+  extra: readonly string[] = ['-q'],
+): Promise<string> {
+  const { stdout } = await runPgTool(
+    'psql',
+    ['-X', ...extra, '-v', 'ON_ERROR_STOP=1', '--single-transaction', ...files.flatMap((f) => ['-f', f])],
+    url,
+    timeouts ? { timeouts } : {},
+  );
+  return stdout;
+}
+
+/** A script of our own, written 0600 beside the backup for psql -f, removed afterwards by the caller. */
+function scratchFile(dir: string, label: string, text: string): string {
+  const file = join(dir, `.ripcord-${process.pid}-${randomBytes(3).toString('hex')}-${label}.sql`);
+  writeFileSync(file, text, { mode: 0o600 });
+  return file;
 }
 
 /** The tables of `manifest` that differ from it now (missing, or other rows). */
@@ -257,6 +334,7 @@ export async function restoreTables(
   url: string,
   dir: string,
   tables: readonly string[],
+  timeouts?: DbTimeouts,
 ): Promise<{ restored: string[] }> {
   const m = readBackup(dir);
   const wanted = m.tables.filter((t) => tables.includes(t.name));
@@ -268,7 +346,6 @@ export async function restoreTables(
     wanted.map((t) => t.name),
   );
   const existing: string[] = [];
-  const lines = ['\\set ON_ERROR_STOP on'];
   for (const t of wanted) {
     const cur = now[t.name];
     if (!cur) continue;
@@ -282,10 +359,21 @@ export async function restoreTables(
     }
     existing.push(t.name);
   }
-  if (existing.length) lines.push(`TRUNCATE ${existing.map(quoteName).join(', ')};`);
-  for (const t of wanted) if (!now[t.name]) lines.push(`\\i '${join(dir, t.schemaFile)}'`);
-  for (const t of wanted) lines.push(`\\i '${join(dir, t.dataFile)}'`);
-  await psqlScript(url, lines.join('\n') + '\n', dir);
+  // The only SQL of ours: the TRUNCATE, first, so its ACCESS EXCLUSIVE locks are taken while the session's
+  // lock_timeout still holds (pg_dump's files SET lock_timeout = 0 for the rest of the transaction).
+  const own: string[] = [];
+  if (existing.length)
+    own.push(scratchFile(dir, 'truncate', `TRUNCATE ${existing.map(quoteName).join(', ')};\n`));
+  const files = [
+    ...own,
+    ...wanted.filter((t) => !now[t.name]).map((t) => join(dir, t.schemaFile)),
+    ...wanted.map((t) => join(dir, t.dataFile)),
+  ];
+  try {
+    await psqlFiles(url, files, timeouts);
+  } finally {
+    for (const f of own) rmSync(f, { force: true });
+  }
   return { restored: wanted.map((t) => t.name) };
 }
 
@@ -299,6 +387,7 @@ export async function restoreRows(
   url: string,
   dir: string,
   tables: readonly { table: string; key: string[]; columns: string[]; insertMissing: boolean }[],
+  timeouts?: DbTimeouts,
 ): Promise<{ updated: Record<string, number>; inserted: Record<string, number> }> {
   const m = readBackup(dir);
   const scratch = `ripcord_restore_${process.pid}`;
@@ -309,67 +398,61 @@ export async function restoreRows(
     knex,
     tables.map((t) => t.table),
   );
-  const lines = [
-    '\\set ON_ERROR_STOP on',
-    `DROP SCHEMA IF EXISTS ${scratch} CASCADE;`,
-    `CREATE SCHEMA ${scratch};`,
-  ];
-  for (const t of tables) {
-    const bt = m.tables.find((x) => x.name === t.table);
-    const cur = now[t.table];
-    if (!bt) throw new RipcordError('invalid', `backup ${m.id} has no table ${t.table}`);
-    if (!cur) throw new RipcordError('failed', `${t.table} does not exist: down() should have re-created it`);
-    const s = `${scratch}.${quoteName(bt.name.replace(/\./g, '_'))}`;
-    lines.push(`CREATE TABLE ${s} (${bt.columns.map((c) => `${quoteName(c.name)} ${c.type}`).join(', ')});`);
-    const data = readFileSync(join(dir, bt.dataFile), 'utf8')
-      .split('\n')
-      // setval would rewind the live sequence; search_path changes would unqualify our names.
-      .filter(
-        (l) =>
-          !/^SELECT pg_catalog\.setval/.test(l) && !/^SELECT pg_catalog\.set_config\('search_path'/.test(l),
-      )
-      .map((l) => (/^COPY \S+ \(/.test(l) ? l.replace(/^COPY \S+ /, `COPY ${s} `) : l))
-      .join('\n');
-    const dataFile = join(dir, `.ripcord-${process.pid}-${bt.dataFile}`);
-    writeFileSync(dataFile, data, { mode: 0o600 });
-    lines.push(`\\i '${dataFile}'`);
-    const liveCols = new Set(cur.columns.map((c) => c.name));
-    const on = t.key.map((k) => `t.${quoteName(k)} = b.${quoteName(k)}`).join(' and ');
-    const cols = t.columns.filter((c) => liveCols.has(c));
-    if (cols.length) {
-      lines.push(`\\echo ripcord:update:${t.table}`);
-      lines.push(
-        `UPDATE ${live(t.table)} t SET ${cols.map((c) => `${quoteName(c)} = b.${quoteName(c)}`).join(', ')} FROM ${s} b WHERE ${on} AND (${cols
-          .map((c) => `t.${quoteName(c)} IS DISTINCT FROM b.${quoteName(c)}`)
-          .join(' OR ')});`,
-      );
-    }
-    if (t.insertMissing) {
-      const both = bt.columns.map((c) => c.name).filter((c) => liveCols.has(c));
-      lines.push(`\\echo ripcord:insert:${t.table}`);
-      lines.push(
-        `INSERT INTO ${live(t.table)} (${both.map(quoteName).join(', ')}) SELECT ${both.map((c) => `b.${quoteName(c)}`).join(', ')} FROM ${s} b WHERE NOT EXISTS (SELECT 1 FROM ${live(t.table)} t WHERE ${on});`,
-      );
-    }
-  }
-  lines.push(`DROP SCHEMA ${scratch} CASCADE;`);
+  const setup = [`DROP SCHEMA IF EXISTS ${scratch} CASCADE;`, `CREATE SCHEMA ${scratch};`];
+  const merge: string[] = [];
+  const dataFiles: string[] = [];
+  // A marker row before each statement, so its command tag can be told apart (psql -t -A prints just 'x').
+  const marker = (what: string): string => `SELECT '${what.replace(/'/g, "''")}' AS ripcord_marker;`;
   let out: string;
   try {
-    // Not -q here: psql then prints each command's tag (UPDATE n, INSERT 0 n), which is the evidence.
-    const file = join(dir, `.ripcord-${process.pid}-restore-rows.sql`);
-    writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
-    try {
-      out = (
-        await runPgTool('psql', ['-X', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-f', file], url)
-      ).stdout;
-    } finally {
-      rmSync(file, { force: true });
-    }
-  } finally {
     for (const t of tables) {
       const bt = m.tables.find((x) => x.name === t.table);
-      if (bt) rmSync(join(dir, `.ripcord-${process.pid}-${bt.dataFile}`), { force: true });
+      const cur = now[t.table];
+      if (!bt) throw new RipcordError('invalid', `backup ${m.id} has no table ${t.table}`);
+      if (!cur)
+        throw new RipcordError('failed', `${t.table} does not exist: down() should have re-created it`);
+      const s = `${scratch}.${quoteName(bt.name.replace(/\./g, '_'))}`;
+      setup.push(
+        `CREATE TABLE ${s} (${bt.columns.map((c) => `${quoteName(c.name)} ${c.type}`).join(', ')});`,
+      );
+      const data = readFileSync(join(dir, bt.dataFile), 'utf8')
+        .split('\n')
+        // setval would rewind the live sequence; search_path changes would unqualify our names.
+        .filter(
+          (l) =>
+            !/^SELECT pg_catalog\.setval/.test(l) && !/^SELECT pg_catalog\.set_config\('search_path'/.test(l),
+        )
+        .map((l) => (/^COPY \S+ \(/.test(l) ? l.replace(/^COPY \S+ /, `COPY ${s} `) : l))
+        .join('\n');
+      // The edited copy is checked again: it must still be nothing but pg_dump's statements and COPY data.
+      assertNoMetaCommands(data, `backup ${m.id}: ${bt.dataFile} (scratch copy)`);
+      dataFiles.push(scratchFile(dir, `data-${fileSafe(bt.name)}`, data));
+      const liveCols = new Set(cur.columns.map((c) => c.name));
+      const on = t.key.map((k) => `t.${quoteName(k)} = b.${quoteName(k)}`).join(' and ');
+      const cols = t.columns.filter((c) => liveCols.has(c));
+      if (cols.length) {
+        merge.push(marker(`ripcord:update:${t.table}`));
+        merge.push(
+          `UPDATE ${live(t.table)} t SET ${cols.map((c) => `${quoteName(c)} = b.${quoteName(c)}`).join(', ')} FROM ${s} b WHERE ${on} AND (${cols
+            .map((c) => `t.${quoteName(c)} IS DISTINCT FROM b.${quoteName(c)}`)
+            .join(' OR ')});`,
+        );
+      }
+      if (t.insertMissing) {
+        const both = bt.columns.map((c) => c.name).filter((c) => liveCols.has(c));
+        merge.push(marker(`ripcord:insert:${t.table}`));
+        merge.push(
+          `INSERT INTO ${live(t.table)} (${both.map(quoteName).join(', ')}) SELECT ${both.map((c) => `b.${quoteName(c)}`).join(', ')} FROM ${s} b WHERE NOT EXISTS (SELECT 1 FROM ${live(t.table)} t WHERE ${on});`,
+        );
+      }
     }
+    merge.push(`DROP SCHEMA ${scratch} CASCADE;`);
+    dataFiles.unshift(scratchFile(dir, 'setup', setup.join('\n') + '\n'));
+    dataFiles.push(scratchFile(dir, 'merge', merge.join('\n') + '\n'));
+    // Not -q here: psql then prints each command's tag (UPDATE n, INSERT 0 n), which is the evidence.
+    out = await psqlFiles(url, dataFiles, timeouts, ['-t', '-A']);
+  } finally {
+    for (const f of dataFiles) rmSync(f, { force: true });
   }
   const updated: Record<string, number> = {};
   const inserted: Record<string, number> = {};

@@ -18,12 +18,18 @@ import {
   VerifyDbDesired,
 } from '../../core/db-rollback/steps.js';
 import { RipcordError } from '../../core/errors.js';
-import { StepFailedError, type StepContext, type StepHandlers } from '../../core/executor.js';
+import {
+  StepFailedError,
+  type StepContext,
+  type StepHandler,
+  type StepHandlers,
+} from '../../core/executor.js';
 import type { Journal } from '../../core/journal.js';
 import type { PlanStep } from '../../core/plan.js';
 import type { ProbePort } from '../../core/ports.js';
 import type * as z from 'zod';
 import { readBackup, restoreRows, restoreTables, tablesDiffering, takeBackup } from './backup.js';
+import { dbError } from './errors.js';
 import {
   describeTables,
   existingIndexes,
@@ -150,7 +156,7 @@ export function createDbHandlers(deps: DbHandlerDeps): StepHandlers {
     return items;
   };
 
-  return {
+  return sanitized({
     [DB_STEP_KINDS.checklist]: {
       async apply(step) {
         const d = parse(ChecklistDesired, step);
@@ -211,6 +217,7 @@ export function createDbHandlers(deps: DbHandlerDeps): StepHandlers {
           ...(d.release ? { release: d.release } : {}),
           reason: d.reason,
           migrationsTable: d.migrationsTable,
+          timeouts: m.timeouts,
         });
         return {
           backupId: manifest.id,
@@ -241,7 +248,14 @@ export function createDbHandlers(deps: DbHandlerDeps): StepHandlers {
             `${d.release}'s migration files (${loaded.source}) have no ${d.name}`,
           );
         ctx.progress(`down() of ${d.name}`);
-        const res = await migrateDown(m.knex(), d.migrationsTable, d.name, found.module, d.transaction);
+        const res = await migrateDown(
+          m.knex(),
+          d.migrationsTable,
+          d.name,
+          found.module,
+          d.transaction,
+          m.timeouts,
+        );
         return { ...res, file: found.file, sql: info?.down ?? [] };
       },
       async check(step) {
@@ -254,7 +268,10 @@ export function createDbHandlers(deps: DbHandlerDeps): StepHandlers {
         const d = parse(RestoreRowsDesired, step);
         const m = open(d.service);
         ctx.progress(`restoring rows from backup ${d.backupId}`);
-        return { backupId: d.backupId, ...(await restoreRows(m.knex(), m.url, d.backupDir, d.tables)) };
+        return {
+          backupId: d.backupId,
+          ...(await restoreRows(m.knex(), m.url, d.backupDir, d.tables, m.timeouts)),
+        };
       },
       // Merging by primary key is idempotent (updates to equal values are skipped, present rows not inserted),
       // so a step in flight at a crash is simply applied again.
@@ -265,7 +282,7 @@ export function createDbHandlers(deps: DbHandlerDeps): StepHandlers {
         const d = parse(RestoreTablesDesired, step);
         const m = open(d.service);
         ctx.progress(`restoring ${d.tables.join(', ')} from backup ${d.backupId}`);
-        const res = await restoreTables(m.knex(), m.url, d.backupDir, d.tables);
+        const res = await restoreTables(m.knex(), m.url, d.backupDir, d.tables, m.timeouts);
         const differing = await tablesDiffering(m.knex(), readBackup(d.backupDir), d.tables);
         if (differing.length) {
           throw new StepFailedError(`after restore, ${differing.join(', ')} still differ from the backup`, {
@@ -300,7 +317,23 @@ export function createDbHandlers(deps: DbHandlerDeps): StepHandlers {
         }
       },
     },
-  };
+  });
+}
+
+/**
+ * The edge where database errors become step failures: anything a handler lets through that is not already a
+ * RipcordError (a knex/pg error from an inspection query, say) is mapped by dbError, which sanitizes its text,
+ * so no row value or SQL literal reaches the journal, `-o json` or a notification.
+ */
+function sanitized(handlers: StepHandlers): StepHandlers {
+  const out: Record<string, StepHandler> = {};
+  for (const [kind, h] of Object.entries(handlers)) {
+    out[kind] = {
+      apply: (step, ctx) => h.apply(step, ctx).catch((err: unknown) => Promise.reject(dbError(err, step.id))),
+      check: (step, ctx) => h.check(step, ctx).catch((err: unknown) => Promise.reject(dbError(err, step.id))),
+    };
+  }
+  return out;
 }
 
 async function baselineOf(

@@ -1,4 +1,5 @@
 import { RipcordError } from '../../core/errors.js';
+import { sanitizePgError } from './sanitize.js';
 
 const UNREACHABLE = new Set([
   'ECONNREFUSED',
@@ -10,19 +11,37 @@ const UNREACHABLE = new Set([
   '57P03',
 ]);
 
+/** SQLSTATE 55P03 lock_not_available: lock_timeout (or NOWAIT) gave up waiting for a lock. */
+export const LOCK_NOT_AVAILABLE = '55P03';
+/** SQLSTATE 57014 query_canceled: statement_timeout (or a cancel request) stopped the statement. */
+export const QUERY_CANCELED = '57014';
+
+/** The SQLSTATE of a node-postgres error, if it is one. */
+export function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
 /**
  * Maps a database error to Ripcord's kinds: unreachable (retry may help), forbidden (a permission is missing),
- * invalid (bad URL, no such database). The URL is never part of the message.
+ * invalid (bad URL, no such database). The message is sanitized (sanitize.ts): no row values, no SQL literals,
+ * no URL. The raw error is not kept as `cause`, since causes get logged and serialized too; only its SQLSTATE.
  */
 export function dbError(err: unknown, what: string): RipcordError {
   if (err instanceof RipcordError) return err;
   const e = err as { code?: string; message?: string };
-  const msg = `${what}: ${e.message ?? String(err)}`;
-  if (e.code && UNREACHABLE.has(e.code)) return new RipcordError('unreachable', msg, { cause: err });
-  if (/timeout/i.test(e.message ?? '')) return new RipcordError('unreachable', msg, { cause: err });
-  if (e.code === '42501') return new RipcordError('forbidden', msg, { cause: err });
-  if (e.code === '28P01' || e.code === '28000' || e.code === '3D000') {
-    return new RipcordError('invalid', msg, { cause: err });
+  const code = sqlState(err) ?? (typeof e.code === 'string' ? e.code : undefined);
+  const cause = code ? { code } : undefined;
+  const msg = `${what}: ${sanitizePgError(err)}`;
+  const opts = cause ? { cause } : {};
+  // Timeouts we set (lock_timeout, statement_timeout) are failures of the step, not an unreachable server.
+  if (code === LOCK_NOT_AVAILABLE || code === QUERY_CANCELED)
+    return new RipcordError('failed', msg, { ...opts, retryable: true });
+  if (code && UNREACHABLE.has(code)) return new RipcordError('unreachable', msg, opts);
+  if (!sqlState(err) && /timeout/i.test(e.message ?? '')) return new RipcordError('unreachable', msg, opts);
+  if (code === '42501') return new RipcordError('forbidden', msg, opts);
+  if (code === '28P01' || code === '28000' || code === '3D000') {
+    return new RipcordError('invalid', msg, opts);
   }
-  return new RipcordError('failed', msg, { cause: err });
+  return new RipcordError('failed', msg, opts);
 }

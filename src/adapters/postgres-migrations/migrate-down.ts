@@ -6,9 +6,10 @@
  * reverted migration still recorded (knex deletes it after committing down()).
  */
 import type { Knex } from 'knex';
+import { formatDuration } from '../../core/duration.js';
 import { RipcordError } from '../../core/errors.js';
 import { sameMigration } from '../../core/db-rollback/selection.js';
-import { dbError } from './errors.js';
+import { dbError, LOCK_NOT_AVAILABLE, QUERY_CANCELED, sqlState } from './errors.js';
 import { quoteName, tableExists } from './inspect.js';
 import type { MigrationModule } from './migration-source.js';
 
@@ -19,9 +20,27 @@ export async function recordedName(knex: Knex, table: string, name: string): Pro
   return rows.find((r) => sameMigration(r.name, name))?.name;
 }
 
-async function takeLock(knex: Knex, table: string): Promise<void> {
+/** lock_timeout and statement_timeout, in milliseconds (database.lockTimeout / database.statementTimeout). */
+export interface DbTimeouts {
+  lockTimeoutMs: number;
+  statementTimeoutMs: number;
+}
+
+/**
+ * SET LOCAL both timeouts in `trx`. The pool's sessions already start with them (migrations-db.ts), but a
+ * caller's knex may not, and SET LOCAL keeps them scoped to this transaction whatever the session says.
+ */
+export async function setLocalTimeouts(trx: Knex.Transaction, t: DbTimeouts | undefined): Promise<void> {
+  if (!t) return;
+  // Integers in milliseconds, so nothing but digits reaches the SQL (SET takes no bind parameters).
+  await trx.raw(`set local lock_timeout = '${Math.round(t.lockTimeoutMs)}ms'`);
+  await trx.raw(`set local statement_timeout = '${Math.round(t.statementTimeoutMs)}ms'`);
+}
+
+async function takeLock(knex: Knex, table: string, timeouts: DbTimeouts | undefined): Promise<void> {
   const lock = `${table}_lock`;
   const updated = await knex.transaction(async (trx) => {
+    await setLocalTimeouts(trx, timeouts);
     const n = (await trx(lock).where('is_locked', 0).update({ is_locked: 1 })) as number;
     if (n === 1) return n;
     const [count] = (await trx(lock).count({ n: '*' })) as { n: string }[];
@@ -53,15 +72,73 @@ export interface DownResult {
   transaction: boolean;
 }
 
+/**
+ * Sessions idle in a transaction right now, as evidence for a lock timeout: pid, how long, which application.
+ * Never their query text (it can hold row values). Best effort: an error here must not hide the timeout.
+ */
+async function idleInTransaction(knex: Knex): Promise<string[]> {
+  try {
+    const r = (await knex.raw(
+      `select pid, application_name as app, round(extract(epoch from now() - xact_start))::int as secs
+         from pg_stat_activity
+        where state like 'idle in transaction%' and pid <> pg_backend_pid() and datname = current_database()
+        order by xact_start limit 5`,
+    )) as { rows: { pid: number; app: string; secs: number }[] };
+    return r.rows.map((x) => `pid ${x.pid}${x.app ? ` (${x.app})` : ''} idle in transaction for ${x.secs}s`);
+  } catch {
+    return [];
+  }
+}
+
+/** The error of a down() that hit lock_timeout or statement_timeout: what, which limit, what state is left. */
+async function timeoutError(
+  knex: Knex,
+  err: unknown,
+  name: string,
+  table: string,
+  transaction: boolean,
+  timeouts: DbTimeouts | undefined,
+  lockFreed: boolean,
+): Promise<RipcordError | undefined> {
+  const code = sqlState(err);
+  if (code !== LOCK_NOT_AVAILABLE && code !== QUERY_CANCELED) return undefined;
+  const state = transaction
+    ? 'its transaction was rolled back, so nothing of it is applied'
+    : 'it runs without a transaction (transaction: false), so it may be half-applied: check the schema';
+  const lock = lockFreed
+    ? `${table}_lock was freed`
+    : `${table}_lock could NOT be freed (ripcord rollback --force-unlock)`;
+  if (code === LOCK_NOT_AVAILABLE) {
+    const idle = await idleInTransaction(knex);
+    const limit = timeouts ? ` after ${formatDuration(timeouts.lockTimeoutMs)}` : '';
+    return new RipcordError(
+      'failed',
+      `down() of ${name} timed out waiting for a lock${limit} (lock_timeout, SQLSTATE 55P03 lock_not_available): ` +
+        `another session holds a lock on a table it changes${idle.length ? ` (${idle.join('; ')})` : ''}; ` +
+        `${state}; ${lock}. End or wait out that session, then resume the run (ripcord resume RUN)`,
+      { cause: { code }, retryable: true },
+    );
+  }
+  const limit = timeouts ? ` ${formatDuration(timeouts.statementTimeoutMs)}` : '';
+  return new RipcordError(
+    'failed',
+    `down() of ${name} was canceled: a statement ran longer than statement_timeout${limit} (SQLSTATE 57014 query_canceled); ` +
+      `${state}; ${lock}. Raise database.statementTimeout if it is legitimately slow, then resume the run`,
+    { cause: { code }, retryable: true },
+  );
+}
+
 export async function migrateDown(
   knex: Knex,
   table: string,
   name: string,
   mod: MigrationModule,
   transaction: boolean,
+  timeouts?: DbTimeouts,
 ): Promise<DownResult> {
   const down = mod.down;
   if (!down) throw new RipcordError('refused', `${name} has no down() function`);
+  let lockFreed = true;
   try {
     if (!(await recordedName(knex, table, name))) return { ran: false, name, transaction };
     if (!(await tableExists(knex, `${table}_lock`))) {
@@ -70,26 +147,37 @@ export async function migrateDown(
         `${table}_lock does not exist; knex's migration tables are incomplete`,
       );
     }
-    await takeLock(knex, table);
+    await takeLock(knex, table, timeouts);
     try {
       // Re-read under the lock: a concurrent migrator may have rolled it back meanwhile.
       const recorded = await recordedName(knex, table, name);
       if (!recorded) return { ran: false, name, transaction };
       if (transaction) {
         await knex.transaction(async (trx) => {
+          await setLocalTimeouts(trx, timeouts);
           await down(trx);
           await trx(table).where({ name: recorded }).del();
         });
       } else {
+        // transaction: false: no transaction to SET LOCAL in; the pool's sessions carry both timeouts.
         await down(knex);
         await knex(table).where({ name: recorded }).del();
       }
       return { ran: true, name: recorded, transaction };
     } finally {
-      await freeLock(knex, table);
+      // Always, also after a timeout: a lock left at 1 would make every later migration (and our resume)
+      // refuse. A failure here is reported with the original error, not instead of it.
+      try {
+        await freeLock(knex, table);
+      } catch {
+        lockFreed = false;
+      }
     }
   } catch (err) {
-    throw dbError(err, `down() of ${name}`);
+    throw (
+      (await timeoutError(knex, err, name, table, transaction, timeouts, lockFreed)) ??
+      dbError(err, `down() of ${name}`)
+    );
   }
 }
 

@@ -8,6 +8,7 @@ import type { CompiledDatabase } from '../../config/compile-database.js';
 import type { MigrationFileInfo } from '../../core/db-rollback/model.js';
 import { createSqlCapturer } from './capture-sql.js';
 import { readMigrationState, type MigrationState } from './inspect.js';
+import type { DbTimeouts } from './migrate-down.js';
 import { loadReleaseMigrations, type LoadedRelease } from './migration-source.js';
 
 export interface ReleaseFiles {
@@ -19,6 +20,8 @@ export interface MigrationsDb {
   readonly url: string;
   readonly table: string;
   readonly advisoryLock?: number;
+  /** lock_timeout / statement_timeout of every session of the pool, and what down() sets with SET LOCAL. */
+  readonly timeouts: DbTimeouts;
   knex(): Knex;
   state(): Promise<MigrationState>;
   /** The release's migration files, each function's SQL captured without executing it. Cached per release. */
@@ -29,10 +32,23 @@ export interface MigrationsDb {
 export function openMigrationsDb(db: CompiledDatabase): MigrationsDb {
   let k: Knex | undefined;
   const cache = new Map<string, Promise<ReleaseFiles>>();
+  const timeouts: DbTimeouts = {
+    lockTimeoutMs: db.lockTimeoutMs,
+    statementTimeoutMs: db.statementTimeoutMs,
+  };
+  // Sent in the startup packet (node-postgres passes lock_timeout/statement_timeout through), so every session
+  // starts with them: a transaction: false down() (which runs on whichever pooled session knex picks) is
+  // bounded as well as a transactional one. knex's types do not list them, hence the widened type.
+  const connection: Knex.PgConnectionConfig & { lock_timeout: number; statement_timeout: number } = {
+    connectionString: db.url,
+    connectionTimeoutMillis: 5_000,
+    lock_timeout: timeouts.lockTimeoutMs,
+    statement_timeout: timeouts.statementTimeoutMs,
+  };
   const knex = (): Knex => {
     k ??= knexFactory({
       client: 'pg',
-      connection: { connectionString: db.url, connectionTimeoutMillis: 5_000 },
+      connection,
       pool: { min: 0, max: 2 },
       acquireConnectionTimeout: 10_000,
     });
@@ -41,6 +57,7 @@ export function openMigrationsDb(db: CompiledDatabase): MigrationsDb {
   return {
     url: db.url,
     table: db.migrations.table,
+    timeouts,
     ...(db.migrations.advisoryLock !== undefined ? { advisoryLock: db.migrations.advisoryLock } : {}),
     knex,
     state: () => readMigrationState(knex(), db.migrations.table, db.migrations.advisoryLock),

@@ -1,12 +1,15 @@
 /**
  * pg_dump and psql, run as child processes. The password goes in PGPASSWORD, never on the command line
- * (where `ps` would show it); error texts are the tools' stderr, which never contains it.
+ * (where `ps` would show it). Their stderr carries row values (DETAIL: Failing row contains ...), so it is
+ * sanitized (sanitize.ts) before it becomes an error message.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { RipcordError } from '../../core/errors.js';
+import type { DbTimeouts } from './migrate-down.js';
+import { redactConnectionStrings, sanitizeDbText } from './sanitize.js';
 
 const run = promisify(execFile);
 
@@ -38,25 +41,59 @@ export function describeDb(url: string): string {
   return `${u.pathname.replace(/^\//, '')}@${u.hostname}:${u.port || '5432'}`;
 }
 
+/** The URL's password, decoded: redacted wherever a tool echoes it. */
+function passwordOf(url: string): string[] {
+  try {
+    const p = decodeURIComponent(new URL(url).password);
+    return p ? [p] : [];
+  } catch {
+    return [];
+  }
+}
+
+/** SQLSTATE from psql's VERBOSITY=verbose first line (`ERROR:  55P03: canceling statement ...`). */
+const SQLSTATE_IN_TEXT = /\b(?:ERROR|FATAL):\s+([0-9A-Z]{5}):/;
+
 export async function runPgTool(
   tool: 'pg_dump' | 'psql',
   args: string[],
   url: string,
-  opts: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number; timeouts?: DbTimeouts } = {},
 ): Promise<{ stdout: string; stderr: string }> {
+  // psql: VERBOSITY=verbose puts the SQLSTATE on the error line, which the sanitizer keeps.
+  const fullArgs = tool === 'psql' ? ['-v', 'VERBOSITY=verbose', ...args] : args;
+  const env: NodeJS.ProcessEnv = { ...process.env, ...pgEnv(url) };
+  if (opts.timeouts) {
+    // Session settings from the start (libpq's PGOPTIONS), so the first lock taken is already bounded.
+    env.PGOPTIONS = `-c lock_timeout=${Math.round(opts.timeouts.lockTimeoutMs)} -c statement_timeout=${Math.round(opts.timeouts.statementTimeoutMs)}`;
+  }
   try {
-    return await run(pgTool(tool), args, {
-      env: { ...process.env, ...pgEnv(url) },
+    return await run(pgTool(tool), fullArgs, {
+      env,
       timeout: opts.timeoutMs ?? 600_000,
       maxBuffer: 64 * 1024 * 1024,
     });
   } catch (err) {
     const e = err as Error & { code?: string | number; stderr?: string };
     if (e.code === 'ENOENT') {
-      throw new RipcordError('invalid', `${tool} is not installed (set RIPCORD_PG_BIN_DIR)`, { cause: err });
+      throw new RipcordError('invalid', `${tool} is not installed (set RIPCORD_PG_BIN_DIR)`);
     }
-    const msg = (e.stderr ?? '').trim() || e.message;
-    const kind = /could not connect|connection refused|timeout/i.test(msg) ? 'unreachable' : 'failed';
-    throw new RipcordError(kind, `${tool} failed: ${msg}`, { cause: err });
+    const raw = (e.stderr ?? '').trim() || redactConnectionStrings(e.message);
+    const msg = sanitizeDbText(raw, passwordOf(url));
+    const code = SQLSTATE_IN_TEXT.exec(raw)?.[1];
+    const kind =
+      code === '42501'
+        ? 'forbidden'
+        : /password authentication failed|database "[^"]*" does not exist/i.test(raw)
+          ? 'invalid'
+          : code === undefined &&
+              /could not connect|connection refused|connection to server|timeout expired/i.test(raw)
+            ? 'unreachable'
+            : 'failed';
+    // No `cause`: the raw error holds the unsanitized stderr.
+    throw new RipcordError(kind, `${tool} failed: ${msg}`, {
+      ...(code ? { cause: { code } } : {}),
+      ...(code === '55P03' || code === '57014' ? { retryable: true } : {}),
+    });
   }
 }

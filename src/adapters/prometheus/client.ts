@@ -18,6 +18,11 @@ export interface PrometheusClientOptions {
   backoffMs?: number;
   /** Injected for tests; defaults to the global fetch. */
   fetch?: typeof fetch;
+  /**
+   * Aborts every query (in flight or backing off) of this client, e.g. the watch's signal: a watch that stops
+   * (shutdown, lost leadership) must not keep waiting on a hung Prometheus.
+   */
+  signal?: AbortSignal;
 }
 
 /** One series of an instant query. `t` is the evaluation time in unix seconds; value keeps NaN/±Inf. */
@@ -40,7 +45,19 @@ export interface PrometheusClient {
   range(query: string, start: Date, end: Date, stepSeconds: number): Promise<RangeSeries[]>;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason as Error);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 const unix = (d: Date) => String(d.getTime() / 1000);
 
 export function createPrometheusClient(opts: PrometheusClientOptions): PrometheusClient {
@@ -63,12 +80,19 @@ export function createPrometheusClient(opts: PrometheusClientOptions): Prometheu
       res = await doFetch(`${origin}${path}`, {
         method: 'POST',
         body: form,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: opts.signal
+          ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)])
+          : AbortSignal.timeout(timeoutMs),
       });
       text = await res.text();
     } catch (err) {
       const name = (err as { name?: unknown }).name;
-      const why = name === 'TimeoutError' ? `timed out after ${timeoutMs}ms` : 'got no answer';
+      const why =
+        name === 'TimeoutError'
+          ? `timed out after ${timeoutMs}ms`
+          : opts.signal?.aborted
+            ? 'was abandoned: the caller stopped'
+            : 'got no answer';
       throw new RipcordError('unreachable', `Prometheus ${origin}${path} ${why}`, { cause: err });
     }
     let json: unknown;
@@ -107,8 +131,9 @@ export function createPrometheusClient(opts: PrometheusClientOptions): Prometheu
       try {
         return await once(path, form);
       } catch (err) {
-        if (!(err instanceof RipcordError) || !err.retryable || attempt >= retries) throw err;
-        await sleep(backoffMs * 2 ** attempt * (1 + Math.random() / 2));
+        if (!(err instanceof RipcordError) || !err.retryable || attempt >= retries || opts.signal?.aborted)
+          throw err;
+        await sleep(backoffMs * 2 ** attempt * (1 + Math.random() / 2), opts.signal);
       }
     }
   }

@@ -1,6 +1,8 @@
 /**
- * Handler of `flag.unleash-off` (plan-flag.ts). The adapter is built per step from the step's own desired
- * state (URL, project, token source), so a resumed run needs nothing but the journal and the token.
+ * Handler of `flag.unleash-off` (plan-flag.ts). The step's desired state names the flag only (its name in
+ * ripcord.yaml, project, environment, feature); the adapter is built per step by `connect`, which takes the
+ * server URL, token source and timeout from the CURRENT configuration. A `url`, `token` or `timeoutMs` in the
+ * journaled step (plans written before this change, or a tampered journal) is ignored.
  */
 import { z } from 'zod';
 import { RipcordError } from '../../core/errors.js';
@@ -9,24 +11,29 @@ import { FLAG_STEP_KINDS } from '../../core/flag-rollback/plan-flag.js';
 import type { PlanStep } from '../../core/plan.js';
 import type { FlagRef, FlagServicePort } from '../../core/ports.js';
 import { desiredOf } from '../kubernetes/desired-schema.js';
-import { createUnleashAdmin, type UnleashAdminOptions } from './admin-api.js';
 
+// z.object strips unknown keys: an endpoint or token source in the journal never reaches `connect`.
 export const UnleashOffDesiredSchema = z.object({
-  url: z.string().min(1),
+  flag: z.string().min(1).optional(),
   project: z.string().min(1),
   environment: z.string().min(1),
   feature: z.string().min(1),
-  token: z.union([z.object({ env: z.string().min(1) }), z.object({ file: z.string().min(1) })]),
-  timeoutMs: z.number().positive(),
 });
 
-export function createUnleashFlagHandlers(
-  make: (o: UnleashAdminOptions) => FlagServicePort = createUnleashAdmin,
-): StepHandlers {
+/** The flag a step names: its ripcord.yaml name (absent in plans from older ripcords) and its reference. */
+export interface UnleashStepFlag {
+  flag?: string;
+  ref: FlagRef;
+}
+
+/** Builds the admin client for a step's flag from the current configuration; throws when it cannot. */
+export type UnleashConnect = (f: UnleashStepFlag) => FlagServicePort;
+
+export function createUnleashFlagHandlers(connect: UnleashConnect): StepHandlers {
   const parse = (step: PlanStep) => {
     const d = desiredOf(step, UnleashOffDesiredSchema);
     const ref: FlagRef = { project: d.project, environment: d.environment, feature: d.feature };
-    return { ref, api: make({ url: d.url, token: d.token, timeoutMs: d.timeoutMs }) };
+    return { ref, api: connect({ ...(d.flag !== undefined ? { flag: d.flag } : {}), ref }) };
   };
   return {
     [FLAG_STEP_KINDS.unleashOff]: {

@@ -50,7 +50,7 @@ async function collect(ctx: ServiceContext): Promise<ConfigHistory> {
   try {
     const found = await findVersionedConfigMap(
       service,
-      createConfigObjectsAdapter(ctx.kc),
+      createConfigObjectsAdapter(ctx.kc, ctx.kubeOptions),
       deployment.spec?.template,
     );
     const versions = listVersions(found.pattern, found.all);

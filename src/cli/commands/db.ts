@@ -9,15 +9,10 @@ import { loadCliConfig } from '../service-context.js';
 import { rolloutHistory, revisionRef } from '../../core/app-rollback/history.js';
 import { releaseTag } from '../../core/db-rollback/attribution.js';
 import type { BackupManifest, BatchAttribution } from '../../core/db-rollback/model.js';
-import { tablesTouched } from '../../core/db-rollback/plan-db.js';
+import { dbBackupStep, tablesTouched } from '../../core/db-rollback/plan-db.js';
+import { planDatabaseRestore } from '../../core/db-rollback/plan-restore.js';
 import { sameMigration } from '../../core/db-rollback/selection.js';
 import { classifySql, describeEffect, losesData } from '../../core/db-rollback/sql-classify.js';
-import {
-  DB_STEP_KINDS,
-  type BackupDesired,
-  type RestoreTablesDesired,
-  type VerifyDbDesired,
-} from '../../core/db-rollback/steps.js';
 import { exitCodeFor, RipcordError } from '../../core/errors.js';
 import type { Plan, PlanStep, RevisionRef } from '../../core/plan.js';
 import type { DeploymentSnapshot } from '../../core/ports.js';
@@ -241,7 +236,7 @@ function finish(
     process.exitCode = exitCodeFor(error ?? new RipcordError('failed', result.status));
 }
 
-/** Restore plan: tables back to the backup's rows, then verified against its manifest. */
+/** Restore plan (plan-restore.ts): the lock, the tables back to the backup's rows, verified, the lock released. */
 async function restorePlan(
   ctx: ServiceContext,
   db: MigrationsDb,
@@ -250,80 +245,27 @@ async function restorePlan(
   only?: string[],
 ): Promise<Plan> {
   const tables = only ?? m.tables.map((t) => t.name);
-  const unknown = tables.filter((t) => !m.tables.some((x) => x.name === t));
-  if (unknown.length)
-    throw new RipcordError('invalid', `--tables: backup ${m.id} has no ${unknown.join(', ')}`);
   const k = db.knex();
-  const now = await describeTables(k, tables);
-  const problems: string[] = [];
-  for (const t of m.tables.filter((x) => tables.includes(x.name))) {
-    const cur = now[t.name];
-    if (!cur) continue;
-    const a = cur.columns.map((c) => `${c.name} ${c.type}`).join(', ');
-    const b = t.columns.map((c) => `${c.name} ${c.type}`).join(', ');
-    if (a !== b)
-      problems.push(`${t.name} now has columns (${a}), the backup (${b}): roll its migration back first`);
-  }
-  const deps = (await fkDependents(k, tables)).filter((d) => !tables.includes(d.table));
-  for (const d of deps)
-    problems.push(`${d.table} references ${d.references} (${d.constraint}): include it with --tables`);
-  if (problems.length)
-    throw new RipcordError('refused', `cannot restore backup ${m.id}: ${problems.join('; ')}`);
   const settings = requireDatabase(ctx);
-  const expected = m.tables.filter((t) => tables.includes(t.name));
-  const restore: PlanStep = {
-    id: 'db-restore-tables',
-    kind: DB_STEP_KINDS.restoreTables,
-    description: `Restore ${tables.join(', ')} from backup ${m.id} (${m.createdAt})`,
-    target: `database of ${ctx.service.name}`,
-    why: `Runbook 2, dangerous migrations: "restore from backup". Existing tables are emptied and reloaded; missing ones are created from the backup's schema. Current rows: ${tables.map((t) => `${t} ${now[t]?.rows ?? 'absent'}`).join(', ')}; backup rows: ${expected.map((t) => `${t.name} ${t.rows}`).join(', ')}.`,
-    precondition: "the backup's files match their sha256; each existing table has the backup's columns",
-    desired: {
-      service: ctx.service.name,
-      backupDir: dir,
-      backupId: m.id,
-      tables,
-    } satisfies RestoreTablesDesired,
-    postcondition: "each table's ordered-row checksum equals the backup's",
-    danger: 'dangerous',
-    expectedDurationMs: 10_000,
-  };
-  const verify: PlanStep = {
-    id: 'db-verify',
-    kind: DB_STEP_KINDS.verify,
-    description: `Verify ${tables.join(', ')} against the backup`,
-    target: `database of ${ctx.service.name}`,
-    why: 'Runbook 2 step 4: tables and columns exist, row counts as in the backup, health reports the database.',
-    precondition: 'the restore is done',
-    desired: {
-      service: ctx.service.name,
+  const { snapshot } = await snapshotOrNote(ctx);
+  return planDatabaseRestore({
+    service: {
+      name: ctx.service.name,
+      namespace: ctx.service.kube.namespace,
       migrationsTable: settings.migrations.table,
-      tables: expected.map((t) => ({
-        table: t.name,
-        exists: true,
-        columnsPresent: t.columns.map((c) => c.name),
-        columnsAbsent: [],
-      })),
-      indexesPresent: [],
-      indexesAbsent: [],
-      counts: Object.fromEntries(tables.map((t) => [t, 'same'])),
-      baselineStep: 'db-restore-tables',
-      migrationsAbsent: [],
       ...(ctx.service.healthUrl ? { healthUrl: ctx.service.healthUrl } : {}),
       healthTimeoutMs: ctx.service.health.timeoutMs,
-      expectedRows: Object.fromEntries(expected.map((t) => [t.name, t.rows])),
-    } satisfies VerifyDbDesired,
-    postcondition: `row counts ${expected.map((t) => `${t.name}=${t.rows}`).join(', ')}`,
-    danger: 'safe',
-    expectedDurationMs: 2_000,
-  };
-  const { snapshot } = await snapshotOrNote(ctx);
-  return dbPlan(
-    ctx,
-    snapshot,
-    [restore, verify],
-    [`restoring replaces the current rows of ${tables.join(', ')}`],
-  );
+      lockLeaseSeconds: ctx.service.lock.leaseSeconds,
+    },
+    backupDir: dir,
+    manifest: m,
+    ...(only ? { only } : {}),
+    tables: await describeTables(k, tables),
+    fkDependents: await fkDependents(k, tables),
+    revision: revisionNow(snapshot),
+    now: ctx.clock.now(),
+    rtoTargetMs: ctx.service.rtoMs.database,
+  });
 }
 
 /** Backup directories of every service with a database, for finding a backup by id. */
@@ -377,14 +319,9 @@ export function registerDbCommands(program: Command): void {
             return;
           }
           const id = newBackupId(ctx.clock.now());
-          const step: PlanStep = {
-            id: 'db-backup',
-            kind: DB_STEP_KINDS.backup,
-            description: `Back up ${chosen.tables.join(', ')} (pg_dump schema + data, checksums)`,
-            target: backupDirectory(settings, ctx.config.baseDir),
-            why: `Runbook 2, dangerous migrations: always have a backup before deploying (${chosen.why}).`,
-            precondition: 'pg_dump is installed; the directory is writable',
-            desired: {
+          // Read-only for the database: no rollback lock (a pipeline's pre-deploy backup must not wait on one).
+          const step = dbBackupStep(
+            {
               service: ctx.service.name,
               migrationsTable: settings.migrations.table,
               directory: backupDirectory(settings, ctx.config.baseDir),
@@ -392,11 +329,9 @@ export function registerDbCommands(program: Command): void {
               ...(release ? { release } : {}),
               reason: chosen.why,
               id,
-            } satisfies BackupDesired,
-            postcondition: 'the backup exists with a manifest whose sha256 checksums match its files',
-            danger: 'safe',
-            expectedDurationMs: 10_000,
-          };
+            },
+            `Runbook 2, dangerous migrations: always have a backup before deploying (${chosen.why}).`,
+          );
           const plan = dbPlan(ctx, snapshot, [step]);
           const result = await runPlan(ctx, plan, newRunId(ctx.clock.now()), false);
           const ev = result.steps[0]?.evidence as

@@ -15,8 +15,9 @@ export function registerPlanCommand(program: Command): void {
     action(async (name: string, o: ScenarioFlags, cmd: Command) => {
       const g = globalOptions(cmd);
       await withServiceContext(g, name, async (ctx) => {
-        await autoRecord(ctx);
+        // Validate (plan) first: bad input writes nothing, the config record included.
         const plan = await makePlan(ctx, o);
+        await autoRecord(ctx);
         emit(g, plan, () => planText(plan));
       });
     }),

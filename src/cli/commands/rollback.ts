@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { exitCodeFor, RipcordError } from '../../core/errors.js';
+import { AbortedError, exitCodeFor, RipcordError } from '../../core/errors.js';
 import { executePlan, type ExecuteResult, type ExecutorEvent } from '../../core/executor.js';
 import type { Plan } from '../../core/plan.js';
 import { autoRecord } from '../config-records.js';
@@ -46,16 +46,51 @@ async function confirm(plan: Plan): Promise<void> {
   }
 }
 
-/** Executes (or resumes) a plan with live progress; SIGINT aborts between steps and inside waits. */
+/**
+ * Gives back the Leases a run still holds when it ends without succeeding (failed, refused, aborted), so a retry
+ * need not wait for the lease to lapse; returns what it did, for the journal. A succeeded run released its own.
+ */
+async function releaseOnTheWayOut(ctx: ServiceContext, status: ExecuteResult['status']): Promise<string[]> {
+  const held = ctx.locks.held();
+  ctx.locks.stop();
+  if (status === 'succeeded') return [];
+  const notes: string[] = [];
+  for (const l of held) {
+    try {
+      await ctx.kube.releaseLock(l.namespace, l.lockName, l.holder);
+      notes.push(`lock ${l.namespace}/${l.lockName} released on the way out (run ${status})`);
+    } catch (err) {
+      notes.push(
+        `lock ${l.namespace}/${l.lockName} NOT released (${(err as Error).message}); it lapses by itself`,
+      );
+    }
+  }
+  return notes;
+}
+
+/**
+ * Executes (or resumes) a plan with live progress. SIGINT/SIGTERM stop it through the context's AbortSignal:
+ * the step in flight is cancelled (its Kubernetes calls and waits honour the signal), the run is journaled
+ * `aborted`, its lock given back, and `ripcord resume RUN` continues it.
+ */
 export async function runPlan(
   ctx: ServiceContext,
   plan: Plan,
   runId: string,
   resume: boolean,
+  opts: { force?: boolean } = {},
 ): Promise<ExecuteResult> {
-  const abort = new AbortController();
-  const onSigint = (): void => abort.abort();
+  const run = ctx.newRun();
+  const onSignal = (signal: NodeJS.Signals) => (): void => {
+    progress(
+      `${signal}: stopping the run after cancelling the step in flight (ripcord resume ${runId} continues it)`,
+    );
+    run.abort(new AbortedError(`interrupted by ${signal}`));
+  };
+  const onSigint = onSignal('SIGINT');
+  const onSigterm = onSignal('SIGTERM');
   process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigterm);
   try {
     return await withRunNotifications(ctx, plan, runId, { resume }, (notify) =>
       executePlan({
@@ -64,9 +99,11 @@ export async function runPlan(
         journal: ctx.journal,
         handlers: allHandlers(ctx),
         clock: ctx.clock,
-        signal: abort.signal,
+        signal: run.signal,
         resume,
         owner: ctx.owner,
+        ...(opts.force ? { force: true } : {}),
+        beforeFinish: (status) => releaseOnTheWayOut(ctx, status),
         onEvent: (e) => {
           const line = eventLine(e);
           if (line) progress(line);
@@ -77,6 +114,9 @@ export async function runPlan(
     );
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+    // A long-lived context (watch, controller) goes on after this run: its next calls need a live signal.
+    ctx.newRun();
   }
 }
 
@@ -91,7 +131,7 @@ function report(g: GlobalOptions, plan: Plan, result: ExecuteResult): void {
   }
 }
 
-type RollbackFlags = ScenarioFlags & { yes?: boolean; dryRun?: boolean; security?: boolean };
+type RollbackFlags = ScenarioFlags & { yes?: boolean; dryRun?: boolean; security?: boolean; force?: boolean };
 
 export function registerRollbackCommands(program: Command): void {
   addScenarioOptions(
@@ -102,13 +142,15 @@ export function registerRollbackCommands(program: Command): void {
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--dry-run', 'print the plan and change nothing')
     .option('--security', 'a security incident: the security contact is told first (kept for resume)')
+    .option('--force', 'act even if the target changed since the plan was made (the override is journaled)')
     .action(
       action(async (name: string, o: RollbackFlags, cmd: Command) => {
         const g = globalOptions(cmd);
         await withServiceContext(g, name, async (ctx) => {
+          // Planning validates every flag and changes nothing, so bad input writes nothing, records included.
+          const planned = await makePlan(ctx, o);
           // Before rolling away from the current revision: --with-config may want to come back to it.
           await autoRecord(ctx);
-          const planned = await makePlan(ctx, o);
           const plan = o.security ? markSecurityIncident(planned, ctx.service.contacts) : planned;
           if (plan.noop) {
             emit(g, { status: 'skipped', message: plan.noop, plan }, () => plan.noop ?? '');
@@ -123,7 +165,7 @@ export function registerRollbackCommands(program: Command): void {
             await confirm(plan);
           }
           const runId = newRunId(ctx.clock.now());
-          report(g, plan, await runPlan(ctx, plan, runId, false));
+          report(g, plan, await runPlan(ctx, plan, runId, false, { force: o.force === true }));
         });
       }),
     );
@@ -131,12 +173,14 @@ export function registerRollbackCommands(program: Command): void {
   program
     .command('resume <run>')
     .description('continue an interrupted run from its journal; steps already done are not repeated')
+    .option('--force', 'act even if the target changed since the plan was made (the override is journaled)')
     .action(
-      action(async (runId: string, _o: unknown, cmd: Command) => {
+      action(async (runId: string, o: { force?: boolean }, cmd: Command) => {
         const g = globalOptions(cmd);
         const found = await requireRun(g, runId);
         await withServiceContext(g, found.run.service, async (ctx) => {
-          report(g, found.run.plan, await runPlan(ctx, found.run.plan, runId, true));
+          const result = await runPlan(ctx, found.run.plan, runId, true, { force: o.force === true });
+          report(g, found.run.plan, result);
         });
       }),
     );

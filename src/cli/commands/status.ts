@@ -46,7 +46,14 @@ async function verifyNow(
   if (!handler) throw new Error('no verify handler');
   const signal = new AbortController().signal;
   try {
-    const ev = (await handler.apply(step, { runId: 'verify', signal, clock: ctx.clock, progress })) as {
+    const ev = (await handler.apply(step, {
+      runId: 'verify',
+      signal,
+      clock: ctx.clock,
+      owner: ctx.owner,
+      force: false,
+      progress,
+    })) as {
       checklist: VerifyItem[];
     };
     return { ok: true, checklist: ev.checklist };

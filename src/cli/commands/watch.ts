@@ -9,6 +9,10 @@ import { requireRun, withServiceContext, type ServiceContext } from '../service-
 import { watchService, type WatchDecision } from '../watch/watch-service.js';
 import { runPlan } from './rollback.js';
 import { exitCodeFor } from '../../core/errors.js';
+import { revisionOf } from '../../core/app-rollback/deployment-util.js';
+import { templateImages } from '../../core/app-rollback/history.js';
+import { formatDuration } from '../../core/duration.js';
+import type { RunRecord } from '../../core/journal.js';
 
 function parsePolicy(p: string | undefined): Policy | undefined {
   if (p === undefined) return undefined;
@@ -16,7 +20,11 @@ function parsePolicy(p: string | undefined): Policy | undefined {
   throw new RipcordError('invalid', `--policy: expected auto, ask or off, got "${p}"`);
 }
 
-export function prometheusFor(ctx: ServiceContext) {
+/**
+ * The watch's Prometheus client: every query has detect.failures.queryTimeout per attempt and the watch's
+ * signal, so a hung Prometheus fails the interval (which the watch retries) instead of stalling the watch.
+ */
+export function prometheusFor(ctx: ServiceContext, signal?: AbortSignal) {
   const url = ctx.service.detect.prometheusUrl ?? process.env.PROMETHEUS_URL;
   if (!url) {
     throw new RipcordError(
@@ -24,7 +32,49 @@ export function prometheusFor(ctx: ServiceContext) {
       `services.${ctx.service.name}.detect.prometheusUrl: not set (nor $PROMETHEUS_URL); the watch needs metrics`,
     );
   }
-  return createPrometheusClient({ baseUrl: url });
+  return createPrometheusClient({
+    baseUrl: url,
+    timeoutMs: ctx.service.detect.failures.queryTimeoutMs,
+    // One quick retry for a blip; longer outages are the watch's business (backoff, /healthz).
+    retries: 1,
+    ...(signal ? { signal } : {}),
+  });
+}
+
+function ownerNote(run: RunRecord): string {
+  return run.owner ? ` (taken by ${run.owner})` : '';
+}
+
+const showRevision = (r: { revision: number; images: readonly string[] }) =>
+  `revision ${r.revision} (${r.images.join(', ') || 'no images'})`;
+
+/**
+ * A held verdict goes stale: refused (exit 3, and the run journaled as refused so nobody approves it later)
+ * when it is older than detect.policy.approvalMaxAge, or when the Deployment is no longer at the revision the
+ * plan was made from (somebody deployed or rolled back meanwhile: the plan would undo their change).
+ */
+async function checkApprovable(ctx: ServiceContext, run: RunRecord): Promise<void> {
+  const maxAgeMs = ctx.service.detect.policy.approvalMaxAgeMs;
+  const ageMs = ctx.clock.now().getTime() - Date.parse(run.createdAt);
+  let why: string | undefined;
+  if (ageMs > maxAgeMs) {
+    why = `it was held ${formatDuration(ageMs)} ago, longer than detect.policy.approvalMaxAge (${formatDuration(maxAgeMs)}): the verdict is stale; watch the release again`;
+  } else if (run.plan.scenario === 'app') {
+    const snap = await ctx.kube.snapshot(run.plan.namespace, ctx.service.deployment);
+    const rev = revisionOf(snap.deployment);
+    const now = {
+      revision: rev.ok ? rev.revision : -1,
+      images: templateImages(snap.deployment.spec?.template),
+    };
+    const from = run.plan.from;
+    if (now.revision !== from.revision || now.images.join(',') !== from.images.join(',')) {
+      why = `deployment/${ctx.service.deployment} moved since the plan was made: it was ${showRevision(from)}, it is now ${showRevision(now)}; plan again`;
+    }
+  }
+  if (!why) return;
+  if (await ctx.journal.claimRun(run.id, { from: ['planned'], owner: ctx.owner, to: 'refused' }))
+    await ctx.journal.setRunStatus(run.id, 'refused', { error: `approval refused: ${why}` });
+  throw new RipcordError('refused', `approve ${run.id}: refused: ${why}; nothing was changed`);
 }
 
 export function registerWatchCommands(program: Command): void {
@@ -52,7 +102,7 @@ export function registerWatchCommands(program: Command): void {
               names.map((name) =>
                 withServiceContext(g, name, (ctx) =>
                   watchService(ctx, {
-                    prometheus: prometheusFor(ctx),
+                    prometheus: prometheusFor(ctx, abort.signal),
                     signal: abort.signal,
                     log: (l) => progress(`[${name}] ${l}`),
                     ...(policy ? { policy } : {}),
@@ -93,10 +143,19 @@ export function registerWatchCommands(program: Command): void {
         if (found.run.status !== 'planned' || found.steps.length > 0) {
           throw new RipcordError(
             'refused',
-            `run ${runId} is ${found.run.status}; only a planned run awaiting approval can be approved`,
+            `run ${runId} is ${found.run.status}; only a planned run awaiting approval can be approved${ownerNote(found.run)}`,
           );
         }
         await withServiceContext(g, found.run.service, async (ctx) => {
+          await checkApprovable(ctx, found.run);
+          // Compare-and-set: of two approvals at once exactly one moves the run out of `planned`.
+          if (!(await ctx.journal.claimRun(runId, { from: ['planned'], owner: ctx.owner }))) {
+            const now = await ctx.journal.getRun(runId);
+            throw new RipcordError(
+              'refused',
+              `run ${runId} was taken by somebody else first: it is ${now?.run.status ?? 'gone'}${now ? ownerNote(now.run) : ''}; this approval changed nothing`,
+            );
+          }
           const result = await runPlan(ctx, found.run.plan, runId, false);
           const { error, ...rest } = result;
           emit(

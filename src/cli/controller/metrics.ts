@@ -3,12 +3,15 @@
  * A private Registry (not prom-client's global one) so two controllers in one test process do not clash.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { WatchDecision } from '../watch/watch-service.js';
+import type { IntervalReport, WatchDecision } from '../watch/watch-service.js';
 
 export interface ControllerMetrics {
   registry: Registry;
   leader: Gauge;
   decision(service: string, d: WatchDecision): void;
+  interval(r: IntervalReport): void;
+  /** An interrupted run this replica took over from the journal, by how it ended. */
+  resumed(service: string, result: string): void;
 }
 
 export function createControllerMetrics(): ControllerMetrics {
@@ -43,9 +46,34 @@ export function createControllerMetrics(): ControllerMetrics {
     buckets: [5, 10, 20, 30, 60, 120, 300, 600],
     registers: [registry],
   });
+  const intervalFailures = new Counter({
+    name: 'ripcord_watch_interval_failures_total',
+    help: 'Watch intervals that could not be judged because their data or API calls failed (inconclusive: data unavailable)',
+    labelNames: ['service'],
+    registers: [registry],
+  });
+  const consecutive = new Gauge({
+    name: 'ripcord_watch_consecutive_failures',
+    help: 'Failed watch intervals in a row (0 once data is back)',
+    labelNames: ['service'],
+    registers: [registry],
+  });
+  const resumed = new Counter({
+    name: 'ripcord_runs_resumed_total',
+    help: 'Interrupted runs (their controller died or was stopped mid-rollback) this replica resumed, by result',
+    labelNames: ['service', 'result'],
+    registers: [registry],
+  });
   return {
     registry,
     leader,
+    interval(r) {
+      if (!r.ok) intervalFailures.inc({ service: r.service });
+      consecutive.set({ service: r.service }, r.consecutiveFailures);
+    },
+    resumed(service, result) {
+      resumed.inc({ service, result });
+    },
     decision(service, d) {
       verdicts.inc({ service, decision: d.judgement.decision });
       if (d.judgement.decision !== 'rollback') return;

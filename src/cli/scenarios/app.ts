@@ -33,5 +33,5 @@ export const appScenario: ScenarioModule = {
     });
     return flags.withConfig ? withConfig(ctx, plan, snapshot) : plan;
   },
-  handlers: (ctx) => createAppRollbackHandlers({ kube: ctx.kube, probe: ctx.probe }),
+  handlers: (ctx) => createAppRollbackHandlers({ kube: ctx.kube, probe: ctx.probe, locks: ctx.locks }),
 };

@@ -116,7 +116,7 @@ export const configScenario: ScenarioModule = {
     rejectForeignFlags('config', flags, ['toVersion']);
     const toVersion = parseToVersion(flags.toVersion);
     const { service } = ctx;
-    const port = createConfigObjectsAdapter(ctx.kc);
+    const port = createConfigObjectsAdapter(ctx.kc, ctx.kubeOptions);
     const { deployment } = await ctx.kube.snapshot(service.kube.namespace, service.deployment);
     const found = await findVersionedConfigMap(service, port, deployment.spec?.template);
     return planConfigMapRollback(
@@ -133,7 +133,10 @@ export const configScenario: ScenarioModule = {
 };
 
 function configHandlers(ctx: ServiceContext) {
-  return createConfigHandlers({ config: createConfigObjectsAdapter(ctx.kc), kube: ctx.kube });
+  return createConfigHandlers({
+    config: createConfigObjectsAdapter(ctx.kc, ctx.kubeOptions),
+    kube: ctx.kube,
+  });
 }
 
 /** Runbook section 3: Vault KV v2 rollback (`vault kv rollback`), then a rollout restart. */

@@ -134,6 +134,7 @@ export const databaseScenario: ScenarioModule = {
         ...(service.contacts.dba ? { dbaContact: service.contacts.dba } : {}),
         ...(service.healthUrl ? { healthUrl: service.healthUrl } : {}),
         healthTimeoutMs: service.health.timeoutMs,
+        lockLeaseSeconds: service.lock.leaseSeconds,
       },
       release: current,
       state,

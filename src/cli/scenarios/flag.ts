@@ -2,8 +2,15 @@ import { createDeploymentEnvAdapter } from '../../adapters/kubernetes/env-patch.
 import { planServiceOf } from './plan-service.js';
 import { createFlagEnvHandlers } from '../../adapters/kubernetes/flag-env-handlers.js';
 import { createUnleashAdmin } from '../../adapters/unleash/admin-api.js';
-import { createUnleashFlagHandlers } from '../../adapters/unleash/flag-handlers.js';
+import {
+  createUnleashFlagHandlers,
+  type UnleashConnect,
+  type UnleashStepFlag,
+} from '../../adapters/unleash/flag-handlers.js';
+import type { CompiledService } from '../../config/compile.js';
+import type { CompiledUnleashFlag } from '../../config/compile-flags.js';
 import { rtoTargetMs } from '../../config/services.js';
+import { RipcordError } from '../../core/errors.js';
 import {
   planEnvFlagOff,
   planUnleashFlagOff,
@@ -12,7 +19,63 @@ import {
   type FlagSpec,
 } from '../../core/flag-rollback/plan-flag.js';
 import { rejectForeignFlags } from './flags.js';
+import type { FlagServicePort } from '../../core/ports.js';
 import type { ScenarioModule } from './types.js';
+
+const sameRef = (a: UnleashStepFlag['ref'], f: CompiledUnleashFlag) =>
+  a.project === f.project && a.environment === f.environment && a.feature === f.feature;
+
+/**
+ * The configured Unleash flag a journaled step refers to. The step names the flag; the CURRENT ripcord.yaml
+ * says where its server is and which token to use. A step from an older plan (no flag name) is matched by
+ * project, environment and feature. When ripcord.yaml now points that flag at another feature, the step is
+ * refused rather than turning off something the plan did not show.
+ */
+export function configuredUnleashFlag(service: CompiledService, step: UnleashStepFlag): CompiledUnleashFlag {
+  const at = `services.${service.name}.flags`;
+  const flags = Object.entries(service.flags ?? {});
+  const unleash = flags.filter((e): e is [string, CompiledUnleashFlag] => e[1].provider === 'unleash');
+  const where = `${step.ref.project}/${step.ref.feature}@${step.ref.environment}`;
+  if (step.flag === undefined) {
+    const matches = unleash.filter(([, f]) => sameRef(step.ref, f));
+    if (matches.length !== 1) {
+      throw new RipcordError(
+        'invalid',
+        `${at}: the run turns off Unleash flag ${where}, and ${matches.length === 0 ? 'no' : 'more than one'} ` +
+          'configured Unleash flag names it; the server and token come from ripcord.yaml, so configure it',
+      );
+    }
+    return (matches[0] as [string, CompiledUnleashFlag])[1];
+  }
+  const entry = flags.find(([name]) => name === step.flag);
+  if (!entry || entry[1].provider !== 'unleash') {
+    throw new RipcordError(
+      'invalid',
+      `${at}.${step.flag}: ${entry ? 'is not an Unleash flag' : 'not configured'}, but the run turns it off in ` +
+        `Unleash (${where}); the server and token come from ripcord.yaml, so configure it there`,
+    );
+  }
+  const flag = entry[1] as CompiledUnleashFlag;
+  if (!sameRef(step.ref, flag)) {
+    throw new RipcordError(
+      'refused',
+      `${at}.${step.flag}: now names ${flag.project}/${flag.feature}@${flag.environment}, but the run was ` +
+        `planned for ${where}; nothing was changed: plan again`,
+    );
+  }
+  return flag;
+}
+
+/** `connect` for the Unleash handler: endpoint, token source and timeout from the service's current config. */
+export function unleashConnector(
+  service: CompiledService,
+  make: (o: Parameters<typeof createUnleashAdmin>[0]) => FlagServicePort = createUnleashAdmin,
+): UnleashConnect {
+  return (step) => {
+    const flag = configuredUnleashFlag(service, step);
+    return make({ url: flag.url, token: flag.token, timeoutMs: flag.timeoutMs });
+  };
+}
 
 /** Runbook section 4: turn the feature flag off (Unleash admin API, or the env var with a redeploy). */
 export const flagScenario: ScenarioModule = {
@@ -39,7 +102,7 @@ export const flagScenario: ScenarioModule = {
     return planUnleashFlagOff(svc, flag, { enabled }, snapshot, opts);
   },
   handlers: (ctx) => ({
-    ...createUnleashFlagHandlers(),
-    ...createFlagEnvHandlers({ kube: ctx.kube, env: createDeploymentEnvAdapter(ctx.kc) }),
+    ...createUnleashFlagHandlers(unleashConnector(ctx.service)),
+    ...createFlagEnvHandlers({ kube: ctx.kube, env: createDeploymentEnvAdapter(ctx.kc, ctx.kubeOptions) }),
   }),
 };

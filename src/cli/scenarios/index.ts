@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { acquireLockStep, APP_STEP_KINDS, releaseLockStep } from '../../core/app-rollback/plan-app.js';
 import { RipcordError } from '../../core/errors.js';
+import { NOTIFY_STEP_KIND } from '../../core/notify/notify-step.js';
 import type { StepHandlers } from '../../core/executor.js';
 import type { Plan } from '../../core/plan.js';
 import type { ServiceContext } from '../service-context.js';
@@ -36,7 +38,30 @@ export function scenarioNamed(name: string | undefined): ScenarioModule {
 
 /** Observes the live systems and plans; shared by `plan`, `rollback` and the demo. Changes nothing. */
 export async function makePlan(ctx: ServiceContext, flags: ScenarioFlags): Promise<Plan> {
-  return withRecoveryStep(ctx, await scenarioNamed(flags.scenario).plan(ctx, flags));
+  const scenario = scenarioNamed(flags.scenario);
+  return withRecoveryStep(ctx, withLock(ctx, await scenario.plan(ctx, flags)));
+}
+
+/**
+ * Every plan that changes anything runs under the service's lock: one rollback per service at a time, whatever
+ * the scenario. A planner that takes the lock itself (around the steps that need it) is left as it is; any other
+ * plan is wrapped, the lock first (after a security notice, which must not wait) and its release last.
+ */
+export function withLock(ctx: Pick<ServiceContext, 'service'>, plan: Plan): Plan {
+  if (plan.noop || plan.steps.length === 0) return plan;
+  if (plan.steps.some((s) => s.kind === APP_STEP_KINDS.acquireLock)) return plan;
+  const name = ctx.service.name;
+  const first = plan.steps.findIndex((s) => s.kind !== NOTIFY_STEP_KIND);
+  const at = first < 0 ? plan.steps.length : first;
+  return {
+    ...plan,
+    steps: [
+      ...plan.steps.slice(0, at),
+      acquireLockStep(name, plan.namespace, ctx.service.lock.leaseSeconds),
+      ...plan.steps.slice(at),
+      releaseLockStep(name, plan.namespace),
+    ],
+  };
 }
 
 /**

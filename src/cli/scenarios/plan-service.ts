@@ -12,6 +12,8 @@ export interface PlanService {
   verifyWindowMs: number;
   healthTimeoutMs: number;
   lockLeaseSeconds: number;
+  /** rollout.timeout: the longest wait for `rollout status` (kubectl's --timeout). */
+  rolloutTimeoutMs: number;
 }
 
 export function planServiceOf(service: CompiledService): PlanService {
@@ -23,5 +25,6 @@ export function planServiceOf(service: CompiledService): PlanService {
     verifyWindowMs: service.verify.windowMs,
     healthTimeoutMs: service.health.timeoutMs,
     lockLeaseSeconds: service.lock.leaseSeconds,
+    rolloutTimeoutMs: service.rollout.timeoutMs,
   };
 }

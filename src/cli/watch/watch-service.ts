@@ -21,6 +21,7 @@ import {
 } from '../../core/detect/judge-release.js';
 import { releaseOf, type ReleaseUnderWatch } from '../../core/detect/release.js';
 import { RipcordError } from '../../core/errors.js';
+import type { DeploymentSnapshot } from '../../core/ports.js';
 import type { ExecuteResult } from '../../core/executor.js';
 import type { IntervalCounts } from '../../core/judge/index.js';
 import { contactNotification } from '../../core/notify/message.js';
@@ -42,6 +43,17 @@ export interface WatchDecision {
   result?: ExecuteResult;
 }
 
+/** One interval of the watch: judged (ok), or failed because its data or API calls did. */
+export interface IntervalReport {
+  service: string;
+  ok: boolean;
+  /** Failed intervals in a row (0 after a good one). */
+  consecutiveFailures: number;
+  error?: string;
+  /** From detect.failures.unhealthyAfter: this many in a row make the controller unhealthy. */
+  unhealthyAfter: number;
+}
+
 export interface WatchOptions {
   prometheus: PrometheusClient;
   signal: AbortSignal;
@@ -53,6 +65,11 @@ export interface WatchOptions {
   /** Judge the release already rolling out when the watch starts, even if it began before the bake window. */
   judgeCurrent?: boolean;
   onDecision?(d: WatchDecision): void;
+  /** After every interval: the controller counts failures and turns /healthz unhealthy after N in a row. */
+  onInterval?(r: IntervalReport): void;
+  /** Around a rollback the watch runs: the controller waits for it before handing over its Lease. */
+  onRunStart?(runId: string): void;
+  onRunEnd?(runId: string): void;
 }
 
 interface Tracked {
@@ -138,29 +155,45 @@ async function act(ctx: ServiceContext, j: ReleaseJudgement, o: WatchOptions): P
     guards,
   );
   if (!g.ok) return { judgement: j, action: 'refused-by-guard', detail: g.reason };
+  // A stopping watch (shutdown, lost leadership) must not start what it could not see through.
+  if (o.signal.aborted) throw new RipcordError('failed', 'the watch is stopping: not acting on the verdict');
   const runId = newRunId(now);
-  if (policy === 'ask') {
-    await ctx.journal.createRun({
-      id: runId,
-      service: plan.service,
-      scenario: plan.scenario,
-      plan,
-      owner: ctx.owner,
-    });
+  // Everything above only reads, so an error there fails the interval and the verdict is reached again on
+  // the next one. From here on the journal or the cluster may have changed: a failure is this decision's
+  // outcome, never retried blindly (a second plan would be made from the half-rolled-back state).
+  try {
+    if (policy === 'ask') {
+      await ctx.journal.createRun({
+        id: runId,
+        service: plan.service,
+        scenario: plan.scenario,
+        plan,
+        owner: ctx.owner,
+      });
+      return {
+        judgement: j,
+        action: 'awaiting-approval',
+        runId,
+        detail: `approve with: ripcord approve ${runId}`,
+      };
+    }
+    o.onRunStart?.(runId);
+    const result = await runPlan(ctx, plan, runId, false).finally(() => o.onRunEnd?.(runId));
     return {
       judgement: j,
-      action: 'awaiting-approval',
+      action: result.status === 'succeeded' ? 'rolled-back' : 'rollback-failed',
       runId,
-      detail: `approve with: ripcord approve ${runId}`,
+      result,
+      ...(result.error ? { detail: result.error.message } : {}),
+    };
+  } catch (err) {
+    return {
+      judgement: j,
+      action: 'rollback-failed',
+      runId,
+      detail: `${(err as Error).message}; see ripcord show ${runId} (ripcord resume ${runId} continues it)`,
     };
   }
-  const result = await runPlan(ctx, plan, runId, false);
-  return {
-    judgement: j,
-    action: result.status === 'succeeded' ? 'rolled-back' : 'rollback-failed',
-    runId,
-    result,
-  };
 }
 
 /** A revision a Ripcord run produced (this process or another replica): its run verified it already. */
@@ -213,72 +246,144 @@ function line(j: ReleaseJudgement): string {
   return `revision ${j.release.revision} (${j.release.images.join(', ')}) ${Math.round(j.elapsedMs / 1000)}s: ${j.decision} [${t}] ${j.reason}`;
 }
 
-/** Watches one service until aborted (or, with untilDecided, until the first release is decided). */
+/** The Deployment controller has not finished the rollout: a new spec not observed, or pods not all updated. */
+function rolloutInProgress(d: DeploymentSnapshot['deployment']): boolean {
+  const desired = d.spec?.replicas ?? 1;
+  const st = d.status ?? {};
+  return (
+    (d.metadata?.generation ?? 0) > (st.observedGeneration ?? 0) ||
+    (st.updatedReplicas ?? 0) < desired ||
+    (st.replicas ?? 0) > (st.updatedReplicas ?? 0) ||
+    (st.availableReplicas ?? 0) < (st.updatedReplicas ?? 0)
+  );
+}
+
+/** The wait before retrying after `failures` failed intervals in a row: doubling from the interval, capped. */
+export function retryDelayMs(intervalMs: number, maxBackoffMs: number, failures: number): number {
+  if (failures <= 0) return intervalMs;
+  return Math.min(Math.max(intervalMs, maxBackoffMs), intervalMs * 2 ** (failures - 1));
+}
+
+/** What one watch keeps between intervals. */
+interface WatchState {
+  tracked: Tracked | undefined;
+  lastRevision: number | undefined;
+  ownRevisionFloor: number;
+}
+
+/**
+ * One interval: notice a new rollout, observe and judge the tracked release, act on a decision. Throws when
+ * its data or API calls fail (the caller counts it); tracked state only changes once every read succeeded.
+ */
+async function tick(
+  ctx: ServiceContext,
+  o: WatchOptions,
+  st: WatchState,
+  opts: DetectOptions,
+): Promise<WatchDecision | undefined> {
+  const { service } = ctx;
+  const now = ctx.clock.now();
+  const snap = await ctx.kube.snapshot(service.kube.namespace, service.deployment);
+  const first = st.lastRevision === undefined;
+  // At start-up a re-used ReplicaSet's age says nothing; --judge-current judges it from now on, and so does
+  // a rollout still in progress: a controller replica that takes over a moment after a deploy (its leader
+  // died) must not wave that release through as "already baked".
+  const judgeNow = !first || o.judgeCurrent === true || rolloutInProgress(snap.deployment);
+  const release = releaseOf(snap, judgeNow ? now : undefined, service.detect.intervalMs + 5_000);
+  if (release && release.revision !== st.lastRevision) {
+    const age = now.getTime() - Date.parse(release.startedAt);
+    const own = release.revision <= st.ownRevisionFloor || (await isOwnRollback(ctx, release, now));
+    st.lastRevision = release.revision;
+    if (own) {
+      st.tracked = undefined;
+      o.log(`revision ${release.revision} is Ripcord's own rollback; its run verified it`);
+    } else if (!judgeNow && age > opts.bakeMs) {
+      st.tracked = undefined;
+      o.log(
+        `watching ${service.name}: revision ${release.revision} (${release.images.join(', ')}) has baked; waiting for a new rollout`,
+      );
+    } else {
+      st.tracked = { release, samples: [], baselineRate: null, cumulative: null };
+      o.log(
+        `new rollout of ${service.name}: revision ${release.revision} (${release.images.join(', ')}); baking for ${opts.bakeMs / 1000}s`,
+      );
+    }
+  }
+  const tracked = st.tracked;
+  if (!tracked) return undefined;
+  const { memory, problems } = await observe(ctx, tracked, o, now);
+  const j = judgeRelease(
+    {
+      release: tracked.release,
+      samples: tracked.samples,
+      memory,
+      podProblems: problems,
+      baselineRate: tracked.baselineRate,
+      now: now.toISOString(),
+    },
+    opts,
+  );
+  o.log(line(j));
+  if (j.decision === 'watching') return undefined;
+  const d = await act(ctx, j, o);
+  st.tracked = undefined;
+  await tellOnCall(ctx, d, o);
+  // Counted before it is logged: whoever reads the log line may look at /metrics next.
+  o.onDecision?.(d);
+  o.log(`${d.action}${d.runId ? ` (run ${d.runId})` : ''}${d.detail ? `: ${d.detail}` : ''}`);
+  if (d.action === 'rolled-back' || d.action === 'rollback-failed') {
+    const after = await ctx.kube
+      .snapshot(service.kube.namespace, service.deployment)
+      .then((s) => releaseOf(s))
+      .catch(() => undefined);
+    // Unknown (the API failed just now): the journal's succeeded run still marks it (isOwnRollback).
+    st.ownRevisionFloor = after?.revision ?? st.ownRevisionFloor;
+  }
+  return d;
+}
+
+/**
+ * Watches one service until aborted (or, with untilDecided, until the first release is decided). An interval
+ * whose data or API calls fail is "inconclusive: data unavailable": never a pass, never a rollback; it is
+ * logged, reported through onInterval, and retried with exponential backoff, and the watch goes on.
+ */
 export async function watchService(ctx: ServiceContext, o: WatchOptions): Promise<WatchDecision[]> {
   const { service } = ctx;
   const decisions: WatchDecision[] = [];
   const opts = detectOptions(ctx);
-  let tracked: Tracked | undefined;
-  let lastRevision: number | undefined;
-  let ownRevisionFloor = 0;
+  const st: WatchState = { tracked: undefined, lastRevision: undefined, ownRevisionFloor: 0 };
+  const { unhealthyAfter, maxBackoffMs } = service.detect.failures;
+  let failures = 0;
   while (!o.signal.aborted) {
-    const now = ctx.clock.now();
-    const snap = await ctx.kube.snapshot(service.kube.namespace, service.deployment);
-    const first = lastRevision === undefined;
-    // At start-up a re-used ReplicaSet's age says nothing; --judge-current judges it from now on.
-    const release = releaseOf(
-      snap,
-      first && !o.judgeCurrent ? undefined : now,
-      service.detect.intervalMs + 5_000,
-    );
-    if (release && release.revision !== lastRevision) {
-      lastRevision = release.revision;
-      const age = now.getTime() - Date.parse(release.startedAt);
-      if (release.revision <= ownRevisionFloor || (await isOwnRollback(ctx, release, now))) {
-        tracked = undefined;
-        o.log(`revision ${release.revision} is Ripcord's own rollback; its run verified it`);
-      } else if (first && !o.judgeCurrent && age > opts.bakeMs) {
-        tracked = undefined;
-        o.log(
-          `watching ${service.name}: revision ${release.revision} (${release.images.join(', ')}) has baked; waiting for a new rollout`,
-        );
-      } else {
-        tracked = { release, samples: [], baselineRate: null, cumulative: null };
-        o.log(
-          `new rollout of ${service.name}: revision ${release.revision} (${release.images.join(', ')}); baking for ${opts.bakeMs / 1000}s`,
-        );
-      }
-    }
-    if (tracked) {
-      const { memory, problems } = await observe(ctx, tracked, o, now);
-      const j = judgeRelease(
-        {
-          release: tracked.release,
-          samples: tracked.samples,
-          memory,
-          podProblems: problems,
-          baselineRate: tracked.baselineRate,
-          now: now.toISOString(),
-        },
-        opts,
-      );
-      o.log(line(j));
-      if (j.decision !== 'watching') {
-        const d = await act(ctx, j, o);
-        await tellOnCall(ctx, d, o);
+    let delay = service.detect.intervalMs;
+    try {
+      const d = await tick(ctx, o, st, opts);
+      if (failures > 0) o.log(`data available again after ${failures} failed interval(s); judging resumes`);
+      failures = 0;
+      o.onInterval?.({ service: service.name, ok: true, consecutiveFailures: 0, unhealthyAfter });
+      if (d) {
         decisions.push(d);
-        o.onDecision?.(d);
-        o.log(`${d.action}${d.runId ? ` (run ${d.runId})` : ''}${d.detail ? `: ${d.detail}` : ''}`);
-        tracked = undefined;
-        if (d.action === 'rolled-back' || d.action === 'rollback-failed') {
-          const after = releaseOf(await ctx.kube.snapshot(service.kube.namespace, service.deployment));
-          ownRevisionFloor = after?.revision ?? ownRevisionFloor;
-        }
         if (o.untilDecided) return decisions;
       }
+    } catch (err) {
+      if (o.signal.aborted) break;
+      failures += 1;
+      delay = retryDelayMs(service.detect.intervalMs, maxBackoffMs, failures);
+      const error = (err as Error).message;
+      const what = st.tracked ? `revision ${st.tracked.release.revision}` : service.name;
+      o.log(
+        `${what}: inconclusive: data unavailable (${failures} failed interval(s) in a row): ${error}; not judged, retrying in ${Math.round(delay / 1000)}s`,
+      );
+      o.onInterval?.({
+        service: service.name,
+        ok: false,
+        consecutiveFailures: failures,
+        error,
+        unhealthyAfter,
+      });
     }
     try {
-      await sleep(service.detect.intervalMs, undefined, { signal: o.signal });
+      await sleep(delay, undefined, { signal: o.signal });
     } catch {
       break;
     }

@@ -11,6 +11,7 @@ import { rolloutHistory, revisionRef, templateImages } from './history.js';
 import { ANNOTATIONS_TO_SKIP, kubectlRollback } from './kubectl-rollback.js';
 import { deploymentRolloutStatus } from './rollout-status.js';
 import { annotationDiff, templateDiff } from './template-diff.js';
+import { maskTemplateEnv, templateHash } from './template-hash.js';
 
 /** What the app plan needs to know about a service; the compiled config provides at least this. */
 export interface AppRollbackService {
@@ -26,8 +27,10 @@ export interface AppRollbackService {
   healthTimeoutMs?: number;
   /** Health latency above this fails verification; unset = status only. */
   maxHealthLatencyMs?: number;
-  /** Lease duration of the rollback lock. Default: 15 minutes or 3x the RTO, whichever is longer. */
+  /** Lease duration of the rollback lock (renewed every third of it while the run holds it). */
   lockLeaseSeconds?: number;
+  /** rollout.timeout: the longest wait for `rollout status`. */
+  rolloutTimeoutMs?: number;
 }
 
 export interface AppRollbackOptions {
@@ -58,8 +61,15 @@ export interface SetTemplateDesired {
   deploymentUid: string;
   toRevision: number;
   replicaSet: string;
+  /** The ReplicaSet the template comes from, read again when the step runs (kubectl's rollout undo). */
+  replicaSetUid: string;
+  /** templateHash of that ReplicaSet's template: refused if it changed since planning. */
+  templateHash: string;
+  /** The target template with env values masked: for people, never applied. */
   template: V1PodTemplateSpec;
   annotations: Record<string, string>;
+  /** What the plan was made against: the Deployment's template hash, resourceVersion and images then. */
+  from: { templateHash: string; resourceVersion: string; images: string[] };
 }
 
 /** desired of `k8s.wait-rollout`. */
@@ -95,11 +105,6 @@ export function lockNameFor(service: string): string {
   return `ripcord-${service}`;
 }
 
-/** The lock holder identity of a run: stable across resume, so a resumed run renews its own lease. */
-export function lockHolderFor(runId: string): string {
-  return `ripcord/${runId}`;
-}
-
 /** The lock step every rollback that changes the Deployment starts with. */
 export function acquireLockStep(service: string, namespace: string, leaseSeconds: number): PlanStep {
   const lockName = lockNameFor(service);
@@ -125,6 +130,8 @@ export function waitRolloutStep(input: {
   progressDeadlineS: number;
   replicas: number;
   why?: string;
+  /** rollout.timeout; absent: the progress deadline plus 30 s. */
+  timeoutMs?: number;
 }): PlanStep {
   const { namespace, deployment, progressDeadlineS, replicas } = input;
   return {
@@ -137,7 +144,7 @@ export function waitRolloutStep(input: {
     desired: {
       namespace,
       deployment,
-      timeoutMs: progressDeadlineS * 1000 + 30_000,
+      timeoutMs: input.timeoutMs ?? progressDeadlineS * 1000 + 30_000,
     } satisfies WaitRolloutDesired,
     postcondition: `kubectl rollout status reports deployment "${deployment}" successfully rolled out; fails on ProgressDeadlineExceeded (${progressDeadlineS}s).`,
     danger: 'safe',
@@ -263,14 +270,27 @@ export function planAppRollback(
         deploymentUid: deployment.metadata?.uid ?? '',
         toRevision: result.toRevision,
         replicaSet: result.replicaSet,
-        template: result.template,
+        replicaSetUid: targetRs?.metadata?.uid ?? '',
+        templateHash: templateHash(result.template),
+        template: maskTemplateEnv(result.template),
         annotations: result.annotations,
+        from: {
+          templateHash: templateHash(deployment.spec?.template),
+          resourceVersion: deployment.metadata?.resourceVersion ?? '',
+          images: from.images,
+        },
       } satisfies SetTemplateDesired,
       postcondition: `Deployment template equals revision ${result.toRevision}'s (ignoring pod-template-hash).`,
       danger: 'caution',
       expectedDurationMs: 2_000,
     },
-    waitRolloutStep({ namespace, deployment: name, progressDeadlineS, replicas }),
+    waitRolloutStep({
+      namespace,
+      deployment: name,
+      progressDeadlineS,
+      replicas,
+      ...(service.rolloutTimeoutMs !== undefined ? { timeoutMs: service.rolloutTimeoutMs } : {}),
+    }),
     verifyStep({
       service: service.name,
       namespace,

@@ -24,6 +24,7 @@ import {
 } from '../app-rollback/plan-app.js';
 import { labelSelectorToString, revisionOf } from '../app-rollback/deployment-util.js';
 import { templateImages } from '../app-rollback/history.js';
+import { templateHash } from '../app-rollback/template-hash.js';
 import type { Plan, PlanStep, RevisionRef } from '../plan.js';
 import type { ConfigObject } from '../ports.js';
 import { diffData, formatDataDiff, type DataChange, type DataDiff } from './data-diff.js';
@@ -50,6 +51,8 @@ export interface SetDataDesired {
   label: string;
   /** Create the target when it is absent (`--with-config`: revision N read an object deleted since). */
   createIfMissing?: boolean;
+  /** The target's resourceVersion when the plan was made: an edit by somebody else since is refused. */
+  plannedTargetResourceVersion?: string;
 }
 
 /** desired of `config.restart-deployment`: the template annotation restartedAt equals this value. */
@@ -58,6 +61,8 @@ export interface RestartDesired {
   deployment: string;
   deploymentUid: string;
   restartedAt: string;
+  /** The Deployment's template when the plan was made: a deploy by somebody else since is refused. */
+  from?: { templateHash: string; resourceVersion: string; images: string[] };
 }
 
 /** desired of `vault.rollback`: the latest version holds toVersion's data; fromVersion was current at plan. */
@@ -78,6 +83,7 @@ export interface ConfigPlanService {
   verifyWindowMs: number;
   healthTimeoutMs: number;
   lockLeaseSeconds?: number;
+  rolloutTimeoutMs?: number;
 }
 
 export interface ConfigPlanOptions {
@@ -159,6 +165,11 @@ export function restartAndVerifySteps(
         deployment: name,
         deploymentUid: deployment.metadata?.uid ?? '',
         restartedAt,
+        from: {
+          templateHash: templateHash(deployment.spec?.template),
+          resourceVersion: deployment.metadata?.resourceVersion ?? '',
+          images: templateImages(deployment.spec?.template),
+        },
       } satisfies RestartDesired,
       postcondition: `The pod template's ${RESTARTED_AT_ANNOTATION} annotation is ${restartedAt}.`,
       danger: 'caution',
@@ -174,7 +185,7 @@ export function restartAndVerifySteps(
       desired: {
         namespace,
         deployment: name,
-        timeoutMs: progressDeadlineS * 1000 + 30_000,
+        timeoutMs: service.rolloutTimeoutMs ?? progressDeadlineS * 1000 + 30_000,
       } satisfies WaitRolloutDesired,
       postcondition: `kubectl rollout status reports deployment "${name}" successfully rolled out; fails on ProgressDeadlineExceeded (${progressDeadlineS}s).`,
       danger: 'safe',
@@ -220,6 +231,8 @@ export function setDataStep(
   source: ConfigObject,
   label: string,
   why: string,
+  /** The target as read at plan time, when it exists. */
+  planned?: ConfigObject,
 ): PlanStep {
   const ref = refName(target);
   return {
@@ -240,6 +253,7 @@ export function setDataStep(
         resourceVersion: source.resourceVersion,
       },
       label,
+      ...(planned ? { plannedTargetResourceVersion: planned.resourceVersion } : {}),
     } satisfies SetDataDesired,
     postcondition: `${ref} holds exactly the keys and values of ${refName(source)}.`,
     danger: 'caution',
@@ -323,6 +337,7 @@ export function planConfigMapRollback(
         target.object,
         `v${target.version}`,
         `Runbook 3: restore ${target.name} onto the ConfigMap the pods read, as data (not the sed over the YAML).`,
+        live,
       ),
       ...restartAndVerifySteps(
         service,

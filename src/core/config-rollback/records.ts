@@ -206,6 +206,7 @@ export function addWithConfigSteps(plan: Plan, snap: WithConfigSnapshot): Plan {
       `revision ${snap.toRevision}'s copy`,
       `--with-config: the pods of revision ${snap.toRevision} read ${ref}; restore it before the template ` +
         'changes so the new pods start with the configuration that revision ran with.',
+      live,
     );
     // Deleted since: recreate it, or revision N's pods would not start (a required reference).
     if (!live) step.desired = { ...(step.desired as SetDataDesired), createIfMissing: true };

@@ -89,7 +89,8 @@ export type BackupTable = z.infer<typeof BackupTable>;
 
 /** manifest.json beside the dump files: what was backed up, when, for which release, with checksums. */
 export const BackupManifest = z.object({
-  version: z.literal(1),
+  /** 2: the manifest carries `checksum`; version 1 manifests (without it) are not trusted for a restore. */
+  version: z.literal(2),
   id: z.string().min(1),
   service: z.string().min(1),
   createdAt: z.string(),
@@ -102,6 +103,8 @@ export const BackupManifest = z.object({
   database: z.string(),
   tables: z.array(BackupTable),
   files: z.array(z.object({ name: z.string(), bytes: z.int().min(0), sha256: z.string().length(64) })),
+  /** sha256 over the rest of the manifest (keys sorted): a manifest edited by hand is refused. */
+  checksum: z.string().length(64),
 });
 export type BackupManifest = z.infer<typeof BackupManifest>;
 

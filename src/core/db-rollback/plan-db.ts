@@ -4,7 +4,7 @@
  * rolled back one step each in the order that harms least, the app rolled back, and the result verified.
  * Pure: observations in, a Plan out. Refusals (exit 3) happen here, before anything changes.
  */
-import { APP_STEP_KINDS } from '../app-rollback/plan-app.js';
+import { acquireLockStep, APP_STEP_KINDS, releaseLockStep } from '../app-rollback/plan-app.js';
 import { RipcordError } from '../errors.js';
 import { notifyStep } from '../notify/notify-step.js';
 import type { Plan, PlanStep, TemplateChange } from '../plan.js';
@@ -42,6 +42,8 @@ export interface DbRollbackService {
   dbaContact?: string;
   healthUrl?: string;
   healthTimeoutMs: number;
+  /** lock.leaseSeconds; else derived from the RTO as the app plan does. */
+  lockLeaseSeconds?: number;
 }
 
 export interface DbRollbackFlags {
@@ -93,6 +95,68 @@ export function selectionFor(
   input: Pick<DbRollbackInput, 'applied' | 'flags' | 'attribution' | 'release'>,
 ): Selection {
   return selectMigrations(input.applied, input.flags, input.attribution, input.release);
+}
+
+/** The lease a database plan takes when the app plan has none to lend: as the app plan computes it. */
+export function dbLeaseSeconds(service: { lockLeaseSeconds?: number }, rtoTargetMs: number): number {
+  return service.lockLeaseSeconds ?? Math.max(900, Math.ceil((3 * rtoTargetMs) / 1000));
+}
+
+/**
+ * The app plan's lock steps when it has them (same Lease, same ids), else new ones from the same factories:
+ * a database plan always starts by taking the service's lock and ends by releasing it.
+ */
+function lockSteps_(
+  appSteps: readonly PlanStep[],
+  service: DbRollbackService,
+  rtoTargetMs: number,
+): { acquire: PlanStep[]; release: PlanStep[] } {
+  const acquire = appSteps.filter((s) => s.kind === APP_STEP_KINDS.acquireLock);
+  const release = appSteps.filter((s) => s.kind === APP_STEP_KINDS.releaseLock);
+  return {
+    acquire: acquire.length
+      ? acquire
+      : [acquireLockStep(service.name, service.namespace, dbLeaseSeconds(service, rtoTargetMs))],
+    release: release.length ? release : [releaseLockStep(service.name, service.namespace)],
+  };
+}
+
+/** The `db-backup` step (rollback plans and `ripcord db backup`): pg_dump in one snapshot, with checksums. */
+export function dbBackupStep(desired: BackupDesired, why: string = desired.reason): PlanStep {
+  return {
+    id: 'db-backup',
+    kind: DB_STEP_KINDS.backup,
+    description: `Back up ${desired.tables.join(', ')} (pg_dump schema + data in one snapshot, checksums)`,
+    target: desired.directory,
+    why,
+    precondition: 'pg_dump is installed; the directory is writable',
+    desired,
+    postcondition: 'a backup of these tables exists with a manifest whose sha256 checksums match its files',
+    danger: 'safe',
+    expectedDurationMs: 10_000,
+  };
+}
+
+/** The `db-verify` step (rollback and restore plans): schema, row counts, health. */
+export function dbVerifyStep(o: {
+  description: string;
+  why: string;
+  precondition: string;
+  postcondition: string;
+  desired: VerifyDbDesired;
+}): PlanStep {
+  return {
+    id: 'db-verify',
+    kind: DB_STEP_KINDS.verify,
+    description: o.description,
+    target: `database of ${o.desired.service}`,
+    why: o.why,
+    precondition: o.precondition,
+    desired: o.desired,
+    postcondition: o.postcondition,
+    danger: 'safe',
+    expectedDurationMs: 2_000,
+  };
 }
 
 export function planDatabaseRollback(input: DbRollbackInput): Plan {
@@ -254,37 +318,19 @@ export function planDatabaseRollback(input: DbRollbackInput): Plan {
       ]
     : [];
 
-  const backupStep: PlanStep[] = backup
-    ? [
-        {
-          id: 'db-backup',
-          kind: DB_STEP_KINDS.backup,
-          description: `Back up ${backup.tables.join(', ')} (pg_dump schema + data, checksums)`,
-          target: backup.directory,
-          why: backup.reason,
-          precondition: 'pg_dump is installed; the directory is writable',
-          desired: backup,
-          postcondition:
-            'a backup of these tables exists with a manifest whose sha256 checksums match its files',
-          danger: 'safe',
-          expectedDurationMs: 10_000,
-        },
-      ]
-    : [];
+  const backupStep: PlanStep[] = backup ? [dbBackupStep(backup)] : [];
 
   const appSteps = appPlan.noop ? [] : appPlan.steps;
   if (appPlan.noop) warnings.push(`the app is not rolled back: ${appPlan.noop}`);
-  const acquire = appSteps.filter((s) => s.kind === APP_STEP_KINDS.acquireLock);
-  const release_ = appSteps.filter((s) => s.kind === APP_STEP_KINDS.releaseLock);
   const appCore = appSteps.filter(
     (s) => s.kind !== APP_STEP_KINDS.acquireLock && s.kind !== APP_STEP_KINDS.releaseLock,
   );
+  // The per-service lock is taken whether or not the app moves: down() and a restore change the service as
+  // much as a new template does, and two of them (or one and an app rollback) must never interleave.
+  const { acquire, release: release_ } = lockSteps_(appSteps, service, input.rtoTargetMs);
 
-  const verify: PlanStep = {
-    id: 'db-verify',
-    kind: DB_STEP_KINDS.verify,
+  const verify = dbVerifyStep({
     description: `Verify the schema, row counts and health of ${service.name}`,
-    target: `database of ${service.name}`,
     why: 'Runbook 2 step 4: tables and columns as expected (\\d), row counts, the service reports its database.',
     precondition: 'the migrations and the app are rolled back',
     desired: {
@@ -295,11 +341,9 @@ export function planDatabaseRollback(input: DbRollbackInput): Plan {
       migrationsAbsent: decision.order === 'freeze' ? [] : selection.migrations.map((m) => m.name),
       ...(service.healthUrl ? { healthUrl: service.healthUrl } : {}),
       healthTimeoutMs: service.healthTimeoutMs,
-    } satisfies VerifyDbDesired,
+    },
     postcondition: verifyPostcondition(expectation, counts),
-    danger: 'safe',
-    expectedDurationMs: 2_000,
-  };
+  });
 
   const middle =
     decision.order === 'app-first'

@@ -8,6 +8,7 @@
  *   set the variable, which makes a new revision, so the plan is the app rollback's (lock, change, rollout
  *   wait, verify, unlock) and says how long the redeploy will take against the target.
  */
+import { templateHash } from '../app-rollback/template-hash.js';
 import type { V1Container, V1EnvVar } from '@kubernetes/client-node';
 import {
   acquireLockStep,
@@ -38,6 +39,7 @@ export interface FlagRollbackService {
   verifyWindowMs: number;
   healthTimeoutMs: number;
   lockLeaseSeconds?: number;
+  rolloutTimeoutMs?: number;
 }
 
 /** A flag held in a container variable. */
@@ -66,14 +68,19 @@ export interface UnleashFlagSpec {
 
 export type FlagSpec = EnvFlagSpec | UnleashFlagSpec;
 
-/** desired of `flag.unleash-off`: which flag, where, and how to authenticate (by reference only). */
+/**
+ * desired of `flag.unleash-off`: WHICH flag, by reference only. Where the Unleash server is and how to
+ * authenticate are not part of the plan: the handler takes them from the current ripcord.yaml
+ * (`services.<service>.flags.<flag>`) when the step runs, so a journal that someone else can write cannot
+ * send the token to another server on the next resume. (`target` still shows the URL, for people.)
+ */
 export interface UnleashOffDesired {
-  url: string;
+  provider: 'unleash';
+  /** The flag's name in ripcord.yaml. */
+  flag: string;
   project: string;
   environment: string;
   feature: string;
-  token: TokenSource;
-  timeoutMs: number;
 }
 
 /** desired of `flag.set-env`: the container variable's literal value, as `kubectl set env` leaves it. */
@@ -87,6 +94,8 @@ export interface SetEnvDesired {
   value: string;
   /** kubernetes.io/change-cause of the new revision, so `ripcord history` says why it exists. */
   changeCause: string;
+  /** The Deployment's template when the plan was made: a deploy by somebody else since is refused. */
+  from?: { templateHash: string; resourceVersion: string; images: string[] };
 }
 
 export interface FlagPlanOptions {
@@ -195,12 +204,11 @@ export function planUnleashFlagOff(
       why: 'Runbook 4: disable the feature without a deployment, through the flag service’s API.',
       precondition: `Unleash knows flag ${flag.feature} in ${where}, and the token may change it.`,
       desired: {
-        url: flag.url,
+        provider: 'unleash',
+        flag: flag.name,
         project: flag.project,
         environment: flag.environment,
         feature: flag.feature,
-        token: flag.token,
-        timeoutMs: flag.timeoutMs,
       } satisfies UnleashOffDesired,
       postcondition: `Unleash reports ${flag.feature} disabled in environment ${flag.environment}.`,
       danger: 'caution',
@@ -340,6 +348,11 @@ export function planEnvFlagOff(
         variable: flag.variable,
         value: flag.offValue,
         changeCause,
+        from: {
+          templateHash: templateHash(d.spec?.template),
+          resourceVersion: d.metadata?.resourceVersion ?? '',
+          images: templateImages(d.spec?.template),
+        },
       } satisfies SetEnvDesired,
       postcondition: `The pod template's container ${container.name} has ${flag.variable}=${flag.offValue} (a literal value).`,
       danger: 'caution',
@@ -351,6 +364,7 @@ export function planEnvFlagOff(
       progressDeadlineS,
       replicas,
       why: 'The new variable reaches the service only through new pods: kubectl rollout status.',
+      ...(service.rolloutTimeoutMs !== undefined ? { timeoutMs: service.rolloutTimeoutMs } : {}),
     }),
     verifyFor(service, snapshot, 'The runbook’s verification: pods running, no restarts, health answers.'),
     releaseLockStep(service.name, namespace),

@@ -1,0 +1,106 @@
+/**
+ * Keeps a run's rollback Leases alive while it works: a renewal every lease/3, as client-go's leader election
+ * renews (a rollout wait may take 10 minutes and a database rollback 30, far beyond one lease). When a renewal
+ * finds the Lease taken by somebody else, or no renewal succeeded for two thirds of the lease (so it may lapse
+ * before the next try), the run is stopped through `onLost` — acting without the lock is what the lock exists
+ * to prevent. Only ports and timers: the composition root hands in the Kubernetes port.
+ */
+import type { Clock, KubernetesPort } from './ports.js';
+
+/** One Lease a run holds. */
+export interface HeldLock {
+  namespace: string;
+  lockName: string;
+  holder: string;
+  leaseSeconds: number;
+}
+
+interface Renewal {
+  lock: HeldLock;
+  timer?: ReturnType<typeof setTimeout>;
+  lastRenewedAt: number;
+  renewals: number;
+}
+
+export interface LockKeeper {
+  /** Starts renewing (idempotent per Lease). */
+  hold(lock: HeldLock): void;
+  /** Stops renewing one Lease (it is being released). */
+  forget(namespace: string, lockName: string): void;
+  /** The Leases being renewed now. */
+  held(): HeldLock[];
+  /** How many renewals succeeded per Lease, for evidence. */
+  renewals(namespace: string, lockName: string): number;
+  /** Stops every renewal. */
+  stop(): void;
+}
+
+export function createLockKeeper(o: {
+  kube: KubernetesPort;
+  clock: Clock;
+  onLost(why: string): void;
+  /** Renewal period; default lease/3. */
+  periodMs?: (leaseSeconds: number) => number;
+}): LockKeeper {
+  const renewing = new Map<string, Renewal>();
+  const key = (ns: string, name: string) => `${ns}/${name}`;
+  const period = o.periodMs ?? ((s: number) => Math.max(200, (s * 1000) / 3));
+
+  const schedule = (r: Renewal): void => {
+    r.timer = setTimeout(() => void renew(r), period(r.lock.leaseSeconds));
+    r.timer.unref?.();
+  };
+
+  const lost = (r: Renewal, why: string): void => {
+    renewing.delete(key(r.lock.namespace, r.lock.lockName));
+    o.onLost(why);
+  };
+
+  async function renew(r: Renewal): Promise<void> {
+    const { namespace, lockName, holder, leaseSeconds } = r.lock;
+    if (!renewing.has(key(namespace, lockName))) return;
+    try {
+      const res = await o.kube.acquireLock(namespace, lockName, holder, leaseSeconds);
+      if (!renewing.has(key(namespace, lockName))) return;
+      if (!res.acquired) {
+        lost(r, `lost the rollback lock ${namespace}/${lockName}: it is now held by ${res.heldBy.holder}`);
+        return;
+      }
+      r.lastRenewedAt = o.clock.now().getTime();
+      r.renewals++;
+    } catch (err) {
+      if (!renewing.has(key(namespace, lockName))) return;
+      const since = o.clock.now().getTime() - r.lastRenewedAt;
+      if (since >= (leaseSeconds * 1000 * 2) / 3) {
+        lost(
+          r,
+          `could not renew the rollback lock ${namespace}/${lockName} for ${Math.round(since / 1000)}s ` +
+            `(lease ${leaseSeconds}s): ${(err as Error).message}`,
+        );
+        return;
+      }
+    }
+    schedule(r);
+  }
+
+  return {
+    hold(lock) {
+      const k = key(lock.namespace, lock.lockName);
+      if (renewing.has(k)) return;
+      const r: Renewal = { lock, lastRenewedAt: o.clock.now().getTime(), renewals: 0 };
+      renewing.set(k, r);
+      schedule(r);
+    },
+    forget(namespace, lockName) {
+      const r = renewing.get(key(namespace, lockName));
+      if (r?.timer) clearTimeout(r.timer);
+      renewing.delete(key(namespace, lockName));
+    },
+    held: () => [...renewing.values()].map((r) => r.lock),
+    renewals: (namespace, lockName) => renewing.get(key(namespace, lockName))?.renewals ?? 0,
+    stop() {
+      for (const r of renewing.values()) if (r.timer) clearTimeout(r.timer);
+      renewing.clear();
+    },
+  };
+}
