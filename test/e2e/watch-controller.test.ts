@@ -3,67 +3,26 @@
  * `ripcord approve`; two controller replicas elect a leader with a Lease and the survivor of a SIGKILLed
  * leader takes over and acts; the controller serves /metrics and /healthz.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../src/sandbox/control-plane/binaries.js';
 import { deployRelease } from '../../src/sandbox/deploy.js';
 import { ripcord } from '../support/cli.js';
 import { waitFor } from '../support/dev-cluster.js';
-import { adminKubeConfig, deployVenueService, kubectl, sandbox, testNamespace } from '../support/sandbox.js';
+import { adminKubeConfig, deployVenueService, kubectl, testNamespace } from '../support/sandbox.js';
+import {
+  leaderLeaseHolder,
+  startControllerProcess,
+  type ControllerProcess,
+} from '../support/controller-process.js';
 import { writeServiceConfig } from '../support/service-config.js';
 import { backgroundLoad, detectBlock, liveImage, watchUntilDecided } from '../support/watch-helpers.js';
-
-interface Controller {
-  proc: ChildProcess;
-  log: string[];
-  url: () => string | undefined;
-}
-
-function startController(config: string, identity: string, leaseNamespace: string): Controller {
-  const log: string[] = [];
-  const proc = spawn(
-    process.execPath,
-    [
-      join(repoRoot(), 'bin', 'ripcord.js'),
-      '--config',
-      config,
-      'controller',
-      '--identity',
-      identity,
-      '--lease-namespace',
-      leaseNamespace,
-      '--lease-seconds',
-      '4',
-      '--listen',
-      '127.0.0.1:0',
-    ],
-    { env: { ...process.env, KUBECONFIG: sandbox().kube.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  proc.stderr?.on('data', (b: Buffer) => log.push(...b.toString().split('\n').filter(Boolean)));
-  return {
-    proc,
-    log,
-    url: () => log.map((l) => /serving \/metrics and \/healthz on (http:\/\/\S+)/.exec(l)?.[1]).find(Boolean),
-  };
-}
-
-async function leaseHolder(ns: string): Promise<string | undefined> {
-  const api = adminKubeConfig().makeApiClient(CoordinationV1Api);
-  try {
-    return (await api.readNamespacedLease({ name: 'ripcord-controller', namespace: ns })).spec
-      ?.holderIdentity;
-  } catch {
-    return undefined;
-  }
-}
 
 describe('watch policies and the controller', () => {
   let ns: Awaited<ReturnType<typeof testNamespace>>;
   let config: string;
   let stopLoad: () => Promise<void> = async () => undefined;
-  const controllers: Controller[] = [];
+  const controllers: ControllerProcess[] = [];
 
   beforeAll(async () => {
     ns = await testNamespace('ctl');
@@ -101,12 +60,12 @@ describe('watch policies and the controller', () => {
   });
 
   it('two replicas: one leads; SIGKILL it and the other takes the Lease and rolls back the next bad release', async () => {
-    const a = startController(config, 'replica-a', ns.name);
+    const a = startControllerProcess(config, 'replica-a', ns.name);
     controllers.push(a);
     await waitFor('replica-a to lead', async () =>
-      (await leaseHolder(ns.name)) === 'replica-a' ? true : undefined,
+      (await leaderLeaseHolder(ns.name)) === 'replica-a' ? true : undefined,
     );
-    const b = startController(config, 'replica-b', ns.name);
+    const b = startControllerProcess(config, 'replica-b', ns.name);
     controllers.push(b);
     await waitFor('replica-b to serve', async () => b.url());
     const health = (await (await fetch(`${b.url()}/healthz`)).json()) as { leading: boolean };
@@ -115,7 +74,7 @@ describe('watch policies and the controller', () => {
     a.proc.kill('SIGKILL');
     await waitFor(
       'replica-b to take over',
-      async () => ((await leaseHolder(ns.name)) === 'replica-b' ? true : undefined),
+      async () => ((await leaderLeaseHolder(ns.name)) === 'replica-b' ? true : undefined),
       20_000,
     );
 
@@ -136,7 +95,7 @@ describe('watch policies and the controller', () => {
 
     b.proc.kill('SIGTERM');
     await new Promise((r) => b.proc.once('exit', r));
-    expect(await leaseHolder(ns.name)).toBeFalsy();
+    expect(await leaderLeaseHolder(ns.name)).toBeFalsy();
   });
 
   it('the shipped controller manifest is accepted by the API server (server-side dry run)', async () => {
