@@ -19,7 +19,6 @@ interface Renewal {
   lock: HeldLock;
   timer?: ReturnType<typeof setTimeout>;
   lastRenewedAt: number;
-  renewals: number;
 }
 
 export interface LockKeeper {
@@ -29,8 +28,6 @@ export interface LockKeeper {
   forget(namespace: string, lockName: string): void;
   /** The Leases being renewed now. */
   held(): HeldLock[];
-  /** How many renewals succeeded per Lease, for evidence. */
-  renewals(namespace: string, lockName: string): number;
   /** Stops every renewal. */
   stop(): void;
 }
@@ -67,7 +64,6 @@ export function createLockKeeper(o: {
         return;
       }
       r.lastRenewedAt = o.clock.now().getTime();
-      r.renewals++;
     } catch (err) {
       if (!renewing.has(key(namespace, lockName))) return;
       const since = o.clock.now().getTime() - r.lastRenewedAt;
@@ -87,7 +83,7 @@ export function createLockKeeper(o: {
     hold(lock) {
       const k = key(lock.namespace, lock.lockName);
       if (renewing.has(k)) return;
-      const r: Renewal = { lock, lastRenewedAt: o.clock.now().getTime(), renewals: 0 };
+      const r: Renewal = { lock, lastRenewedAt: o.clock.now().getTime() };
       renewing.set(k, r);
       schedule(r);
     },
@@ -97,7 +93,6 @@ export function createLockKeeper(o: {
       renewing.delete(key(namespace, lockName));
     },
     held: () => [...renewing.values()].map((r) => r.lock),
-    renewals: (namespace, lockName) => renewing.get(key(namespace, lockName))?.renewals ?? 0,
     stop() {
       for (const r of renewing.values()) if (r.timer) clearTimeout(r.timer);
       renewing.clear();

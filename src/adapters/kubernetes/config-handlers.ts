@@ -12,7 +12,7 @@ import { refName } from '../../core/config-rollback/references.js';
 import { RipcordError } from '../../core/errors.js';
 import type { StepHandlers } from '../../core/executor.js';
 import type { ConfigObject, ConfigPort, KubernetesPort } from '../../core/ports.js';
-import { desiredOf } from './desired-schema.js';
+import { desiredOf, PlannedFromSchema } from './desired-schema.js';
 
 const Kind = z.enum(['ConfigMap', 'Secret']);
 
@@ -36,9 +36,7 @@ export const RestartDesiredSchema = z.object({
   deployment: z.string().min(1),
   deploymentUid: z.string(),
   restartedAt: z.string().min(1),
-  from: z
-    .object({ templateHash: z.string(), resourceVersion: z.string(), images: z.array(z.string()) })
-    .optional(),
+  from: PlannedFromSchema.optional(),
 });
 
 export interface ConfigHandlerDeps {

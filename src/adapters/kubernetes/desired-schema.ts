@@ -18,6 +18,16 @@ export const ReleaseLockDesiredSchema = z.object({
   lockName: z.string().min(1),
 });
 
+/**
+ * What a Deployment-changing step was planned against (its template hash, resourceVersion and images), checked
+ * by refuseIfTemplateMoved. Optional: plans journaled before it existed have none.
+ */
+export const PlannedFromSchema = z.object({
+  templateHash: z.string(),
+  resourceVersion: z.string(),
+  images: z.array(z.string()),
+});
+
 export const SetTemplateDesiredSchema = z.object({
   namespace: z.string().min(1),
   deployment: z.string().min(1),
@@ -30,9 +40,7 @@ export const SetTemplateDesiredSchema = z.object({
   // The template is the API server's own object; its shape is checked by the server on patch.
   template: z.looseObject({}).transform((t) => t as V1PodTemplateSpec),
   annotations: z.record(z.string(), z.string()),
-  from: z
-    .object({ templateHash: z.string(), resourceVersion: z.string(), images: z.array(z.string()) })
-    .optional(),
+  from: PlannedFromSchema.optional(),
 });
 
 export const WaitRolloutDesiredSchema = z.object({

@@ -9,7 +9,7 @@ import { CHANGE_CAUSE_ANNOTATION } from '../../core/app-rollback/deployment-util
 import type { StepHandlers } from '../../core/executor.js';
 import { envApplied, FLAG_STEP_KINDS } from '../../core/flag-rollback/plan-flag.js';
 import type { DeploymentEnvPort, KubernetesPort } from '../../core/ports.js';
-import { desiredOf } from './desired-schema.js';
+import { desiredOf, PlannedFromSchema } from './desired-schema.js';
 
 export const SetEnvDesiredSchema = z.object({
   namespace: z.string().min(1),
@@ -19,9 +19,7 @@ export const SetEnvDesiredSchema = z.object({
   variable: z.string().min(1),
   value: z.string(),
   changeCause: z.string(),
-  from: z
-    .object({ templateHash: z.string(), resourceVersion: z.string(), images: z.array(z.string()) })
-    .optional(),
+  from: PlannedFromSchema.optional(),
 });
 
 export function createFlagEnvHandlers(deps: { kube: KubernetesPort; env: DeploymentEnvPort }): StepHandlers {
