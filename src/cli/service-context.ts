@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
-import { createHttpProbe } from '../adapters/http/probe.js';
 import type { KubeApiOptions } from '../adapters/kubernetes/api-client.js';
 import { createKubernetesAdapter } from '../adapters/kubernetes/kubernetes-adapter.js';
 import type { CompiledService, RipcordConfig } from '../config/compile.js';
@@ -11,21 +10,21 @@ import { AbortedError, RipcordError } from '../core/errors.js';
 import type { Journal } from '../core/journal.js';
 import { processIdentity } from '../core/lock-identity.js';
 import { createLockKeeper, type LockKeeper } from '../core/lock-keeper.js';
-import type { Clock, KubernetesPort, ProbePort } from '../core/ports.js';
+import type { ClusterRef } from '../core/plan.js';
+import type { Clock } from '../core/ports.js';
+import { buildPorts } from '../app/ports.js';
+import type { ScenarioContext } from '../scenarios/types.js';
 import { openJournal } from '../store/open-journal.js';
-import type { GlobalOptions } from './output.js';
+import { progress, type GlobalOptions } from './output.js';
 
 /**
  * The composition root of the CLI: every command builds its adapters here from the config and flags, and
  * passes them into the core. No client singletons anywhere else.
  */
-export interface ServiceContext {
+export interface ServiceContext extends ScenarioContext {
   config: RipcordConfig;
   service: CompiledService;
   kc: KubeConfig;
-  kube: KubernetesPort;
-  probe: ProbePort;
-  clock: Clock;
   journal: Journal;
   /** This process: host:pid:nonce. With a run id it is the run's lock holder identity. */
   owner: string;
@@ -40,8 +39,6 @@ export interface ServiceContext {
   kubeOptions: KubeApiOptions;
   /** Renews the Leases the run holds. */
   locks: LockKeeper;
-  /** Registers cleanup (a database pool, a server) run by close(), last registered first. */
-  onClose(fn: () => Promise<void>): void;
   close(): Promise<void>;
 }
 
@@ -85,6 +82,12 @@ export function kubeConfigFor(kube: {
   return kc;
 }
 
+/** The context in use and its API server, as the plan records them. */
+export function clusterOf(kc: KubeConfig): ClusterRef {
+  const server = kc.getCurrentCluster()?.server;
+  return { context: kc.getCurrentContext(), ...(server ? { server } : {}) };
+}
+
 export async function openServiceContext(g: GlobalOptions, serviceName: string): Promise<ServiceContext> {
   const config = await loadCliConfig(g);
   const service = getService(config, serviceName);
@@ -103,12 +106,16 @@ export async function openServiceContext(g: GlobalOptions, serviceName: string):
     onLost: (why) => abort.abort(new AbortedError(why)),
   });
   cleanups.push(async () => locks.stop());
+  const onClose = (fn: () => Promise<void>): void => void cleanups.push(fn);
+  const ports = buildPorts({ service, kc, kubeOptions, kube, locks, onClose, log: progress });
   return {
     config,
     service,
     kc,
     kube,
-    probe: createHttpProbe(),
+    probe: ports.probe,
+    ports,
+    cluster: clusterOf(kc),
     clock: systemClock,
     journal,
     owner: processIdentity(hostname(), process.pid, randomBytes(3).toString('hex')),
@@ -121,7 +128,7 @@ export async function openServiceContext(g: GlobalOptions, serviceName: string):
     },
     kubeOptions,
     locks,
-    onClose: (fn) => void cleanups.push(fn),
+    onClose,
     close: async () => {
       for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
     },

@@ -17,6 +17,8 @@ import { compileDatabase, type CompiledDatabase } from './compile-database.js';
 import { compileFlags, type CompiledFlags } from './compile-flags.js';
 import { compileNotify, type CompiledNotify } from './compile-notify.js';
 import { BUILTIN_DEFAULTS as D } from './defaults.js';
+import { RipcordError } from '../core/errors.js';
+import type { DeferredSection, ScenarioSection } from './sections.js';
 import type { Contacts, JournalConfig, RipcordFile, Selector, ServiceConfig } from './schema.js';
 
 /** kubectl-style overrides that apply to every service: from RIPCORD_* variables, then from flags. */
@@ -49,10 +51,14 @@ export interface CompiledService {
   verify: { windowMs: number; maxRecentRestarts: number };
   lock: { leaseSeconds: number };
   contacts: Contacts;
+  // The scenario sections: read them with sectionOf(service, 'database') (sections.ts), which throws the
+  // section's deferred error. Each field here is set only when its section compiled.
   database?: CompiledDatabase;
   config?: CompiledConfigRollback;
   vault?: CompiledVault;
   flags?: CompiledFlags;
+  /** Scenario sections that did not compile, kept for the scenario that needs them; absent when none. */
+  deferred?: Partial<Record<ScenarioSection, DeferredSection>>;
   /** Notification channels and escalation; absent when the file has no `notify:` (see defaultNotify). */
   notify?: CompiledNotify;
   /** Detection and watch settings; always present (defaults when the file says nothing). */
@@ -106,10 +112,38 @@ function selectorText(selector: Selector | undefined): string | undefined {
     .join(',');
 }
 
+/** Problems of scenario sections found before compiling (validation, `${VAR}`), by service and section. */
+export type DeferredSections = Record<string, Partial<Record<ScenarioSection, DeferredSection>>>;
+
+/**
+ * Compiles one scenario section when the file has it; a RipcordError compiling throws is kept for the
+ * scenario instead of thrown, like a problem found before (`deferred`).
+ */
+function compileSection<S extends ScenarioSection, T>(
+  compiled: CompiledService,
+  section: S,
+  value: T | undefined,
+  deferred: DeferredSection | undefined,
+  compile: (value: T) => NonNullable<CompiledService[S]>,
+): void {
+  if (deferred) {
+    (compiled.deferred ??= {})[section] = deferred;
+    return;
+  }
+  if (value === undefined) return;
+  try {
+    compiled[section] = compile(value);
+  } catch (err) {
+    if (!(err instanceof RipcordError)) throw err;
+    (compiled.deferred ??= {})[section] = { error: err, problems: [] };
+  }
+}
+
 function compileService(
   name: string,
   s: ServiceConfig,
   source: { file: string; baseDir: string },
+  deferred: Partial<Record<ScenarioSection, DeferredSection>> = {},
 ): CompiledService {
   const at = (field: string) => `services.${name}.${field}`;
   const ms = (value: string | undefined, fallback: string, field: string) =>
@@ -149,10 +183,19 @@ function compileService(
   if (selector !== undefined) compiled.selector = selector;
   if (s.healthUrl !== undefined) compiled.healthUrl = s.healthUrl;
   if (s.health?.path !== undefined) compiled.health.path = s.health.path;
-  if (s.database !== undefined) compiled.database = compileDatabase(s.database, source.baseDir);
-  if (s.config !== undefined) compiled.config = compileConfigRollback(s.config, source.baseDir, at('config'));
-  if (s.vault !== undefined) compiled.vault = compileVault(s.vault, source.baseDir, at('vault'));
-  if (s.flags !== undefined) compiled.flags = compileFlags(s.flags, source.baseDir, at('flags'));
+  // Each scenario section on its own: its problems are its scenario's, never the whole service's.
+  compileSection(compiled, 'database', s.database, deferred.database, (v) =>
+    compileDatabase(v, source.baseDir),
+  );
+  compileSection(compiled, 'config', s.config, deferred.config, (v) =>
+    compileConfigRollback(v, source.baseDir, at('config')),
+  );
+  compileSection(compiled, 'vault', s.vault, deferred.vault, (v) =>
+    compileVault(v, source.baseDir, at('vault')),
+  );
+  compileSection(compiled, 'flags', s.flags, deferred.flags, (v) =>
+    compileFlags(v, source.baseDir, at('flags')),
+  );
   if (s.notify !== undefined) compiled.notify = compileNotify(s.notify, source.baseDir, at('notify'));
   return compiled;
 }
@@ -163,11 +206,15 @@ function compileJournal(j: JournalConfig | undefined): CompiledJournal {
   return { driver: 'postgres', url: j.url, schema: j.schema ?? D.journalSchema };
 }
 
-/** Compiles a validated file; `overrides` are applied in order (environment first, then flags). */
+/**
+ * Compiles a validated file; `overrides` are applied in order (environment first, then flags). `deferred`
+ * holds the scenario sections that already failed validation (their data is absent from `file`).
+ */
 export function compileConfig(
   file: RipcordFile,
   source: { file: string; baseDir: string },
   overrides: KubeOverrides[] = [],
+  deferred: DeferredSections = {},
 ): RipcordConfig {
   const kubeLayers = overrides.map((o): Partial<ServiceConfig> => {
     const kube: Plain = {};
@@ -178,7 +225,7 @@ export function compileConfig(
   const services: Record<string, CompiledService> = {};
   for (const [name, service] of Object.entries(file.services)) {
     const merged = mergeLayers<ServiceConfig>(file.defaults, service, ...kubeLayers);
-    services[name] = compileService(name, merged, source);
+    services[name] = compileService(name, merged, source, deferred[name]);
   }
   return { file: source.file, baseDir: source.baseDir, journal: compileJournal(file.journal), services };
 }

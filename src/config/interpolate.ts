@@ -11,6 +11,8 @@ export type FieldPath = (string | number)[];
 export interface InterpolationProblem {
   path: FieldPath;
   message: string;
+  /** Set when the problem is only that this variable is unset (not a malformed `${...}`). */
+  variable?: string;
 }
 
 const EXPRESSION = /\$\$\{|\$\{([^}]*)\}/g;
@@ -39,6 +41,7 @@ function interpolateString(
       problems.push({
         path,
         message: `environment variable ${name} is not set (write \${${name}:-default} to give a default)`,
+        variable: name,
       });
       return whole;
     }

@@ -6,11 +6,12 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { RipcordError } from '../core/errors.js';
-import { compileConfig, type KubeOverrides, type RipcordConfig } from './compile.js';
+import { compileConfig, type DeferredSections, type KubeOverrides, type RipcordConfig } from './compile.js';
 import { DEFAULT_CONFIG_FILE } from './defaults.js';
-import { interpolateEnv } from './interpolate.js';
+import { interpolateEnv, type FieldPath, type InterpolationProblem } from './interpolate.js';
 import { describeIssues, formatPath, type ConfigProblem } from './issues.js';
-import { KubeName, RipcordFile } from './schema.js';
+import { KubeName, RipcordFile, ServiceConfig } from './schema.js';
+import { isScenarioSection, type DeferredSection, type ScenarioSection } from './sections.js';
 import { parseYamlSource, type Position, type YamlSource } from './yaml-source.js';
 
 /**
@@ -109,16 +110,34 @@ export function parseConfig(
 
   // Interpolation and schema problems are reported together, so one run shows everything to fix; but a field
   // whose variable is missing gets only that complaint, not a second one about the `${...}` left in it.
+  // The scenario sections (sections.ts) are taken out first and checked one by one: their problems are kept
+  // for their scenario, and fail the load only along with the rest's.
   const interpolated = interpolateEnv(source.data, env);
-  const result = RipcordFile.safeParse(interpolated.value, { reportInput: true });
-  const unfilled = new Set(interpolated.problems.map((p) => formatPath(p.path)));
-  const problems = [
-    ...interpolated.problems,
-    ...(result.success ? [] : describeIssues(RipcordFile, result.error.issues)).filter(
-      (p) => !unfilled.has(formatPath(p.path)),
-    ),
-  ];
-  if (problems.length > 0 || !result.success) fail(shown, source, problems);
+  const { rest, sections } = takeScenarioSections(interpolated.value);
+  const result = RipcordFile.safeParse(rest, { reportInput: true });
+  const problems = withoutUnfilled(
+    interpolated.problems.filter((p) => sectionKeyOf(p.path) === undefined),
+    result.success ? [] : describeIssues(RipcordFile, result.error.issues),
+  );
+  const checked = sections.map((s) => checkSection(s, interpolated.problems));
+  if (problems.length > 0 || !result.success) {
+    // Unset variables of a section are not why this load fails; its other problems are real mistakes too.
+    const sectionMistakes = checked.flatMap((c) =>
+      c.problems.filter((p) => !('variable' in p && p.variable)),
+    );
+    fail(shown, source, [...problems, ...sectionMistakes]);
+  }
+
+  const validated: RipcordFile = { ...result.data, services: { ...result.data.services } };
+  const deferred: DeferredSections = {};
+  for (const c of checked) {
+    if (c.problems.length === 0) {
+      const service = validated.services[c.service];
+      if (service) validated.services[c.service] = { ...service, [c.section]: c.value };
+    } else {
+      (deferred[c.service] ??= {})[c.section] = deferredSection(shown, source, c.problems);
+    }
+  }
 
   const overrides = [
     checkedOverrides(
@@ -130,7 +149,92 @@ export function parseConfig(
     ),
     checkedOverrides(opts.flags ?? {}, { context: '--context', namespace: '--namespace' }),
   ];
-  return compileConfig(result.data, { file: absFile, baseDir: dirname(absFile) }, overrides);
+  return compileConfig(validated, { file: absFile, baseDir: dirname(absFile) }, overrides, deferred);
+}
+
+/** A scenario section as written under one service, after interpolation. */
+interface TakenSection {
+  service: string;
+  section: ScenarioSection;
+  value: unknown;
+}
+
+/** `services.<name>.<section>` of a scenario section, for a path at or below one. */
+function sectionKeyOf(path: FieldPath): { service: string; section: ScenarioSection } | undefined {
+  const [top, service, section] = path;
+  if (top !== 'services' || typeof service !== 'string' || !isScenarioSection(section)) return undefined;
+  return { service, section };
+}
+
+/** The file without its services' scenario sections, and those sections. */
+function takeScenarioSections(data: unknown): { rest: unknown; sections: TakenSection[] } {
+  if (!isPlainObject(data) || !isPlainObject(data.services)) return { rest: data, sections: [] };
+  const sections: TakenSection[] = [];
+  const services: Record<string, unknown> = {};
+  for (const [name, service] of Object.entries(data.services)) {
+    if (!isPlainObject(service)) {
+      services[name] = service;
+      continue;
+    }
+    const kept: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(service)) {
+      if (isScenarioSection(key)) sections.push({ service: name, section: key, value });
+      else kept[key] = value;
+    }
+    services[name] = kept;
+  }
+  return { rest: { ...data, services }, sections };
+}
+
+/** Validates one section with its part of the file's schema; its paths are the file's. */
+function checkSection(
+  taken: TakenSection,
+  interpolation: InterpolationProblem[],
+): TakenSection & { problems: (ConfigProblem | InterpolationProblem)[] } {
+  const at: FieldPath = ['services', taken.service, taken.section];
+  const schema = ServiceConfig.shape[taken.section];
+  const result = schema.safeParse(taken.value, { reportInput: true });
+  const problems = withoutUnfilled(
+    interpolation.filter((p) => {
+      const key = sectionKeyOf(p.path);
+      return key?.service === taken.service && key.section === taken.section;
+    }),
+    result.success
+      ? []
+      : describeIssues(schema, result.error.issues).map((p) => ({ ...p, path: [...at, ...p.path] })),
+  );
+  return { ...taken, value: result.success ? result.data : undefined, problems };
+}
+
+/** Interpolation problems, then the schema problems of fields that had none (see parseConfig). */
+function withoutUnfilled(
+  interpolation: InterpolationProblem[],
+  schema: ConfigProblem[],
+): (ConfigProblem | InterpolationProblem)[] {
+  const unfilled = new Set(interpolation.map((p) => formatPath(p.path)));
+  return [...interpolation, ...schema.filter((p) => !unfilled.has(formatPath(p.path)))];
+}
+
+/** A section's problems as the error its scenario gets: the text a failed load would show for them. */
+function deferredSection(
+  shown: string,
+  source: YamlSource,
+  problems: (ConfigProblem | InterpolationProblem)[],
+): DeferredSection {
+  const located = locate(source, problems);
+  return {
+    error: new RipcordError('invalid', problemLines(shown, located).join('\n')),
+    problems: located.map(({ p, pos }) => ({
+      where: `${where(shown, pos)}: ${formatPath(p.path)}`,
+      ...(pos ? { position: pos } : {}),
+      message: p.message,
+      ...('variable' in p && p.variable !== undefined ? { unsetVariable: p.variable } : {}),
+    })),
+  };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** Empty values count as unset (a blank `RIPCORD_NAMESPACE=` in a CI file should not mean namespace ""). */
@@ -153,17 +257,26 @@ function checkedOverrides(
   return out;
 }
 
-function fail(shown: string, source: YamlSource, problems: ConfigProblem[]): never {
-  const MAX = 20;
-  // In file order, as an editor's problem list would show them.
-  const located = problems
-    .map((p) => ({ p, pos: source.locate(p.path, { key: p.atKey }) }))
+type AnyProblem = ConfigProblem | InterpolationProblem;
+
+/** In file order, as an editor's problem list would show them. */
+function locate(source: YamlSource, problems: AnyProblem[]): { p: AnyProblem; pos: Position | undefined }[] {
+  return problems
+    .map((p) => ({ p, pos: source.locate(p.path, { key: 'atKey' in p ? p.atKey : undefined }) }))
     .sort((a, b) => (a.pos?.line ?? 0) - (b.pos?.line ?? 0) || (a.pos?.col ?? 0) - (b.pos?.col ?? 0));
+}
+
+function problemLines(shown: string, located: { p: AnyProblem; pos: Position | undefined }[]): string[] {
+  const MAX = 20;
   const lines = located
     .slice(0, MAX)
     .map(({ p, pos }) => `${where(shown, pos)}: ${formatPath(p.path)}: ${p.message}`);
-  if (problems.length > MAX) lines.push(`${shown}: ...and ${problems.length - MAX} more problems`);
-  throw new RipcordError('invalid', lines.join('\n'));
+  if (located.length > MAX) lines.push(`${shown}: ...and ${located.length - MAX} more problems`);
+  return lines;
+}
+
+function fail(shown: string, source: YamlSource, problems: AnyProblem[]): never {
+  throw new RipcordError('invalid', problemLines(shown, locate(source, problems)).join('\n'));
 }
 
 function where(shown: string, pos: Position | undefined): string {

@@ -4,6 +4,8 @@
  */
 import type { V1Deployment, V1Pod, V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
 
+import type { OutgoingNotification } from './notify/message.js';
+
 export type { Journal } from './journal.js';
 
 /** What Ripcord observes about one Deployment before planning. */
@@ -121,6 +123,9 @@ export interface ConfigPort {
   restartDeployment(namespace: string, name: string, restartedAt: string): Promise<void>;
 }
 
+/** Where a flag service's token is read from when a step runs; the token itself is never part of a plan. */
+export type TokenSource = { env: string } | { file: string };
+
 /** One flag in a flag service (Unleash, LaunchDarkly, ConfigCat): where it is and in which environment. */
 export interface FlagRef {
   project: string;
@@ -151,4 +156,135 @@ export interface DeploymentEnvPort {
     deployment: string,
     change: { container: string; vars: Record<string, string>; annotations?: Record<string, string> },
   ): Promise<void>;
+}
+
+/** One channel's result for one notification. Never contains a URL or key. */
+export interface ChannelOutcome {
+  /** `slack`, `pagerduty`, `webhook:<name>`. */
+  channel: string;
+  /** The notification kind (initiated, resolved, ...). */
+  event: string;
+  ok: boolean;
+  status?: number;
+  attempts: number;
+  ms: number;
+  error?: string;
+  /** PagerDuty's dedup_key from its answer. */
+  dedupKey?: string;
+}
+
+/** The notification channels of a service (Slack, PagerDuty, webhooks), fanned out; never throws. */
+export interface NotifierPort {
+  /** Names of the configured channels, for `notify test` and warnings. */
+  readonly channels: readonly string[];
+  send(n: OutgoingNotification): Promise<ChannelOutcome[]>;
+  /** Waits for everything sent so far. */
+  drain(): Promise<void>;
+  /** Every outcome so far, in completion order. */
+  readonly outcomes: readonly ChannelOutcome[];
+}
+
+/** Which workload's series: the namespace and the `app` label, as every metric family here carries them. */
+export interface ServiceSelector {
+  namespace: string;
+  app: string;
+}
+
+/** A window ending at `time`, optionally shifted back by `offsetSeconds` (PromQL offset). */
+export interface MetricWindow {
+  windowSeconds: number;
+  offsetSeconds?: number;
+}
+
+/** The service's request metrics (Prometheus), as the verification's recovery check reads them. */
+export interface MetricsPort {
+  /** 5xx and total requests in the window; null when there is no data. */
+  errorCounts(
+    sel: ServiceSelector,
+    w: MetricWindow,
+    time: Date,
+  ): Promise<{ requests: number; errors: number } | null>;
+  /** P50 in seconds (null without data) and its sample count. */
+  p50(sel: ServiceSelector, w: MetricWindow, time: Date): Promise<{ p50: number | null; samples: number }>;
+}
+
+/** The service's alerts (Alertmanager v2): active ones, not silenced or inhibited. */
+export interface AlertsPort {
+  firing(labels: Record<string, string>): Promise<Array<{ name: string; since: string }>>;
+}
+
+/*
+ * Ports of the traffic and GitOps scenarios (runbook 5, 6 and Argo CD). Declared here so those scenarios plug
+ * in as folders; their adapters come with them and are built in src/app/ports.ts.
+ */
+
+/** One route Ripcord manages: the object holding it, and the route by name inside it. */
+export interface TrafficRef {
+  namespace: string;
+  /** `VirtualService` (Istio), `HTTPRoute` (Gateway API). */
+  kind: string;
+  name: string;
+  /** The named route (Istio http[].name, a Gateway API rule's name/index); absent: the only one. */
+  route?: string;
+}
+
+/**
+ * Traffic splitting, one adapter per kind, after Flagger's pkg/router (GetRoutes/SetRoutes) and Argo Rollouts'
+ * trafficrouting reconcilers (SetWeight/VerifyWeight). A write changes the weights of the one managed route
+ * only — never the object's other routes, matches, retries or header rules — and is guarded by the
+ * resourceVersion it read, so a concurrent edit fails instead of being overwritten.
+ */
+export interface TrafficRouterPort {
+  readonly kind: string;
+  /** Weights by backend (subset or backendRef name) and the object's resourceVersion. */
+  getWeights(ref: TrafficRef): Promise<{ weights: Record<string, number>; resourceVersion: string }>;
+  setWeights(ref: TrafficRef, weights: Record<string, number>, expectResourceVersion: string): Promise<void>;
+  /** Whether the data plane serves these weights yet; undefined when this router cannot tell. */
+  verifyWeights(ref: TrafficRef, weights: Record<string, number>): Promise<boolean | undefined>;
+}
+
+/** A Service's selector and the pods behind it (blue-green's switch). */
+export interface ServiceSelectorPort {
+  read(
+    namespace: string,
+    name: string,
+  ): Promise<{ selector: Record<string, string>; resourceVersion: string }>;
+  /** Replaces the selector exactly, guarded by resourceVersion. */
+  setSelector(
+    namespace: string,
+    name: string,
+    selector: Record<string, string>,
+    expectResourceVersion: string,
+  ): Promise<void>;
+  /** The ready endpoints' pods with their labels, to prove which colour answers. */
+  readyEndpoints(
+    namespace: string,
+    name: string,
+  ): Promise<Array<{ pod: string; labels: Record<string, string> }>>;
+}
+
+/** A Deployment's scale subresource (a colour scaled up before the switch, down after). */
+export interface ScalePort {
+  getScale(
+    namespace: string,
+    deployment: string,
+  ): Promise<{ replicas: number; readyReplicas: number; resourceVersion: string }>;
+  setReplicas(
+    namespace: string,
+    deployment: string,
+    replicas: number,
+    expectResourceVersion: string,
+  ): Promise<void>;
+}
+
+/** A GitOps controller's application (Argo CD): its sync policy, history and rollback. */
+export interface GitOpsPort {
+  application(name: string): Promise<{
+    autoSync: boolean;
+    revision: string;
+    history: Array<{ id: number; revision: string; deployedAt: string }>;
+  }>;
+  /** Turns automated sync off or back on (a rollback of an auto-synced app is undone by the next sync). */
+  setAutoSync(name: string, enabled: boolean): Promise<void>;
+  rollback(name: string, historyId: number): Promise<void>;
 }

@@ -1,9 +1,16 @@
 import pg from 'pg';
 import { RipcordError } from '../core/errors.js';
 import type { Journal, RunClaim, RunRecord, RunStatus, StepRecord, StepStatus } from '../core/journal.js';
-import type { Plan } from '../core/plan.js';
 import { postgresMigrations, quoteIdent } from './postgres-schema.js';
-import { checkLimit, clearsError, elapsedMs, toJsonText, toRunRecord, toStepRecord } from './records.js';
+import {
+  checkLimit,
+  clearsError,
+  elapsedMs,
+  toJsonText,
+  toRunRecord,
+  toStepRecord,
+  type NewRun,
+} from './records.js';
 
 /** How to open a PostgreSQL journal. */
 export interface PostgresJournalOptions {
@@ -126,13 +133,7 @@ export class PostgresJournal implements Journal {
     });
   }
 
-  async createRun(run: {
-    id: string;
-    service: string;
-    scenario: string;
-    plan: Plan;
-    owner?: string;
-  }): Promise<void> {
+  async createRun(run: NewRun): Promise<void> {
     const at = this.now().toISOString();
     try {
       await this.query(

@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import type { Plan } from '../core/plan.js';
+import type { Journal } from '../core/journal.js';
 import type { RunRecord, RunStatus, StepRecord, StepStatus } from '../core/journal.js';
 
 const RUN_STATUSES = [
@@ -124,3 +125,6 @@ export function checkLimit(limit: number | undefined): number | undefined {
 export function clearsError(status: RunStatus, extra: { error?: string }): boolean {
   return status === 'succeeded' && extra.error === undefined;
 }
+
+/** What both journals' createRun take. */
+export type NewRun = Parameters<Journal['createRun']>[0];

@@ -3,8 +3,15 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { RipcordError } from '../core/errors.js';
 import type { Journal, RunClaim, RunRecord, RunStatus, StepRecord, StepStatus } from '../core/journal.js';
-import type { Plan } from '../core/plan.js';
-import { checkLimit, clearsError, elapsedMs, toJsonText, toRunRecord, toStepRecord } from './records.js';
+import {
+  checkLimit,
+  clearsError,
+  elapsedMs,
+  toJsonText,
+  toRunRecord,
+  toStepRecord,
+  type NewRun,
+} from './records.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 
 /** How to open a SQLite journal. */
@@ -125,13 +132,7 @@ export class SqliteJournal implements Journal {
       .immediate();
   }
 
-  async createRun(run: {
-    id: string;
-    service: string;
-    scenario: string;
-    plan: Plan;
-    owner?: string;
-  }): Promise<void> {
+  async createRun(run: NewRun): Promise<void> {
     const at = this.now().toISOString();
     this.db
       .transaction(() => {

@@ -1,11 +1,11 @@
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { AppsV1Api, CoordinationV1Api, type V1PodTemplateSpec } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, KubeConfig, type V1PodTemplateSpec } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployRelease } from '../../src/sandbox/deploy.js';
 import { waitForDeploymentRollout } from '../../src/sandbox/wait-rollout.js';
 import { ripcord } from '../support/cli.js';
-import { adminKubeConfig, deployVenueService, testNamespace } from '../support/sandbox.js';
+import { adminKubeConfig, deployVenueService, sandbox, testNamespace } from '../support/sandbox.js';
 import { writeServiceConfig } from '../support/service-config.js';
 
 /** The template without the controller-added pod-template-hash: what "the same final state" compares. */
@@ -106,5 +106,34 @@ describe('crash safety: SIGKILL at every step boundary, then ripcord resume', ()
     };
     expect(run.run.status).toBe('succeeded');
     expect(run.steps.map((s) => s.status)).toEqual(['done', 'done', 'done', 'done', 'done']);
+  });
+
+  it('resume acts on the cluster the plan recorded, and refuses another context', async () => {
+    await deployBad();
+    const killed = await ripcord(['--config', config, 'rollback', 'venue-service', '--yes'], {
+      RIPCORD_FAILPOINT: 'kill-after:acquire-lock',
+    });
+    const runId = /run (r-[0-9-]+-[0-9a-f]+)/.exec(killed.stderr)?.[1] ?? '';
+    expect(runId, killed.stderr).not.toBe('');
+    const planned = new KubeConfig();
+    planned.loadFromFile(sandbox().kube.kubeconfig);
+    const context = planned.getCurrentContext();
+    const server = planned.getCurrentCluster()?.server ?? '';
+    const shown = JSON.parse((await ripcord(['--config', config, 'show', runId, '-o', 'json'])).stdout) as {
+      run: { plan: { cluster?: { context: string; server?: string } } };
+    };
+    expect(shown.run.plan.cluster).toEqual({ context, server });
+
+    // Another context than the plan's: refused before anything is read or written (a context that points at
+    // another API server under the plan's name is refused the same way: test/unit/plan-cluster.test.ts).
+    const other = await ripcord(['--config', config, '--context', 'elsewhere', 'resume', runId]);
+    expect(other.code, other.stderr).toBe(3);
+    expect(other.stderr).toContain(`the run was planned on context "${context}", not "elsewhere"`);
+    expect(journaled(config, runId).status).toEqual({ 'acquire-lock': 'done' });
+    expect((await deployment()).spec?.template.spec?.containers[0]?.image).toBe('venue-service:v1.2.3');
+
+    const resumed = await ripcord(['--config', config, 'resume', runId, '-o', 'json']);
+    expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
+    expect((await deployment()).spec?.template.spec?.containers[0]?.image).toBe('venue-service:v1.2.2');
   });
 });

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryInstant } from '../../src/sandbox/monitoring/prom-client.js';
+import { createPrometheusClient } from '../../src/adapters/prometheus/client.js';
 import { waitFor } from '../../src/sandbox/process.js';
 import {
   errorsBetween,
@@ -63,8 +63,7 @@ async function podNames(ns: string): Promise<string[]> {
 /** 5xx over the last `window` in Prometheus, from the pods' own http_requests_total. */
 async function promErrors(ns: string, window: string): Promise<number> {
   const prom = sandbox().prometheus?.url ?? '';
-  const r = await queryInstant(
-    prom,
+  const r = await createPrometheusClient({ baseUrl: prom }).instant(
     `sum(increase(http_requests_total{namespace="${ns}",status=~"5.."}[${window}])) or vector(0)`,
   );
   return r[0]?.value ?? 0;

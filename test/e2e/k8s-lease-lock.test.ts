@@ -1,7 +1,7 @@
 /** The rollback lock on a real API server: one holder at a time, takeover only after expiry, no double win. */
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAppRollbackHandlers } from '../../src/adapters/kubernetes/app-handlers.js';
+import { createAppRollbackHandlers } from '../../src/scenarios/app/handlers.js';
 import { createKubernetesAdapter } from '../../src/adapters/kubernetes/kubernetes-adapter.js';
 import type { PlanStep } from '../../src/core/plan.js';
 import { RipcordError } from '../../src/core/errors.js';

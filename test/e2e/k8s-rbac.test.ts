@@ -14,10 +14,10 @@ import {
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAppRollbackHandlers } from '../../src/adapters/kubernetes/app-handlers.js';
+import { createAppRollbackHandlers } from '../../src/scenarios/app/handlers.js';
 import { kubeCall } from '../../src/adapters/kubernetes/errors.js';
 import { createKubernetesAdapter } from '../../src/adapters/kubernetes/kubernetes-adapter.js';
-import { planAppRollback } from '../../src/core/app-rollback/plan-app.js';
+import { planAppRollback } from '../../src/scenarios/app/plan.js';
 import { RipcordError } from '../../src/core/errors.js';
 import { executePlan } from '../../src/core/executor.js';
 import { hasContext, kubeConfig, namespaces, updateDeployment, waitFor } from '../support/dev-cluster.js';

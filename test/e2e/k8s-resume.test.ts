@@ -4,9 +4,9 @@
  */
 import { AppsV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAppRollbackHandlers } from '../../src/adapters/kubernetes/app-handlers.js';
+import { createAppRollbackHandlers } from '../../src/scenarios/app/handlers.js';
 import { createKubernetesAdapter } from '../../src/adapters/kubernetes/kubernetes-adapter.js';
-import { planAppRollback } from '../../src/core/app-rollback/plan-app.js';
+import { planAppRollback } from '../../src/scenarios/app/plan.js';
 import { executePlan } from '../../src/core/executor.js';
 import { kubeConfig, namespaces, updateDeployment, waitFor } from '../support/dev-cluster.js';
 import { createMemoryJournal } from '../support/memory-journal.js';

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alerts, queryInstant } from '../../src/sandbox/monitoring/prom-client.js';
+import { alerts } from '../../src/adapters/alertmanager/client.js';
+import { createPrometheusClient } from '../../src/adapters/prometheus/client.js';
 import { deployRelease } from '../../src/sandbox/deploy.js';
 import { isAlive, waitFor } from '../../src/sandbox/process.js';
 import { runLoad } from '../../src/sandbox/load/index.js';
@@ -93,7 +94,7 @@ describe('sandbox: venue-service on a real control plane, kubelet, router, Prome
       await waitFor(
         'Prometheus to see the 5xx share of v1.2.3',
         async () => {
-          const r = await queryInstant(promUrl, query);
+          const r = await createPrometheusClient({ baseUrl: promUrl }).instant(query);
           share = r[0]?.value ?? NaN;
           return Number.isFinite(share) && share > 0.02 && share < 0.1;
         },

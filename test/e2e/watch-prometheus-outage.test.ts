@@ -82,7 +82,7 @@ describe('watch: Prometheus outage', () => {
       expect(down.status).toBe(503);
       expect(down.body).toMatchObject({ ok: false, leading: true });
       expect(String(down.body.reason)).toMatch(
-        /venue-service: \d+ intervals in a row without data: Prometheus .* (got no answer|timed out)/,
+        /venue-service: \d+ intervals in a row without data: Prometheus .* (failed \(|timed out)/,
       );
       expect(c.log.some((l) => /inconclusive: data unavailable/.test(l))).toBe(true);
       // Keep it down past the point where 5% errors at 40 rps would long have been detected with data.

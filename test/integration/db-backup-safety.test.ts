@@ -18,7 +18,7 @@ import {
   tableChecksum,
 } from '../../src/adapters/postgres-migrations/inspect.js';
 import type { BackupManifest } from '../../src/core/db-rollback/model.js';
-import { planDatabaseRestore } from '../../src/core/db-rollback/plan-restore.js';
+import { planDatabaseRestore } from '../../src/scenarios/database/plan-restore.js';
 import { RipcordError } from '../../src/core/errors.js';
 import { ripcord } from '../support/cli.js';
 import { cliConfigFor, dbCase, startPg, type DbCase, type PgServer } from './db-fixture.js';

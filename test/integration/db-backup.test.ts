@@ -7,7 +7,7 @@ import {
   readMigrationState,
   tableChecksum,
 } from '../../src/adapters/postgres-migrations/inspect.js';
-import { planDatabaseRestore } from '../../src/core/db-rollback/plan-restore.js';
+import { planDatabaseRestore } from '../../src/scenarios/database/plan-restore.js';
 import { ripcord } from '../support/cli.js';
 import { cliConfigFor as configFor, dbCase, startPg, type PgServer } from './db-fixture.js';
 

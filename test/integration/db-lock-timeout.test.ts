@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBackup, takeBackup } from '../../src/adapters/postgres-migrations/backup.js';
 import { describeTables, tableChecksum } from '../../src/adapters/postgres-migrations/inspect.js';
-import { planDatabaseRestore } from '../../src/core/db-rollback/plan-restore.js';
+import { planDatabaseRestore } from '../../src/scenarios/database/plan-restore.js';
 import { dbCase, startPg, type DbCase, type PgServer } from './db-fixture.js';
 
 // A down() behind another session's lock, on a real PostgreSQL 15: it must give up after database.lockTimeout

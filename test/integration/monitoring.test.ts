@@ -9,10 +9,9 @@ import { z } from 'zod';
 import { RipcordError } from '../../src/core/errors.js';
 import { freePort } from '../../src/sandbox/free-port.js';
 import { isAlive, stopProcessGroup, waitFor } from '../../src/sandbox/process.js';
+import { alerts } from '../../src/adapters/alertmanager/client.js';
+import { createPrometheusClient } from '../../src/adapters/prometheus/client.js';
 import {
-  alerts,
-  queryInstant,
-  queryRange,
   reloadPrometheus,
   startAlertmanager,
   startPrometheus,
@@ -25,6 +24,10 @@ import {
 } from '../../src/sandbox/monitoring/venue-service-rules.js';
 import { writeJsonAtomic } from '../../src/sandbox/state.js';
 import { listen } from '../support/listen.js';
+
+/** An instant query through the Prometheus adapter, without retries so failures show at once. */
+const queryInstant = (url: string, q: string) =>
+  createPrometheusClient({ baseUrl: url, retries: 0 }).instant(q);
 
 // Real Prometheus and Alertmanager (Debian packages) in a temp dir, scraping a tiny local exporter that looks
 // like one venue-service pod: file_sd labels as the sandbox kubelet writes them, 10% of requests answered 500.
@@ -211,11 +214,12 @@ describe('monitoring: real Prometheus and Alertmanager', () => {
   it('returns range data and turns a bad query into a non-retryable invalid RipcordError', async () => {
     const url = prom?.url ?? '';
     const end = new Date();
-    const series = await queryRange(url, 'up{app="venue-service"}', {
-      start: new Date(end.getTime() - 20_000),
+    const series = await createPrometheusClient({ baseUrl: url }).range(
+      'up{app="venue-service"}',
+      new Date(end.getTime() - 20_000),
       end,
-      stepSeconds: 2,
-    });
+      2,
+    );
     expect(series).toHaveLength(1);
     expect(series[0]?.values.length).toBeGreaterThan(1);
     expect(series[0]?.values.every((p) => p.value === 1 && p.t > 0)).toBe(true);

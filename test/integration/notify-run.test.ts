@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { notifyHandlers } from '../../src/cli/scenarios/notify.js';
-import { markSecurityIncident, withRunNotifications } from '../../src/cli/notify-run.js';
+import { createNotifier } from '../../src/adapters/notify/notifier.js';
+import { notifyHandlers } from '../../src/core/steps/notify.js';
+import { markSecurityIncident, notifierFor, withRunNotifications } from '../../src/app/notify-run.js';
+import { progress } from '../../src/cli/output.js';
 import type { ServiceContext } from '../../src/cli/service-context.js';
 import { compileNotify } from '../../src/config/compile-notify.js';
 import type { CompiledService } from '../../src/config/compile.js';
@@ -67,8 +69,10 @@ function context(notify: Parameters<typeof compileNotify>[0], channel = '#deploy
       'notify',
     ),
   } as unknown as CompiledService;
+  const notifier = createNotifier(service.notify!);
   const ctx = {
     service,
+    ports: { notifier: () => notifier, log: progress },
     journal: createMemoryJournal(),
     clock: { now: () => new Date() },
     owner: 'test-host:1',
@@ -84,7 +88,7 @@ async function run(ctx: ServiceContext, p: Plan, runId: string, handlers: StepHa
       plan: p,
       runId,
       journal: ctx.journal,
-      handlers: { ...handlers, ...notifyHandlers(ctx) },
+      handlers: { ...handlers, ...notifyHandlers({ notifier: () => notifierFor(ctx), log: progress }) },
       clock: ctx.clock,
       resume,
       onEvent,

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVaultKvClient } from '../../src/adapters/vault/kv-client.js';
-import { createVaultHandlers } from '../../src/adapters/vault/vault-handlers.js';
-import { planVaultRollback } from '../../src/core/config-rollback/plan-config.js';
+import { createVaultHandlers } from '../../src/scenarios/config/vault-handlers.js';
+import { planVaultRollback } from '../../src/scenarios/config/plan.js';
 import { RipcordError } from '../../src/core/errors.js';
 import { executePlan } from '../../src/core/executor.js';
 import type { PlanStep } from '../../src/core/plan.js';

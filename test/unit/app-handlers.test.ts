@@ -1,7 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { createAppRollbackHandlers } from '../../src/adapters/kubernetes/app-handlers.js';
-import { planAppRollback } from '../../src/core/app-rollback/plan-app.js';
+import { createAppRollbackHandlers } from '../../src/scenarios/app/handlers.js';
+import { planAppRollback } from '../../src/scenarios/app/plan.js';
 import { executePlan } from '../../src/core/executor.js';
 import type { DeploymentSnapshot, KubernetesPort, LockHolder, ProbePort } from '../../src/core/ports.js';
 import { history, pod, podTemplate } from '../support/k8s-fixtures.js';

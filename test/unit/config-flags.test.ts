@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
+import { sectionOf } from '../../src/config/sections.js';
 import { getService } from '../../src/config/services.js';
 
 function parse(flags: string, env: Record<string, string> = {}) {
   const text = ['version: 1', 'services:', '  venue-service:', '    flags:', flags].join('\n');
   return parseConfig(text, 'ripcord.yaml', { cwd: '/project', env, flags: {} });
 }
+
+/** The flags section as --scenario flag reads it (a broken section throws here, not at load). */
+const flagsOf = (flags: string) => sectionOf(getService(parse(flags), 'venue-service'), 'flags');
 
 describe('services.<name>.flags', () => {
   it('compiles env and Unleash flags with their defaults', () => {
@@ -53,19 +57,19 @@ describe('services.<name>.flags', () => {
   });
 
   it('errors name the field: unknown provider, missing environment, credentials in the URL, bad names', () => {
-    expect(() => parse('      f: { provider: launchdarkly }')).toThrow(
+    expect(() => flagsOf('      f: { provider: launchdarkly }')).toThrow(
       /services\.venue-service\.flags\.f\.provider/,
     );
-    expect(() => parse('      f: { provider: unleash, url: "http://u" }')).toThrow(
+    expect(() => flagsOf('      f: { provider: unleash, url: "http://u" }')).toThrow(
       /services\.venue-service\.flags\.f\.environment/,
     );
-    expect(() => parse('      f: { provider: unleash, url: "http://a:b@u", environment: e }')).toThrow(
+    expect(() => flagsOf('      f: { provider: unleash, url: "http://a:b@u", environment: e }')).toThrow(
       /credentials do not belong in the URL/,
     );
-    expect(() => parse('      f: { provider: env, variable: "1BAD VAR" }')).toThrow(
+    expect(() => flagsOf('      f: { provider: env, variable: "1BAD VAR" }')).toThrow(
       /environment variable name/,
     );
-    expect(() => parse('      f: { provider: env, variable: F, offvalue: "0" }')).toThrow(/offvalue/);
-    expect(() => parse('      "bad name": { provider: env, variable: F }')).toThrow(/flag name/);
+    expect(() => flagsOf('      f: { provider: env, variable: F, offvalue: "0" }')).toThrow(/offvalue/);
+    expect(() => flagsOf('      "bad name": { provider: env, variable: F }')).toThrow(/flag name/);
   });
 });

@@ -35,8 +35,13 @@ describe('interpolateEnv', () => {
       {
         path: ['services', 'a', 'database', 'url'],
         message: 'environment variable DB_URL is not set (write ${DB_URL:-default} to give a default)',
+        variable: 'DB_URL',
       },
-      { path: ['services', 'b', 'urls', 1], message: expect.stringContaining('OTHER is not set') },
+      {
+        path: ['services', 'b', 'urls', 1],
+        message: expect.stringContaining('OTHER is not set'),
+        variable: 'OTHER',
+      },
     ]);
   });
 
@@ -44,5 +49,7 @@ describe('interpolateEnv', () => {
     expect(interpolateEnv({ a: '${1BAD}' }, env).problems[0]?.message).toMatch(/is not \$\{VAR\}/);
     expect(interpolateEnv({ a: '${HOST:=x}' }, env).problems[0]?.message).toMatch(/is not \$\{VAR\}/);
     expect(interpolateEnv({ a: 'x ${HOST' }, env).problems[0]?.message).toMatch(/unterminated/);
+    // Only an unset variable names one: config check warns about those and fails on the rest.
+    expect(interpolateEnv({ a: '${1BAD}' }, env).problems[0]?.variable).toBeUndefined();
   });
 });

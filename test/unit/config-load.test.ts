@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findConfigFile, loadConfig, parseConfig } from '../../src/config/load.js';
+import { sectionOf } from '../../src/config/sections.js';
 import { getService, listServices, rtoTargetMs } from '../../src/config/services.js';
 import { RipcordError } from '../../src/core/errors.js';
 
@@ -337,9 +338,14 @@ describe('parseConfig: errors name the file, line, column and field path', () =>
     ]);
   });
 
-  it('a missing required field points at its parent', () => {
-    const err = problem(lines('version: 1', 'services:', '  a:', '    database: { migrations: {} }'));
-    expect(err.message).toBe('ripcord.yaml:4:15: services.a.database.url: is required');
+  it('a missing required field points at its parent (a scenario section: when the section is read)', () => {
+    const a = getService(
+      parse(lines('version: 1', 'services:', '  a:', '    database: { migrations: {} }')),
+      'a',
+    );
+    expect(() => sectionOf(a, 'database')).toThrow(
+      new RipcordError('invalid', 'ripcord.yaml:4:15: services.a.database.url: is required'),
+    );
   });
 
   it('the wrong version, and no services', () => {
@@ -355,10 +361,17 @@ describe('parseConfig: errors name the file, line, column and field path', () =>
   });
 
   it('an unset environment variable names the field and the variable', () => {
-    const err = problem(
-      lines('version: 1', 'services:', '  a:', '    database:', '      url: ${DATABASE_URL}'),
-    );
+    const err = problem(lines('version: 1', 'services:', '  a:', '    healthUrl: ${URL}'));
     expect(err.message).toBe(
+      'ripcord.yaml:4:16: services.a.healthUrl: environment variable URL is not set ' +
+        '(write ${URL:-default} to give a default)',
+    );
+    // In a scenario section, the same message, from the scenario that reads it.
+    const a = getService(
+      parse(lines('version: 1', 'services:', '  a:', '    database:', '      url: ${DATABASE_URL}')),
+      'a',
+    );
+    expect(() => sectionOf(a, 'database')).toThrow(
       'ripcord.yaml:5:12: services.a.database.url: environment variable DATABASE_URL is not set ' +
         '(write ${DATABASE_URL:-default} to give a default)',
     );

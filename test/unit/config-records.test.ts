@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { dataHash } from '../../src/core/config-rollback/data-diff.js';
 import {
-  addWithConfigSteps,
   copyName,
   objKey,
   recordedObject,
   type RevisionRecord,
-  type WithConfigSnapshot,
 } from '../../src/core/config-rollback/records.js';
+import { addWithConfigSteps, type WithConfigSnapshot } from '../../src/scenarios/config/with-config-plan.js';
 import { RipcordError } from '../../src/core/errors.js';
 import type { Plan } from '../../src/core/plan.js';
 import type { ConfigObject } from '../../src/core/ports.js';

@@ -6,7 +6,7 @@ import {
   planConfigMapRollback,
   planVaultRollback,
   restartTimestamp,
-} from '../../src/core/config-rollback/plan-config.js';
+} from '../../src/scenarios/config/plan.js';
 import { referencedObjects } from '../../src/core/config-rollback/references.js';
 import { listVersions, matchingVersion, parseToVersion } from '../../src/core/config-rollback/versions.js';
 import { RipcordError } from '../../src/core/errors.js';

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { APP_STEP_KINDS, lockNameFor } from '../../src/core/app-rollback/plan-app.js';
+import { APP_STEP_KINDS } from '../../src/scenarios/app/plan.js';
+import { lockNameFor } from '../../src/core/steps/lock.js';
 import type { BackupManifest, MigrationFileInfo, TableInfo } from '../../src/core/db-rollback/model.js';
-import { planDatabaseRollback, type DbRollbackInput } from '../../src/core/db-rollback/plan-db.js';
-import { planDatabaseRestore, type DbRestoreInput } from '../../src/core/db-rollback/plan-restore.js';
-import { DB_STEP_KINDS } from '../../src/core/db-rollback/steps.js';
+import { planDatabaseRollback, type DbRollbackInput } from '../../src/scenarios/database/plan.js';
+import { planDatabaseRestore, type DbRestoreInput } from '../../src/scenarios/database/plan-restore.js';
+import { DB_STEP_KINDS } from '../../src/scenarios/database/steps.js';
 import type { Plan } from '../../src/core/plan.js';
 
 // Every database plan that changes anything holds the service's rollback Lease around it: the same Lease (and the

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { attributeBatches, releaseTag } from '../../src/core/db-rollback/attribution.js';
 import type { AppliedMigration, MigrationFileInfo, TableInfo } from '../../src/core/db-rollback/model.js';
-import { planDatabaseRollback, type DbRollbackInput } from '../../src/core/db-rollback/plan-db.js';
+import { planDatabaseRollback, type DbRollbackInput } from '../../src/scenarios/database/plan.js';
 import { selectMigrations } from '../../src/core/db-rollback/selection.js';
 import { RipcordError } from '../../src/core/errors.js';
 import type { Plan, PlanStep } from '../../src/core/plan.js';

@@ -1,8 +1,8 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { createFlagEnvHandlers } from '../../src/adapters/kubernetes/flag-env-handlers.js';
+import { createFlagEnvHandlers } from '../../src/scenarios/flag/env-handlers.js';
 import type { StepContext } from '../../src/core/executor.js';
-import { planEnvFlagOff } from '../../src/core/flag-rollback/plan-flag.js';
+import { planEnvFlagOff } from '../../src/scenarios/flag/plan.js';
 import type { DeploymentEnvPort, KubernetesPort } from '../../src/core/ports.js';
 import { history, podTemplate } from '../support/k8s-fixtures.js';
 

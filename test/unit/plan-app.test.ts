@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planAppRollback, type SetTemplateDesired } from '../../src/core/app-rollback/plan-app.js';
+import { planAppRollback, type SetTemplateDesired } from '../../src/scenarios/app/plan.js';
 import { maskTemplateEnv, templateHash } from '../../src/core/app-rollback/template-hash.js';
 import { RipcordError } from '../../src/core/errors.js';
 import { history, podTemplate } from '../support/k8s-fixtures.js';

@@ -10,7 +10,7 @@ import {
   type SetEnvDesired,
   type UnleashFlagSpec,
   type UnleashOffDesired,
-} from '../../src/core/flag-rollback/plan-flag.js';
+} from '../../src/scenarios/flag/plan.js';
 import { history, podTemplate } from '../support/k8s-fixtures.js';
 
 const now = new Date('2025-03-01T12:00:00Z');

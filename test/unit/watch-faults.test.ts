@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createPrometheusClient } from '../../src/adapters/prometheus/client.js';
 import { RipcordError } from '../../src/core/errors.js';
-import { retryDelayMs } from '../../src/cli/watch/watch-service.js';
+import { retryDelayMs } from '../../src/app/watch/watch-service.js';
 
 describe('Prometheus client: the caller signal', () => {
   it('aborting the signal ends a query hung on a silent Prometheus, long before its timeout', async () => {

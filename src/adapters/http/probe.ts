@@ -3,24 +3,13 @@
  * checklist decides what is healthy); only "no answer" is an error, and it is 'unreachable'.
  */
 import { performance } from 'node:perf_hooks';
-import { RipcordError } from '../../core/errors.js';
 import type { ProbePort } from '../../core/ports.js';
-import { causeCode } from './cause-code.js';
+import { displayUrl, noAnswer } from './no-answer.js';
+
+export { displayUrl };
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 const MAX_BODY = 2_048;
-
-/** The URL without user:password, for messages (health URLs sometimes carry basic auth). */
-export function displayUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
 
 export interface HttpProbeOptions {
   /** Injected for tests; defaults to the global fetch. */
@@ -39,16 +28,7 @@ export function createHttpProbe(opts: HttpProbeOptions = {}): ProbePort {
         const text = await res.text();
         return { status: res.status, body: text.slice(0, MAX_BODY), ms: Math.round(performance.now() - t0) };
       } catch (err) {
-        const name = (err as { name?: unknown }).name;
-        if (name === 'TimeoutError' || name === 'AbortError') {
-          throw new RipcordError('unreachable', `GET ${displayUrl(url)} timed out after ${timeoutMs}ms`, {
-            cause: err,
-          });
-        }
-        const code = causeCode(err);
-        throw new RipcordError('unreachable', `GET ${displayUrl(url)} failed${code ? ` (${code})` : ''}`, {
-          cause: err,
-        });
+        throw noAnswer(err, { what: `GET ${displayUrl(url)}`, timeoutMs });
       }
     },
   };

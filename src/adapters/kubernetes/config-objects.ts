@@ -12,7 +12,7 @@ import {
   type V1OwnerReference,
   type V1Secret,
 } from '@kubernetes/client-node';
-import { RESTARTED_AT_ANNOTATION } from '../../core/config-rollback/plan-config.js';
+import { RESTARTED_AT_ANNOTATION } from '../../core/steps/restart.js';
 import type { ConfigObject, ConfigObjectWrite, ConfigPort } from '../../core/ports.js';
 import { kubeApis, type KubeApiOptions } from './api-client.js';
 import { isNotFound } from './errors.js';

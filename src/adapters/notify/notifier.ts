@@ -7,35 +7,15 @@
 import * as z from 'zod';
 import type { CompiledNotify } from '../../config/compile-notify.js';
 import type { OutgoingNotification } from '../../core/notify/message.js';
+import type { ChannelOutcome, NotifierPort } from '../../core/ports.js';
 import { Secret } from '../../core/notify/secret.js';
 import { postJson, type PostDeps, type PostResult } from './http-post.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { PagerDutyResponse, SlackResponse } from './schema.js';
 
-/** One channel's result for one notification. Never contains a URL or key. */
-export interface ChannelOutcome {
-  /** `slack`, `pagerduty`, `webhook:<name>`. */
-  channel: string;
-  /** The notification kind (initiated, resolved, ...). */
-  event: string;
-  ok: boolean;
-  status?: number;
-  attempts: number;
-  ms: number;
-  error?: string;
-  /** PagerDuty's dedup_key from its answer. */
-  dedupKey?: string;
-}
-
-export interface Notifier {
-  /** Names of the configured channels, for `notify test` and warnings. */
-  readonly channels: readonly string[];
-  send(n: OutgoingNotification): Promise<ChannelOutcome[]>;
-  /** Waits for everything sent so far. */
-  drain(): Promise<void>;
-  /** Every outcome so far, in completion order. */
-  readonly outcomes: readonly ChannelOutcome[];
-}
+export type { ChannelOutcome } from '../../core/ports.js';
+/** The fan-out notifier (core/ports.ts NotifierPort). */
+export type Notifier = NotifierPort;
 
 export interface NotifierDeps extends PostDeps {
   policy?: Partial<RetryPolicy>;

@@ -1,10 +1,13 @@
 /**
- * A Prometheus query client over Node's fetch: instant and range queries, zod-validated answers, a timeout per
- * attempt, and retries with exponential backoff, but only where retrying can help: no answer at all, or a 5xx
- * (Prometheus answers 503 for timeout/canceled/unavailable and 500 for internal errors). A 4xx is our query's
- * fault (400 bad_data, 422 execution) and is returned at once.
+ * Ripcord's one Prometheus query client (the watch, the recovery check and the sandbox's tests all use it),
+ * over the shared JSON helper (../http/get-json.ts): instant and range queries, zod-validated answers, a
+ * timeout per attempt, and retries with exponential backoff, but only where retrying can help: no answer at
+ * all, or a 5xx (Prometheus answers 503 for timeout/canceled/unavailable and 500 for internal errors). A 4xx is
+ * our query's fault (400 bad_data, 422 execution) and is returned at once.
  */
 import { RipcordError } from '../../core/errors.js';
+import { requestJson, statusError } from '../http/get-json.js';
+import { displayUrl } from '../http/no-answer.js';
 import { QueryResponse, type QueryData } from './schema.js';
 
 export interface PrometheusClientOptions {
@@ -70,59 +73,28 @@ export function createPrometheusClient(opts: PrometheusClientOptions): Prometheu
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const retries = Math.max(0, opts.retries ?? 2);
   const backoffMs = opts.backoffMs ?? 250;
-  const doFetch = opts.fetch ?? fetch;
 
   async function once(path: string, form: URLSearchParams): Promise<QueryData> {
-    let res: Response;
-    let text: string;
-    try {
-      // A form POST, so long PromQL never hits URL length limits (the API accepts both).
-      res = await doFetch(`${origin}${path}`, {
-        method: 'POST',
-        body: form,
-        signal: opts.signal
-          ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)])
-          : AbortSignal.timeout(timeoutMs),
-      });
-      text = await res.text();
-    } catch (err) {
-      const name = (err as { name?: unknown }).name;
-      const why =
-        name === 'TimeoutError'
-          ? `timed out after ${timeoutMs}ms`
-          : opts.signal?.aborted
-            ? 'was abandoned: the caller stopped'
-            : 'got no answer';
-      throw new RipcordError('unreachable', `Prometheus ${origin}${path} ${why}`, { cause: err });
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (err) {
-      if (res.status >= 500)
-        throw new RipcordError('unreachable', `Prometheus answered HTTP ${res.status}`, { cause: err });
-      throw new RipcordError('invalid', `Prometheus at ${origin} answered HTTP ${res.status} without JSON`, {
-        cause: err,
-      });
-    }
-    const parsed = QueryResponse.safeParse(json);
-    if (!parsed.success) {
-      if (res.status >= 500) throw new RipcordError('unreachable', `Prometheus answered HTTP ${res.status}`);
-      throw new RipcordError(
-        'invalid',
-        `unexpected answer from Prometheus at ${origin}: ${parsed.error.message}`,
-        {
-          cause: parsed.error,
-        },
-      );
-    }
-    const body = parsed.data;
+    const url = `${origin}${path}`;
+    const what = `Prometheus ${displayUrl(url)}`;
+    // Prometheus explains a failed query in its JSON envelope (400, 422, 503): read those bodies too. An answer
+    // that is no envelope (a proxy's 502 page) is judged by its status.
+    const { status, data: body } = await requestJson(url, QueryResponse, {
+      method: 'POST',
+      form,
+      timeoutMs,
+      signal: opts.signal,
+      what,
+      notFound: 'invalid',
+      anyStatus: true,
+      fetch: opts.fetch,
+    });
     if (body.status === 'error') {
       const msg = `Prometheus ${body.errorType}: ${body.error}`;
       if (body.errorType === 'bad_data') throw new RipcordError('invalid', msg);
-      throw new RipcordError('unreachable', msg, { retryable: res.status >= 500 });
+      throw new RipcordError('unreachable', msg, { retryable: status >= 500 });
     }
-    if (!res.ok) throw new RipcordError('unreachable', `Prometheus answered HTTP ${res.status}`);
+    if (status < 200 || status >= 300) throw statusError(status, what, 'invalid');
     return body.data;
   }
 

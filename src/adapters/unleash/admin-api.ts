@@ -6,10 +6,11 @@
  * It is read when a call is made, from the variable or file the config names, and never reaches a message:
  * Unleash's own error text is quoted only with any copy of the token masked.
  */
+import { z } from 'zod';
 import { RipcordError } from '../../core/errors.js';
-import type { TokenSource } from '../../core/flag-rollback/plan-flag.js';
+import type { TokenSource } from '../../core/ports.js';
 import type { FlagRef, FlagServicePort } from '../../core/ports.js';
-import { causeCode } from '../http/cause-code.js';
+import { requestJson, statusKind } from '../http/get-json.js';
 import { readTokenFile } from '../http/token-file.js';
 import { Feature, UnleashErrorBody } from './schema.js';
 
@@ -48,39 +49,24 @@ interface Answer {
 
 export function createUnleashAdmin(opts: UnleashAdminOptions): FlagServicePort {
   const origin = opts.url.replace(/\/+$/, '');
-  const doFetch = opts.fetch ?? fetch;
 
   const featurePath = (r: FlagRef): string =>
     `/api/admin/projects/${encodeURIComponent(r.project)}/features/${encodeURIComponent(r.feature)}`;
 
   async function call(method: 'GET' | 'POST', path: string, action: string): Promise<Answer> {
     const token = await readToken(opts.token);
-    let res: Response;
-    let text: string;
-    try {
-      res = await doFetch(`${origin}${path}`, {
-        method,
-        headers: { Authorization: token, Accept: 'application/json' },
-        signal: AbortSignal.timeout(opts.timeoutMs),
-        redirect: 'error',
-      });
-      text = await res.text();
-    } catch (err) {
-      const name = (err as { name?: unknown }).name;
-      const why =
-        name === 'TimeoutError' || name === 'AbortError'
-          ? `timed out after ${opts.timeoutMs}ms`
-          : `failed (${causeCode(err) ?? 'no answer'})`;
-      throw new RipcordError('unreachable', `Unleash at ${origin}: ${action} ${why}`, { cause: err });
-    }
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      body = undefined;
-    }
-    if (res.status >= 200 && res.status < 300) return { status: res.status, body };
-    throw failure({ status: res.status, body }, action, token);
+    // z.unknown() with anyStatus: every answer comes back (an empty or non-JSON body as undefined), so the
+    // messages below can name the token's source and mask the token in Unleash's own text.
+    const { status, data: body } = await requestJson(`${origin}${path}`, z.unknown(), {
+      method,
+      headers: { Authorization: token },
+      timeoutMs: opts.timeoutMs,
+      what: `Unleash at ${origin}: ${action}`,
+      anyStatus: true,
+      fetch: opts.fetch,
+    });
+    if (status >= 200 && status < 300) return { status, body };
+    throw failure({ status, body }, action, token);
   }
 
   function failure(a: Answer, action: string, token: string): RipcordError {
@@ -88,26 +74,25 @@ export function createUnleashAdmin(opts: UnleashAdminOptions): FlagServicePort {
     const raw = parsed.success ? (parsed.data.message ?? '') : '';
     const said = raw ? `: Unleash said "${raw.split(token).join('****')}"` : '';
     const where = `Unleash at ${origin}`;
+    // The shared table (../http/get-json.ts) decides the kind; the words are Unleash's.
+    const { kind, retryable } = statusKind(a.status, 'invalid');
     if (a.status === 401) {
       return new RipcordError(
         'forbidden',
         `${where} rejected the token from ${tokenOrigin(opts.token)} (HTTP 401: missing, invalid or expired) while trying to ${action}`,
       );
     }
-    if (a.status === 403) {
+    if (kind === 'forbidden') {
       return new RipcordError(
         'forbidden',
         `${where} denied permission to ${action} with the token from ${tokenOrigin(opts.token)} ` +
           `(it needs an admin token or a user allowed to change the flag's environments)${said}`,
       );
     }
-    if (a.status === 404 || a.status === 400) {
+    if (kind === 'invalid') {
       return new RipcordError('invalid', `${where}: cannot ${action}${said || ` (HTTP ${a.status})`}`);
     }
-    if (a.status === 429 || a.status >= 500) {
-      return new RipcordError('unreachable', `${where}: cannot ${action} (HTTP ${a.status})${said}`);
-    }
-    return new RipcordError('failed', `${where}: cannot ${action} (HTTP ${a.status})${said}`);
+    return new RipcordError(kind, `${where}: cannot ${action} (HTTP ${a.status})${said}`, { retryable });
   }
 
   return {

@@ -1,12 +1,14 @@
 /**
  * The one place where Vault's HTTP error answers become RipcordErrors. 403 → forbidden (naming the path and the
- * capability the token lacks), 400 cas mismatch → refused (see CAS_MISMATCH below), other 400/404 → invalid,
- * 429/5xx (sealed, standby, rate limited) → unreachable and retryable.
+ * capability the token lacks), 400 cas mismatch → refused (see CAS_MISMATCH below); every other status by the
+ * shared table (statusKind): 401 → forbidden, other 400/404 → invalid, 429/5xx (sealed, standby, rate limited)
+ * → unreachable and retryable, the rest → failed.
  *
  * Secret values must never reach a message: requests that carry data (writes) only quote Vault's error text
  * when it is one of the known fixed strings, because a parse error could echo part of the request body.
  */
 import { RipcordError } from '../../core/errors.js';
+import { statusKind } from '../http/get-json.js';
 import type { VaultAnswer } from './http.js';
 import { VaultErrors } from './schema.js';
 
@@ -64,10 +66,7 @@ export function vaultFailure(answer: VaultAnswer, call: VaultCall): RipcordError
       { retryable: false },
     );
   }
-  if (status === 400 || status === 404)
-    return new RipcordError('invalid', `cannot ${what}: ${vaultSays(answer, call)}`);
-  if (status === 429 || status >= 500) {
-    return new RipcordError('unreachable', `cannot ${what}: ${vaultSays(answer, call)}`, { retryable: true });
-  }
-  return new RipcordError('failed', `cannot ${what}: ${vaultSays(answer, call)}`);
+  // The shared table (../http/get-json.ts): 400/404 invalid, 429/5xx unreachable and retryable, else failed.
+  const { kind, retryable } = statusKind(status, 'invalid');
+  return new RipcordError(kind, `cannot ${what}: ${vaultSays(answer, call)}`, { retryable });
 }

@@ -1,11 +1,13 @@
 /**
- * One HTTP call to Vault over Node's fetch: token and namespace headers, a timeout, JSON in and out. Every HTTP
- * answer is returned to the caller (which knows what a 404 means for its call); only "no answer" throws, as
- * 'unreachable'. The token is read per call when it comes from a file, because Vault Agent rewrites its sink
- * file when it renews or re-authenticates.
+ * One HTTP call to Vault over the shared JSON helper (../http/get-json.ts): token and namespace headers, a
+ * timeout, JSON in and out. Every HTTP answer is returned to the caller (which knows what a 404 means for its
+ * call); only "no answer" throws, as 'unreachable'. The token is read per call when it comes from a file,
+ * because Vault Agent rewrites its sink file when it renews or re-authenticates.
  */
+import { z } from 'zod';
 import { RipcordError } from '../../core/errors.js';
-import { causeCode } from '../http/cause-code.js';
+import { requestJson } from '../http/get-json.js';
+import { displayUrl } from '../http/no-answer.js';
 import { readTokenFile } from '../http/token-file.js';
 
 export interface VaultHttpOptions {
@@ -34,12 +36,6 @@ export interface VaultHttp {
   request(method: 'GET' | 'POST' | 'DELETE', apiPath: string, body?: unknown): Promise<VaultAnswer>;
 }
 
-// undici wraps the real reason: TypeError('fetch failed', { cause: Error('bad port') }).
-function causeMessage(err: unknown): string {
-  const cause = (err as { cause?: unknown }).cause;
-  return cause instanceof Error ? cause.message : 'no answer';
-}
-
 export function createVaultHttp(opts: VaultHttpOptions): VaultHttp {
   let base: URL;
   try {
@@ -48,7 +44,6 @@ export function createVaultHttp(opts: VaultHttpOptions): VaultHttp {
     throw new RipcordError('invalid', `Vault address is not a URL: ${opts.address}`, { cause: err });
   }
   const origin = base.toString().replace(/\/+$/, '');
-  const doFetch = opts.fetch ?? fetch;
 
   async function token(): Promise<string | undefined> {
     if (opts.token) return opts.token;
@@ -63,38 +58,18 @@ export function createVaultHttp(opts: VaultHttpOptions): VaultHttp {
       const t = await token();
       if (t) headers['X-Vault-Token'] = t;
       if (opts.namespace) headers['X-Vault-Namespace'] = opts.namespace;
-      if (body !== undefined) headers['Content-Type'] = 'application/json';
       const url = `${origin}/v1/${apiPath}`;
-      let res: Response;
-      let text: string;
-      try {
-        res = await doFetch(url, {
-          method,
-          headers,
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(opts.timeoutMs),
-          redirect: 'error',
-        });
-        text = await res.text();
-      } catch (err) {
-        const name = (err as { name?: unknown }).name;
-        const why =
-          name === 'TimeoutError' || name === 'AbortError'
-            ? `timed out after ${opts.timeoutMs}ms`
-            : `failed (${causeCode(err) ?? causeMessage(err)})`;
-        throw new RipcordError('unreachable', `Vault ${method} ${origin}/v1/${apiPath} ${why}`, {
-          cause: err,
-        });
-      }
-      let parsed: unknown;
-      if (text) {
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          parsed = undefined;
-        }
-      }
-      return { status: res.status, body: parsed };
+      // z.unknown() with anyStatus: every answer comes back; an empty or non-JSON body as undefined.
+      const { status, data } = await requestJson(url, z.unknown(), {
+        method,
+        headers,
+        json: body,
+        timeoutMs: opts.timeoutMs,
+        what: `Vault ${method} ${displayUrl(url)}`,
+        anyStatus: true,
+        fetch: opts.fetch,
+      });
+      return { status, body: data };
     },
   };
 }

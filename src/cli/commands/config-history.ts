@@ -4,15 +4,19 @@
  * Vault: the KV v2 versions from metadata (age, live/deleted/destroyed, current). Never a Secret or Vault value.
  */
 import type { Command } from 'commander';
-import { createConfigObjectsAdapter } from '../../adapters/kubernetes/config-objects.js';
 import { dataHash, dataKeys } from '../../core/config-rollback/data-diff.js';
 import { matchingVersion, listVersions } from '../../core/config-rollback/versions.js';
+import type { Ports } from '../../scenarios/types.js';
+import { sectionConfigured, sectionOf } from '../../config/sections.js';
 import { RipcordError } from '../../core/errors.js';
 import { age, table } from '../format/table.js';
 import { emit } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
-import { findVersionedConfigMap, vaultClientFor } from '../scenarios/config.js';
+import { findVersionedConfigMap } from '../../scenarios/config/scenario.js';
 import { withServiceContext, type ServiceContext } from '../service-context.js';
+
+/** What Vault's metadata endpoint answers, as the ports' Vault client returns it. */
+type SecretMetadata = Awaited<ReturnType<ReturnType<Ports['vault']>['metadata']>>;
 
 export interface ConfigHistory {
   service: string;
@@ -34,6 +38,11 @@ export interface ConfigHistory {
   };
   /** Why there is no ConfigMap section (no versioned ConfigMap found), when Vault is configured. */
   configMapNote?: string;
+  /**
+   * Why there is no Vault section though one is configured (its settings do not compile, no address or token
+   * here, the token may not read metadata), when the ConfigMap history was shown.
+   */
+  vaultNote?: string;
   vault?: {
     path: string;
     currentVersion: number;
@@ -42,17 +51,19 @@ export interface ConfigHistory {
   };
 }
 
-async function collect(ctx: ServiceContext): Promise<ConfigHistory> {
+/** The history of one service (exported for tests: the context's ports are all it reads). */
+export async function collectConfigHistory(
+  ctx: Pick<ServiceContext, 'service' | 'kube' | 'ports'>,
+): Promise<ConfigHistory> {
   const { service } = ctx;
   const ns = service.kube.namespace;
   const out: ConfigHistory = { service: service.name, namespace: ns };
   const { deployment } = await ctx.kube.snapshot(ns, service.deployment);
+  const hasVault = sectionConfigured(service, 'vault');
   try {
-    const found = await findVersionedConfigMap(
-      service,
-      createConfigObjectsAdapter(ctx.kc, ctx.kubeOptions),
-      deployment.spec?.template,
-    );
+    // The config section is this command's own: a mistake in it (an unset variable) is the ConfigMap part's.
+    sectionOf(service, 'config');
+    const found = await findVersionedConfigMap(service, ctx.ports.config, deployment.spec?.template);
     const versions = listVersions(found.pattern, found.all);
     const match = matchingVersion(found.live, versions);
     out.configMap = {
@@ -72,25 +83,37 @@ async function collect(ctx: ServiceContext): Promise<ConfigHistory> {
     };
   } catch (err) {
     // With Vault configured, a service without versioned ConfigMaps still has a history worth showing.
-    if (!(err instanceof RipcordError) || err.kind !== 'invalid' || !service.vault) throw err;
+    if (!(err instanceof RipcordError) || err.kind !== 'invalid' || !hasVault) throw err;
     out.configMapNote = err.message;
   }
-  if (service.vault) {
-    const meta = await vaultClientFor(service.vault).metadata(service.vault.path);
-    out.vault = {
-      path: meta.path,
-      currentVersion: meta.currentVersion,
-      maxVersions: meta.maxVersions,
-      versions: meta.versions.map((v) => ({
-        version: v.version,
-        createdTime: v.createdTime,
-        age: age(v.createdTime),
-        state: v.state,
-        current: v.version === meta.currentVersion,
-      })),
-    };
+  if (hasVault) {
+    try {
+      const vault = sectionOf(service, 'vault');
+      if (vault) out.vault = vaultHistory(await ctx.ports.vault(vault).metadata(vault.path));
+    } catch (err) {
+      // Least privilege: someone who may read the ConfigMaps but has no Vault address, token or policy still
+      // gets their history, with the reason Vault is missing from it.
+      const optional = err instanceof RipcordError && (err.kind === 'invalid' || err.kind === 'forbidden');
+      if (!out.configMap || !optional) throw err;
+      out.vaultNote = err.message;
+    }
   }
   return out;
+}
+
+function vaultHistory(meta: SecretMetadata): NonNullable<ConfigHistory['vault']> {
+  return {
+    path: meta.path,
+    currentVersion: meta.currentVersion,
+    maxVersions: meta.maxVersions,
+    versions: meta.versions.map((v) => ({
+      version: v.version,
+      createdTime: v.createdTime,
+      age: age(v.createdTime),
+      state: v.state,
+      current: v.version === meta.currentVersion,
+    })),
+  };
 }
 
 function historyText(h: ConfigHistory): string {
@@ -126,6 +149,9 @@ function historyText(h: ConfigHistory): string {
         h.vault.versions.map((v) => [String(v.version), v.age, v.state, v.current ? 'current' : '']),
       ),
     );
+  } else if (h.vaultNote) {
+    if (out.length) out.push('');
+    out.push(`Vault: ${h.vaultNote}`);
   }
   return out.join('\n');
 }
@@ -141,7 +167,7 @@ export function registerConfigHistoryCommand(config: Command): void {
       action(async (name: string, _o: unknown, cmd: Command) => {
         const g = globalOptions(cmd);
         await withServiceContext(g, name, async (ctx) => {
-          const h = await collect(ctx);
+          const h = await collectConfigHistory(ctx);
           emit(g, h, () => historyText(h));
         });
       }),

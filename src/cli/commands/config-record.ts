@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { recordsIndexName } from '../../core/config-rollback/records.js';
 import { refName } from '../../core/config-rollback/references.js';
 import { RipcordError } from '../../core/errors.js';
-import { recordCurrentRevision } from '../config-records.js';
+import { recordCurrentRevision } from '../../scenarios/config/revision-records.js';
 import { emit, progress } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
 import { withServiceContext } from '../service-context.js';

@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { configJsonSchema } from '../../config/json-schema.js';
 import { findConfigFile } from '../../config/load.js';
 import { maskSecrets, maskText } from '../../config/mask.js';
+import { sectionReport } from '../../config/sections.js';
 import { listServices } from '../../config/services.js';
 import { formatDuration } from '../../core/duration.js';
 import { RipcordError } from '../../core/errors.js';
-import { emit } from '../output.js';
+import { emit, progress } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
 import { loadCliConfig } from '../service-context.js';
 import { registerConfigHistoryCommand } from './config-history.js';
@@ -32,18 +33,32 @@ export function registerConfigCommands(program: Command): void {
 
   config
     .command('check')
-    .description('validate ripcord.yaml; errors name the exact field (exit 2)')
+    .description(
+      'validate ripcord.yaml; errors name the exact field (exit 2), unset variables a scenario needs are warnings',
+    )
     .action(
       action(async (_o: unknown, cmd: Command) => {
         const g = globalOptions(cmd);
         const cfg = await masked(() => loadCliConfig(g));
+        // The scenario sections were kept aside at load (sections.ts): a mistake in one is an error here; a
+        // variable this environment lacks only matters to the scenario that needs it, so it is a warning.
+        const report = sectionReport(cfg);
+        const warnings = report.warnings.map((w) => maskText(w));
+        if (report.errors.length > 0) {
+          for (const w of warnings) progress(`warning: ${w}`);
+          throw new RipcordError('invalid', maskText(report.errors.join('\n')));
+        }
         // Everything printed goes through maskSecrets: the config holds DATABASE_URL, the journal URL,
         // webhook URLs and routing keys as interpolated from the environment.
         const journal = maskSecrets(cfg.journal) as typeof cfg.journal;
-        emit(g, maskSecrets({ file: cfg.file, services: cfg.services, journal: cfg.journal }), () =>
+        const services = Object.fromEntries(
+          Object.entries(cfg.services).map(([name, { deferred: _deferred, ...s }]) => [name, s]),
+        );
+        if (g.output !== 'json') for (const w of warnings) progress(`warning: ${w}`);
+        emit(g, maskSecrets({ file: cfg.file, services, journal: cfg.journal, warnings }), () =>
           maskText(
             [
-              `${cfg.file}: ok`,
+              `${cfg.file}: ok${warnings.length > 0 ? ` (${warnings.length} warning${warnings.length > 1 ? 's' : ''})` : ''}`,
               `  journal: ${journal.driver === 'sqlite' ? `sqlite ${journal.path}` : `postgres ${journal.url} (schema ${journal.schema})`}`,
               ...listServices(cfg).map((name) => {
                 const s = cfg.services[name];

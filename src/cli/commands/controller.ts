@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { createKubernetesAdapter } from '../../adapters/kubernetes/kubernetes-adapter.js';
 import { listServices } from '../../config/services.js';
 import { holderProcessGone } from '../../adapters/kubernetes/lease-lock.js';
-import { lockNameFor } from '../../core/app-rollback/plan-app.js';
+import { lockNameFor } from '../../core/steps/lock.js';
 import { RipcordError } from '../../core/errors.js';
 import type { RunRecord } from '../../core/journal.js';
 import { startControllerServer } from '../controller/http-server.js';
@@ -19,9 +19,10 @@ import {
   withServiceContext,
   type ServiceContext,
 } from '../service-context.js';
-import { retryDelayMs, watchService, type IntervalReport } from '../watch/watch-service.js';
+import { retryDelayMs, watchService, type IntervalReport } from '../../app/watch/watch-service.js';
 import { runPlan } from './rollback.js';
-import { prometheusFor } from './watch.js';
+import { refuseOtherCluster } from '../../app/plan-cluster.js';
+import { prometheusFor } from '../../app/watch/prometheus-for.js';
 
 function parseListen(text: string): { host: string; port: number } {
   const m = /^(.*):(\d+)$/.exec(text);
@@ -115,6 +116,12 @@ async function resumeInterrupted(
     (r: RunRecord) => r.status === 'running' && r.plan.trigger !== undefined && r.owner !== ctx.owner,
   );
   for (const run of interrupted) {
+    try {
+      refuseOtherCluster(run.plan, ctx.cluster);
+    } catch (err) {
+      log(`run ${run.id}: not resuming: ${(err as Error).message}`);
+      continue;
+    }
     if (!(await waitForRunLock(ctx, run, leadership, log))) return;
     if (
       !(await ctx.journal.claimRun(run.id, {
@@ -174,6 +181,7 @@ async function superviseService(
           },
           onRunStart: (runId) => inFlight.set(runId, ctx),
           onRunEnd: (runId) => inFlight.delete(runId),
+          execute: (plan, runId) => runPlan(ctx, plan, runId, false),
         });
       });
       if (!leadership.aborted) log('the watch context was stopped by its run; reopening it');

@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import * as z from 'zod';
 import { describeTables, fkDependents } from '../../adapters/postgres-migrations/inspect.js';
@@ -9,8 +8,8 @@ import { loadCliConfig } from '../service-context.js';
 import { rolloutHistory, revisionRef } from '../../core/app-rollback/history.js';
 import { releaseTag } from '../../core/db-rollback/attribution.js';
 import type { BackupManifest, BatchAttribution } from '../../core/db-rollback/model.js';
-import { dbBackupStep, tablesTouched } from '../../core/db-rollback/plan-db.js';
-import { planDatabaseRestore } from '../../core/db-rollback/plan-restore.js';
+import { dbBackupStep, tablesTouched } from '../../scenarios/database/plan.js';
+import { planDatabaseRestore } from '../../scenarios/database/plan-restore.js';
 import { sameMigration } from '../../core/db-rollback/selection.js';
 import { classifySql, describeEffect, losesData } from '../../core/db-rollback/sql-classify.js';
 import { exitCodeFor, RipcordError } from '../../core/errors.js';
@@ -19,8 +18,9 @@ import type { DeploymentSnapshot } from '../../core/ports.js';
 import { planText } from '../format/plan-text.js';
 import { table } from '../format/table.js';
 import { emit, progress, type GlobalOptions } from '../output.js';
+import { confirmOrRefuse } from '../confirm.js';
 import { action, globalOptions } from '../run-action.js';
-import { contextDb, observeAttribution, requireDatabase } from '../scenarios/database.js';
+import { contextDb, observeAttribution, requireDatabase } from '../../scenarios/database/scenario.js';
 import { withServiceContext, type ServiceContext } from '../service-context.js';
 import { newRunId, runPlan } from './rollback.js';
 
@@ -207,22 +207,7 @@ async function tablesToBackUp(
   };
 }
 
-async function confirmText(question: string): Promise<void> {
-  if (!process.stdin.isTTY) {
-    throw new RipcordError(
-      'refused',
-      'not confirmed: stdin is not a terminal; pass --yes to go ahead without asking',
-    );
-  }
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await rl.question(`${question} [y/N] `);
-    if (!/^y(es)?$/i.test(answer.trim()))
-      throw new RipcordError('refused', 'not confirmed: nothing was changed');
-  } finally {
-    rl.close();
-  }
-}
+const confirmText = (question: string): Promise<void> => confirmOrRefuse(question, 'go ahead');
 
 function finish(
   g: GlobalOptions,

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { createNotifier } from '../../adapters/notify/notifier.js';
-import { defaultNotify } from '../../config/compile-notify.js';
+import { notifierOf } from '../../app/ports.js';
 import { getService } from '../../config/services.js';
 import { RipcordError } from '../../core/errors.js';
 import { testNotification } from '../../core/notify/message.js';
@@ -18,7 +17,7 @@ export function registerNotifyCommands(program: Command): void {
       action(async (name: string, _o: unknown, cmd: Command) => {
         const g = globalOptions(cmd);
         const service = getService(await loadCliConfig(g), name);
-        const notifier = createNotifier(service.notify ?? defaultNotify());
+        const notifier = notifierOf(service);
         if (notifier.channels.length === 0) {
           throw new RipcordError(
             'invalid',

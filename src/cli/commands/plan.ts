@@ -1,9 +1,12 @@
 import type { Command } from 'commander';
 import { planText } from '../format/plan-text.js';
-import { autoRecord } from '../config-records.js';
+import { autoRecord } from '../../scenarios/config/revision-records.js';
 import { emit } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
-import { addScenarioOptions, makePlan, type ScenarioFlags } from '../scenarios/index.js';
+import { makePlan } from '../../app/plan-rollback.js';
+import { addScenarioOptions } from '../../scenarios/options.js';
+import { SCENARIOS } from '../../scenarios/registry.js';
+import type { RawScenarioFlags } from '../../scenarios/types.js';
 import { withServiceContext } from '../service-context.js';
 
 export function registerPlanCommand(program: Command): void {
@@ -11,8 +14,9 @@ export function registerPlanCommand(program: Command): void {
     program
       .command('plan <service>')
       .description('the ordered rollback steps, what each changes and why; changes nothing'),
+    SCENARIOS,
   ).action(
-    action(async (name: string, o: ScenarioFlags, cmd: Command) => {
+    action(async (name: string, o: RawScenarioFlags, cmd: Command) => {
       const g = globalOptions(cmd);
       await withServiceContext(g, name, async (ctx) => {
         // Validate (plan) first: bad input writes nothing, the config record included.

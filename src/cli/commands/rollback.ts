@@ -1,23 +1,23 @@
-import { randomBytes } from 'node:crypto';
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { AbortedError, exitCodeFor, RipcordError } from '../../core/errors.js';
-import { executePlan, type ExecuteResult, type ExecutorEvent } from '../../core/executor.js';
+import type { ExecuteResult, ExecutorEvent } from '../../core/executor.js';
+import { newRunId, runPlan as runPlanInApp } from '../../app/run-plan.js';
 import type { Plan } from '../../core/plan.js';
-import { autoRecord } from '../config-records.js';
+import { autoRecord } from '../../scenarios/config/revision-records.js';
 import { planText } from '../format/plan-text.js';
 import { eventLine, runSummaryText } from '../format/run-text.js';
 import { emit, progress, type GlobalOptions } from '../output.js';
+import { confirmOrRefuse } from '../confirm.js';
 import { action, globalOptions } from '../run-action.js';
 import { requireRun, withServiceContext, type ServiceContext } from '../service-context.js';
-import { addScenarioOptions, allHandlers, makePlan, type ScenarioFlags } from '../scenarios/index.js';
-import { markSecurityIncident, withRunNotifications } from '../notify-run.js';
+import { makePlan } from '../../app/plan-rollback.js';
+import { addScenarioOptions } from '../../scenarios/options.js';
+import { SCENARIOS } from '../../scenarios/registry.js';
+import type { RawScenarioFlags } from '../../scenarios/types.js';
+import { markSecurityIncident } from '../../app/notify-run.js';
+import { refuseOtherCluster, resumeContext } from '../../app/plan-cluster.js';
 
-/** `r-20261127-194501-3f9a`: sortable, readable in a Slack message, unique enough per service. */
-export function newRunId(now: Date): string {
-  const t = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `r-${t}-${randomBytes(2).toString('hex')}`;
-}
+export { newRunId };
 
 /**
  * Test-only failpoint (like etcd's gofail): RIPCORD_FAILPOINT=kill-after:<stepId> makes the process SIGKILL
@@ -29,44 +29,8 @@ function failpoint(e: ExecutorEvent): void {
   if (fp === `kill-after:${e.stepId}`) process.kill(process.pid, 'SIGKILL');
 }
 
-async function confirm(plan: Plan): Promise<void> {
-  if (!process.stdin.isTTY) {
-    throw new RipcordError(
-      'refused',
-      'not confirmed: stdin is not a terminal; pass --yes to roll back without asking',
-    );
-  }
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await rl.question(`Roll back ${plan.service} to revision ${plan.to.revision}? [y/N] `);
-    if (!/^y(es)?$/i.test(answer.trim()))
-      throw new RipcordError('refused', 'not confirmed: nothing was changed');
-  } finally {
-    rl.close();
-  }
-}
-
-/**
- * Gives back the Leases a run still holds when it ends without succeeding (failed, refused, aborted), so a retry
- * need not wait for the lease to lapse; returns what it did, for the journal. A succeeded run released its own.
- */
-async function releaseOnTheWayOut(ctx: ServiceContext, status: ExecuteResult['status']): Promise<string[]> {
-  const held = ctx.locks.held();
-  ctx.locks.stop();
-  if (status === 'succeeded') return [];
-  const notes: string[] = [];
-  for (const l of held) {
-    try {
-      await ctx.kube.releaseLock(l.namespace, l.lockName, l.holder);
-      notes.push(`lock ${l.namespace}/${l.lockName} released on the way out (run ${status})`);
-    } catch (err) {
-      notes.push(
-        `lock ${l.namespace}/${l.lockName} NOT released (${(err as Error).message}); it lapses by itself`,
-      );
-    }
-  }
-  return notes;
-}
+const confirm = (plan: Plan): Promise<void> =>
+  confirmOrRefuse(`Roll back ${plan.service} to revision ${plan.to.revision}?`, 'roll back');
 
 /**
  * Executes (or resumes) a plan with live progress. SIGINT/SIGTERM stop it through the context's AbortSignal:
@@ -92,26 +56,16 @@ export async function runPlan(
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigterm);
   try {
-    return await withRunNotifications(ctx, plan, runId, { resume }, (notify) =>
-      executePlan({
-        plan,
-        runId,
-        journal: ctx.journal,
-        handlers: allHandlers(ctx),
-        clock: ctx.clock,
-        signal: run.signal,
-        resume,
-        owner: ctx.owner,
-        ...(opts.force ? { force: true } : {}),
-        beforeFinish: (status) => releaseOnTheWayOut(ctx, status),
-        onEvent: (e) => {
-          const line = eventLine(e);
-          if (line) progress(line);
-          notify(e);
-          failpoint(e);
-        },
-      }),
-    );
+    return await runPlanInApp(ctx, plan, runId, {
+      resume,
+      ...(opts.force ? { force: true } : {}),
+      signal: run.signal,
+      onEvent: (e) => {
+        const line = eventLine(e);
+        if (line) progress(line);
+        failpoint(e);
+      },
+    });
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
@@ -131,13 +85,19 @@ function report(g: GlobalOptions, plan: Plan, result: ExecuteResult): void {
   }
 }
 
-type RollbackFlags = ScenarioFlags & { yes?: boolean; dryRun?: boolean; security?: boolean; force?: boolean };
+type RollbackFlags = RawScenarioFlags & {
+  yes?: boolean;
+  dryRun?: boolean;
+  security?: boolean;
+  force?: boolean;
+};
 
 export function registerRollbackCommands(program: Command): void {
   addScenarioOptions(
     program
       .command('rollback <service>')
       .description('plan and execute the rollback, wait for the rollout, verify, and print the summary'),
+    SCENARIOS,
   )
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--dry-run', 'print the plan and change nothing')
@@ -178,10 +138,16 @@ export function registerRollbackCommands(program: Command): void {
       action(async (runId: string, o: { force?: boolean }, cmd: Command) => {
         const g = globalOptions(cmd);
         const found = await requireRun(g, runId);
-        await withServiceContext(g, found.run.service, async (ctx) => {
-          const result = await runPlan(ctx, found.run.plan, runId, true, { force: o.force === true });
-          report(g, found.run.plan, result);
-        });
+        const context = resumeContext(found.run.plan, g.context);
+        await withServiceContext(
+          { ...g, ...(context ? { context } : {}) },
+          found.run.service,
+          async (ctx) => {
+            refuseOtherCluster(found.run.plan, ctx.cluster);
+            const result = await runPlan(ctx, found.run.plan, runId, true, { force: o.force === true });
+            report(g, found.run.plan, result);
+          },
+        );
       }),
     );
 }

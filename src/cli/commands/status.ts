@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
-import { createAppRollbackHandlers } from '../../adapters/kubernetes/app-handlers.js';
 import { labelSelectorToString } from '../../core/app-rollback/deployment-util.js';
 import { rolloutHistory } from '../../core/app-rollback/history.js';
-import { APP_STEP_KINDS, lockNameFor, type VerifyDesired } from '../../core/app-rollback/plan-app.js';
+import { lockNameFor } from '../../core/steps/lock.js';
+import { VERIFY_STEP_KIND, verifyHandlers, type VerifyDesired } from '../../core/steps/verify.js';
 import { parseDuration } from '../../core/duration.js';
 import { StepFailedError } from '../../core/executor.js';
 import type { PlanStep } from '../../core/plan.js';
 import type { VerifyItem } from '../../core/verify.js';
-import { autoRecord } from '../config-records.js';
+import { autoRecord } from '../../scenarios/config/revision-records.js';
 import { checklistText } from '../format/run-text.js';
 import { emit, progress } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
@@ -32,7 +32,7 @@ async function verifyNow(
   };
   const step: PlanStep = {
     id: 'verify',
-    kind: APP_STEP_KINDS.verify,
+    kind: VERIFY_STEP_KIND,
     description: 'verification checklist',
     target: `deployment/${service.deployment} -n ${service.kube.namespace}`,
     why: 'runbook: Verification Checklist',
@@ -42,7 +42,7 @@ async function verifyNow(
     danger: 'safe',
     expectedDurationMs: windowMs,
   };
-  const handler = createAppRollbackHandlers({ kube, probe: ctx.probe })[APP_STEP_KINDS.verify];
+  const handler = verifyHandlers({ kube, probe: ctx.probe })[VERIFY_STEP_KIND];
   if (!handler) throw new Error('no verify handler');
   const signal = new AbortController().signal;
   try {

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { createPrometheusClient } from '../../adapters/prometheus/client.js';
 import type { Policy } from '../../config/compile-detect.js';
 import { RipcordError } from '../../core/errors.js';
 import { explainText } from '../format/explain-text.js';
 import { emit, progress } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
 import { requireRun, withServiceContext, type ServiceContext } from '../service-context.js';
-import { watchService, type WatchDecision } from '../watch/watch-service.js';
+import { prometheusFor } from '../../app/watch/prometheus-for.js';
+import { watchService, type WatchDecision } from '../../app/watch/watch-service.js';
 import { runPlan } from './rollback.js';
 import { exitCodeFor } from '../../core/errors.js';
 import { revisionOf } from '../../core/app-rollback/deployment-util.js';
@@ -18,27 +18,6 @@ function parsePolicy(p: string | undefined): Policy | undefined {
   if (p === undefined) return undefined;
   if (p === 'auto' || p === 'ask' || p === 'off') return p;
   throw new RipcordError('invalid', `--policy: expected auto, ask or off, got "${p}"`);
-}
-
-/**
- * The watch's Prometheus client: every query has detect.failures.queryTimeout per attempt and the watch's
- * signal, so a hung Prometheus fails the interval (which the watch retries) instead of stalling the watch.
- */
-export function prometheusFor(ctx: ServiceContext, signal?: AbortSignal) {
-  const url = ctx.service.detect.prometheusUrl ?? process.env.PROMETHEUS_URL;
-  if (!url) {
-    throw new RipcordError(
-      'invalid',
-      `services.${ctx.service.name}.detect.prometheusUrl: not set (nor $PROMETHEUS_URL); the watch needs metrics`,
-    );
-  }
-  return createPrometheusClient({
-    baseUrl: url,
-    timeoutMs: ctx.service.detect.failures.queryTimeoutMs,
-    // One quick retry for a blip; longer outages are the watch's business (backoff, /healthz).
-    retries: 1,
-    ...(signal ? { signal } : {}),
-  });
 }
 
 function ownerNote(run: RunRecord): string {
@@ -108,6 +87,7 @@ export function registerWatchCommands(program: Command): void {
                     ...(policy ? { policy } : {}),
                     ...(o.untilDecided ? { untilDecided: true } : {}),
                     ...(o.judgeCurrent ? { judgeCurrent: true } : {}),
+                    execute: (plan, runId) => runPlan(ctx, plan, runId, false),
                   }),
                 ),
               ),

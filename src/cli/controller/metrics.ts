@@ -3,7 +3,7 @@
  * A private Registry (not prom-client's global one) so two controllers in one test process do not clash.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { IntervalReport, WatchDecision } from '../watch/watch-service.js';
+import type { IntervalReport, WatchDecision } from '../../app/watch/watch-service.js';
 
 export interface ControllerMetrics {
   registry: Registry;

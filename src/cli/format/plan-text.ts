@@ -1,5 +1,6 @@
 import { formatDuration } from '../../core/duration.js';
 import type { Plan } from '../../core/plan.js';
+import { extraChangeLines } from '../../core/plan-diff.js';
 
 /** The human form of a plan: from → to, what changes, the ordered steps with danger and expected time. */
 export function planText(plan: Plan): string {
@@ -11,9 +12,10 @@ export function planText(plan: Plan): string {
     `  RTO target ${formatDuration(plan.rtoTargetMs)}`,
   ];
   if (plan.noop) return [...out, '', plan.noop].join('\n');
-  if (plan.changes.length > 0) {
+  const changes = [...plan.changes, ...extraChangeLines(plan)];
+  if (changes.length > 0) {
     out.push('', 'Changes:');
-    for (const c of plan.changes) {
+    for (const c of changes) {
       out.push(`  ${c.change.padEnd(8)} ${c.field}: ${c.from ?? '<none>'} -> ${c.to ?? '<none>'}`);
     }
   }

@@ -5,6 +5,7 @@
  * shown (they are configuration, readable by anyone who can read the Deployment's namespace), shortened.
  */
 import { createHash } from 'node:crypto';
+import type { DataChange, DataDiff } from '../model/data-diff.js';
 
 export const MASK = '••••••';
 const MAX_VALUE = 80;
@@ -15,25 +16,8 @@ export interface ObjectData {
   binaryData?: Record<string, string>;
 }
 
-/** One key that differs between the live object and the version being restored. */
-export interface DataChange {
-  key: string;
-  change: 'added' | 'removed' | 'changed';
-  /** Present for ConfigMaps only; Secret and Vault values are masked. */
-  from?: string;
-  to?: string;
-}
-
-/** What a config or secret rollback will change, shown by `ripcord plan` (kept optional on Plan). */
-export interface DataDiff {
-  /** e.g. `configmap/venue-service-config`, `vault secret/venue-service/config`. */
-  object: string;
-  /** e.g. `v2 (venue-service-config-v2)`, `version 4`, `unknown`. */
-  from: string;
-  to: string;
-  masked: boolean;
-  changes: DataChange[];
-}
+/** DataChange and DataDiff live in the core model (Plan.dataDiff carries them). */
+export type { DataChange, DataDiff } from '../model/data-diff.js';
 
 function shown(v: string): string {
   const oneLine = v.replace(/\n/g, '\\n');

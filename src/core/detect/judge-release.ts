@@ -16,9 +16,8 @@ import {
   type LatencyRatioOptions,
   type MemoryLeakOptions,
   type MemoryPoint,
-  type VerdictKind,
 } from '../judge/index.js';
-import type { ReleaseUnderWatch } from './release.js';
+import type { ReleaseJudgement, ReleaseUnderWatch, TriggerResult } from '../model/judgement.js';
 
 /** What the watch loop observed in one interval. */
 export interface ReleaseSample {
@@ -67,25 +66,8 @@ export const DEFAULT_DETECT_OPTIONS: DetectOptions = {
   memoryWarmupSeconds: 30,
 };
 
-export type TriggerName = 'error-rate' | 'latency' | 'memory-leak' | 'pods' | 'smoke-checks';
-
-export interface TriggerResult {
-  trigger: TriggerName;
-  verdict: VerdictKind;
-  reason: string;
-  evidence: unknown;
-}
-
-export type Decision = 'rollback' | 'healthy' | 'watching' | 'not-enough-traffic' | 'inconclusive';
-
-export interface ReleaseJudgement {
-  decision: Decision;
-  reason: string;
-  release: ReleaseUnderWatch;
-  evaluatedAt: string;
-  elapsedMs: number;
-  triggers: TriggerResult[];
-}
+/** The judgement's types live in the core model (a plan's trigger carries them). */
+export type { Decision, ReleaseJudgement, TriggerName, TriggerResult } from '../model/judgement.js';
 
 function judgeChecks(samples: readonly ReleaseSample[], needed: number): TriggerResult {
   const names = [...new Set(samples.flatMap((s) => s.checks.map((c) => c.name)))];

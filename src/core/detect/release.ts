@@ -10,20 +10,11 @@ import {
   controlledReplicaSets,
 } from '../app-rollback/deployment-util.js';
 import { templateImages } from '../app-rollback/history.js';
+import type { ReleaseUnderWatch } from '../model/judgement.js';
 import type { DeploymentSnapshot } from '../ports.js';
 
-export interface ReleaseUnderWatch {
-  namespace: string;
-  deployment: string;
-  revision: number;
-  /** pod-template-hash of the new ReplicaSet: selects the release's pods in Prometheus. */
-  podTemplateHash: string;
-  images: string[];
-  /** The revision before it, and its pods' hash (the rolling deploy's baseline), when there is one. */
-  previous?: { revision: number; podTemplateHash: string; images: string[] };
-  /** When the rollout began (ISO). */
-  startedAt: string;
-}
+/** ReleaseUnderWatch lives in the core model (a plan's trigger carries it). */
+export type { ReleaseUnderWatch } from '../model/judgement.js';
 
 function rev(rs: V1ReplicaSet): number {
   const n = Number(rs.metadata?.annotations?.[REVISION_ANNOTATION]);

@@ -1,9 +1,7 @@
-/**
- * What every judge answers. The five outcomes are kept apart on purpose: "not enough traffic" and "inconclusive"
- * are never folded into pass, because a rollback tool that reads silence as health ships bad releases (Argo
- * Rollouts issues #1466 and #4479).
- */
-export type VerdictKind = 'fail' | 'pass' | 'continue' | 'not-enough-traffic' | 'inconclusive';
+import type { VerdictKind } from '../model/judgement.js';
+
+/** VerdictKind lives in the core model (a plan's trigger carries it); see there why the five are kept apart. */
+export type { VerdictKind } from '../model/judgement.js';
 
 export interface Verdict<E> {
   verdict: VerdictKind;

@@ -5,7 +5,7 @@
  */
 import { formatDuration } from '../duration.js';
 import type { Scenario } from '../plan.js';
-import type { ContactRole } from './notify-step.js';
+import type { ContactRole } from './contact-role.js';
 
 export interface EscalationInput {
   scenario: Scenario;

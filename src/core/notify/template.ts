@@ -5,7 +5,7 @@
  */
 import { formatDuration } from '../duration.js';
 import type { RevisionRef, Scenario } from '../plan.js';
-import type { ContactRole } from './notify-step.js';
+import type { ContactRole } from './contact-role.js';
 import { targetText, type EscalationTarget } from './escalation.js';
 
 /** What a notification is about; also the generic webhook's `event` (prefixed `rollback.`). */

@@ -4,7 +4,7 @@
  * The zod schema is the contract: tests validate what Ripcord sends against it, and receivers may reuse it.
  */
 import * as z from 'zod';
-import { ContactRole } from './notify-step.js';
+import { ContactRole } from './contact-role.js';
 import {
   renderText,
   severityLabel,

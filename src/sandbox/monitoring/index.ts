@@ -5,14 +5,8 @@ export {
   type StartAlertmanagerOptions,
 } from './alertmanager.js';
 export type { StartedServer } from './launch.js';
-export { alerts, queryInstant, queryRange } from './prom-client.js';
-export type {
-  AlertsOptions,
-  InstantQueryOptions,
-  InstantSample,
-  RangeQueryOptions,
-  RangeSeries,
-} from './prom-client.js';
+// Queries and alerts are read with the adapters (src/adapters/prometheus, src/adapters/alertmanager); this
+// folder only starts, configures and reloads the servers.
 export {
   prometheusBin,
   prometheusConfig,

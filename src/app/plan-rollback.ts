@@ -1,0 +1,20 @@
+/**
+ * Planning a rollback, for every entry point (the CLI's plan and rollback, the watch, the controller, later the
+ * dashboard): the scenario the flags name, its options parsed, its plan under the service's lock, the recovery
+ * check after its verification. Observes the live systems; changes nothing.
+ */
+import type { Plan } from '../core/plan.js';
+import { withLock } from '../core/steps/lock.js';
+import { parseScenarioOptions } from '../scenarios/options.js';
+import { scenarioNamed, SCENARIOS } from '../scenarios/registry.js';
+import type { RawScenarioFlags, ScenarioContext } from '../scenarios/types.js';
+import { withRecoveryStep } from './recovery.js';
+
+export async function makePlan(ctx: ScenarioContext, flags: RawScenarioFlags): Promise<Plan> {
+  const entry = scenarioNamed(flags.scenario);
+  const options = parseScenarioOptions(entry, SCENARIOS, flags);
+  const scenario = await entry.load();
+  const plan = await scenario.plan(ctx, options);
+  const locked = withLock(plan, { service: ctx.service.name, leaseSeconds: ctx.service.lock.leaseSeconds });
+  return withRecoveryStep(ctx, { ...locked, cluster: ctx.cluster });
+}

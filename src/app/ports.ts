@@ -1,0 +1,77 @@
+/**
+ * The one place the ports are built: every entry point (CLI command, watch, controller, later the dashboard)
+ * calls buildPorts with its Kubernetes access and gets the same adapters, each honouring the run's deadline and
+ * AbortSignal. Scenarios and the step library receive the result; nothing else constructs an adapter.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { createHttpProbe } from '../adapters/http/probe.js';
+import type { KubeApiOptions } from '../adapters/kubernetes/api-client.js';
+import { createConfigObjectsAdapter } from '../adapters/kubernetes/config-objects.js';
+import { createDeploymentEnvAdapter } from '../adapters/kubernetes/env-patch.js';
+import { createNotifier } from '../adapters/notify/notifier.js';
+import { openMigrationsDb } from '../adapters/postgres-migrations/migrations-db.js';
+import { createMetricsPort } from '../adapters/prometheus/metrics-port.js';
+import { createUnleashAdmin } from '../adapters/unleash/admin-api.js';
+import { vaultClientFor } from '../adapters/vault/connect.js';
+import type { CompiledService } from '../config/compile.js';
+import { defaultNotify } from '../config/compile-notify.js';
+import type { LockKeeper } from '../core/lock-keeper.js';
+import type { AlertsPort, KubernetesPort, NotifierPort } from '../core/ports.js';
+import { alerts as alertmanagerAlerts } from '../adapters/alertmanager/client.js';
+import type { Ports } from '../scenarios/types.js';
+
+export interface PortInputs {
+  service: CompiledService;
+  kc: KubeConfig;
+  kubeOptions: KubeApiOptions;
+  kube: KubernetesPort;
+  locks: LockKeeper;
+  /** Registers cleanup run when the entry point closes (database pools). */
+  onClose(fn: () => Promise<void>): void;
+  log(line: string): void;
+  env?: NodeJS.ProcessEnv;
+}
+
+function alertsPort(alertmanagerUrl: string): AlertsPort {
+  return {
+    async firing(labels) {
+      const found = await alertmanagerAlerts(alertmanagerUrl, labels, {
+        active: true,
+        silenced: false,
+        inhibited: false,
+      });
+      return found.map((a) => ({ name: a.labels.alertname ?? '?', since: a.startsAt }));
+    },
+  };
+}
+
+/** The service's notifier (its `notify:`, else no channels); also for `notify test`, which needs no cluster. */
+export function notifierOf(service: Pick<CompiledService, 'notify'>): NotifierPort {
+  return createNotifier(service.notify ?? defaultNotify());
+}
+
+export function buildPorts(i: PortInputs): Ports {
+  const env = i.env ?? process.env;
+  let notifier: NotifierPort | undefined;
+  return {
+    kube: i.kube,
+    probe: createHttpProbe(),
+    config: createConfigObjectsAdapter(i.kc, i.kubeOptions),
+    deploymentEnv: createDeploymentEnvAdapter(i.kc, i.kubeOptions),
+    locks: i.locks,
+    // One notifier per entry point, shared by the run's own messages and its notify steps, so each channel
+    // delivers them in the order they were sent.
+    notifier: () => (notifier ??= notifierOf(i.service)),
+    metrics: createMetricsPort,
+    alerts: alertsPort,
+    vault: (v, overrides) => vaultClientFor(v, overrides, env),
+    vaultNamespace: (v) => v.namespace ?? env.VAULT_NAMESPACE,
+    unleash: (o) => createUnleashAdmin(o),
+    database: (settings) => {
+      const db = openMigrationsDb(settings);
+      i.onClose(() => db.close());
+      return db;
+    },
+    log: i.log,
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * What a scenario plug-in is. A runbook row is one folder under src/scenarios/<name>/: `entry.ts` (light: name,
+ * summary, docs page, CLI options with their parsers; imported by the registry at start-up) and the module it
+ * loads only when used (`scenario.ts`: the planner over the live systems, and its step handlers).
+ */
+import type { VaultKvClient } from '../adapters/vault/kv-client.js';
+import type { MigrationsDb } from '../adapters/postgres-migrations/migrations-db.js';
+import type { CompiledService, RipcordConfig } from '../config/compile.js';
+import type { CompiledDatabase } from '../config/compile-database.js';
+import type { CompiledVault } from '../config/compile-config-rollback.js';
+import type { ScenarioSection } from '../config/sections.js';
+import type { StepHandlers } from '../core/executor.js';
+import type { LockKeeper } from '../core/lock-keeper.js';
+import type { ClusterRef, Plan, Scenario } from '../core/plan.js';
+import type {
+  AlertsPort,
+  Clock,
+  ConfigPort,
+  DeploymentEnvPort,
+  FlagServicePort,
+  Journal,
+  KubernetesPort,
+  MetricsPort,
+  NotifierPort,
+  ProbePort,
+} from '../core/ports.js';
+
+/**
+ * Every outside system a scenario may touch, built once per entry point (src/app/ports.ts) from the service's
+ * current config. Scenarios never see a kubeconfig or process.env.
+ */
+export interface Ports {
+  kube: KubernetesPort;
+  probe: ProbePort;
+  /** ConfigMaps and Secrets, and `rollout restart`. */
+  config: ConfigPort;
+  /** `kubectl set env`. */
+  deploymentEnv: DeploymentEnvPort;
+  /** Renews the Leases the run holds. */
+  locks: LockKeeper;
+  /** The service's notification channels (built on first use). */
+  notifier(): NotifierPort;
+  metrics(prometheusUrl: string): MetricsPort;
+  alerts(alertmanagerUrl: string): AlertsPort;
+  /** A Vault KV v2 client for the service's vault section; overrides come from a journaled step. */
+  vault(v: CompiledVault, overrides?: { mount?: string; namespace?: string }): VaultKvClient;
+  /** The Vault namespace in effect when the section names none (VAULT_NAMESPACE). */
+  vaultNamespace(v: CompiledVault): string | undefined;
+  /** The Unleash admin API of one configured flag. */
+  unleash(o: { url: string; token: { env: string } | { file: string }; timeoutMs: number }): FlagServicePort;
+  /** The service's database (opened lazily, closed with the context). */
+  database(settings: CompiledDatabase): MigrationsDb;
+  /** A progress line for people (the CLI's stderr; the controller's log). */
+  log(line: string): void;
+}
+
+/** What a scenario's planner and handlers receive. */
+export interface ScenarioContext {
+  config: Pick<RipcordConfig, 'baseDir'>;
+  service: CompiledService;
+  /** The same as ports.kube, ports.probe and ports.locks: kept at the top because every planner uses them. */
+  kube: KubernetesPort;
+  probe: ProbePort;
+  locks: LockKeeper;
+  ports: Ports;
+  clock: Clock;
+  journal: Journal;
+  /** The kube context in use and its API server: recorded in every plan. */
+  cluster: ClusterRef;
+  /** Registers cleanup (a database pool) run when the context closes, last registered first. */
+  onClose(fn: () => Promise<void>): void;
+}
+
+/** The scenario options of `plan` and `rollback` as commander parsed them (camelCase keys), before parsing. */
+export type RawScenarioFlags = Readonly<Record<string, unknown>> & { scenario?: string };
+
+/** One CLI option a scenario owns, declared with its parser (which names the flag in its errors). */
+export interface ScenarioOption<T = unknown> {
+  /** commander's spec: `--to-revision <n>`, `--all`. */
+  flag: string;
+  help: string;
+  parse(raw: unknown): T;
+}
+
+export type ScenarioOptions = Readonly<Record<string, ScenarioOption>>;
+
+/** The parsed values of a scenario's options, typed from their declaration. */
+export type OptionValues<O extends ScenarioOptions> = {
+  readonly [K in keyof O]?: ReturnType<O[K]['parse']>;
+};
+
+/** The loaded half of a scenario: observe the live systems and plan, and the handlers of its step kinds. */
+export interface ScenarioModule {
+  name: Scenario;
+  /** Changes nothing. `options` are this scenario's own, parsed. */
+  plan(ctx: ScenarioContext, options: Readonly<Record<string, unknown>>): Promise<Plan>;
+  /**
+   * The handlers of every step kind this scenario's plans hold besides the shared ones (src/core/steps). Must not
+   * connect anywhere when called; adapters connect on first use and register cleanup with ctx.onClose.
+   */
+  handlers(ctx: ScenarioContext): StepHandlers;
+}
+
+/** The light half, listed by the registry: enough for `--help`, flag checks and docs without loading. */
+export interface ScenarioEntry {
+  name: Scenario;
+  /** One line for `--help`. */
+  summary: string;
+  /** The docs page, relative to the project root. */
+  docs: string;
+  options: ScenarioOptions;
+  /**
+   * The service's config key this scenario owns (compiled only when the scenario is used; `config check`
+   * names the scenario in its warnings). Its schema lives in src/config, which loads before any scenario.
+   */
+  configSection?: ScenarioSection;
+  /** Whether `ripcord watch` and the controller may plan this scenario by themselves. */
+  watch?: boolean;
+  load(): Promise<ScenarioModule>;
+}

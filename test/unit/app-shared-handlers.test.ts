@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { sharedHandlers } from '../../src/app/handlers.js';
+import { RECOVERY_STEP_KIND, recoveryStep } from '../../src/core/steps/recovery.js';
+import type { ScenarioContext } from '../../src/scenarios/types.js';
+
+/** A context whose ports record which Prometheus and Alertmanager the recovery check asked. */
+function context(detect: { prometheusUrl?: string; alertmanagerUrl?: string }) {
+  const asked: string[] = [];
+  const ctx = {
+    service: { name: 'venue-service', detect },
+    ports: {
+      metrics: (url: string) => {
+        asked.push(`prometheus ${url}`);
+        return {
+          errorCounts: async () => ({ requests: 100, errors: 0 }),
+          p50: async () => ({ p50: 0.01, samples: 100 }),
+        };
+      },
+      alerts: (url: string) => {
+        asked.push(`alertmanager ${url}`);
+        return { firing: async () => [] };
+      },
+      notifier: () => ({ channels: [], send: async () => [], drain: async () => undefined, outcomes: [] }),
+      log: () => undefined,
+      config: {},
+    },
+  } as unknown as ScenarioContext;
+  return { ctx, asked };
+}
+
+const step = recoveryStep(
+  {
+    namespace: 'tickettoken',
+    app: 'venue-service',
+    prometheusUrl: 'http://journal-says-prometheus:9090',
+    alertmanagerUrl: 'http://journal-says-alertmanager:9093',
+    windowSeconds: 10,
+    timeoutMs: 60_000,
+    threshold: 0.01,
+    latencyRatio: 1.5,
+    minRequests: 20,
+    baselineWindowSeconds: 60,
+  },
+  'venue-service',
+);
+const stepCtx = {
+  runId: 'r-1',
+  signal: new AbortController().signal,
+  clock: { now: () => new Date() },
+  progress: () => undefined,
+};
+
+describe('the shared step handlers the app layer adds to every plan', () => {
+  it('the recovery check asks the CURRENT config’s Prometheus and Alertmanager, not the journaled ones', async () => {
+    const { ctx, asked } = context({ prometheusUrl: 'http://prom:9090', alertmanagerUrl: 'http://am:9093' });
+    const handler = sharedHandlers(ctx)[RECOVERY_STEP_KIND];
+    await expect(handler?.apply(step, stepCtx)).resolves.toMatchObject({ attempts: 1 });
+    expect(asked).toEqual(['prometheus http://prom:9090', 'alertmanager http://am:9093']);
+  });
+
+  it('a plan from a config that no longer names them uses the journaled URLs', async () => {
+    const { ctx, asked } = context({});
+    expect(await sharedHandlers(ctx)[RECOVERY_STEP_KIND]?.check(step, stepCtx)).toBe(true);
+    expect(asked).toEqual([
+      'prometheus http://journal-says-prometheus:9090',
+      'alertmanager http://journal-says-alertmanager:9093',
+    ]);
+  });
+});

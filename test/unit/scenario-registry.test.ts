@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs';
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { SCENARIO_SECTIONS, SECTION_SCENARIO } from '../../src/config/sections.js';
+import { RipcordError } from '../../src/core/errors.js';
+import { addScenarioOptions, parseScenarioOptions } from '../../src/scenarios/options.js';
+import { scenarioNamed, SCENARIOS, watchScenario } from '../../src/scenarios/registry.js';
+
+describe('the scenario registry', () => {
+  it('lists the runbook rows in quick-reference order, each with a docs page that exists', () => {
+    expect(SCENARIOS.map((s) => s.name)).toEqual(['app', 'database', 'config', 'secret', 'flag']);
+    for (const s of SCENARIOS) expect(existsSync(s.docs.split('#')[0] as string), s.docs).toBe(true);
+  });
+
+  it('each config section is owned by exactly the scenario config check names for it', () => {
+    const owned = SCENARIOS.filter((s) => s.configSection).map((s) => [s.configSection, s.name]);
+    expect(Object.fromEntries(owned)).toEqual(SECTION_SCENARIO);
+    expect(owned.map(([k]) => k).sort()).toEqual([...SCENARIO_SECTIONS].sort());
+  });
+
+  it('loads a module only when asked, and the module is the one named', async () => {
+    for (const s of SCENARIOS) expect((await s.load()).name).toBe(s.name);
+  });
+
+  it('derives the options of plan and rollback: each flag once, shared ones naming both scenarios', () => {
+    const cmd = addScenarioOptions(new Command('plan'), SCENARIOS);
+    const flags = cmd.options.map((o) => o.flags);
+    expect(flags).toEqual([
+      '--scenario <name>',
+      '--to-revision <n>',
+      '--with-config',
+      '--all',
+      '--to <migration>',
+      '--freeze',
+      '--force-unlock',
+      '--to-version <n>',
+      '--flag <name>',
+    ]);
+    expect(cmd.options.find((o) => o.flags === '--to-version <n>')?.description).toBe(
+      'config/secret: the version to restore',
+    );
+  });
+
+  it("refuses another scenario's flag by name and parses its own with their parsers", () => {
+    const app = scenarioNamed('app');
+    expect(() => parseScenarioOptions(app, SCENARIOS, { flag: 'x' })).toThrow(
+      new RipcordError('invalid', '--flag: does not apply to --scenario app'),
+    );
+    expect(() => parseScenarioOptions(app, SCENARIOS, { toRevision: 'two' })).toThrow(/--to-revision/);
+    expect(parseScenarioOptions(app, SCENARIOS, { toRevision: '3', withConfig: true })).toEqual({
+      toRevision: 3,
+      withConfig: true,
+    });
+    expect(parseScenarioOptions(scenarioNamed('secret'), SCENARIOS, { toVersion: 'v2' })).toEqual({
+      toVersion: 2,
+    });
+    expect(() => scenarioNamed('bluegreen')).toThrow(/--scenario: unknown scenario "bluegreen"/);
+  });
+
+  it('the watch plans the app rollback', () => {
+    expect(watchScenario().name).toBe('app');
+  });
+});
