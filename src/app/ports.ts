@@ -8,6 +8,7 @@ import { createHttpProbe } from '../adapters/http/probe.js';
 import type { KubeApiOptions } from '../adapters/kubernetes/api-client.js';
 import { createConfigObjectsAdapter } from '../adapters/kubernetes/config-objects.js';
 import { createDeploymentEnvAdapter } from '../adapters/kubernetes/env-patch.js';
+import { createScaleAdapter, createServiceSelectorAdapter } from '../adapters/kubernetes/traffic-objects.js';
 import { createNotifier } from '../adapters/notify/notifier.js';
 import { openMigrationsDb } from '../adapters/postgres-migrations/migrations-db.js';
 import { createMetricsPort } from '../adapters/prometheus/metrics-port.js';
@@ -58,6 +59,8 @@ export function buildPorts(i: PortInputs): Ports {
     probe: createHttpProbe(),
     config: createConfigObjectsAdapter(i.kc, i.kubeOptions),
     deploymentEnv: createDeploymentEnvAdapter(i.kc, i.kubeOptions),
+    services: createServiceSelectorAdapter(i.kc, i.kubeOptions),
+    scale: createScaleAdapter(i.kc, i.kubeOptions),
     locks: i.locks,
     // One notifier per entry point, shared by the run's own messages and its notify steps, so each channel
     // delivers them in the order they were sent.

@@ -13,6 +13,7 @@ import {
   type CompiledVault,
 } from './compile-config-rollback.js';
 import { compileDetect, type CompiledDetect } from './compile-detect.js';
+import { compileBlueGreen, type CompiledBlueGreen } from './compile-blue-green.js';
 import { compileDatabase, type CompiledDatabase } from './compile-database.js';
 import { compileFlags, type CompiledFlags } from './compile-flags.js';
 import { compileNotify, type CompiledNotify } from './compile-notify.js';
@@ -57,6 +58,7 @@ export interface CompiledService {
   config?: CompiledConfigRollback;
   vault?: CompiledVault;
   flags?: CompiledFlags;
+  blueGreen?: CompiledBlueGreen;
   /** Scenario sections that did not compile, kept for the scenario that needs them; absent when none. */
   deferred?: Partial<Record<ScenarioSection, DeferredSection>>;
   /** Notification channels and escalation; absent when the file has no `notify:` (see defaultNotify). */
@@ -195,6 +197,9 @@ function compileService(
   );
   compileSection(compiled, 'flags', s.flags, deferred.flags, (v) =>
     compileFlags(v, source.baseDir, at('flags')),
+  );
+  compileSection(compiled, 'blueGreen', s.blueGreen, deferred.blueGreen, (v) =>
+    compileBlueGreen(v, name, at('blueGreen')),
   );
   if (s.notify !== undefined) compiled.notify = compileNotify(s.notify, source.baseDir, at('notify'));
   return compiled;

@@ -69,7 +69,10 @@ export interface KubernetesPort {
 
 /** HTTP probe for health endpoints: status, latency and a body excerpt as evidence. */
 export interface ProbePort {
-  get(url: string, opts?: { timeoutMs?: number }): Promise<{ status: number; body: string; ms: number }>;
+  get(
+    url: string,
+    opts?: { timeoutMs?: number },
+  ): Promise<{ status: number; body: string; ms: number; headers?: Record<string, string> }>;
 }
 
 export interface Clock {

@@ -5,6 +5,7 @@
  */
 import { RipcordError } from '../core/errors.js';
 import { appEntry } from './app/entry.js';
+import { blueGreenEntry } from './blue-green/entry.js';
 import { configEntry, secretEntry } from './config/entry.js';
 import { databaseEntry } from './database/entry.js';
 import { flagEntry } from './flag/entry.js';
@@ -16,6 +17,7 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
   configEntry,
   secretEntry,
   flagEntry,
+  blueGreenEntry,
 ];
 
 /** The entry `--scenario` names (app when absent), or 'invalid' listing the known ones. */

@@ -23,6 +23,8 @@ import type {
   MetricsPort,
   NotifierPort,
   ProbePort,
+  ScalePort,
+  ServiceSelectorPort,
 } from '../core/ports.js';
 
 /**
@@ -36,6 +38,10 @@ export interface Ports {
   config: ConfigPort;
   /** `kubectl set env`. */
   deploymentEnv: DeploymentEnvPort;
+  /** Service selectors and their ready endpoints (blue-green). */
+  services: ServiceSelectorPort;
+  /** Deployment replicas. */
+  scale: ScalePort;
   /** Renews the Leases the run holds. */
   locks: LockKeeper;
   /** The service's notification channels (built on first use). */

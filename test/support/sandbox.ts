@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { createDatabase, dropDatabase } from '../../src/sandbox/postgres.js';
+import { deployBlueGreen } from '../../src/sandbox/blue-green.js';
 import { deployRelease } from '../../src/sandbox/deploy.js';
 import { loadKubeConfig } from '../../src/sandbox/kube-clients.js';
 import { waitForRoute } from '../../src/sandbox/router/routes.js';
@@ -75,6 +76,29 @@ export async function deployVenueService(
   await deployRelease(kc, { namespace, image: `venue-service:${tag}`, replicas: opts.replicas });
   await waitForDeploymentRollout(kc, namespace, 'venue-service', { timeoutMs: opts.timeoutMs ?? 120_000 });
   return waitForRoute(sandboxPaths(st.dir).routes, namespace, 'venue-service', 30_000);
+}
+
+/**
+ * Deploys venue-service at `tag` blue-green (the idle colour gets it, then the Service switches to it) with the
+ * namespace's database, and returns the router URL of the Service.
+ */
+export async function deployBlueGreenVenue(
+  namespace: string,
+  tag: string,
+  opts: { replicas?: number } = {},
+): Promise<{ url: string; from?: string; to: string }> {
+  const st = sandbox();
+  const kc = adminKubeConfig();
+  if (!st.postgres) throw new Error('the sandbox has no PostgreSQL');
+  const db = await createDatabase(st.postgres.url, dbName(namespace));
+  await putDatabaseSecret(kc, namespace, db);
+  const r = await deployBlueGreen(kc, {
+    namespace,
+    image: `venue-service:${tag}`,
+    replicas: opts.replicas ?? 2,
+  });
+  const url = await waitForRoute(sandboxPaths(st.dir).routes, namespace, 'venue-service', 30_000);
+  return { url, ...(r.from ? { from: r.from } : {}), to: r.to };
 }
 
 /** Versions that answered `n` GETs through `url`, counted by the x-venue-version header. */

@@ -8,7 +8,14 @@ import { scenarioNamed, SCENARIOS, watchScenario } from '../../src/scenarios/reg
 
 describe('the scenario registry', () => {
   it('lists the runbook rows in quick-reference order, each with a docs page that exists', () => {
-    expect(SCENARIOS.map((s) => s.name)).toEqual(['app', 'database', 'config', 'secret', 'flag']);
+    expect(SCENARIOS.map((s) => s.name)).toEqual([
+      'app',
+      'database',
+      'config',
+      'secret',
+      'flag',
+      'blue-green',
+    ]);
     for (const s of SCENARIOS) expect(existsSync(s.docs.split('#')[0] as string), s.docs).toBe(true);
   });
 
@@ -35,6 +42,7 @@ describe('the scenario registry', () => {
       '--force-unlock',
       '--to-version <n>',
       '--flag <name>',
+      '--keep',
     ]);
     expect(cmd.options.find((o) => o.flags === '--to-version <n>')?.description).toBe(
       'config/secret: the version to restore',

@@ -26,7 +26,12 @@ export function createHttpProbe(opts: HttpProbeOptions = {}): ProbePort {
       try {
         const res = await doFetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
         const text = await res.text();
-        return { status: res.status, body: text.slice(0, MAX_BODY), ms: Math.round(performance.now() - t0) };
+        return {
+          status: res.status,
+          body: text.slice(0, MAX_BODY),
+          ms: Math.round(performance.now() - t0),
+          headers: Object.fromEntries(res.headers),
+        };
       } catch (err) {
         throw noAnswer(err, { what: `GET ${displayUrl(url)}`, timeoutMs });
       }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RipcordError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
+import { deployBlueGreen } from '../../sandbox/blue-green.js';
 import { deployRelease, parseImage } from '../../sandbox/deploy.js';
 import { loadKubeConfig } from '../../sandbox/kube-clients.js';
 import { formatLoadReport, runLoad } from '../../sandbox/load/index.js';
@@ -151,11 +152,16 @@ export function registerSandboxCommands(program: Command): void {
     .option('--change-cause <text>', 'kubernetes.io/change-cause (default: the command)')
     .option('--no-wait', 'return without waiting for the rollout')
     .option('--timeout <duration>', 'how long to wait for the rollout', '180s')
+    .option(
+      '--strategy <name>',
+      'rolling (one Deployment, the default) or blue-green (the idle colour gets the release, then the Service switches to it)',
+      'rolling',
+    )
     .action(
       action(
         async (
           image: string,
-          o: { replicas?: string; changeCause?: string; wait: boolean; timeout: string },
+          o: { replicas?: string; changeCause?: string; wait: boolean; timeout: string; strategy: string },
           cmd: Command,
         ) => {
           const g = globalOptions(cmd);
@@ -173,10 +179,33 @@ export function registerSandboxCommands(program: Command): void {
             );
           }
           const timeoutMs = parseDuration(o.timeout, '--timeout');
+          if (o.strategy !== 'rolling' && o.strategy !== 'blue-green') {
+            throw new RipcordError(
+              'invalid',
+              `--strategy: expected rolling or blue-green, got "${o.strategy}"`,
+            );
+          }
           const kc = loadKubeConfig(state.kube.kubeconfig, g.context);
           const namespace = g.namespace ?? DEMO_NAMESPACE;
           const { app } = parseImage(image);
           const t0 = Date.now();
+          if (o.strategy === 'blue-green') {
+            const bg = await deployBlueGreen(kc, {
+              namespace,
+              image,
+              ...(replicas !== undefined ? { replicas } : {}),
+              timeoutMs,
+            });
+            await waitForRoute(sandboxPaths(state.dir).routes, namespace, app, 15_000);
+            writeEnvFile(state, readRoutes(state.dir));
+            emit(
+              g,
+              { namespace, image, strategy: 'blue-green', ...bg, tookMs: Date.now() - t0 },
+              () =>
+                `deployment/${bg.deployment} runs ${image}; service/${app} switched ${bg.from ? `from ${bg.from} ` : ''}to ${bg.to}`,
+            );
+            return;
+          }
           const res = await deployRelease(kc, { namespace, image, replicas, changeCause: o.changeCause });
           progress(`${res.created ? 'created' : 'updated'} deployment/${app} -n ${namespace} with ${image}`);
           if (o.wait) await waitForDeploymentRollout(kc, namespace, app, { timeoutMs, onProgress: progress });

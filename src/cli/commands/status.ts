@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { labelSelectorToString } from '../../core/app-rollback/deployment-util.js';
 import { rolloutHistory } from '../../core/app-rollback/history.js';
 import { lockNameFor } from '../../core/steps/lock.js';
+import { sectionConfigured } from '../../config/sections.js';
+import { blueGreenStatus, blueGreenStatusLines } from '../../scenarios/blue-green/status.js';
 import { VERIFY_STEP_KIND, verifyHandlers, type VerifyDesired } from '../../core/steps/verify.js';
 import { parseDuration } from '../../core/duration.js';
 import { StepFailedError } from '../../core/executor.js';
@@ -75,17 +77,20 @@ export function registerStatusCommands(program: Command): void {
         await withServiceContext(g, name, async (ctx) => {
           const { service, kube } = ctx;
           const ns = service.kube.namespace;
-          const snap = await kube.snapshot(ns, service.deployment);
+          // A blue-green service: the live colour's Deployment is the one whose revision and rollout matter.
+          const blueGreen = sectionConfigured(service, 'blueGreen') ? await blueGreenStatus(ctx) : undefined;
+          const deployment = blueGreen?.colours.find((c) => c.live)?.deployment ?? service.deployment;
+          const snap = await kube.snapshot(ns, deployment);
           await autoRecord(ctx, snap);
           const current = rolloutHistory(snap).find((e) => e.current);
-          const rollout = await kube.rolloutStatus(ns, service.deployment);
+          const rollout = await kube.rolloutStatus(ns, deployment);
           const lock = await kube.readLock(ns, lockNameFor(service.name));
           const [lastRun] = await ctx.journal.listRuns({ service: service.name, limit: 1 });
           const st = snap.deployment.status ?? {};
           const data = {
             service: service.name,
             namespace: ns,
-            deployment: service.deployment,
+            deployment,
             revision: current?.revision,
             images: current?.images ?? [],
             replicas: {
@@ -100,14 +105,16 @@ export function registerStatusCommands(program: Command): void {
             lastRun: lastRun
               ? { id: lastRun.id, status: lastRun.status, createdAt: lastRun.createdAt }
               : null,
+            ...(blueGreen ? { blueGreen } : {}),
           };
           emit(g, data, () =>
             [
-              `${service.name}: deployment/${service.deployment} -n ${ns}, revision ${data.revision ?? '?'} (${data.images.join(', ')})`,
+              `${service.name}: deployment/${deployment} -n ${ns}, revision ${data.revision ?? '?'} (${data.images.join(', ')})`,
               `  replicas: ${data.replicas.ready}/${data.replicas.desired} ready, ${data.replicas.updated} updated, ${data.replicas.available} available${data.paused ? ', PAUSED' : ''}`,
               `  rollout:  ${rollout.message}`,
               `  lock:     ${lock ? `held by ${lock.holder} since ${lock.since}` : 'free'}`,
               `  last run: ${lastRun ? `${lastRun.id} ${lastRun.status} at ${lastRun.createdAt}` : 'none'}`,
+              ...(blueGreen ? blueGreenStatusLines(blueGreen) : []),
             ].join('\n'),
           );
         });

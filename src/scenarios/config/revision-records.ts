@@ -73,6 +73,8 @@ let warned = false;
  * once per process.
  */
 export async function autoRecord(ctx: ScenarioContext, snapshot?: DeploymentSnapshot): Promise<void> {
+  // A blue-green service has colour Deployments, not one with revisions to record (--with-config is app's).
+  if (sectionConfigured(ctx.service, 'blueGreen')) return;
   try {
     const res = await recordCurrentRevision(ctx, {
       source: 'auto',

@@ -1,0 +1,16 @@
+/** Runbook section 5, the registry's view: switch a blue-green Service back to the other colour. */
+import { switchOption } from '../options.js';
+import type { ScenarioEntry } from '../types.js';
+
+export const blueGreenOptions = {
+  keep: switchOption('--keep', 'leave the colour switched away from running (for forensics)'),
+};
+
+export const blueGreenEntry: ScenarioEntry = {
+  name: 'blue-green',
+  summary: 'Service selector back to the other colour',
+  docs: 'docs/blue-green.md',
+  options: blueGreenOptions,
+  configSection: 'blueGreen',
+  load: async () => (await import('./scenario.js')).blueGreenScenario,
+};

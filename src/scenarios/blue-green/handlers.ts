@@ -1,0 +1,240 @@
+/**
+ * The blue-green step handlers, over the Service-selector, scale, Kubernetes and probe ports. Each apply sets a
+ * desired state and is safe to repeat; each check observes it. The switch re-checks, right before its one
+ * write, that the selector is still the planned one and that the target colour can serve: never a blackout.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { labelSelectorToString } from '../../core/app-rollback/deployment-util.js';
+import { AbortedError, abortReason, RipcordError } from '../../core/errors.js';
+import { StepFailedError, type StepContext, type StepHandlers } from '../../core/executor.js';
+import type { KubernetesPort, ProbePort, ScalePort, ServiceSelectorPort } from '../../core/ports.js';
+import { desiredOf } from '../../core/steps/desired.js';
+import {
+  BLUE_GREEN_STEP_KINDS,
+  ScaleDesired,
+  SwitchDesired,
+  VerifyEndpointsDesired,
+  WaitReadyDesired,
+} from './steps.js';
+
+export interface BlueGreenHandlerDeps {
+  kube: KubernetesPort;
+  services: ServiceSelectorPort;
+  scale: ScalePort;
+  probe: ProbePort;
+  /** Between polls; shorter in tests. */
+  pollMs?: number;
+}
+
+const sameLabels = (a: Record<string, string>, b: Record<string, string>): boolean => {
+  const ka = Object.keys(a).sort();
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+};
+const labelText = (l: Record<string, string>): string =>
+  Object.entries(l)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',') || '<none>';
+
+async function pause(ms: number, ctx: StepContext, what: string): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal: ctx.signal });
+  } catch {
+    throw new AbortedError(`${what} aborted: ${abortReason(ctx.signal)}`);
+  }
+}
+
+const isConflict = (err: unknown): boolean =>
+  err instanceof RipcordError && err.retryable && /conflict/.test(err.message);
+
+/** Why a Deployment's pods are not ready, from their container states and the Deployment's conditions. */
+async function notReadyReasons(kube: KubernetesPort, namespace: string, deployment: string): Promise<string> {
+  const { deployment: d } = await kube.snapshot(namespace, deployment);
+  const reasons = new Set<string>();
+  for (const c of d.status?.conditions ?? []) {
+    if (c.status === 'True' && c.type === 'ReplicaFailure')
+      reasons.add(`${c.reason ?? c.type}: ${c.message ?? ''}`);
+  }
+  const pods = await kube.listPods(namespace, labelSelectorToString(d.spec?.selector));
+  for (const p of pods) {
+    for (const cs of p.status?.containerStatuses ?? []) {
+      const w = cs.state?.waiting;
+      if (w?.reason) reasons.add(`${p.metadata?.name}: ${w.reason}${w.message ? ` (${w.message})` : ''}`);
+      if ((cs.restartCount ?? 0) > 0 && !cs.ready)
+        reasons.add(`${p.metadata?.name}: restarted ${cs.restartCount}x`);
+    }
+  }
+  return [...reasons].join('; ') || 'no pod became ready (no reason reported yet)';
+}
+
+export function createBlueGreenHandlers(deps: BlueGreenHandlerDeps): StepHandlers {
+  const { kube, services, scale, probe } = deps;
+  const pollMs = deps.pollMs ?? 500;
+
+  const setReplicas = async (namespace: string, deployment: string, replicas: number): Promise<boolean> => {
+    for (let attempt = 0; ; attempt++) {
+      const now = await scale.getScale(namespace, deployment);
+      if (now.replicas === replicas) return false;
+      try {
+        await scale.setReplicas(namespace, deployment, replicas, now.resourceVersion);
+        return true;
+      } catch (err) {
+        if (attempt < 3 && isConflict(err)) continue;
+        throw err;
+      }
+    }
+  };
+
+  return {
+    [BLUE_GREEN_STEP_KINDS.scale]: {
+      async apply(step, ctx) {
+        const d = desiredOf(step, ScaleDesired);
+        const { deployment } = await kube.snapshot(d.namespace, d.deployment);
+        if (d.deploymentUid && deployment.metadata?.uid !== d.deploymentUid) {
+          throw new RipcordError(
+            'refused',
+            `deployment/${d.deployment} was recreated since the plan was made; nothing was changed. Plan again`,
+          );
+        }
+        if ((deployment.spec?.replicas ?? 1) === d.replicas) return { replicas: d.replicas, scaled: false };
+        if (d.afterMs > 0) {
+          ctx.progress(
+            `scaling deployment/${d.deployment} to ${d.replicas} in ${Math.round(d.afterMs / 1000)}s`,
+          );
+          await pause(d.afterMs, ctx, `scaling deployment/${d.deployment}`);
+        }
+        const scaled = await setReplicas(d.namespace, d.deployment, d.replicas);
+        return { replicas: d.replicas, scaled, previous: deployment.spec?.replicas ?? 1 };
+      },
+      async check(step) {
+        const d = desiredOf(step, ScaleDesired);
+        return (await scale.getScale(d.namespace, d.deployment)).replicas === d.replicas;
+      },
+    },
+
+    [BLUE_GREEN_STEP_KINDS.waitReady]: {
+      async apply(step, ctx) {
+        const d = desiredOf(step, WaitReadyDesired);
+        const deadline = ctx.clock.now().getTime() + d.timeoutMs;
+        for (;;) {
+          const s = await scale.getScale(d.namespace, d.deployment);
+          if (s.readyReplicas >= d.readyReplicas) return { readyReplicas: s.readyReplicas };
+          ctx.progress(`deployment/${d.deployment}: ${s.readyReplicas}/${d.readyReplicas} ready`);
+          if (ctx.clock.now().getTime() >= deadline) {
+            const why = await notReadyReasons(kube, d.namespace, d.deployment);
+            await setReplicas(d.namespace, d.deployment, d.restoreReplicas);
+            throw new RipcordError(
+              'refused',
+              `deployment/${d.deployment} did not get ${d.readyReplicas} ready replica(s) within ` +
+                `${Math.round(d.timeoutMs / 1000)}s (${s.readyReplicas} ready): ${why}. It was scaled back to ` +
+                `${d.restoreReplicas}; the selector was not switched, traffic stays where it was`,
+            );
+          }
+          await pause(pollMs, ctx, 'waiting for readiness');
+        }
+      },
+      async check(step) {
+        const d = desiredOf(step, WaitReadyDesired);
+        return (await scale.getScale(d.namespace, d.deployment)).readyReplicas >= d.readyReplicas;
+      },
+    },
+
+    [BLUE_GREEN_STEP_KINDS.switchSelector]: {
+      async apply(step, ctx) {
+        const d = desiredOf(step, SwitchDesired);
+        for (let attempt = 0; ; attempt++) {
+          const now = await services.read(d.namespace, d.service);
+          if (sameLabels(now.selector, d.selector)) return { selector: d.selector, switched: false };
+          let forced: { overrode: string } | undefined;
+          if (!sameLabels(now.selector, d.from)) {
+            const line = `service/${d.service}'s selector changed since the plan was made (${labelText(d.from)} -> ${labelText(now.selector)})`;
+            if (ctx.force !== true) {
+              throw new RipcordError(
+                'refused',
+                `${line}; nothing was changed. Plan again, or pass --force to override`,
+              );
+            }
+            forced = { overrode: line };
+          }
+          // The runbook's blackout: never point the Service at a colour that cannot serve, whatever the plan said.
+          const ready = (await scale.getScale(d.namespace, d.targetDeployment)).readyReplicas;
+          if (ready < d.readyReplicas) {
+            throw new RipcordError(
+              'refused',
+              `deployment/${d.targetDeployment} has ${ready} ready replica(s), fewer than the ${d.readyReplicas} it ` +
+                `must serve: switching service/${d.service} now would black out traffic; nothing was changed`,
+            );
+          }
+          try {
+            await services.setSelector(d.namespace, d.service, d.selector, now.resourceVersion);
+            return {
+              selector: d.selector,
+              switched: true,
+              previous: now.selector,
+              ...(forced ? { forced } : {}),
+            };
+          } catch (err) {
+            if (attempt < 3 && isConflict(err)) continue;
+            throw err;
+          }
+        }
+      },
+      async check(step) {
+        const d = desiredOf(step, SwitchDesired);
+        return sameLabels((await services.read(d.namespace, d.service)).selector, d.selector);
+      },
+    },
+
+    [BLUE_GREEN_STEP_KINDS.verifyEndpoints]: {
+      async apply(step, ctx) {
+        const d = desiredOf(step, VerifyEndpointsDesired);
+        const deadline = ctx.clock.now().getTime() + d.timeoutMs;
+        let endpoints: Array<{ pod: string; labels: Record<string, string> }> = [];
+        for (;;) {
+          endpoints = await services.readyEndpoints(d.namespace, d.service);
+          const others = endpoints.filter((e) => e.labels[d.colourKey] !== d.colour);
+          if (others.length === 0 && endpoints.length >= d.minEndpoints) break;
+          if (ctx.clock.now().getTime() >= deadline) {
+            throw new StepFailedError(
+              `service/${d.service} still routes to ${others.length} pod(s) not of ${d.colourKey}=${d.colour} ` +
+                `(${others.map((e) => e.pod).join(', ') || 'none'}), ${endpoints.length - others.length} of ${d.colour}`,
+              { endpoints },
+            );
+          }
+          ctx.progress(`service/${d.service}: ${others.length} endpoint(s) of the old colour left`);
+          await pause(pollMs, ctx, 'verifying endpoints');
+        }
+        const evidence: Record<string, unknown> = {
+          endpoints: endpoints.map((e) => e.pod),
+        };
+        if (d.probe) {
+          const served: Record<string, number> = {};
+          for (let i = 0; i < d.probe.requests; i++) {
+            const r: Awaited<ReturnType<ProbePort['get']>> | undefined = await probe
+              .get(d.probe.url, { timeoutMs: 5_000 })
+              .catch(() => undefined);
+            const v = r
+              ? (r.headers?.[d.probe.header] ?? `HTTP ${r.status} without ${d.probe.header}`)
+              : 'no answer';
+            served[v] = (served[v] ?? 0) + 1;
+          }
+          evidence.served = served;
+          if ((served[d.probe.release] ?? 0) !== d.probe.requests) {
+            throw new StepFailedError(
+              `requests to ${d.probe.url} were not all answered by ${d.probe.release}: ${Object.entries(
+                served,
+              )
+                .map(([k, n]) => `${k} ×${n}`)
+                .join(', ')}`,
+              evidence,
+            );
+          }
+        } else {
+          evidence.served = 'not checked (no blueGreen.releaseHeader or healthUrl)';
+        }
+        return evidence;
+      },
+      // An observation of now: always done again on resume.
+      check: async () => false,
+    },
+  };
+}

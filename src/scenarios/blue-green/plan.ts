@@ -1,0 +1,320 @@
+/**
+ * The runbook's section 5 (blue-green) as a plan. Pure: the Service's selector and both colours' Deployments
+ * come in, data comes out.
+ *
+ * The runbook patches the selector to the other colour whether or not that colour can serve: if it was scaled
+ * down, that is a blackout. Here the colour to go back to must first have the live colour's ready replicas
+ * (times minReadyShare); when it has not, it is scaled up and waited for BEFORE the switch. The switch is one
+ * write, guarded by the selector it was planned against; then the Service's endpoints must hold only the target
+ * colour's pods (and, with a release header, requests must be answered by the target release), the pods are
+ * verified as in every rollback, and the colour left is scaled to 0 after a delay (unless --keep).
+ */
+import type { V1Deployment } from '@kubernetes/client-node';
+import { templateImages } from '../../core/app-rollback/history.js';
+import { revisionOf } from '../../core/app-rollback/deployment-util.js';
+import { formatDuration } from '../../core/duration.js';
+import { RipcordError } from '../../core/errors.js';
+import type { Plan, PlanStep, RevisionRef } from '../../core/plan.js';
+import type { PlanService } from '../../core/plan-service.js';
+import { leaseSecondsFor, lockAround } from '../../core/steps/lock.js';
+import { verifyFor } from '../../core/steps/verify.js';
+import {
+  BLUE_GREEN_STEP_KINDS,
+  type ScaleDesired,
+  type SwitchDesired,
+  type VerifyEndpointsDesired,
+  type WaitReadyDesired,
+} from './steps.js';
+
+/** The blue-green settings the planner needs (config section `blueGreen`, compiled). */
+export interface BlueGreenSettings {
+  service: string;
+  selectorKey: string;
+  colours: Record<string, string>;
+  minReadyShare: number;
+  scaleDownAfterMs: number;
+  readyTimeoutMs: number;
+  releaseHeader?: string;
+  at: string;
+}
+
+/** What was observed: the Service's selector and each colour's Deployment. */
+export interface BlueGreenSnapshot {
+  selector: Record<string, string>;
+  resourceVersion: string;
+  deployments: Record<string, V1Deployment>;
+  /** The colour the service's last successful blue-green rollback switched to, from the journal. */
+  lastRollback?: { colour: string; runId: string; at: string };
+}
+
+export interface BlueGreenOptions {
+  /** --keep: leave the colour switched away from running, for forensics. */
+  keep?: boolean;
+  rtoTargetMs: number;
+  now: Date;
+}
+
+function ref(d: V1Deployment): RevisionRef {
+  const r = revisionOf(d);
+  return { revision: r.ok ? r.revision : 0, images: templateImages(d.spec?.template) };
+}
+
+/** The release a colour runs: its first container's image tag (what a release header names). */
+export function releaseOf(d: V1Deployment): string | undefined {
+  const image = d.spec?.template.spec?.containers[0]?.image;
+  const at = image?.lastIndexOf(':') ?? -1;
+  return image && at > 0 ? image.slice(at + 1) : undefined;
+}
+
+/** The live colour (from the selector) and the one to go back to, or 'invalid' naming the setting. */
+export function colours(
+  s: BlueGreenSettings,
+  selector: Record<string, string>,
+): { live: string; target: string } {
+  const names = Object.keys(s.colours);
+  const live = selector[s.selectorKey];
+  if (live === undefined) {
+    throw new RipcordError(
+      'invalid',
+      `${s.at}.selectorKey: service/${s.service}'s selector has no "${s.selectorKey}" label ` +
+        `(it selects ${
+          Object.entries(selector)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', ') || 'nothing'
+        })`,
+    );
+  }
+  if (!names.includes(live)) {
+    throw new RipcordError(
+      'invalid',
+      `${s.at}.colours: service/${s.service} selects ${s.selectorKey}=${live}, which is none of the configured colours (${names.join(', ')})`,
+    );
+  }
+  return { live, target: names.find((n) => n !== live) as string };
+}
+
+/** Plans the switch back to the other colour. Throws 'invalid' for bad settings, names the field. */
+export function planBlueGreenRollback(
+  service: PlanService,
+  settings: BlueGreenSettings,
+  snap: BlueGreenSnapshot,
+  opts: BlueGreenOptions,
+): Plan {
+  const namespace = service.namespace;
+  const { live, target } = colours(settings, snap.selector);
+  const liveD = snap.deployments[live];
+  const targetD = snap.deployments[target];
+  for (const [c, d] of [
+    [live, liveD],
+    [target, targetD],
+  ] as const) {
+    if (!d) {
+      throw new RipcordError(
+        'invalid',
+        `${settings.at}.colours.${c}: no deployment/${settings.colours[c]} in namespace ${namespace}`,
+      );
+    }
+  }
+  const liveDeployment = liveD as V1Deployment;
+  const targetDeployment = targetD as V1Deployment;
+  const to = { ...ref(targetDeployment), changeCause: `${settings.selectorKey}=${target}` };
+  const from = { ...ref(liveDeployment), changeCause: `${settings.selectorKey}=${live}` };
+  const toSelector = { ...snap.selector, [settings.selectorKey]: target };
+  const base = {
+    service: service.name,
+    scenario: 'blue-green' as const,
+    namespace,
+    createdAt: opts.now.toISOString(),
+    from,
+    to,
+    rtoTargetMs: opts.rtoTargetMs,
+    changes: [],
+    diff: [
+      {
+        kind: 'service-selector' as const,
+        target: `service/${settings.service} -n ${namespace}`,
+        from: snap.selector,
+        to: toSelector,
+      },
+    ],
+  };
+
+  // A second rollback would "roll back" to the bad colour: after a rollback, the live colour is the good one.
+  if (snap.lastRollback?.colour === live) {
+    return {
+      ...base,
+      to: from,
+      diff: [],
+      steps: [],
+      warnings: [],
+      noop:
+        `service/${settings.service} already serves ${live}, which rollback ${snap.lastRollback.runId} switched to ` +
+        `at ${snap.lastRollback.at}; nothing to do (deploy a fixed release to ${target} to move on)`,
+    };
+  }
+  const liveReady = liveDeployment.status?.readyReplicas ?? 0;
+  const liveWanted = liveDeployment.spec?.replicas ?? 1;
+  // What the target must serve: the live colour's ready replicas (at least one), times the configured share.
+  const needed = Math.max(1, Math.ceil(Math.max(liveReady, 1) * settings.minReadyShare));
+  const targetReady = targetDeployment.status?.readyReplicas ?? 0;
+  const targetWanted = targetDeployment.spec?.replicas ?? 1;
+  const warnings: string[] = [];
+  if (!service.healthUrl)
+    warnings.push('no health URL configured: verification checks pods and endpoints only');
+  if (!settings.releaseHeader) {
+    warnings.push(
+      `${settings.at}.releaseHeader not set: which release answers requests is not checked (endpoints are)`,
+    );
+  }
+
+  const targetName = targetDeployment.metadata?.name ?? (settings.colours[target] as string);
+  const liveName = liveDeployment.metadata?.name ?? (settings.colours[live] as string);
+  const body: PlanStep[] = [];
+  if (targetReady < needed || targetWanted < needed) {
+    const replicas = Math.max(needed, liveWanted, targetWanted);
+    warnings.push(
+      `${target} has ${targetReady} ready replica(s) of the ${needed} it must serve: it is scaled to ${replicas} ` +
+        'and must be ready before the switch (the runbook would have switched to it at once: a blackout)',
+    );
+    body.push(
+      scaleStep(
+        'scale-up',
+        namespace,
+        targetName,
+        targetDeployment,
+        replicas,
+        `${target}: serve the traffic first`,
+      ),
+      {
+        id: 'wait-ready',
+        kind: BLUE_GREEN_STEP_KINDS.waitReady,
+        role: 'wait',
+        description: `Wait until deployment/${targetName} has ${needed} ready replica(s)`,
+        target: `deployment/${targetName} -n ${namespace}`,
+        why: 'The colour traffic goes back to must be able to serve it before the switch, never after.',
+        precondition: 'The target colour is scaled up.',
+        desired: {
+          namespace,
+          deployment: targetName,
+          readyReplicas: needed,
+          timeoutMs: settings.readyTimeoutMs,
+          restoreReplicas: targetWanted,
+        } satisfies WaitReadyDesired,
+        postcondition: `deployment/${targetName} has at least ${needed} ready replica(s); else it is scaled back to ${targetWanted} and the rollback is refused (exit 3), saying why.`,
+        danger: 'safe',
+        expectedDurationMs: 30_000,
+      },
+    );
+  }
+  body.push(
+    {
+      id: 'switch',
+      kind: BLUE_GREEN_STEP_KINDS.switchSelector,
+      role: 'change',
+      description: `Switch service/${settings.service} to ${settings.selectorKey}=${target}`,
+      target: `service/${settings.service} -n ${namespace}`,
+      why: `Runbook 5: kubectl patch service ${settings.service} -p '{"spec":{"selector":{"${settings.selectorKey}":"${target}"}}}', once ${target} can serve.`,
+      precondition: `The selector is still ${settings.selectorKey}=${live}, and deployment/${targetName} has ${needed} ready replica(s) now.`,
+      desired: {
+        namespace,
+        service: settings.service,
+        selector: toSelector,
+        from: snap.selector,
+        colourKey: settings.selectorKey,
+        targetDeployment: targetName,
+        readyReplicas: needed,
+      } satisfies SwitchDesired,
+      postcondition: `service/${settings.service}'s selector is exactly ${Object.entries(toSelector)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')}.`,
+      danger: 'caution',
+      expectedDurationMs: 1_000,
+    },
+    {
+      id: 'verify-traffic',
+      kind: BLUE_GREEN_STEP_KINDS.verifyEndpoints,
+      role: 'verify',
+      description: `Verify service/${settings.service} routes only to ${target}`,
+      target: `service/${settings.service} -n ${namespace}`,
+      why: 'The switch counts when traffic moved: the endpoints hold only the target colour’s pods, and requests are answered by its release.',
+      precondition: 'The selector is switched.',
+      desired: {
+        namespace,
+        service: settings.service,
+        colourKey: settings.selectorKey,
+        colour: target,
+        minEndpoints: needed,
+        timeoutMs: 30_000,
+        ...(settings.releaseHeader && service.healthUrl && releaseOf(targetDeployment)
+          ? {
+              probe: {
+                url: service.healthUrl,
+                header: settings.releaseHeader,
+                release: releaseOf(targetDeployment) as string,
+                requests: 20,
+              },
+            }
+          : {}),
+      } satisfies VerifyEndpointsDesired,
+      postcondition: `Every ready endpoint of service/${settings.service} is a ${settings.selectorKey}=${target} pod (at least ${needed})${settings.releaseHeader && service.healthUrl ? `, and 20 requests to ${service.healthUrl} are answered by ${releaseOf(targetDeployment) ?? '?'}` : ''}.`,
+      danger: 'safe',
+      expectedDurationMs: 2_000,
+    },
+    verifyFor({ ...service, deployment: targetName }, targetDeployment, {
+      why: 'Runbook 5, then the verification checklist: the colour now live has its pods Running, no restarts, health answers.',
+    }),
+  );
+  if (opts.keep) {
+    warnings.push(
+      `--keep: deployment/${liveName} (${live}) keeps running for forensics; scale it to 0 yourself`,
+    );
+  } else {
+    body.push(
+      scaleStep(
+        'scale-down',
+        namespace,
+        liveName,
+        liveDeployment,
+        0,
+        `${live} no longer serves: free its capacity after ${formatDuration(settings.scaleDownAfterMs)} (connections drain)`,
+        settings.scaleDownAfterMs,
+      ),
+    );
+  }
+  const leaseSeconds = leaseSecondsFor(service.lockLeaseSeconds, opts.rtoTargetMs);
+  return {
+    ...base,
+    steps: lockAround({ service: service.name, namespace, leaseSeconds }, body),
+    warnings,
+  };
+}
+
+function scaleStep(
+  id: string,
+  namespace: string,
+  name: string,
+  d: V1Deployment,
+  replicas: number,
+  why: string,
+  afterMs = 0,
+): PlanStep {
+  return {
+    id,
+    kind: BLUE_GREEN_STEP_KINDS.scale,
+    role: 'change',
+    description: `Scale deployment/${name} to ${replicas}${afterMs ? ` after ${formatDuration(afterMs)}` : ''}`,
+    target: `deployment/${name} -n ${namespace}`,
+    why,
+    precondition: `deployment/${name} has UID ${d.metadata?.uid ?? '?'}.`,
+    desired: {
+      namespace,
+      deployment: name,
+      deploymentUid: d.metadata?.uid ?? '',
+      replicas,
+      afterMs,
+    } satisfies ScaleDesired,
+    postcondition: `deployment/${name} wants ${replicas} replica(s).`,
+    danger: replicas === 0 ? 'caution' : 'safe',
+    expectedDurationMs: 1_000 + afterMs,
+  };
+}

@@ -1,0 +1,78 @@
+/** Runbook section 5: observe the Service's selector and both colours, then the pure planner. */
+import type { V1Deployment } from '@kubernetes/client-node';
+import { sectionOf } from '../../config/sections.js';
+import { rtoTargetMs } from '../../config/services.js';
+import { RipcordError } from '../../core/errors.js';
+import { planServiceOf } from '../plan-service.js';
+import type { OptionValues, ScenarioContext, ScenarioModule } from '../types.js';
+import type { blueGreenOptions } from './entry.js';
+import { createBlueGreenHandlers } from './handlers.js';
+import { planBlueGreenRollback, type BlueGreenSettings } from './plan.js';
+import { BLUE_GREEN_STEP_KINDS, SwitchDesired } from './steps.js';
+
+/** The service's blueGreen section, or 'invalid' naming it. */
+export function requireBlueGreen(ctx: Pick<ScenarioContext, 'service'>): BlueGreenSettings {
+  const s = sectionOf(ctx.service, 'blueGreen');
+  if (!s) {
+    throw new RipcordError(
+      'invalid',
+      `services.${ctx.service.name}.blueGreen: not configured; --scenario blue-green needs the Service and the colours' Deployments`,
+    );
+  }
+  return s;
+}
+
+/** The colour the service's most recent blue-green run switched to, when that run succeeded. */
+async function lastRollbackTo(
+  ctx: ScenarioContext,
+  colourKey: string,
+): Promise<{ colour: string; runId: string; at: string } | undefined> {
+  const runs = await ctx.journal.listRuns({ service: ctx.service.name, limit: 50 });
+  const last = runs.find((r) => r.plan.scenario === 'blue-green' && r.status !== 'planned');
+  if (!last || last.status !== 'succeeded') return undefined;
+  const sw = last.plan.steps.find((s) => s.kind === BLUE_GREEN_STEP_KINDS.switchSelector);
+  const parsed = SwitchDesired.safeParse(sw?.desired);
+  const colour = parsed.success ? parsed.data.selector[colourKey] : undefined;
+  return colour ? { colour, runId: last.id, at: last.updatedAt } : undefined;
+}
+
+export const blueGreenScenario: ScenarioModule = {
+  name: 'blue-green',
+  async plan(ctx, options) {
+    const { keep } = options as OptionValues<typeof blueGreenOptions>;
+    const settings = requireBlueGreen(ctx);
+    const ns = ctx.service.kube.namespace;
+    const svc = await ctx.ports.services.read(ns, settings.service);
+    const deployments: Record<string, V1Deployment> = {};
+    for (const [colour, name] of Object.entries(settings.colours)) {
+      const snap = await ctx.kube.snapshot(ns, name).catch((err: unknown) => {
+        if (err instanceof RipcordError && err.kind === 'invalid') return undefined;
+        throw err;
+      });
+      if (snap) deployments[colour] = snap.deployment;
+    }
+    const lastRollback = await lastRollbackTo(ctx, settings.selectorKey);
+    return planBlueGreenRollback(
+      planServiceOf(ctx.service),
+      settings,
+      {
+        selector: svc.selector,
+        resourceVersion: svc.resourceVersion,
+        deployments,
+        ...(lastRollback ? { lastRollback } : {}),
+      },
+      {
+        ...(keep ? { keep: true } : {}),
+        rtoTargetMs: rtoTargetMs(ctx.service, 'blue-green'),
+        now: ctx.clock.now(),
+      },
+    );
+  },
+  handlers: (ctx) =>
+    createBlueGreenHandlers({
+      kube: ctx.kube,
+      services: ctx.ports.services,
+      scale: ctx.ports.scale,
+      probe: ctx.probe,
+    }),
+};

@@ -1,0 +1,64 @@
+/** The blue-green step kinds and the zod schemas of their desired states (the journal is an outside edge). */
+import * as z from 'zod';
+
+export const BLUE_GREEN_STEP_KINDS = {
+  scale: 'bluegreen.scale',
+  waitReady: 'bluegreen.wait-ready',
+  switchSelector: 'bluegreen.switch-selector',
+  verifyEndpoints: 'bluegreen.verify-traffic',
+} as const;
+
+const Labels = z.record(z.string(), z.string());
+
+/** desired of `bluegreen.scale`: the Deployment wants `replicas`, set no sooner than `afterMs` into the step. */
+export const ScaleDesired = z.object({
+  namespace: z.string().min(1),
+  deployment: z.string().min(1),
+  deploymentUid: z.string(),
+  replicas: z.number().int().nonnegative(),
+  afterMs: z.number().nonnegative(),
+});
+export type ScaleDesired = z.infer<typeof ScaleDesired>;
+
+/** desired of `bluegreen.wait-ready`: at least `readyReplicas` ready; else back to `restoreReplicas`, refused. */
+export const WaitReadyDesired = z.object({
+  namespace: z.string().min(1),
+  deployment: z.string().min(1),
+  readyReplicas: z.number().int().positive(),
+  timeoutMs: z.number().positive(),
+  restoreReplicas: z.number().int().nonnegative(),
+});
+export type WaitReadyDesired = z.infer<typeof WaitReadyDesired>;
+
+/** desired of `bluegreen.switch-selector`: the selector is exactly `selector`; it was `from` at plan time. */
+export const SwitchDesired = z.object({
+  namespace: z.string().min(1),
+  service: z.string().min(1),
+  selector: Labels,
+  from: Labels,
+  colourKey: z.string().min(1),
+  /** Re-checked right before the write: the target colour can serve (no blackout). */
+  targetDeployment: z.string().min(1),
+  readyReplicas: z.number().int().positive(),
+});
+export type SwitchDesired = z.infer<typeof SwitchDesired>;
+
+/** desired of `bluegreen.verify-traffic`: what proves traffic moved. */
+export const VerifyEndpointsDesired = z.object({
+  namespace: z.string().min(1),
+  service: z.string().min(1),
+  colourKey: z.string().min(1),
+  colour: z.string().min(1),
+  minEndpoints: z.number().int().positive(),
+  timeoutMs: z.number().positive(),
+  /** With a release header: `requests` GETs of `url` must all be answered by `release`. */
+  probe: z
+    .object({
+      url: z.string().min(1),
+      header: z.string().min(1),
+      release: z.string().min(1),
+      requests: z.number().int().positive(),
+    })
+    .optional(),
+});
+export type VerifyEndpointsDesired = z.infer<typeof VerifyEndpointsDesired>;

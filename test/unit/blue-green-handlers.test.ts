@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import type { KubernetesPort, ScalePort, ServiceSelectorPort } from '../../src/core/ports.js';
+import type { PlanStep } from '../../src/core/plan.js';
+import { createBlueGreenHandlers } from '../../src/scenarios/blue-green/handlers.js';
+import { BLUE_GREEN_STEP_KINDS } from '../../src/scenarios/blue-green/steps.js';
+
+/** In-memory Service selector and Deployment scale, recording every write. */
+function world(o: { selector: Record<string, string>; blueReady: number }) {
+  const writes: string[] = [];
+  let selector = { ...o.selector };
+  let rv = 1;
+  const scale: Record<string, { replicas: number; readyReplicas: number }> = {
+    'venue-service-blue': { replicas: 2, readyReplicas: o.blueReady },
+  };
+  const services: ServiceSelectorPort = {
+    read: async () => ({ selector: { ...selector }, resourceVersion: String(rv) }),
+    setSelector: async (_ns, _n, s, expect) => {
+      if (expect !== String(rv)) throw new Error('conflict');
+      writes.push(`selector ${JSON.stringify(s)}`);
+      selector = { ...s };
+      rv++;
+    },
+    readyEndpoints: async () => [],
+  };
+  const scalePort: ScalePort = {
+    getScale: async (_ns, d) => ({
+      ...(scale[d] ?? { replicas: 0, readyReplicas: 0 }),
+      resourceVersion: '1',
+    }),
+    setReplicas: async (_ns, d, n) => {
+      writes.push(`scale ${d} ${n}`);
+      scale[d] = { replicas: n, readyReplicas: scale[d]?.readyReplicas ?? 0 };
+    },
+  };
+  const kube = {
+    snapshot: async () => ({
+      deployment: { spec: { selector: { matchLabels: { version: 'blue' } } }, status: {} },
+      replicaSets: [],
+    }),
+    listPods: async () => [
+      {
+        metadata: { name: 'venue-service-blue-1' },
+        status: {
+          containerStatuses: [
+            {
+              name: 'app',
+              ready: false,
+              restartCount: 0,
+              image: '',
+              imageID: '',
+              state: { waiting: { reason: 'ImagePullBackOff' } },
+            },
+          ],
+        },
+      },
+    ],
+  } as unknown as KubernetesPort;
+  const handlers = createBlueGreenHandlers({
+    kube,
+    services,
+    scale: scalePort,
+    probe: { get: async () => ({ status: 200, body: '', ms: 1 }) },
+    pollMs: 1,
+  });
+  return { handlers, writes, selector: () => selector };
+}
+
+const step = (kind: string, desired: unknown): PlanStep => ({
+  id: 'x',
+  kind,
+  description: '',
+  target: '',
+  why: '',
+  precondition: '',
+  desired,
+  postcondition: '',
+  danger: 'caution',
+  expectedDurationMs: 1,
+});
+const ctx = (force = false) => ({
+  runId: 'r-1',
+  signal: new AbortController().signal,
+  clock: { now: () => new Date() },
+  progress: () => undefined,
+  ...(force ? { force: true } : {}),
+});
+const switchToBlue = step(BLUE_GREEN_STEP_KINDS.switchSelector, {
+  namespace: 'ns',
+  service: 'venue-service',
+  selector: { app: 'venue-service', version: 'blue' },
+  from: { app: 'venue-service', version: 'green' },
+  colourKey: 'version',
+  targetDeployment: 'venue-service-blue',
+  readyReplicas: 2,
+});
+
+describe('blue-green step handlers', () => {
+  it('switch: one selector write when blue can serve; a second apply writes nothing', async () => {
+    const w = world({ selector: { app: 'venue-service', version: 'green' }, blueReady: 2 });
+    const h = w.handlers[BLUE_GREEN_STEP_KINDS.switchSelector];
+    await expect(h?.apply(switchToBlue, ctx())).resolves.toMatchObject({ switched: true });
+    await expect(h?.apply(switchToBlue, ctx())).resolves.toMatchObject({ switched: false });
+    expect(w.writes).toEqual(['selector {"app":"venue-service","version":"blue"}']);
+    expect(await h?.check(switchToBlue, ctx())).toBe(true);
+  });
+
+  it('switch: refused when blue lost its ready pods since the plan — the write would black out traffic', async () => {
+    const w = world({ selector: { app: 'venue-service', version: 'green' }, blueReady: 1 });
+    await expect(
+      w.handlers[BLUE_GREEN_STEP_KINDS.switchSelector]?.apply(switchToBlue, ctx()),
+    ).rejects.toMatchObject({
+      kind: 'refused',
+      message: expect.stringMatching(
+        /has 1 ready replica\(s\), fewer than the 2 it must serve: switching service\/venue-service now would black out traffic/,
+      ),
+    });
+    expect(w.writes).toEqual([]);
+  });
+
+  it('switch: refused when the selector moved since the plan; --force overrides and records it', async () => {
+    const w = world({ selector: { app: 'venue-service', version: 'purple' }, blueReady: 2 });
+    const h = w.handlers[BLUE_GREEN_STEP_KINDS.switchSelector];
+    await expect(h?.apply(switchToBlue, ctx())).rejects.toMatchObject({
+      kind: 'refused',
+      message: expect.stringMatching(
+        /selector changed since the plan was made \(app=venue-service,version=green -> app=venue-service,version=purple\)/,
+      ),
+    });
+    expect(w.writes).toEqual([]);
+    await expect(h?.apply(switchToBlue, ctx(true))).resolves.toMatchObject({
+      switched: true,
+      forced: { overrode: expect.any(String) },
+    });
+  });
+
+  it('wait-ready: a colour that never gets ready is scaled back and the rollback refused, naming why', async () => {
+    const w = world({ selector: { app: 'venue-service', version: 'green' }, blueReady: 0 });
+    const wait = step(BLUE_GREEN_STEP_KINDS.waitReady, {
+      namespace: 'ns',
+      deployment: 'venue-service-blue',
+      readyReplicas: 2,
+      timeoutMs: 5,
+      restoreReplicas: 0,
+    });
+    await expect(w.handlers[BLUE_GREEN_STEP_KINDS.waitReady]?.apply(wait, ctx())).rejects.toMatchObject({
+      kind: 'refused',
+      message: expect.stringMatching(
+        /venue-service-blue-1: ImagePullBackOff.*scaled back to 0; the selector was not switched/,
+      ),
+    });
+    expect(w.writes).toEqual(['scale venue-service-blue 0']);
+    expect(w.selector()).toEqual({ app: 'venue-service', version: 'green' });
+  });
+});
