@@ -9,6 +9,7 @@ import type { KubeApiOptions } from '../adapters/kubernetes/api-client.js';
 import { createConfigObjectsAdapter } from '../adapters/kubernetes/config-objects.js';
 import { createDeploymentEnvAdapter } from '../adapters/kubernetes/env-patch.js';
 import { createScaleAdapter, createServiceSelectorAdapter } from '../adapters/kubernetes/traffic-objects.js';
+import { createTrafficRouter } from '../adapters/kubernetes/traffic-router.js';
 import { createNotifier } from '../adapters/notify/notifier.js';
 import { openMigrationsDb } from '../adapters/postgres-migrations/migrations-db.js';
 import { createMetricsPort } from '../adapters/prometheus/metrics-port.js';
@@ -16,6 +17,7 @@ import { createUnleashAdmin } from '../adapters/unleash/admin-api.js';
 import { vaultClientFor } from '../adapters/vault/connect.js';
 import type { CompiledService } from '../config/compile.js';
 import { defaultNotify } from '../config/compile-notify.js';
+import { RipcordError } from '../core/errors.js';
 import type { LockKeeper } from '../core/lock-keeper.js';
 import type { AlertsPort, KubernetesPort, NotifierPort } from '../core/ports.js';
 import { alerts as alertmanagerAlerts } from '../adapters/alertmanager/client.js';
@@ -61,6 +63,15 @@ export function buildPorts(i: PortInputs): Ports {
     deploymentEnv: createDeploymentEnvAdapter(i.kc, i.kubeOptions),
     services: createServiceSelectorAdapter(i.kc, i.kubeOptions),
     scale: createScaleAdapter(i.kc, i.kubeOptions),
+    traffic: (kind) => {
+      if (kind !== 'VirtualService' && kind !== 'HTTPRoute') {
+        throw new RipcordError(
+          'invalid',
+          `traffic router: no adapter for ${kind} (VirtualService, HTTPRoute)`,
+        );
+      }
+      return createTrafficRouter(kind, i.kc, i.kubeOptions);
+    },
     locks: i.locks,
     // One notifier per entry point, shared by the run's own messages and its notify steps, so each channel
     // delivers them in the order they were sent.

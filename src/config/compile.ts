@@ -14,6 +14,7 @@ import {
 } from './compile-config-rollback.js';
 import { compileDetect, type CompiledDetect } from './compile-detect.js';
 import { compileBlueGreen, type CompiledBlueGreen } from './compile-blue-green.js';
+import { compileCanary, type CompiledCanary } from './compile-canary.js';
 import { compileDatabase, type CompiledDatabase } from './compile-database.js';
 import { compileFlags, type CompiledFlags } from './compile-flags.js';
 import { compileNotify, type CompiledNotify } from './compile-notify.js';
@@ -59,6 +60,7 @@ export interface CompiledService {
   vault?: CompiledVault;
   flags?: CompiledFlags;
   blueGreen?: CompiledBlueGreen;
+  canary?: CompiledCanary;
   /** Scenario sections that did not compile, kept for the scenario that needs them; absent when none. */
   deferred?: Partial<Record<ScenarioSection, DeferredSection>>;
   /** Notification channels and escalation; absent when the file has no `notify:` (see defaultNotify). */
@@ -200,6 +202,9 @@ function compileService(
   );
   compileSection(compiled, 'blueGreen', s.blueGreen, deferred.blueGreen, (v) =>
     compileBlueGreen(v, name, at('blueGreen')),
+  );
+  compileSection(compiled, 'canary', s.canary, deferred.canary, (v) =>
+    compileCanary(v, compiled.deployment, at('canary')),
   );
   if (s.notify !== undefined) compiled.notify = compileNotify(s.notify, source.baseDir, at('notify'));
   return compiled;

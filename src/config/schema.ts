@@ -9,6 +9,7 @@ import { Duration, PositiveDuration, show } from './schema-duration.js';
 import { BUILTIN_DEFAULTS as D } from './defaults.js';
 import { DB_TIMEOUT_DEFAULTS } from './compile-database.js';
 import { BlueGreenSettings } from './schema-blue-green.js';
+import { CanarySettings } from './schema-canary.js';
 import { ConfigRollbackSettings, VaultSettings } from './schema-config-rollback.js';
 import { DetectSettings } from './schema-detect.js';
 import { FlagSettings } from './schema-flags.js';
@@ -239,6 +240,9 @@ export const ServiceConfig = z.strictObject({
   }),
   vault: VaultSettings.optional().meta({ description: 'Vault KV v2 secrets the secret rollback restores' }),
   flags: FlagSettings.optional().meta({ description: 'Feature flags the flag rollback may turn off' }),
+  canary: CanarySettings.optional().meta({
+    description: 'Canary: the route splitting traffic between stable and canary, and the canary Deployment',
+  }),
   blueGreen: BlueGreenSettings.optional().meta({
     description: 'Blue-green: the Service whose selector picks the live colour, and the colours’ Deployments',
   }),

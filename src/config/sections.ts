@@ -11,7 +11,7 @@ import type { CompiledService, RipcordConfig } from './compile.js';
 import type { Position } from './yaml-source.js';
 
 /** The service keys owned by a scenario, in the order `config check` reports them. */
-export const SCENARIO_SECTIONS = ['database', 'config', 'vault', 'flags', 'blueGreen'] as const;
+export const SCENARIO_SECTIONS = ['database', 'config', 'vault', 'flags', 'blueGreen', 'canary'] as const;
 export type ScenarioSection = (typeof SCENARIO_SECTIONS)[number];
 
 /** The `--scenario` that needs each section (`database` is also every `ripcord db` command). */
@@ -21,6 +21,7 @@ export const SECTION_SCENARIO = {
   vault: 'secret',
   flags: 'flag',
   blueGreen: 'blue-green',
+  canary: 'canary',
 } as const satisfies Record<ScenarioSection, Scenario>;
 
 export function isScenarioSection(key: unknown): key is ScenarioSection {

@@ -239,8 +239,15 @@ export interface TrafficRef {
  */
 export interface TrafficRouterPort {
   readonly kind: string;
-  /** Weights by backend (subset or backendRef name) and the object's resourceVersion. */
-  getWeights(ref: TrafficRef): Promise<{ weights: Record<string, number>; resourceVersion: string }>;
+  /**
+   * Weights by backend (subset or backendRef name), the object's resourceVersion, and the progressive-delivery
+   * controller that owns the object when one does (it would undo a change: Flagger, Argo Rollouts).
+   */
+  getWeights(ref: TrafficRef): Promise<{
+    weights: Record<string, number>;
+    resourceVersion: string;
+    managedBy?: { controller: 'Flagger' | 'Argo Rollouts'; name: string };
+  }>;
   setWeights(ref: TrafficRef, weights: Record<string, number>, expectResourceVersion: string): Promise<void>;
   /** Whether the data plane serves these weights yet; undefined when this router cannot tell. */
   verifyWeights(ref: TrafficRef, weights: Record<string, number>): Promise<boolean | undefined>;

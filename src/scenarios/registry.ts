@@ -6,6 +6,7 @@
 import { RipcordError } from '../core/errors.js';
 import { appEntry } from './app/entry.js';
 import { blueGreenEntry } from './blue-green/entry.js';
+import { canaryEntry } from './canary/entry.js';
 import { configEntry, secretEntry } from './config/entry.js';
 import { databaseEntry } from './database/entry.js';
 import { flagEntry } from './flag/entry.js';
@@ -18,6 +19,7 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
   secretEntry,
   flagEntry,
   blueGreenEntry,
+  canaryEntry,
 ];
 
 /** The entry `--scenario` names (app when absent), or 'invalid' listing the known ones. */

@@ -25,6 +25,7 @@ import type {
   ProbePort,
   ScalePort,
   ServiceSelectorPort,
+  TrafficRouterPort,
 } from '../core/ports.js';
 
 /**
@@ -42,6 +43,8 @@ export interface Ports {
   services: ServiceSelectorPort;
   /** Deployment replicas. */
   scale: ScalePort;
+  /** The traffic router of one routing API (Istio VirtualService, Gateway API HTTPRoute). */
+  traffic(kind: string): TrafficRouterPort;
   /** Renews the Leases the run holds. */
   locks: LockKeeper;
   /** The service's notification channels (built on first use). */

@@ -22,7 +22,7 @@ const BLUE_GREEN = [
   '      selectorKey: version',
   '      colours: { blue: venue-service-blue, green: venue-service-green }',
   '      scaleDownAfter: 1s',
-  '      readyTimeout: 25s',
+  '      readyTimeout: 10s',
   '      releaseHeader: x-venue-version',
 ];
 
@@ -59,6 +59,20 @@ async function waitReplicas(ns: string, colour: string, want: number, ms = 30_00
     if (Date.now() > end) throw new Error(`${colour}: not ${want} ready replicas after ${ms} ms`);
     await new Promise((r) => setTimeout(r, 300));
   }
+}
+
+/** The runbook's starting point again: green (the bad release) scaled up, ready and selected. */
+async function greenLiveAgain(ns: string): Promise<void> {
+  await scaleTo(ns, 'green', 2);
+  await waitReplicas(ns, 'green', 2);
+  await core().patchNamespacedService(
+    {
+      name: 'venue-service',
+      namespace: ns,
+      body: { spec: { selector: { app: 'venue-service', version: 'green' } } },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
 }
 
 /** A namespace with blue on v1.2.2 and green, live, on the bad v1.2.3; blue keeps its 2 replicas. */
@@ -163,16 +177,7 @@ describe('blue-green rollback: --scenario blue-green', () => {
   it('blue scaled to 0: scaled up and ready BEFORE the switch, never a blackout', async () => {
     const ns = env.ns.name;
     // Back to the runbook's starting point: green (bad) live, and now blue scaled to 0.
-    await scaleTo(ns, 'green', 2);
-    await waitReplicas(ns, 'green', 2);
-    await core().patchNamespacedService(
-      {
-        name: 'venue-service',
-        namespace: ns,
-        body: { spec: { selector: { app: 'venue-service', version: 'green' } } },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await greenLiveAgain(ns);
     await scaleTo(ns, 'blue', 0);
     await waitReplicas(ns, 'blue', 0);
     // A fresh journal: the last rollback (to blue) is history in this namespace's story, not this scenario's.
@@ -203,16 +208,7 @@ describe('blue-green rollback: --scenario blue-green', () => {
 
   it('blue cannot become ready (an image that does not run): refused (exit 3) saying why; the selector never moved', async () => {
     const ns = env.ns.name;
-    await scaleTo(ns, 'green', 2);
-    await waitReplicas(ns, 'green', 2);
-    await core().patchNamespacedService(
-      {
-        name: 'venue-service',
-        namespace: ns,
-        body: { spec: { selector: { app: 'venue-service', version: 'green' } } },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await greenLiveAgain(ns);
     await scaleTo(ns, 'blue', 0, 'venue-service:v9.9.9');
     await waitReplicas(ns, 'blue', 0);
     const config = writeServiceConfig({ namespace: ns, url: env.url, verifyWindow: '1s', extra: BLUE_GREEN });
@@ -227,7 +223,7 @@ describe('blue-green rollback: --scenario blue-green', () => {
     ]);
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(
-      /deployment\/venue-service-blue did not get 2 ready replica\(s\) within 25s .*(ErrImagePull|ImagePullBackOff|CrashLoopBackOff)/,
+      /deployment\/venue-service-blue did not get 2 ready replica\(s\) within 10s .*(ErrImagePull|ImagePullBackOff|CrashLoopBackOff)/,
     );
     expect(r.stderr).toMatch(/scaled back to 0; the selector was not switched/);
     expect(await selector(ns)).toEqual({ app: 'venue-service', version: 'green' });
@@ -376,16 +372,7 @@ describe('blue-green crash safety: SIGKILL at every step boundary, then resume',
     'killed right after %s, resume converges: blue live, green at 0',
     async (step) => {
       const ns = env.ns.name;
-      await scaleTo(ns, 'green', 2);
-      await waitReplicas(ns, 'green', 2);
-      await core().patchNamespacedService(
-        {
-          name: 'venue-service',
-          namespace: ns,
-          body: { spec: { selector: { app: 'venue-service', version: 'green' } } },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+      await greenLiveAgain(ns);
       const config = writeServiceConfig({
         namespace: ns,
         url: env.url,

@@ -15,6 +15,7 @@ describe('the scenario registry', () => {
       'secret',
       'flag',
       'blue-green',
+      'canary',
     ]);
     for (const s of SCENARIOS) expect(existsSync(s.docs.split('#')[0] as string), s.docs).toBe(true);
   });

@@ -8,6 +8,7 @@ import {
   AppsV1Api,
   CoordinationV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   createConfiguration,
   ServerConfiguration,
   type Configuration,
@@ -36,6 +37,8 @@ export interface KubeApis {
   apps: AppsV1Api;
   core: CoreV1Api;
   coordination: CoordinationV1Api;
+  /** Custom resources (Istio, Gateway API). */
+  custom: CustomObjectsApi;
   /** The API server URL, for messages. */
   server: string;
   requestTimeoutMs: number;
@@ -74,6 +77,7 @@ export function kubeApis(kc: KubeConfig, o: KubeApiOptions = {}): KubeApis {
     apps: new AppsV1Api(config),
     core: new CoreV1Api(config),
     coordination: new CoordinationV1Api(config),
+    custom: new CustomObjectsApi(config),
     server,
     requestTimeoutMs,
     signal,

@@ -3,7 +3,7 @@ import { switchOption } from '../options.js';
 import type { ScenarioEntry } from '../types.js';
 
 export const blueGreenOptions = {
-  keep: switchOption('--keep', 'leave the colour switched away from running (for forensics)'),
+  keep: switchOption('--keep', 'leave the release traffic left running, for forensics (no scale to 0)'),
 };
 
 export const blueGreenEntry: ScenarioEntry = {

@@ -10,6 +10,7 @@
  * verified as in every rollback, and the colour left is scaled to 0 after a delay (unless --keep).
  */
 import type { V1Deployment } from '@kubernetes/client-node';
+import type { CompiledBlueGreen } from '../../config/compile-blue-green.js';
 import { templateImages } from '../../core/app-rollback/history.js';
 import { revisionOf } from '../../core/app-rollback/deployment-util.js';
 import { formatDuration } from '../../core/duration.js';
@@ -26,17 +27,8 @@ import {
   type WaitReadyDesired,
 } from './steps.js';
 
-/** The blue-green settings the planner needs (config section `blueGreen`, compiled). */
-export interface BlueGreenSettings {
-  service: string;
-  selectorKey: string;
-  colours: Record<string, string>;
-  minReadyShare: number;
-  scaleDownAfterMs: number;
-  readyTimeoutMs: number;
-  releaseHeader?: string;
-  at: string;
-}
+/** The blue-green settings the planner needs: the compiled config section. */
+export type BlueGreenSettings = CompiledBlueGreen;
 
 /** What was observed: the Service's selector and each colour's Deployment. */
 export interface BlueGreenSnapshot {

@@ -1,0 +1,91 @@
+/**
+ * TrafficRouterPort, one adapter per routing API, the way Flagger's pkg/router and Argo Rollouts'
+ * trafficrouting reconcilers each drive one: Istio `VirtualService` (networking.istio.io/v1beta1) and Gateway
+ * API `HTTPRoute` (gateway.networking.k8s.io/v1). Both read the object, compute the weights of the one managed
+ * route (weighted-routes.ts) and write a JSON patch that changes only those weights.
+ */
+import { PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { RipcordError } from '../../core/errors.js';
+import type { TrafficRef, TrafficRouterPort } from '../../core/ports.js';
+import { kubeApis, type KubeApiOptions } from './api-client.js';
+import { routeWeights, weightPatch, type RoutingKind } from './weighted-routes.js';
+
+const API: Record<RoutingKind, { group: string; version: string; plural: string }> = {
+  VirtualService: { group: 'networking.istio.io', version: 'v1beta1', plural: 'virtualservices' },
+  HTTPRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' },
+};
+
+/** Argo Rollouts annotates the VirtualService it drives; Flagger owns the objects it generates. */
+export const ARGO_MANAGED_ANNOTATION = 'argo-rollouts.argoproj.io/managed-by-rollouts';
+
+function managedByOf(meta: {
+  annotations?: Record<string, string>;
+  ownerReferences?: Array<{ kind?: string; apiVersion?: string; name?: string }>;
+}): { controller: 'Flagger' | 'Argo Rollouts'; name: string } | undefined {
+  const argo = meta.annotations?.[ARGO_MANAGED_ANNOTATION];
+  if (argo) return { controller: 'Argo Rollouts', name: argo };
+  const owner = meta.ownerReferences?.find(
+    (o) =>
+      (o.kind === 'Canary' && o.apiVersion?.startsWith('flagger.app/')) ||
+      (o.kind === 'Rollout' && o.apiVersion?.startsWith('argoproj.io/')),
+  );
+  if (!owner) return undefined;
+  return { controller: owner.kind === 'Canary' ? 'Flagger' : 'Argo Rollouts', name: owner.name ?? '?' };
+}
+
+export function createTrafficRouter(
+  kind: RoutingKind,
+  kc: KubeConfig,
+  o: KubeApiOptions = {},
+): TrafficRouterPort {
+  const k = kubeApis(kc, o);
+  const api = API[kind];
+  const op = (verb: string, ref: TrafficRef) => ({
+    verb,
+    resource: api.plural,
+    group: api.group,
+    namespace: ref.namespace,
+    name: ref.name,
+  });
+  const where = (ref: TrafficRef) => `${kind.toLowerCase()}/${ref.name} -n ${ref.namespace}`;
+  const read = async (ref: TrafficRef) =>
+    (await k.call(op('get', ref), () =>
+      k.custom.getNamespacedCustomObject({ ...api, namespace: ref.namespace, name: ref.name }),
+    )) as Record<string, unknown>;
+  const check = (ref: TrafficRef) => {
+    if (ref.kind !== kind)
+      throw new RipcordError('invalid', `${where(ref)}: this router drives ${kind}, not ${ref.kind}`);
+  };
+  return {
+    kind,
+    async getWeights(ref) {
+      check(ref);
+      const object = await read(ref);
+      const meta = (object.metadata ?? {}) as {
+        resourceVersion?: string;
+        annotations?: Record<string, string>;
+        ownerReferences?: Array<{ kind?: string; apiVersion?: string; name?: string }>;
+      };
+      const managedBy = managedByOf(meta);
+      return {
+        weights: routeWeights(kind, object, where(ref), ref.route),
+        resourceVersion: meta.resourceVersion ?? '',
+        ...(managedBy ? { managedBy } : {}),
+      };
+    },
+    async setWeights(ref, weights, expectResourceVersion) {
+      check(ref);
+      const object = await read(ref);
+      const body = weightPatch(kind, object, where(ref), weights, expectResourceVersion, ref.route);
+      await k.call(op('patch', ref), () =>
+        k.custom.patchNamespacedCustomObject(
+          { ...api, namespace: ref.namespace, name: ref.name, body },
+          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+        ),
+      );
+    },
+    // Neither API reports what the data plane applies (Istio's proxy-status is per pod, outside the API):
+    // the canary scenario proves it by which release answers requests instead.
+    verifyWeights: async () => undefined,
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * The runbook's section 6 (canary) as a plan. Pure: the route's weights and both Deployments come in.
+ *
+ * The runbook's command is a merge patch that replaces the VirtualService's whole `http` list, dropping every
+ * other route, match, retry and header rule. Here the managed route's weights go to stable 100 / canary 0 and
+ * nothing else in the object changes; the weights are read back and, with a release header, requests must all
+ * be answered by the stable release; then the stable pods are verified and the canary scaled to 0 (or --keep).
+ * A route driven by Flagger or Argo Rollouts is refused: that controller would undo the change.
+ */
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { CompiledCanary } from '../../config/compile-canary.js';
+import { revisionOf } from '../../core/app-rollback/deployment-util.js';
+import { templateImages } from '../../core/app-rollback/history.js';
+import { formatDuration } from '../../core/duration.js';
+import { RipcordError } from '../../core/errors.js';
+import type { Plan, PlanStep, RevisionRef } from '../../core/plan.js';
+import type { PlanService } from '../../core/plan-service.js';
+import { leaseSecondsFor, lockAround } from '../../core/steps/lock.js';
+import { verifyFor } from '../../core/steps/verify.js';
+import { releaseOf } from '../blue-green/plan.js';
+import { BLUE_GREEN_STEP_KINDS, type ScaleDesired } from '../blue-green/steps.js';
+import { CANARY_STEP_KINDS, type SetWeightsDesired, type VerifyTrafficDesired } from './steps.js';
+
+export type CanarySettings = CompiledCanary;
+
+export interface CanarySnapshot {
+  weights: Record<string, number>;
+  resourceVersion: string;
+  managedBy?: { controller: 'Flagger' | 'Argo Rollouts'; name: string };
+  stable?: V1Deployment;
+  canary?: V1Deployment;
+}
+
+const ref = (d: V1Deployment | undefined): RevisionRef => {
+  const r = d ? revisionOf(d) : undefined;
+  return { revision: r?.ok ? r.revision : 0, images: templateImages(d?.spec?.template) };
+};
+
+/** What the controller's users run instead, for the refusal. */
+const INSTEAD = {
+  'Argo Rollouts': (name: string) => `kubectl argo rollouts abort ${name}`,
+  Flagger: (name: string) =>
+    `kubectl annotate canary/${name} flagger.app/rollback=true (or fix and let Flagger roll back)`,
+};
+
+export function planCanaryRollback(
+  service: PlanService,
+  s: CanarySettings,
+  snap: CanarySnapshot,
+  opts: { keep?: boolean; rtoTargetMs: number; now: Date },
+): Plan {
+  const namespace = service.namespace;
+  const where = `${s.router.kind.toLowerCase()}/${s.router.name} -n ${namespace}`;
+  if (snap.managedBy) {
+    throw new RipcordError(
+      'refused',
+      `${where} is driven by ${snap.managedBy.controller} (${snap.managedBy.name}): it would undo a weight change. ` +
+        `Run \`${INSTEAD[snap.managedBy.controller](snap.managedBy.name)}\` instead; nothing was changed`,
+    );
+  }
+  for (const [field, key] of [
+    ['stable', s.stable],
+    ['canary', s.canary],
+  ] as const) {
+    if (snap.weights[key] === undefined) {
+      throw new RipcordError(
+        'invalid',
+        `${s.at}.${field}: ${where}'s route has no backend "${key}" (it has ${Object.keys(snap.weights).join(', ')})`,
+      );
+    }
+  }
+  if (!snap.canary)
+    throw new RipcordError(
+      'invalid',
+      `${s.at}.canaryDeployment: no deployment/${s.canaryDeployment} in ${namespace}`,
+    );
+  if (!snap.stable)
+    throw new RipcordError(
+      'invalid',
+      `${s.at}.stableDeployment: no deployment/${s.stableDeployment} in ${namespace}`,
+    );
+  const target = Object.fromEntries(Object.keys(snap.weights).map((k) => [k, k === s.stable ? 100 : 0]));
+  const routeRef = {
+    namespace,
+    kind: s.router.kind,
+    name: s.router.name,
+    ...(s.router.route ? { route: s.router.route } : {}),
+  };
+  const base = {
+    service: service.name,
+    scenario: 'canary' as const,
+    namespace,
+    createdAt: opts.now.toISOString(),
+    from: { ...ref(snap.canary), changeCause: `${s.canary} ${snap.weights[s.canary]}%` },
+    to: { ...ref(snap.stable), changeCause: `${s.stable} 100%` },
+    rtoTargetMs: opts.rtoTargetMs,
+    changes: [],
+    diff: [{ kind: 'traffic-weights' as const, target: where, from: snap.weights, to: target }],
+  };
+  const canaryReplicas = snap.canary.spec?.replicas ?? 0;
+  const sameWeights = Object.keys(target).every((k) => snap.weights[k] === target[k]);
+  if (sameWeights && (opts.keep || canaryReplicas === 0)) {
+    return {
+      ...base,
+      diff: [],
+      steps: [],
+      warnings: [],
+      noop: `${where} already sends 100% to ${s.stable}${opts.keep ? '' : ` and deployment/${s.canaryDeployment} is at 0`}; nothing to do`,
+    };
+  }
+  const warnings: string[] = [];
+  const release = releaseOf(snap.stable);
+  if (!s.releaseHeader || !service.healthUrl) {
+    warnings.push(
+      `${s.at}.releaseHeader or healthUrl not set: whether requests still reach the canary is not checked (the weights are)`,
+    );
+  }
+  const body: PlanStep[] = [];
+  if (!sameWeights) {
+    body.push(
+      {
+        id: 'set-weights',
+        kind: CANARY_STEP_KINDS.setWeights,
+        role: 'change',
+        description: `Send 100% of ${where}'s route to ${s.stable}, 0% to ${s.canary}`,
+        target: where,
+        why: 'Runbook 6: the canary weight back to 0 — on the managed route only, every other route, match, retry and header rule untouched.',
+        precondition: `The route's weights are still ${Object.entries(snap.weights)
+          .map(([k, w]) => `${k}=${w}`)
+          .join(', ')}.`,
+        desired: { ref: routeRef, weights: target, from: snap.weights } satisfies SetWeightsDesired,
+        postcondition: `The route's weights are ${Object.entries(target)
+          .map(([k, w]) => `${k}=${w}`)
+          .join(', ')}.`,
+        danger: 'caution',
+        expectedDurationMs: 1_000,
+      },
+      {
+        id: 'verify-traffic',
+        kind: CANARY_STEP_KINDS.verifyTraffic,
+        role: 'verify',
+        description: `Verify no request reaches ${s.canary}`,
+        target: where,
+        why: 'The reset counts when traffic moved: the weights read back, and requests are answered by the stable release.',
+        precondition: 'The weights are set.',
+        desired: {
+          ref: routeRef,
+          weights: target,
+          ...(s.releaseHeader && service.healthUrl && release
+            ? {
+                probe: {
+                  url: service.healthUrl,
+                  header: s.releaseHeader,
+                  release,
+                  requests: 20,
+                  timeoutMs: 15_000,
+                },
+              }
+            : {}),
+        } satisfies VerifyTrafficDesired,
+        postcondition: `Weights read back as set${s.releaseHeader && service.healthUrl ? `; 20 requests to ${service.healthUrl} answered by ${release ?? '?'}` : ''}.`,
+        danger: 'safe',
+        expectedDurationMs: 2_000,
+      },
+    );
+  }
+  body.push(
+    verifyFor({ ...service, deployment: s.stableDeployment }, snap.stable, {
+      why: 'Runbook 6, then the verification checklist: the stable pods Running, no restarts, health answers.',
+    }),
+  );
+  if (opts.keep) {
+    warnings.push(
+      `--keep: deployment/${s.canaryDeployment} keeps running for forensics; scale it to 0 yourself`,
+    );
+  } else if (canaryReplicas > 0) {
+    body.push({
+      id: 'scale-down',
+      kind: BLUE_GREEN_STEP_KINDS.scale,
+      role: 'change',
+      description: `Scale deployment/${s.canaryDeployment} to 0 after ${formatDuration(s.scaleDownAfterMs)}`,
+      target: `deployment/${s.canaryDeployment} -n ${namespace}`,
+      why: `The canary no longer serves: free its capacity after ${formatDuration(s.scaleDownAfterMs)} (connections drain).`,
+      precondition: `deployment/${s.canaryDeployment} has UID ${snap.canary.metadata?.uid ?? '?'}.`,
+      desired: {
+        namespace,
+        deployment: s.canaryDeployment,
+        deploymentUid: snap.canary.metadata?.uid ?? '',
+        replicas: 0,
+        afterMs: s.scaleDownAfterMs,
+      } satisfies ScaleDesired,
+      postcondition: `deployment/${s.canaryDeployment} wants 0 replicas.`,
+      danger: 'caution',
+      expectedDurationMs: 1_000 + s.scaleDownAfterMs,
+    });
+  }
+  return {
+    ...base,
+    steps: lockAround(
+      {
+        service: service.name,
+        namespace,
+        leaseSeconds: leaseSecondsFor(service.lockLeaseSeconds, opts.rtoTargetMs),
+      },
+      body,
+    ),
+    warnings,
+  };
+}

@@ -1,0 +1,36 @@
+/** The canary step kinds and the zod schemas of their desired states. */
+import * as z from 'zod';
+
+export const CANARY_STEP_KINDS = {
+  setWeights: 'canary.set-weights',
+  verifyTraffic: 'canary.verify-traffic',
+} as const;
+
+export const TrafficRefSchema = z.object({
+  namespace: z.string().min(1),
+  kind: z.enum(['VirtualService', 'HTTPRoute']),
+  name: z.string().min(1),
+  route: z.string().optional(),
+});
+
+const Weights = z.record(z.string(), z.number().int().nonnegative());
+
+/** desired of `canary.set-weights`: the managed route's weights are exactly `weights`; they were `from`. */
+export const SetWeightsDesired = z.object({ ref: TrafficRefSchema, weights: Weights, from: Weights });
+export type SetWeightsDesired = z.infer<typeof SetWeightsDesired>;
+
+/** desired of `canary.verify-traffic`: the weights read back, and (with a header) no request reaches the canary. */
+export const VerifyTrafficDesired = z.object({
+  ref: TrafficRefSchema,
+  weights: Weights,
+  probe: z
+    .object({
+      url: z.string().min(1),
+      header: z.string().min(1),
+      release: z.string().min(1),
+      requests: z.number().int().positive(),
+      timeoutMs: z.number().positive(),
+    })
+    .optional(),
+});
+export type VerifyTrafficDesired = z.infer<typeof VerifyTrafficDesired>;

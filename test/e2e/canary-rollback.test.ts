@@ -1,0 +1,293 @@
+/**
+ * Canary rollback (runbook 6) on the sandbox with an Istio VirtualService and DestinationRule subsets: the
+ * sandbox router splits requests by the VirtualService's weights, so which release answered shows where
+ * traffic went. Asserts the object in the cluster (only the managed route's weights changed) and the answers.
+ */
+import { AppsV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ripcord } from '../support/cli.js';
+import { adminKubeConfig, deployVenueService, testNamespace, versionsServed } from '../support/sandbox.js';
+import { writeServiceConfig } from '../support/service-config.js';
+
+const CANARY = [
+  '    canary:',
+  '      router: { kind: VirtualService, name: venue-service }',
+  '      stable: stable',
+  '      canary: canary',
+  '      canaryDeployment: venue-service-canary',
+  '      scaleDownAfter: 1s',
+  '      releaseHeader: x-venue-version',
+];
+const ISTIO = { group: 'networking.istio.io', version: 'v1beta1' };
+
+const apps = () => adminKubeConfig().makeApiClient(AppsV1Api);
+const custom = () => adminKubeConfig().makeApiClient(CustomObjectsApi);
+
+function virtualService(stable: number, canary: number) {
+  return {
+    apiVersion: 'networking.istio.io/v1beta1',
+    kind: 'VirtualService',
+    metadata: { name: 'venue-service' },
+    spec: {
+      hosts: ['venue-service'],
+      http: [
+        {
+          name: 'primary',
+          retries: { attempts: 3, perTryTimeout: '2s' },
+          headers: { request: { set: { 'x-team': 'venues' } } },
+          route: [
+            { destination: { host: 'venue-service', subset: 'stable' }, weight: stable },
+            { destination: { host: 'venue-service', subset: 'canary' }, weight: canary },
+          ],
+        },
+        {
+          name: 'legacy',
+          match: [{ uri: { prefix: '/v0' } }],
+          route: [{ destination: { host: 'venue-service', subset: 'stable' } }],
+        },
+      ],
+    },
+  };
+}
+
+async function readVs(ns: string) {
+  return (await custom().getNamespacedCustomObject({
+    ...ISTIO,
+    namespace: ns,
+    plural: 'virtualservices',
+    name: 'venue-service',
+  })) as {
+    metadata: { resourceVersion: string };
+    spec: { http: Array<{ route: Array<{ weight?: number }> }> };
+  };
+}
+async function replicas(ns: string, name: string): Promise<number | undefined> {
+  return (await apps().readNamespacedDeployment({ name, namespace: ns })).spec?.replicas;
+}
+
+/** venue-service v1.2.2 (stable, 2 pods) and venue-service-canary v1.2.3 (1 pod), split 50/50 by Istio. */
+async function setUp(prefix: string) {
+  const ns = await testNamespace(prefix);
+  const url = await deployVenueService(ns.name, 'v1.2.2', { replicas: 2 });
+  const stable = await apps().readNamespacedDeployment({ name: 'venue-service', namespace: ns.name });
+  await apps().patchNamespacedDeployment(
+    {
+      name: 'venue-service',
+      namespace: ns.name,
+      body: { spec: { template: { metadata: { labels: { track: 'stable' } } } } },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+  );
+  const canary = structuredClone(stable);
+  canary.metadata = { name: 'venue-service-canary', namespace: ns.name, labels: { app: 'venue-service' } };
+  canary.spec!.replicas = 1;
+  canary.spec!.selector = { matchLabels: { app: 'venue-service', track: 'canary' } };
+  canary.spec!.template.metadata = { labels: { app: 'venue-service', track: 'canary' } };
+  canary.spec!.template.spec!.containers[0]!.image = 'venue-service:v1.2.3';
+  delete canary.status;
+  await apps().createNamespacedDeployment({ namespace: ns.name, body: canary });
+  await custom().createNamespacedCustomObject({
+    ...ISTIO,
+    namespace: ns.name,
+    plural: 'destinationrules',
+    body: {
+      apiVersion: 'networking.istio.io/v1beta1',
+      kind: 'DestinationRule',
+      metadata: { name: 'venue-service' },
+      spec: {
+        host: 'venue-service',
+        subsets: [
+          { name: 'stable', labels: { track: 'stable' } },
+          { name: 'canary', labels: { track: 'canary' } },
+        ],
+      },
+    },
+  });
+  await custom().createNamespacedCustomObject({
+    ...ISTIO,
+    namespace: ns.name,
+    plural: 'virtualservices',
+    body: virtualService(50, 50),
+  });
+  // Both releases answer before the test starts: the split is live.
+  const end = Date.now() + 90_000;
+  for (;;) {
+    const seen = await versionsServed(url, 20);
+    if ((seen['v1.2.2'] ?? 0) > 0 && (seen['v1.2.3'] ?? 0) > 0) break;
+    if (Date.now() > end)
+      throw new Error(`the 50/50 split never served both releases: ${JSON.stringify(seen)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const config = writeServiceConfig({ namespace: ns.name, url, verifyWindow: '1s', extra: CANARY });
+  return { ns, url, config };
+}
+
+describe('canary rollback: --scenario canary on an Istio VirtualService', () => {
+  let env: Awaited<ReturnType<typeof setUp>>;
+  beforeAll(async () => {
+    env = await setUp('canary');
+  }, 240_000);
+  afterAll(async () => env?.ns.cleanup());
+
+  it('stable 100 / canary 0 on the managed route only; no request reaches the canary; canary scaled to 0', async () => {
+    const ns = env.ns.name;
+    const before = await readVs(ns);
+    const r = await ripcord([
+      '--config',
+      env.config,
+      'rollback',
+      'venue-service',
+      '--scenario',
+      'canary',
+      '--yes',
+      '-o',
+      'json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { steps: Array<{ stepId: string; evidence?: { served?: unknown } }> };
+    expect(out.steps.map((s) => s.stepId)).toEqual([
+      'acquire-lock',
+      'set-weights',
+      'verify-traffic',
+      'verify',
+      'scale-down',
+      'release-lock',
+    ]);
+    expect(out.steps.find((s) => s.stepId === 'verify-traffic')?.evidence?.served).toEqual({ 'v1.2.2': 20 });
+    const after = await readVs(ns);
+    const expected = structuredClone(before.spec);
+    expected.http[0]!.route[0]!.weight = 100;
+    expected.http[0]!.route[1]!.weight = 0;
+    // The runbook's merge patch would have dropped the retries, the header rule and the legacy route.
+    expect(after.spec).toEqual(expected);
+    expect(await versionsServed(env.url, 20)).toEqual({ 'v1.2.2': 20 });
+    expect(await replicas(ns, 'venue-service-canary')).toBe(0);
+
+    const again = await ripcord([
+      '--config',
+      env.config,
+      'rollback',
+      'venue-service',
+      '--scenario',
+      'canary',
+      '--yes',
+    ]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout + again.stderr).toMatch(/already sends 100% to stable .*nothing to do/);
+  }, 120_000);
+
+  it('a VirtualService Argo Rollouts manages is refused (exit 3) with the command to run; nothing changed', async () => {
+    const ns = env.ns.name;
+    await custom().patchNamespacedCustomObject(
+      {
+        ...ISTIO,
+        namespace: ns,
+        plural: 'virtualservices',
+        name: 'venue-service',
+        body: {
+          metadata: { annotations: { 'argo-rollouts.argoproj.io/managed-by-rollouts': 'venue-service' } },
+          spec: { http: virtualService(70, 30).spec.http },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const before = await readVs(ns);
+    const r = await ripcord(['--config', env.config, 'plan', 'venue-service', '--scenario', 'canary']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(
+      /driven by Argo Rollouts \(venue-service\).*kubectl argo rollouts abort venue-service/,
+    );
+    expect((await readVs(ns)).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    await custom().patchNamespacedCustomObject(
+      {
+        ...ISTIO,
+        namespace: ns,
+        plural: 'virtualservices',
+        name: 'venue-service',
+        body: { metadata: { annotations: { 'argo-rollouts.argoproj.io/managed-by-rollouts': null } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }, 60_000);
+
+  it('bad input: a stable subset the route lacks is exit 2 naming the field', async () => {
+    const bad = writeServiceConfig({
+      namespace: env.ns.name,
+      url: env.url,
+      extra: CANARY.map((l) => l.replace('stable: stable', 'stable: primary')),
+    });
+    const r = await ripcord(['--config', bad, 'plan', 'venue-service', '--scenario', 'canary']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(
+      /canary\.stable: virtualservice\/venue-service -n \S+'s route has no backend "primary" \(it has stable, canary\)/,
+    );
+    const keep = await ripcord([
+      '--config',
+      env.config,
+      'plan',
+      'venue-service',
+      '--scenario',
+      'canary',
+      '--to-version',
+      '2',
+    ]);
+    expect(keep.code).toBe(2);
+    expect(keep.stderr).toMatch(/--to-version: does not apply to --scenario canary/);
+  }, 60_000);
+});
+
+const STEPS = ['acquire-lock', 'set-weights', 'verify-traffic', 'verify', 'scale-down', 'release-lock'];
+
+describe('canary crash safety: SIGKILL at every step boundary, then resume', () => {
+  let env: Awaited<ReturnType<typeof setUp>>;
+  beforeAll(async () => {
+    env = await setUp('canary-crash');
+  }, 240_000);
+  afterAll(async () => env?.ns.cleanup());
+
+  it.each(STEPS)(
+    'killed right after %s, resume converges: stable 100, canary 0 and scaled down',
+    async (step) => {
+      const ns = env.ns.name;
+      // The starting point again: a 50/50 split and one canary pod ready.
+      await custom().patchNamespacedCustomObject(
+        {
+          ...ISTIO,
+          namespace: ns,
+          plural: 'virtualservices',
+          name: 'venue-service',
+          body: { spec: { http: virtualService(50, 50).spec.http } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      await apps().patchNamespacedDeployment(
+        { name: 'venue-service-canary', namespace: ns, body: { spec: { replicas: 1 } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      const end = Date.now() + 60_000;
+      while (
+        ((await apps().readNamespacedDeployment({ name: 'venue-service-canary', namespace: ns })).status
+          ?.readyReplicas ?? 0) < 1
+      ) {
+        if (Date.now() > end) throw new Error('the canary pod never became ready');
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      const config = writeServiceConfig({ namespace: ns, url: env.url, verifyWindow: '1s', extra: CANARY });
+      const killed = await ripcord(
+        ['--config', config, 'rollback', 'venue-service', '--scenario', 'canary', '--yes'],
+        { RIPCORD_FAILPOINT: `kill-after:${step}` },
+      );
+      expect(killed.code, killed.stderr).not.toBe(0);
+      const runId = /run (r-[0-9-]+-[0-9a-f]+)/.exec(killed.stderr)?.[1] ?? '';
+      expect(runId, killed.stderr).not.toBe('');
+      const resumed = await ripcord(['--config', config, 'resume', runId, '-o', 'json']);
+      expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
+      expect((JSON.parse(resumed.stdout) as { status: string }).status).toBe('succeeded');
+      const vs = await readVs(ns);
+      expect(vs.spec.http[0]?.route.map((r) => r.weight)).toEqual([100, 0]);
+      expect(await replicas(ns, 'venue-service-canary')).toBe(0);
+      expect(await versionsServed(env.url, 10)).toEqual({ 'v1.2.2': 10 });
+    },
+    120_000,
+  );
+});

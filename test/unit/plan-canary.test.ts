@@ -1,0 +1,120 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { RipcordError } from '../../src/core/errors.js';
+import { planCanaryRollback, type CanarySettings } from '../../src/scenarios/canary/plan.js';
+import { CANARY_STEP_KINDS } from '../../src/scenarios/canary/steps.js';
+
+const service = {
+  name: 'venue-service',
+  namespace: 'tickettoken',
+  deployment: 'venue-service',
+  healthUrl: 'http://venue/api/venues/health',
+  verifyWindowMs: 10_000,
+  healthTimeoutMs: 2_000,
+  lockLeaseSeconds: 30,
+};
+const settings: CanarySettings = {
+  router: { kind: 'VirtualService', name: 'venue-service' },
+  stable: 'stable',
+  canary: 'canary',
+  canaryDeployment: 'venue-service-canary',
+  stableDeployment: 'venue-service',
+  scaleDownAfterMs: 30_000,
+  releaseHeader: 'x-venue-version',
+  at: 'services.venue-service.canary',
+};
+const deployment = (name: string, tag: string, replicas: number): V1Deployment => ({
+  metadata: { name, uid: `uid-${name}`, annotations: { 'deployment.kubernetes.io/revision': '1' } },
+  spec: {
+    replicas,
+    selector: { matchLabels: { app: 'venue-service' } },
+    template: { spec: { containers: [{ name: 'venue-service', image: `venue-service:${tag}` }] } },
+  },
+});
+const snap = {
+  weights: { stable: 80, canary: 20 },
+  resourceVersion: '9',
+  stable: deployment('venue-service', 'v1.2.2', 3),
+  canary: deployment('venue-service-canary', 'v1.2.3', 1),
+};
+const opts = { rtoTargetMs: 300_000, now: new Date('2026-12-03T08:00:00Z') };
+
+describe('canary plan (runbook 6)', () => {
+  it('stable 100 / canary 0 on the managed route, verified, stable pods checked, canary scaled to 0', () => {
+    const plan = planCanaryRollback(service, settings, snap, opts);
+    expect(plan.steps.map((s) => s.id)).toEqual([
+      'acquire-lock',
+      'set-weights',
+      'verify-traffic',
+      'verify',
+      'scale-down',
+      'release-lock',
+    ]);
+    expect(plan.steps[1]).toMatchObject({
+      kind: CANARY_STEP_KINDS.setWeights,
+      desired: { weights: { stable: 100, canary: 0 }, from: { stable: 80, canary: 20 } },
+    });
+    expect(plan.steps[2]?.desired).toMatchObject({ probe: { release: 'v1.2.2', header: 'x-venue-version' } });
+    expect(plan.diff).toEqual([
+      {
+        kind: 'traffic-weights',
+        target: 'virtualservice/venue-service -n tickettoken',
+        from: { stable: 80, canary: 20 },
+        to: { stable: 100, canary: 0 },
+      },
+    ]);
+  });
+
+  it('already at stable with the canary at 0: nothing to do', () => {
+    const plan = planCanaryRollback(
+      service,
+      settings,
+      {
+        ...snap,
+        weights: { stable: 100, canary: 0 },
+        canary: deployment('venue-service-canary', 'v1.2.3', 0),
+      },
+      opts,
+    );
+    expect(plan.steps).toEqual([]);
+    expect(plan.noop).toMatch(
+      /already sends 100% to stable and deployment\/venue-service-canary is at 0; nothing to do/,
+    );
+  });
+
+  it('weights at stable but the canary still running: only the verification and the scale-down', () => {
+    const plan = planCanaryRollback(
+      service,
+      settings,
+      { ...snap, weights: { stable: 100, canary: 0 } },
+      opts,
+    );
+    expect(plan.steps.map((s) => s.id)).toEqual(['acquire-lock', 'verify', 'scale-down', 'release-lock']);
+  });
+
+  it('a route Argo Rollouts or Flagger drives is refused with the command its users run instead', () => {
+    expect(() =>
+      planCanaryRollback(
+        service,
+        settings,
+        { ...snap, managedBy: { controller: 'Argo Rollouts', name: 'venue' } },
+        opts,
+      ),
+    ).toThrow(
+      new RipcordError(
+        'refused',
+        'virtualservice/venue-service -n tickettoken is driven by Argo Rollouts (venue): it would undo a weight change. Run `kubectl argo rollouts abort venue` instead; nothing was changed',
+      ),
+    );
+  });
+
+  it('bad input names the field: a stable subset the route lacks, a missing canary Deployment', () => {
+    expect(() => planCanaryRollback(service, { ...settings, stable: 'primary' }, snap, opts)).toThrow(
+      /canary\.stable: virtualservice\/venue-service -n tickettoken's route has no backend "primary" \(it has stable, canary\)/,
+    );
+    const { canary: _c, ...noCanary } = snap;
+    expect(() => planCanaryRollback(service, settings, noCanary, opts)).toThrow(
+      /canary\.canaryDeployment: no deployment\/venue-service-canary in tickettoken/,
+    );
+  });
+});
