@@ -8,6 +8,7 @@ import { labelSelectorToString } from '../../core/app-rollback/deployment-util.j
 import { AbortedError, abortReason, RipcordError } from '../../core/errors.js';
 import { StepFailedError, type StepContext, type StepHandlers } from '../../core/executor.js';
 import type { KubernetesPort, ProbePort, ScalePort, ServiceSelectorPort } from '../../core/ports.js';
+import { answeredBy, servedText } from '../../core/steps/answered-by.js';
 import { desiredOf } from '../../core/steps/desired.js';
 import {
   BLUE_GREEN_STEP_KINDS,
@@ -67,7 +68,7 @@ async function notReadyReasons(kube: KubernetesPort, namespace: string, deployme
 }
 
 export function createBlueGreenHandlers(deps: BlueGreenHandlerDeps): StepHandlers {
-  const { kube, services, scale, probe } = deps;
+  const { kube, services, scale } = deps;
   const pollMs = deps.pollMs ?? 500;
 
   const setReplicas = async (namespace: string, deployment: string, replicas: number): Promise<boolean> => {
@@ -207,24 +208,11 @@ export function createBlueGreenHandlers(deps: BlueGreenHandlerDeps): StepHandler
           endpoints: endpoints.map((e) => e.pod),
         };
         if (d.probe) {
-          const served: Record<string, number> = {};
-          for (let i = 0; i < d.probe.requests; i++) {
-            const r: Awaited<ReturnType<ProbePort['get']>> | undefined = await probe
-              .get(d.probe.url, { timeoutMs: 5_000 })
-              .catch(() => undefined);
-            const v = r
-              ? (r.headers?.[d.probe.header] ?? `HTTP ${r.status} without ${d.probe.header}`)
-              : 'no answer';
-            served[v] = (served[v] ?? 0) + 1;
-          }
+          const served = await answeredBy(deps.probe, d.probe);
           evidence.served = served;
           if ((served[d.probe.release] ?? 0) !== d.probe.requests) {
             throw new StepFailedError(
-              `requests to ${d.probe.url} were not all answered by ${d.probe.release}: ${Object.entries(
-                served,
-              )
-                .map(([k, n]) => `${k} ×${n}`)
-                .join(', ')}`,
+              `requests to ${d.probe.url} were not all answered by ${d.probe.release}: ${servedText(served)}`,
               evidence,
             );
           }

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AbortedError, abortReason, RipcordError } from '../../core/errors.js';
 import { StepFailedError, type StepHandlers } from '../../core/executor.js';
 import type { ProbePort, TrafficRef, TrafficRouterPort } from '../../core/ports.js';
+import { answeredBy, servedText } from '../../core/steps/answered-by.js';
 import { desiredOf } from '../../core/steps/desired.js';
 import { CANARY_STEP_KINDS, SetWeightsDesired, VerifyTrafficDesired } from './steps.js';
 
@@ -86,24 +87,11 @@ export function createCanaryHandlers(deps: CanaryHandlerDeps): StepHandlers {
         // The router applies a weight change within a moment; keep asking until the answers are all stable's.
         const deadline = ctx.clock.now().getTime() + d.probe.timeoutMs;
         for (;;) {
-          const served: Record<string, number> = {};
-          for (let i = 0; i < d.probe.requests; i++) {
-            const r: Awaited<ReturnType<ProbePort['get']>> | undefined = await deps.probe
-              .get(d.probe.url, { timeoutMs: 5_000 })
-              .catch(() => undefined);
-            const v = r
-              ? (r.headers?.[d.probe.header] ?? `HTTP ${r.status} without ${d.probe.header}`)
-              : 'no answer';
-            served[v] = (served[v] ?? 0) + 1;
-          }
+          const served = await answeredBy(deps.probe, d.probe);
           if ((served[d.probe.release] ?? 0) === d.probe.requests) return { weights, served };
           if (ctx.clock.now().getTime() >= deadline) {
             throw new StepFailedError(
-              `requests to ${d.probe.url} still reach other releases than ${d.probe.release}: ${Object.entries(
-                served,
-              )
-                .map(([k, n]) => `${k} ×${n}`)
-                .join(', ')}`,
+              `requests to ${d.probe.url} still reach other releases than ${d.probe.release}: ${servedText(served)}`,
               { weights, served },
             );
           }
