@@ -16,12 +16,12 @@ import { createMetricsPort } from '../adapters/prometheus/metrics-port.js';
 import { createUnleashAdmin } from '../adapters/unleash/admin-api.js';
 import { vaultClientFor } from '../adapters/vault/connect.js';
 import type { CompiledService } from '../config/compile.js';
-import { defaultNotify } from '../config/compile-notify.js';
 import { RipcordError } from '../core/errors.js';
 import type { LockKeeper } from '../core/lock-keeper.js';
 import type { AlertsPort, KubernetesPort, NotifierPort } from '../core/ports.js';
 import { alerts as alertmanagerAlerts } from '../adapters/alertmanager/client.js';
 import type { Ports } from '../scenarios/types.js';
+import { notifyConfig } from './notify-run.js';
 
 export interface PortInputs {
   service: CompiledService;
@@ -49,8 +49,8 @@ function alertsPort(alertmanagerUrl: string): AlertsPort {
 }
 
 /** The service's notifier (its `notify:`, else no channels); also for `notify test`, which needs no cluster. */
-export function notifierOf(service: Pick<CompiledService, 'notify'>): NotifierPort {
-  return createNotifier(service.notify ?? defaultNotify());
+export function notifierOf(service: CompiledService): NotifierPort {
+  return createNotifier(notifyConfig({ service }));
 }
 
 export function buildPorts(i: PortInputs): Ports {

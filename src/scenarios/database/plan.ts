@@ -4,7 +4,7 @@
  * rolled back one step each in the order that harms least, the app rolled back, and the result verified.
  * Pure: observations in, a Plan out. Refusals (exit 3) happen here, before anything changes.
  */
-import { acquireLockStep, LOCK_STEP_KINDS, releaseLockStep } from '../../core/steps/lock.js';
+import { acquireLockStep, isLockStep, LOCK_STEP_KINDS, releaseLockStep } from '../../core/steps/lock.js';
 import { RipcordError } from '../../core/errors.js';
 import { notifyStep } from '../../core/steps/notify.js';
 import type { Plan, PlanStep, TemplateChange } from '../../core/plan.js';
@@ -328,9 +328,7 @@ export function planDatabaseRollback(input: DbRollbackInput): Plan {
 
   const appSteps = appPlan.noop ? [] : appPlan.steps;
   if (appPlan.noop) warnings.push(`the app is not rolled back: ${appPlan.noop}`);
-  const appCore = appSteps.filter(
-    (s) => s.kind !== LOCK_STEP_KINDS.acquire && s.kind !== LOCK_STEP_KINDS.release,
-  );
+  const appCore = appSteps.filter((s) => !isLockStep(s));
   // The per-service lock is taken whether or not the app moves: down() and a restore change the service as
   // much as a new template does, and two of them (or one and an app rollback) must never interleave.
   const { acquire, release: release_ } = lockSteps_(appSteps, service, input.rtoTargetMs);
