@@ -3,6 +3,8 @@
  * refusal of another scenario's flag, resume's handlers and the watch's choice all come from this list; each
  * scenario's module is imported only when a plan of it is made or run.
  */
+import type { CompiledService } from '../config/compile.js';
+import { sectionConfigured } from '../config/sections.js';
 import { RipcordError } from '../core/errors.js';
 import { appEntry } from './app/entry.js';
 import { blueGreenEntry } from './blue-green/entry.js';
@@ -35,9 +37,15 @@ export function scenarioNamed(name: string | undefined): ScenarioEntry {
   return found;
 }
 
-/** The scenario the watch and the controller plan when a release goes bad. */
-export function watchScenario(): ScenarioEntry {
-  const found = SCENARIOS.find((s) => s.watch);
+/**
+ * The scenario the watch and the controller plan for a service: the traffic strategy its config declares
+ * (canary, blue-green: their rollback is the traffic move, not a Deployment rollback), else the app rollback.
+ */
+export function watchScenarioFor(service: CompiledService): ScenarioEntry {
+  const watched = SCENARIOS.filter((s) => s.watch);
+  const declared = watched.find((s) => s.configSection && sectionConfigured(service, s.configSection));
+  const fallback = watched.find((s) => !s.configSection);
+  const found = declared ?? fallback;
   if (!found) throw new RipcordError('invalid', 'no scenario is marked for the watch');
   return found;
 }

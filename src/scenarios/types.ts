@@ -11,6 +11,7 @@ import type { CompiledVault } from '../config/compile-config-rollback.js';
 import type { ScenarioSection } from '../config/sections.js';
 import type { StepHandlers } from '../core/executor.js';
 import type { LockKeeper } from '../core/lock-keeper.js';
+import type { ReleaseJudgement, ReleaseUnderWatch } from '../core/model/judgement.js';
 import type { ClusterRef, Plan, Scenario } from '../core/plan.js';
 import type {
   AlertsPort,
@@ -123,7 +124,29 @@ export interface ScenarioEntry {
    * names the scenario in its warnings). Its schema lives in src/config, which loads before any scenario.
    */
   configSection?: ScenarioSection;
-  /** Whether `ripcord watch` and the controller may plan this scenario by themselves. */
-  watch?: boolean;
+  /**
+   * How `ripcord watch` and the controller see a release of this strategy, when they may plan this scenario by
+   * themselves. Loaded only by the watch.
+   */
+  watch?: { load(): Promise<ScenarioWatch> };
   load(): Promise<ScenarioModule>;
+}
+
+/** One look at the live systems for the watch. */
+export interface WatchObservation {
+  /**
+   * The release to judge, as of `seenAt` (when the watch first saw it; undefined on the first look at
+   * start-up), or undefined when nothing serves traffic that could be judged.
+   */
+  release(seenAt: Date | undefined): ReleaseUnderWatch | undefined;
+  /** A rollout still in progress: judged from now on even at start-up. */
+  inProgress: boolean;
+}
+
+/** The watch's half of a scenario: find the release under watch, and plan the rollback of a judged one. */
+export interface ScenarioWatch {
+  /** Reads the live systems; changes nothing. `slackMs`: how far a ReplicaSet may predate `seenAt`. */
+  observe(ctx: ScenarioContext, slackMs: number): Promise<WatchObservation>;
+  /** This scenario's plan options for rolling back the judged release ('refused' when there is nothing to go to). */
+  planOptions(j: ReleaseJudgement): Readonly<Record<string, unknown>>;
 }

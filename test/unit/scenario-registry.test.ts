@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { SCENARIO_SECTIONS, SECTION_SCENARIO } from '../../src/config/sections.js';
 import { RipcordError } from '../../src/core/errors.js';
 import { addScenarioOptions, parseScenarioOptions } from '../../src/scenarios/options.js';
-import { scenarioNamed, SCENARIOS, watchScenario } from '../../src/scenarios/registry.js';
+import { parseConfig } from '../../src/config/load.js';
+import { getService } from '../../src/config/services.js';
+import { scenarioNamed, SCENARIOS, watchScenarioFor } from '../../src/scenarios/registry.js';
 
 describe('the scenario registry', () => {
   it('lists the runbook rows in quick-reference order, each with a docs page that exists', () => {
@@ -66,7 +68,40 @@ describe('the scenario registry', () => {
     expect(() => scenarioNamed('bluegreen')).toThrow(/--scenario: unknown scenario "bluegreen"/);
   });
 
-  it('the watch plans the app rollback', () => {
-    expect(watchScenario().name).toBe('app');
+  it('the watch plans the service’s traffic strategy when its config declares one, else the app rollback', () => {
+    const service = (extra: string[]) =>
+      getService(
+        parseConfig(
+          [
+            'version: 1',
+            'services:',
+            '  venue-service:',
+            '    kube: { namespace: tickettoken }',
+            '    healthUrl: http://127.0.0.1:8080/health',
+            ...extra,
+            '',
+          ].join('\n'),
+          'ripcord.yaml',
+          { cwd: '/project', env: {}, flags: {} },
+        ),
+        'venue-service',
+      );
+    expect(watchScenarioFor(service([])).name).toBe('app');
+    const canary = [
+      '    canary:',
+      '      router: { kind: VirtualService, name: venue-service }',
+      '      stable: stable',
+      '      canary: canary',
+      '      canaryDeployment: venue-service-canary',
+    ];
+    expect(watchScenarioFor(service(canary)).name).toBe('canary');
+    const blueGreen = [
+      '    blueGreen:',
+      '      service: venue-service',
+      '      colours: { blue: venue-service-blue, green: venue-service-green }',
+    ];
+    expect(watchScenarioFor(service(blueGreen)).name).toBe('blue-green');
+    // Only the strategies with a watch are candidates: a flag or database section changes nothing.
+    expect(SCENARIOS.filter((s) => s.watch).map((s) => s.name)).toEqual(['app', 'blue-green', 'canary']);
   });
 });

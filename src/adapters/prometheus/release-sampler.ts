@@ -1,10 +1,11 @@
 /**
  * One interval's observation of a release for the watch: its 5xx counts and P50 against the baseline, the
  * baseline's error rate, and memory since the rollout. Rolling deploys compare the new pods with the previous
- * ReplicaSet's pods in a window before the rollout began (PromQL `offset`).
+ * ReplicaSet's pods in a window before the rollout began (PromQL `offset`), blue-green the new colour with the
+ * old one before the switch, and a canary its pods with the stable pods over the same window.
  */
 import type { IntervalCounts, LatencyInterval, MemoryPoint } from '../../core/judge/index.js';
-import type { ReleaseUnderWatch } from '../../core/detect/release.js';
+import { simultaneousBaseline, type ReleaseUnderWatch } from '../../core/detect/release.js';
 import type { PrometheusClient } from './client.js';
 import type { TargetSelector } from './queries.js';
 import { readErrorCounts, readLatencyInterval, readResidentMemory } from './triggers.js';
@@ -19,16 +20,18 @@ export interface SamplerOptions {
 function selectors(r: ReleaseUnderWatch, o: SamplerOptions, now: Date) {
   const release: TargetSelector = { namespace: r.namespace, app: o.app, podTemplateHash: r.podTemplateHash };
   const sinceStart = Math.max(1, Math.round((now.getTime() - Date.parse(r.startedAt)) / 1000));
+  const simultaneous = simultaneousBaseline(r);
   const baseline = {
-    // Before the rollout, the service was its previous ReplicaSet; without one, there is no baseline.
+    // Before the rollout the service was its previous ReplicaSet (rolling) or the other colour (blue-green);
+    // a canary's baseline is the stable pods now. Without one, there is no baseline.
     selector: {
       namespace: r.namespace,
       app: o.app,
       podTemplateHash: r.previous?.podTemplateHash ?? '<none>',
     },
-    window: { windowSeconds: o.baselineWindowSeconds, offsetSeconds: sinceStart },
+    window: { windowSeconds: o.baselineWindowSeconds, offsetSeconds: simultaneous ? 0 : sinceStart },
   };
-  return { release, baseline, sinceStart };
+  return { release, baseline, sinceStart, simultaneous };
 }
 
 /**
@@ -48,11 +51,14 @@ export async function sampleInterval(
   o: SamplerOptions,
   now: Date,
 ): Promise<{ cumulative: IntervalCounts; latency: LatencyInterval }> {
-  const { release, baseline, sinceStart } = selectors(r, o, now);
+  const { release, baseline, sinceStart, simultaneous } = selectors(r, o, now);
   const latencyWindow = { windowSeconds: Math.max(o.intervalSeconds, MIN_RATE_WINDOW_SECONDS) };
+  // A canary's P50 is compared with the stable pods' over the very same window; a rolling or blue-green
+  // release's with the baseline window before it began.
+  const latencyBaseline = simultaneous ? { ...baseline, window: latencyWindow } : baseline;
   const [cumulative, latency] = await Promise.all([
     readErrorCounts(client, release, { windowSeconds: sinceStart }, now),
-    readLatencyInterval(client, release, baseline, latencyWindow, now),
+    readLatencyInterval(client, release, latencyBaseline, latencyWindow, now),
   ]);
   return { cumulative, latency };
 }

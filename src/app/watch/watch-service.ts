@@ -19,9 +19,8 @@ import {
   type ReleaseJudgement,
   type ReleaseSample,
 } from '../../core/detect/judge-release.js';
-import { releaseOf, type ReleaseUnderWatch } from '../../core/detect/release.js';
+import type { ReleaseUnderWatch } from '../../core/detect/release.js';
 import { RipcordError } from '../../core/errors.js';
-import type { DeploymentSnapshot } from '../../core/ports.js';
 import type { ExecuteResult } from '../../core/executor.js';
 import type { Plan } from '../../core/plan.js';
 import type { IntervalCounts } from '../../core/judge/index.js';
@@ -29,7 +28,8 @@ import { contactNotification } from '../../core/notify/message.js';
 import { newRunId, runPlan } from '../run-plan.js';
 import { notifierFor } from '../notify-run.js';
 import { makePlan } from '../plan-rollback.js';
-import { watchScenario } from '../../scenarios/registry.js';
+import { watchScenarioFor } from '../../scenarios/registry.js';
+import type { ScenarioEntry, ScenarioWatch } from '../../scenarios/types.js';
 import type { RunContext } from '../notify-run.js';
 
 /** What the watch needs: a run context (the service, its ports, the journal, who runs it). */
@@ -136,26 +136,28 @@ async function observe(ctx: WatchContext, t: Tracked, o: WatchOptions, now: Date
   return { memory, problems: podProblems(pods, ctx.service.verify.maxRecentRestarts) };
 }
 
-/** Plans the rollback of the judged release to the revision before it, with the verdict attached. */
-async function planFor(ctx: WatchContext, j: ReleaseJudgement) {
-  const to = j.release.previous?.revision;
-  if (to === undefined)
-    throw new RipcordError(
-      'refused',
-      `revision ${j.release.revision} has no previous revision to roll back to`,
-    );
-  const plan = await makePlan(ctx, { scenario: watchScenario().name, toRevision: String(to) });
+/**
+ * Plans the rollback of the judged release with the verdict attached: the revision before it (rolling), the
+ * other colour (blue-green), the weight reset (canary).
+ */
+async function planFor(ctx: WatchContext, w: Watcher, j: ReleaseJudgement) {
+  const plan = await makePlan(ctx, { scenario: w.scenario, ...w.watch.planOptions(j) });
   return { ...plan, trigger: j };
 }
 
-async function act(ctx: WatchContext, j: ReleaseJudgement, o: WatchOptions): Promise<WatchDecision> {
+async function act(
+  ctx: WatchContext,
+  w: Watcher,
+  j: ReleaseJudgement,
+  o: WatchOptions,
+): Promise<WatchDecision> {
   const policy = o.policy ?? ctx.service.detect.policy.app;
   if (j.decision !== 'rollback') return { judgement: j, action: 'reported' };
   if (policy === 'off') return { judgement: j, action: 'reported', detail: 'policy off: not acting' };
   const now = ctx.clock.now();
   const runs = await ctx.journal.listRuns({ service: ctx.service.name, limit: 200 });
   const guards = { ...ctx.service.detect.guards, badRevisionMs: 24 * 3_600_000 };
-  const plan = await planFor(ctx, j);
+  const plan = await planFor(ctx, w, j);
   if (plan.noop) return { judgement: j, action: 'reported', detail: plan.noop };
   const g = checkGuards(
     runs,
@@ -253,21 +255,22 @@ async function tellOnCall(ctx: WatchContext, d: WatchDecision, o: WatchOptions):
   }
 }
 
-function line(j: ReleaseJudgement): string {
-  const t = j.triggers.map((x) => `${x.trigger}=${x.verdict}`).join(' ');
-  return `revision ${j.release.revision} (${j.release.images.join(', ')}) ${Math.round(j.elapsedMs / 1000)}s: ${j.decision} [${t}] ${j.reason}`;
+/** `revision 4 (venue-service:v1.2.3)`, naming the Deployment when it is a colour or a canary. */
+function describe(r: ReleaseUnderWatch): string {
+  const what = `revision ${r.revision} (${r.images.join(', ')})`;
+  if (r.strategy === 'canary') return `canary deployment/${r.deployment} ${what}`;
+  if (r.strategy === 'blue-green') return `live colour deployment/${r.deployment} ${what}`;
+  return what;
 }
 
-/** The Deployment controller has not finished the rollout: a new spec not observed, or pods not all updated. */
-function rolloutInProgress(d: DeploymentSnapshot['deployment']): boolean {
-  const desired = d.spec?.replicas ?? 1;
-  const st = d.status ?? {};
-  return (
-    (d.metadata?.generation ?? 0) > (st.observedGeneration ?? 0) ||
-    (st.updatedReplicas ?? 0) < desired ||
-    (st.replicas ?? 0) > (st.updatedReplicas ?? 0) ||
-    (st.availableReplicas ?? 0) < (st.updatedReplicas ?? 0)
-  );
+async function watchOf(entry: ScenarioEntry): Promise<ScenarioWatch> {
+  if (!entry.watch) throw new RipcordError('invalid', `scenario ${entry.name} has no watch`);
+  return entry.watch.load();
+}
+
+function line(j: ReleaseJudgement): string {
+  const t = j.triggers.map((x) => `${x.trigger}=${x.verdict}`).join(' ');
+  return `${describe(j.release)} ${Math.round(j.elapsedMs / 1000)}s: ${j.decision} [${t}] ${j.reason}`;
 }
 
 /** The wait before retrying after `failures` failed intervals in a row: doubling from the interval, capped. */
@@ -279,9 +282,22 @@ export function retryDelayMs(intervalMs: number, maxBackoffMs: number, failures:
 /** What one watch keeps between intervals. */
 interface WatchState {
   tracked: Tracked | undefined;
-  lastRevision: number | undefined;
-  ownRevisionFloor: number;
+  /** The release last seen (releaseKey), undefined before the first look and while nothing serves. */
+  lastKey: string | undefined;
+  /** Whether the watch has looked once: the first look at start-up does not know when a release began. */
+  looked: boolean;
+  /** Releases this watch's own rollbacks put live: their runs verified them. */
+  own: Set<string>;
 }
+
+/** The service's strategy as the watch sees it: the scenario it plans and how it finds the release. */
+interface Watcher {
+  scenario: string;
+  watch: ScenarioWatch;
+}
+
+/** A release's identity across intervals: a new colour or a new revision is a new release. */
+const releaseKey = (r: ReleaseUnderWatch): string => `${r.deployment}#${r.revision}`;
 
 /**
  * One interval: notice a new rollout, observe and judge the tracked release, act on a decision. Throws when
@@ -289,36 +305,41 @@ interface WatchState {
  */
 async function tick(
   ctx: WatchContext,
+  w: Watcher,
   o: WatchOptions,
   st: WatchState,
   opts: DetectOptions,
 ): Promise<WatchDecision | undefined> {
   const { service } = ctx;
   const now = ctx.clock.now();
-  const snap = await ctx.kube.snapshot(service.kube.namespace, service.deployment);
-  const first = st.lastRevision === undefined;
+  const seen = await w.watch.observe(ctx, service.detect.intervalMs + 5_000);
+  const first = !st.looked;
+  st.looked = true;
   // At start-up a re-used ReplicaSet's age says nothing; --judge-current judges it from now on, and so does
   // a rollout still in progress: a controller replica that takes over a moment after a deploy (its leader
   // died) must not wave that release through as "already baked".
-  const judgeNow = !first || o.judgeCurrent === true || rolloutInProgress(snap.deployment);
-  const release = releaseOf(snap, judgeNow ? now : undefined, service.detect.intervalMs + 5_000);
-  if (release && release.revision !== st.lastRevision) {
+  const judgeNow = !first || o.judgeCurrent === true || seen.inProgress;
+  const release = seen.release(judgeNow ? now : undefined);
+  if (!release) {
+    // Nothing serves that could be judged (a canary at weight 0 or scaled to 0): a later canary is new.
+    st.lastKey = undefined;
+    st.tracked = undefined;
+    return undefined;
+  }
+  const key = releaseKey(release);
+  if (key !== st.lastKey) {
     const age = now.getTime() - Date.parse(release.startedAt);
-    const own = release.revision <= st.ownRevisionFloor || (await isOwnRollback(ctx, release, now));
-    st.lastRevision = release.revision;
+    const own = st.own.has(key) || (await isOwnRollback(ctx, release, now));
+    st.lastKey = key;
     if (own) {
       st.tracked = undefined;
-      o.log(`revision ${release.revision} is Ripcord's own rollback; its run verified it`);
+      o.log(`${describe(release)} is Ripcord's own rollback; its run verified it`);
     } else if (!judgeNow && age > opts.bakeMs) {
       st.tracked = undefined;
-      o.log(
-        `watching ${service.name}: revision ${release.revision} (${release.images.join(', ')}) has baked; waiting for a new rollout`,
-      );
+      o.log(`watching ${service.name}: ${describe(release)} has baked; waiting for a new rollout`);
     } else {
       st.tracked = { release, samples: [], baselineRate: null, cumulative: null };
-      o.log(
-        `new rollout of ${service.name}: revision ${release.revision} (${release.images.join(', ')}); baking for ${opts.bakeMs / 1000}s`,
-      );
+      o.log(`new rollout of ${service.name}: ${describe(release)}; baking for ${opts.bakeMs / 1000}s`);
     }
   }
   const tracked = st.tracked;
@@ -337,19 +358,19 @@ async function tick(
   );
   o.log(line(j));
   if (j.decision === 'watching') return undefined;
-  const d = await act(ctx, j, o);
+  const d = await act(ctx, w, j, o);
   st.tracked = undefined;
   await tellOnCall(ctx, d, o);
   // Counted before it is logged: whoever reads the log line may look at /metrics next.
   o.onDecision?.(d);
   o.log(`${d.action}${d.runId ? ` (run ${d.runId})` : ''}${d.detail ? `: ${d.detail}` : ''}`);
   if (d.action === 'rolled-back' || d.action === 'rollback-failed') {
-    const after = await ctx.kube
-      .snapshot(service.kube.namespace, service.deployment)
-      .then((s) => releaseOf(s))
+    const after = await w.watch
+      .observe(ctx, service.detect.intervalMs + 5_000)
+      .then((x) => x.release(now))
       .catch(() => undefined);
     // Unknown (the API failed just now): the journal's succeeded run still marks it (isOwnRollback).
-    st.ownRevisionFloor = after?.revision ?? st.ownRevisionFloor;
+    if (after) st.own.add(releaseKey(after));
   }
   return d;
 }
@@ -363,13 +384,15 @@ export async function watchService(ctx: WatchContext, o: WatchOptions): Promise<
   const { service } = ctx;
   const decisions: WatchDecision[] = [];
   const opts = detectOptions(ctx);
-  const st: WatchState = { tracked: undefined, lastRevision: undefined, ownRevisionFloor: 0 };
+  const st: WatchState = { tracked: undefined, lastKey: undefined, looked: false, own: new Set() };
+  const entry = watchScenarioFor(service);
+  const w: Watcher = { scenario: entry.name, watch: await watchOf(entry) };
   const { unhealthyAfter, maxBackoffMs } = service.detect.failures;
   let failures = 0;
   while (!o.signal.aborted) {
     let delay = service.detect.intervalMs;
     try {
-      const d = await tick(ctx, o, st, opts);
+      const d = await tick(ctx, w, o, st, opts);
       if (failures > 0) o.log(`data available again after ${failures} failed interval(s); judging resumes`);
       failures = 0;
       o.onInterval?.({ service: service.name, ok: true, consecutiveFailures: 0, unhealthyAfter });

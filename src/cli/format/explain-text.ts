@@ -5,6 +5,7 @@ import type {
   MemoryLeakEvidence,
 } from '../../core/judge/index.js';
 
+const ms = (seconds: number) => (seconds * 1000).toFixed(seconds < 0.01 ? 1 : 0);
 const pct = (p: number | null | undefined) =>
   p === null || p === undefined ? 'unknown' : `${(p * 100).toFixed(2)}%`;
 
@@ -21,9 +22,14 @@ function detail(t: TriggerResult): string[] {
   if (t.trigger === 'latency') {
     const e = t.evidence as LatencyRatioEvidence;
     const ratios = e.ratios.map((r) => (r === null ? '-' : r.toFixed(2))).join(' ');
+    // Journaled judgements from before p50s was kept have ratios only.
+    const both = (e.p50s ?? [])
+      .map((p) => (p === null ? '-' : `${ms(p.p50)}/${ms(p.baselineP50)}`))
+      .join(' ');
     return [
       `test: P50 against the baseline's P50, ${e.consecutive} consecutive intervals above x${e.ratioThreshold} fail`,
       `ratios per interval: ${ratios || 'none'} (${e.lowTrafficIntervals} low-traffic, ${e.missingIntervals} missing)`,
+      ...(both ? [`P50 release/baseline per interval (ms): ${both}`] : []),
     ];
   }
   if (t.trigger === 'memory-leak') {
@@ -37,15 +43,24 @@ function detail(t: TriggerResult): string[] {
   return [];
 }
 
+/** What the release was compared with, and when: the line that makes both sides' numbers readable. */
+function baselineLine(r: ReleaseJudgement['release']): string {
+  const p = r.previous;
+  if (!p) return 'baseline: none (first revision)';
+  const what = `revision ${p.revision} (${p.images.join(', ')})`;
+  const of = p.deployment ? `deployment/${p.deployment} ${what}` : what;
+  if (r.strategy === 'canary') return `baseline: the stable pods, ${of}, over the same intervals`;
+  if (r.strategy === 'blue-green') return `baseline: the previous colour, ${of}, before the switch`;
+  return `baseline: ${of} before the rollout`;
+}
+
 /** A watch verdict in plain words, with the numbers it rests on. */
 export function explainText(j: ReleaseJudgement): string {
   const r = j.release;
   return [
-    `Revision ${r.revision} (${r.images.join(', ')}) of deployment/${r.deployment} -n ${r.namespace}`,
-    `rolled out at ${r.startedAt}; judged at ${j.evaluatedAt} (${Math.round(j.elapsedMs / 1000)}s later)`,
-    r.previous
-      ? `baseline: revision ${r.previous.revision} (${r.previous.images.join(', ')}) before the rollout`
-      : 'baseline: none (first revision)',
+    `${r.strategy === 'canary' ? 'Canary revision' : r.strategy === 'blue-green' ? 'Live colour, revision' : 'Revision'} ${r.revision} (${r.images.join(', ')}) of deployment/${r.deployment} -n ${r.namespace}`,
+    `${r.strategy === 'blue-green' ? 'switched to' : 'rolled out'} at ${r.startedAt}; judged at ${j.evaluatedAt} (${Math.round(j.elapsedMs / 1000)}s later)`,
+    baselineLine(r),
     `decision: ${j.decision}: ${j.reason}`,
     '',
     ...j.triggers.flatMap((t) => [

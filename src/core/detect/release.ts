@@ -64,3 +64,74 @@ export function releaseOf(
     startedAt: startedAt.toISOString(),
   };
 }
+
+/** Whether the baseline is read over the same window as the release (canary) rather than before it. */
+export function simultaneousBaseline(r: Pick<ReleaseUnderWatch, 'strategy'>): boolean {
+  return r.strategy === 'canary';
+}
+
+/** The newest ReplicaSet of a Deployment as a baseline: its pods' hash, revision and images. */
+function baselineOf(snapshot: DeploymentSnapshot): ReleaseUnderWatch['previous'] {
+  const current = releaseOf(snapshot);
+  if (!current) return undefined;
+  return {
+    revision: current.revision,
+    podTemplateHash: current.podTemplateHash,
+    images: current.images,
+    deployment: current.deployment,
+  };
+}
+
+/**
+ * A canary under watch: the canary Deployment's newest ReplicaSet, judged against the stable Deployment's pods
+ * over the same intervals. Undefined while the canary serves nothing (scaled to 0, or weight 0 on the route):
+ * there is nothing to judge, and silence must not be read as health.
+ */
+export function canaryReleaseOf(
+  canary: DeploymentSnapshot,
+  stable: DeploymentSnapshot,
+  canaryWeight: number,
+  seenAt?: Date,
+  slackMs?: number,
+): ReleaseUnderWatch | undefined {
+  if ((canary.deployment.spec?.replicas ?? 1) === 0 || canaryWeight <= 0) return undefined;
+  const release = releaseOf(canary, seenAt, slackMs);
+  if (!release) return undefined;
+  const { previous: _ownPrevious, ...rest } = release;
+  const baseline = baselineOf(stable);
+  return { ...rest, ...(baseline ? { previous: baseline } : {}), strategy: 'canary' };
+}
+
+/**
+ * The live colour of a blue-green service as a release: judged from the moment the Service switched to it
+ * (`seenAt`, when the watch saw the switch) against the other colour's pods in a window before that moment,
+ * while they were the ones serving.
+ */
+export function blueGreenReleaseOf(
+  live: DeploymentSnapshot,
+  other: DeploymentSnapshot | undefined,
+  seenAt?: Date,
+): ReleaseUnderWatch | undefined {
+  const release = releaseOf(live);
+  if (!release) return undefined;
+  const { previous: _ownPrevious, ...rest } = release;
+  const baseline = other ? baselineOf(other) : undefined;
+  return {
+    ...rest,
+    ...(seenAt ? { startedAt: seenAt.toISOString() } : {}),
+    ...(baseline ? { previous: baseline } : {}),
+    strategy: 'blue-green',
+  };
+}
+
+/** The Deployment controller has not finished the rollout: a new spec not observed, or pods not all updated. */
+export function rolloutInProgress(d: DeploymentSnapshot['deployment']): boolean {
+  const desired = d.spec?.replicas ?? 1;
+  const st = d.status ?? {};
+  return (
+    (d.metadata?.generation ?? 0) > (st.observedGeneration ?? 0) ||
+    (st.updatedReplicas ?? 0) < desired ||
+    (st.replicas ?? 0) > (st.updatedReplicas ?? 0) ||
+    (st.availableReplicas ?? 0) < (st.updatedReplicas ?? 0)
+  );
+}

@@ -37,6 +37,8 @@ export interface LatencyRatioEvidence {
   minSamples: number;
   /** observed / baseline per interval; null when the interval did not qualify. */
   ratios: Array<number | null>;
+  /** Both sides' P50 (seconds) per interval, so `explain` shows the numbers behind each ratio. */
+  p50s: Array<{ p50: number; baselineP50: number } | null>;
   /** Intervals with data but too few samples. */
   lowTrafficIntervals: number;
   /** Intervals with no data or a non-finite / non-positive P50. */
@@ -60,6 +62,7 @@ export function judgeLatency(
   if (!(ratioThreshold > 0) || !(consecutive >= 1)) throw new RangeError('latency judge: bad thresholds');
 
   const ratios: Array<number | null> = [];
+  const p50s: LatencyRatioEvidence['p50s'] = [];
   let low = 0;
   let missing = 0;
   let qualified = 0;
@@ -79,18 +82,21 @@ export function judgeLatency(
     if (!usable) {
       missing++;
       ratios.push(null);
+      p50s.push(null);
       streak = 0;
       continue;
     }
     if (c.samples < minSamples || (c.baselineSamples !== undefined && c.baselineSamples < minSamples)) {
       low++;
       ratios.push(null);
+      p50s.push({ p50: c.p50 ?? 0, baselineP50: c.baselineP50 ?? 0 });
       streak = 0;
       continue;
     }
     qualified++;
     const ratio = (c.p50 ?? 0) / (c.baselineP50 ?? 1);
     ratios.push(ratio);
+    p50s.push({ p50: c.p50 ?? 0, baselineP50: c.baselineP50 ?? 0 });
     streak = ratio > ratioThreshold ? streak + 1 : 0;
     longest = Math.max(longest, streak);
     if (streak >= consecutive) {
@@ -105,6 +111,7 @@ export function judgeLatency(
     consecutive,
     minSamples,
     ratios,
+    p50s,
     lowTrafficIntervals: low,
     missingIntervals: missing,
     qualifiedIntervals: qualified,

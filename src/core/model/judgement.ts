@@ -18,11 +18,23 @@ export interface ReleaseUnderWatch {
   /** pod-template-hash of the new ReplicaSet: selects the release's pods in Prometheus. */
   podTemplateHash: string;
   images: string[];
-  /** The revision before it, and its pods' hash (the rolling deploy's baseline), when there is one. */
-  previous?: { revision: number; podTemplateHash: string; images: string[] };
-  /** When the rollout began (ISO). */
+  /**
+   * The baseline's pods: the revision before it (rolling), the colour live before the switch (blue-green) or
+   * the stable Deployment's pods (canary); `deployment` is set when it is another Deployment than the release's.
+   */
+  previous?: { revision: number; podTemplateHash: string; images: string[]; deployment?: string };
+  /** When the rollout began (ISO): a blue-green release, when the Service switched to it. */
   startedAt: string;
+  /** How the release reached traffic; absent means rolling (journaled judgements before traffic scenarios). */
+  strategy?: ReleaseStrategy;
 }
+
+/**
+ * rolling and blue-green compare the release with its baseline's pods in a window before `startedAt`; canary
+ * compares the canary pods with the stable pods over the same interval (a simultaneous baseline, as Kayenta
+ * recommends), so a load change or an incident elsewhere moves both sides alike.
+ */
+export type ReleaseStrategy = 'rolling' | 'blue-green' | 'canary';
 
 export type TriggerName = 'error-rate' | 'latency' | 'memory-leak' | 'pods' | 'smoke-checks';
 

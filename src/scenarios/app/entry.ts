@@ -27,6 +27,6 @@ export const appEntry: ScenarioEntry = {
   summary: 'Kubernetes rollback',
   docs: 'README.md#application-rollback',
   options: appOptions,
-  watch: true,
+  watch: { load: async () => (await import('./watch.js')).appWatch },
   load: async () => (await import('./scenario.js')).appScenario,
 };

@@ -12,5 +12,6 @@ export const blueGreenEntry: ScenarioEntry = {
   docs: 'docs/blue-green.md',
   options: blueGreenOptions,
   configSection: 'blueGreen',
+  watch: { load: async () => (await import('./watch.js')).blueGreenWatch },
   load: async () => (await import('./scenario.js')).blueGreenScenario,
 };

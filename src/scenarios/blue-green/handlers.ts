@@ -9,6 +9,7 @@ import { AbortedError, abortReason, RipcordError } from '../../core/errors.js';
 import { StepFailedError, type StepContext, type StepHandlers } from '../../core/executor.js';
 import type { KubernetesPort, ProbePort, ScalePort, ServiceSelectorPort } from '../../core/ports.js';
 import { answeredBy, servedText } from '../../core/steps/answered-by.js';
+import { guardedWrite } from '../../core/steps/guarded-write.js';
 import { desiredOf } from '../../core/steps/desired.js';
 import {
   BLUE_GREEN_STEP_KINDS,
@@ -44,9 +45,6 @@ async function pause(ms: number, ctx: StepContext, what: string): Promise<void> 
   }
 }
 
-const isConflict = (err: unknown): boolean =>
-  err instanceof RipcordError && err.retryable && /conflict/.test(err.message);
-
 /** Why a Deployment's pods are not ready, from their container states and the Deployment's conditions. */
 async function notReadyReasons(kube: KubernetesPort, namespace: string, deployment: string): Promise<string> {
   const { deployment: d } = await kube.snapshot(namespace, deployment);
@@ -72,17 +70,18 @@ export function createBlueGreenHandlers(deps: BlueGreenHandlerDeps): StepHandler
   const pollMs = deps.pollMs ?? 500;
 
   const setReplicas = async (namespace: string, deployment: string, replicas: number): Promise<boolean> => {
-    for (let attempt = 0; ; attempt++) {
-      const now = await scale.getScale(namespace, deployment);
-      if (now.replicas === replicas) return false;
-      try {
-        await scale.setReplicas(namespace, deployment, replicas, now.resourceVersion);
-        return true;
-      } catch (err) {
-        if (attempt < 3 && isConflict(err)) continue;
-        throw err;
-      }
-    }
+    const r = await guardedWrite({
+      read: async () => {
+        const now = await scale.getScale(namespace, deployment);
+        return { value: now.replicas, resourceVersion: now.resourceVersion };
+      },
+      target: replicas,
+      same: (a, b) => a === b,
+      what: `deployment/${deployment}'s replicas`,
+      show: String,
+      write: (rv) => scale.setReplicas(namespace, deployment, replicas, rv),
+    });
+    return r.written;
   };
 
   return {
@@ -142,42 +141,37 @@ export function createBlueGreenHandlers(deps: BlueGreenHandlerDeps): StepHandler
     [BLUE_GREEN_STEP_KINDS.switchSelector]: {
       async apply(step, ctx) {
         const d = desiredOf(step, SwitchDesired);
-        for (let attempt = 0; ; attempt++) {
-          const now = await services.read(d.namespace, d.service);
-          if (sameLabels(now.selector, d.selector)) return { selector: d.selector, switched: false };
-          let forced: { overrode: string } | undefined;
-          if (!sameLabels(now.selector, d.from)) {
-            const line = `service/${d.service}'s selector changed since the plan was made (${labelText(d.from)} -> ${labelText(now.selector)})`;
-            if (ctx.force !== true) {
+        const r = await guardedWrite({
+          read: async () => {
+            const now = await services.read(d.namespace, d.service);
+            return { value: now.selector, resourceVersion: now.resourceVersion };
+          },
+          target: d.selector,
+          planned: d.from,
+          same: sameLabels,
+          what: `service/${d.service}'s selector`,
+          show: labelText,
+          ...(ctx.force === true ? { force: true } : {}),
+          // The runbook's blackout: never point the Service at a colour that cannot serve, whatever the plan said.
+          beforeWrite: async () => {
+            const ready = (await scale.getScale(d.namespace, d.targetDeployment)).readyReplicas;
+            if (ready < d.readyReplicas) {
               throw new RipcordError(
                 'refused',
-                `${line}; nothing was changed. Plan again, or pass --force to override`,
+                `deployment/${d.targetDeployment} has ${ready} ready replica(s), fewer than the ${d.readyReplicas} it ` +
+                  `must serve: switching service/${d.service} now would black out traffic; nothing was changed`,
               );
             }
-            forced = { overrode: line };
-          }
-          // The runbook's blackout: never point the Service at a colour that cannot serve, whatever the plan said.
-          const ready = (await scale.getScale(d.namespace, d.targetDeployment)).readyReplicas;
-          if (ready < d.readyReplicas) {
-            throw new RipcordError(
-              'refused',
-              `deployment/${d.targetDeployment} has ${ready} ready replica(s), fewer than the ${d.readyReplicas} it ` +
-                `must serve: switching service/${d.service} now would black out traffic; nothing was changed`,
-            );
-          }
-          try {
-            await services.setSelector(d.namespace, d.service, d.selector, now.resourceVersion);
-            return {
-              selector: d.selector,
-              switched: true,
-              previous: now.selector,
-              ...(forced ? { forced } : {}),
-            };
-          } catch (err) {
-            if (attempt < 3 && isConflict(err)) continue;
-            throw err;
-          }
-        }
+          },
+          write: (rv) => services.setSelector(d.namespace, d.service, d.selector, rv),
+        });
+        if (!r.written) return { selector: d.selector, switched: false };
+        return {
+          selector: d.selector,
+          switched: true,
+          previous: r.previous,
+          ...(r.forced ? { forced: r.forced } : {}),
+        };
       },
       async check(step) {
         const d = desiredOf(step, SwitchDesired);

@@ -12,5 +12,6 @@ export const canaryEntry: ScenarioEntry = {
   docs: 'docs/canary.md',
   options: canaryOptions,
   configSection: 'canary',
+  watch: { load: async () => (await import('./watch.js')).canaryWatch },
   load: async () => (await import('./scenario.js')).canaryScenario,
 };

@@ -8,6 +8,7 @@ import { AbortedError, abortReason, RipcordError } from '../../core/errors.js';
 import { StepFailedError, type StepHandlers } from '../../core/executor.js';
 import type { ProbePort, TrafficRef, TrafficRouterPort } from '../../core/ports.js';
 import { answeredBy, servedText } from '../../core/steps/answered-by.js';
+import { guardedWrite } from '../../core/steps/guarded-write.js';
 import { desiredOf } from '../../core/steps/desired.js';
 import { CANARY_STEP_KINDS, SetWeightsDesired, VerifyTrafficDesired } from './steps.js';
 
@@ -23,8 +24,6 @@ const text = (w: Record<string, number>): string =>
   Object.entries(w)
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
-const isConflict = (err: unknown): boolean =>
-  err instanceof RipcordError && err.retryable && /conflict/.test(err.message);
 
 export function createCanaryHandlers(deps: CanaryHandlerDeps): StepHandlers {
   const pollMs = deps.pollMs ?? 300;
@@ -33,39 +32,37 @@ export function createCanaryHandlers(deps: CanaryHandlerDeps): StepHandlers {
       async apply(step, ctx) {
         const d = desiredOf(step, SetWeightsDesired);
         const router = deps.router(d.ref.kind);
-        for (let attempt = 0; ; attempt++) {
-          const now = await router.getWeights(d.ref);
-          if (now.managedBy) {
-            throw new RipcordError(
-              'refused',
-              `${d.ref.kind}/${d.ref.name} is now driven by ${now.managedBy.controller} (${now.managedBy.name}); nothing was changed`,
-            );
-          }
-          if (same(now.weights, d.weights)) return { weights: d.weights, written: false };
-          let forced: { overrode: string } | undefined;
-          if (!same(now.weights, d.from)) {
-            const line = `${d.ref.kind}/${d.ref.name}'s weights changed since the plan was made (${text(d.from)} -> ${text(now.weights)})`;
-            if (ctx.force !== true) {
+        let managedBy: Awaited<ReturnType<TrafficRouterPort['getWeights']>>['managedBy'];
+        const r = await guardedWrite({
+          read: async () => {
+            const now = await router.getWeights(d.ref);
+            managedBy = now.managedBy;
+            return { value: now.weights, resourceVersion: now.resourceVersion };
+          },
+          target: d.weights,
+          planned: d.from,
+          same,
+          what: `${d.ref.kind}/${d.ref.name}'s weights`,
+          show: text,
+          ...(ctx.force === true ? { force: true } : {}),
+          // A controller that took the route over since the plan would undo the write.
+          beforeWrite: async () => {
+            if (managedBy) {
               throw new RipcordError(
                 'refused',
-                `${line}; nothing was changed. Plan again, or pass --force to override`,
+                `${d.ref.kind}/${d.ref.name} is now driven by ${managedBy.controller} (${managedBy.name}); nothing was changed`,
               );
             }
-            forced = { overrode: line };
-          }
-          try {
-            await router.setWeights(d.ref, d.weights, now.resourceVersion);
-            return {
-              weights: d.weights,
-              written: true,
-              previous: now.weights,
-              ...(forced ? { forced } : {}),
-            };
-          } catch (err) {
-            if (attempt < 3 && isConflict(err)) continue;
-            throw err;
-          }
-        }
+          },
+          write: (rv) => router.setWeights(d.ref, d.weights, rv),
+        });
+        if (!r.written) return { weights: d.weights, written: false };
+        return {
+          weights: d.weights,
+          written: true,
+          previous: r.previous,
+          ...(r.forced ? { forced: r.forced } : {}),
+        };
       },
       async check(step) {
         const d = desiredOf(step, SetWeightsDesired);
