@@ -11,7 +11,7 @@ import { startAlertmanager, startPrometheus } from './monitoring/index.js';
 import { writeVenueServiceRules } from './monitoring/venue-service-rules.js';
 import { createDatabase, databaseUrl, startPostgres } from './postgres.js';
 import { isAlive, startDaemon, stopProcessGroup, type DaemonRecord } from './process.js';
-import { installIstioCrds } from './router/istio-crds.js';
+import { installSandboxCrds } from './router/sandbox-crds.js';
 import { readState, sandboxPaths, writeState, type SandboxState } from './state.js';
 import { putUnleashSecret, readUnleashSecrets, startUnleash, type StartedUnleash } from './unleash.js';
 
@@ -56,7 +56,7 @@ export async function startSandbox(opts: StartOptions): Promise<SandboxState> {
       adminToken: cp.adminToken,
       ripcordToken,
     });
-    await installIstioCrds(kc);
+    await installSandboxCrds(kc);
 
     let postgres: SandboxState['postgres'];
     if (opts.databaseUrl) {

@@ -285,7 +285,7 @@ describe('blue-green rollback: --scenario blue-green', () => {
       sandbox().dir,
     ]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--strategy: expected rolling or blue-green, got "purple"/);
+    expect(bad.stderr).toMatch(/--strategy: expected rolling, blue-green or canary, got "purple"/);
     const r = await ripcord([
       'sandbox',
       'deploy',

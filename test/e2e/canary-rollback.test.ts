@@ -6,7 +6,7 @@
 import { AppsV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ripcord } from '../support/cli.js';
-import { adminKubeConfig, deployVenueService, testNamespace, versionsServed } from '../support/sandbox.js';
+import { adminKubeConfig, deployCanaryVenue, testNamespace, versionsServed } from '../support/sandbox.js';
 import { writeServiceConfig } from '../support/service-config.js';
 
 const CANARY = [
@@ -68,56 +68,9 @@ async function replicas(ns: string, name: string): Promise<number | undefined> {
 /** venue-service v1.2.2 (stable, 2 pods) and venue-service-canary v1.2.3 (1 pod), split 50/50 by Istio. */
 async function setUp(prefix: string) {
   const ns = await testNamespace(prefix);
-  const url = await deployVenueService(ns.name, 'v1.2.2', { replicas: 2 });
-  const stable = await apps().readNamespacedDeployment({ name: 'venue-service', namespace: ns.name });
-  await apps().patchNamespacedDeployment(
-    {
-      name: 'venue-service',
-      namespace: ns.name,
-      body: { spec: { template: { metadata: { labels: { track: 'stable' } } } } },
-    },
-    setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
-  );
-  const canary = structuredClone(stable);
-  canary.metadata = { name: 'venue-service-canary', namespace: ns.name, labels: { app: 'venue-service' } };
-  canary.spec!.replicas = 1;
-  canary.spec!.selector = { matchLabels: { app: 'venue-service', track: 'canary' } };
-  canary.spec!.template.metadata = { labels: { app: 'venue-service', track: 'canary' } };
-  canary.spec!.template.spec!.containers[0]!.image = 'venue-service:v1.2.3';
-  delete canary.status;
-  await apps().createNamespacedDeployment({ namespace: ns.name, body: canary });
-  await custom().createNamespacedCustomObject({
-    ...ISTIO,
-    namespace: ns.name,
-    plural: 'destinationrules',
-    body: {
-      apiVersion: 'networking.istio.io/v1beta1',
-      kind: 'DestinationRule',
-      metadata: { name: 'venue-service' },
-      spec: {
-        host: 'venue-service',
-        subsets: [
-          { name: 'stable', labels: { track: 'stable' } },
-          { name: 'canary', labels: { track: 'canary' } },
-        ],
-      },
-    },
-  });
-  await custom().createNamespacedCustomObject({
-    ...ISTIO,
-    namespace: ns.name,
-    plural: 'virtualservices',
-    body: virtualService(50, 50),
-  });
-  // Both releases answer before the test starts: the split is live.
-  const end = Date.now() + 90_000;
-  for (;;) {
-    const seen = await versionsServed(url, 20);
-    if ((seen['v1.2.2'] ?? 0) > 0 && (seen['v1.2.3'] ?? 0) > 0) break;
-    if (Date.now() > end)
-      throw new Error(`the 50/50 split never served both releases: ${JSON.stringify(seen)}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  // examples/venue-service/manifests/canary/: the DestinationRule and the VirtualService with its retries,
+  // header rule and legacy route.
+  const url = await deployCanaryVenue(ns.name, { weight: 50, router: 'VirtualService' });
   const config = writeServiceConfig({ namespace: ns.name, url, verifyWindow: '1s', extra: CANARY });
   return { ns, url, config };
 }

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeBinaries } from '../../src/sandbox/control-plane/binaries.js';
 import { loadKubeConfig } from '../../src/sandbox/kube-clients.js';
 import { waitFor } from '../../src/sandbox/process.js';
-import { installIstioCrds } from '../../src/sandbox/router/istio-crds.js';
+import { installSandboxCrds } from '../../src/sandbox/router/sandbox-crds.js';
 import { startRouter, type RunningRouter } from '../../src/sandbox/router/router.js';
 import type { RouterLog } from '../../src/sandbox/router/router-log.js';
 import { readRoutes, waitForRoute } from '../../src/sandbox/router/routes.js';
@@ -80,7 +80,7 @@ describe('sandbox router on a real apiserver', () => {
     await core.createNamespace({ body: { metadata: { name: ns, labels: { 'ripcord.dev/test': 'true' } } } });
     // The router starts first: on a fresh control plane the Istio CRDs are absent and it must cope.
     router = await startRouter({ kc, routesFile, log });
-    await installIstioCrds(kc);
+    await installSandboxCrds(kc);
   });
 
   afterAll(async () => {

@@ -5,11 +5,17 @@
  * intervals, and rolled back by the weight reset. Asserts the cluster (selector, weights) and which release
  * answers afterwards.
  */
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ripcord } from '../support/cli.js';
-import { adminKubeConfig, deployBlueGreenVenue, testNamespace, versionsServed } from '../support/sandbox.js';
+import {
+  adminKubeConfig,
+  deployBlueGreenVenue,
+  deployCanaryVenue,
+  testNamespace,
+  versionsServed,
+} from '../support/sandbox.js';
 import { writeServiceConfig } from '../support/service-config.js';
 import { backgroundLoad, detectBlock, type WatchDecisionJson } from '../support/watch-helpers.js';
 
@@ -96,5 +102,70 @@ describe('ripcord watch on a blue-green service', () => {
       /^baseline: the previous colour, deployment\/venue-service-blue revision \d+ \(venue-service:v1\.2\.2\), before the switch$/m,
     );
     expect(explain.stdout).toMatch(/^switched to at /m);
+  });
+});
+
+describe('ripcord watch on a canary', () => {
+  let ns: Awaited<ReturnType<typeof testNamespace>>;
+  let stopLoad: () => Promise<void> = async () => undefined;
+  beforeAll(async () => {
+    ns = await testNamespace('watch-canary');
+  });
+  afterAll(async () => {
+    await stopLoad();
+    await ns?.cleanup();
+  });
+
+  it('a bad canary is judged against its stable pods over the same intervals, and its weight reset', async () => {
+    // Stable v1.2.2 (2 pods) and the canary v1.2.3 (1 pod, 5% 5xx), split 50/50 by the Istio VirtualService.
+    const url = await deployCanaryVenue(ns.name, { weight: 50, router: 'VirtualService' });
+    const config = writeServiceConfig({
+      namespace: ns.name,
+      url,
+      verifyWindow: '1s',
+      extra: [
+        '    canary:',
+        '      router: { kind: VirtualService, name: venue-service }',
+        '      stable: stable',
+        '      canary: canary',
+        '      canaryDeployment: venue-service-canary',
+        '      scaleDownAfter: 1s',
+        '      releaseHeader: x-venue-version',
+        ...detectBlock({ bake: '60s' }),
+      ],
+    });
+    stopLoad = backgroundLoad(url, 40);
+    const d = await watchInBackground(config);
+
+    expect(d.judgement.release).toMatchObject({
+      deployment: 'venue-service-canary',
+      images: ['venue-service:v1.2.3'],
+      strategy: 'canary',
+      previous: { deployment: 'venue-service', images: ['venue-service:v1.2.2'] },
+    });
+    expect(d.judgement.decision).toBe('rollback');
+    expect(d.judgement.triggers.find((t) => t.trigger === 'error-rate')?.verdict).toBe('fail');
+    expect(d.action).toBe('rolled-back');
+    expect(d.status).toBe('succeeded');
+    const vs = (await adminKubeConfig().makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
+      group: 'networking.istio.io',
+      version: 'v1beta1',
+      namespace: ns.name,
+      plural: 'virtualservices',
+      name: 'venue-service',
+    })) as { spec: { http: Array<{ route: Array<{ weight?: number }> }> } };
+    expect(vs.spec.http[0]?.route.map((r) => r.weight)).toEqual([100, 0]);
+    expect(await versionsServed(url, 10)).toEqual({ 'v1.2.2': 10 });
+
+    const show = await ripcord(['--config', config, 'show', d.runId ?? '', '-o', 'json']);
+    expect((JSON.parse(show.stdout) as { run: { scenario: string } }).run.scenario).toBe('canary');
+    const explain = await ripcord(['--config', config, 'explain', d.runId ?? '']);
+    expect(explain.code, explain.stderr).toBe(0);
+    expect(explain.stdout).toMatch(
+      /^baseline: the stable pods, deployment\/venue-service revision \d+ \(venue-service:v1\.2\.2\), over the same intervals$/m,
+    );
+    expect(explain.stdout).toMatch(
+      /^Canary revision \d+ \(venue-service:v1\.2\.3\) of deployment\/venue-service-canary/m,
+    );
   });
 });

@@ -5,6 +5,7 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { createDatabase, dropDatabase } from '../../src/sandbox/postgres.js';
 import { deployBlueGreen } from '../../src/sandbox/blue-green.js';
+import { deployCanary } from '../../src/sandbox/canary.js';
 import { deployRelease } from '../../src/sandbox/deploy.js';
 import { loadKubeConfig } from '../../src/sandbox/kube-clients.js';
 import { waitForRoute } from '../../src/sandbox/router/routes.js';
@@ -99,6 +100,39 @@ export async function deployBlueGreenVenue(
   });
   const url = await waitForRoute(sandboxPaths(st.dir).routes, namespace, 'venue-service', 30_000);
   return { url, ...(r.from ? { from: r.from } : {}), to: r.to };
+}
+
+/**
+ * Deploys venue-service as runbook 6's canary (examples/venue-service/manifests/canary/: stable v1.2.2 with 2
+ * pods, the canary at `tag` with 1, split by `router`) with the namespace's database, waits until both
+ * releases answer through the Service, and returns its router URL.
+ */
+export async function deployCanaryVenue(
+  namespace: string,
+  opts: { tag?: string; weight: number; router: 'VirtualService' | 'HTTPRoute' },
+): Promise<string> {
+  const st = sandbox();
+  const kc = adminKubeConfig();
+  if (!st.postgres) throw new Error('the sandbox has no PostgreSQL');
+  await putDatabaseSecret(kc, namespace, await createDatabase(st.postgres.url, dbName(namespace)));
+  await deployCanary(kc, {
+    namespace,
+    image: `venue-service:${opts.tag ?? 'v1.2.3'}`,
+    weight: opts.weight,
+    router: opts.router,
+    replicas: 2,
+    canaryReplicas: 1,
+    timeoutMs: 120_000,
+  });
+  const url = await waitForRoute(sandboxPaths(st.dir).routes, namespace, 'venue-service', 30_000);
+  const end = Date.now() + 60_000;
+  for (;;) {
+    const seen = await versionsServed(url, 20);
+    if (Object.keys(seen).length >= 2 && !Object.keys(seen).some((v) => v.startsWith('status-'))) return url;
+    if (Date.now() > end)
+      throw new Error(`the canary split never served both releases: ${JSON.stringify(seen)}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
 }
 
 /** Versions that answered `n` GETs through `url`, counted by the x-venue-version header. */

@@ -1,5 +1,6 @@
 import type {
   DestinationRule,
+  HTTPRoute,
   PodObject,
   ServiceObject,
   VirtualService,
@@ -79,5 +80,27 @@ export function destinationRule(
   return {
     metadata: { name, namespace },
     spec: { host, subsets: Object.entries(subsets).map(([n, labels]) => ({ name: n, labels })) },
+  };
+}
+
+type ParentRef = NonNullable<HTTPRoute['spec']['parentRefs']>[number];
+type BackendRef = NonNullable<NonNullable<HTTPRoute['spec']['rules']>[number]['backendRefs']>[number];
+
+/**
+ * An HTTPRoute bound (GAMMA) to Service `parent` in its namespace, with one rule per `rules` entry; the
+ * parentRef is `{ group: '', kind: 'Service', name: parent }` unless `parentRefs` replaces it.
+ */
+export function httpRoute(
+  name: string,
+  parent: string,
+  rules: BackendRef[][],
+  opts: { namespace?: string; created?: string; parentRefs?: ParentRef[] } = {},
+): HTTPRoute {
+  return {
+    metadata: { name, namespace: opts.namespace ?? 'shop', creationTimestamp: opts.created },
+    spec: {
+      parentRefs: opts.parentRefs ?? [{ group: '', kind: 'Service', name: parent }],
+      rules: rules.map((backendRefs) => ({ backendRefs })),
+    },
   };
 }

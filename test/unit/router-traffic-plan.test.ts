@@ -5,7 +5,7 @@ import {
   type ClusterView,
   type TrafficPlan,
 } from '../../src/sandbox/router/traffic-plan.js';
-import { destinationRule, pod, service, virtualService } from './router-fixtures.js';
+import { destinationRule, httpRoute, pod, service, virtualService } from './router-fixtures.js';
 
 const app = { app: 'venue' };
 const svc = service('venue', app);
@@ -21,7 +21,14 @@ const subsets = destinationRule('venue', 'venue', {
 });
 
 function view(extra: Partial<ClusterView> = {}): ClusterView {
-  return { services: [svc], pods, virtualServices: [], destinationRules: [subsets], ...extra };
+  return {
+    services: [svc],
+    pods,
+    virtualServices: [],
+    destinationRules: [subsets],
+    httpRoutes: [],
+    ...extra,
+  };
 }
 
 /** Destination keys chosen over an even grid of r, counted. */
@@ -106,7 +113,7 @@ describe('planTraffic', () => {
       created: '2024-01-01T00:00:00Z',
     });
     const plan = planTraffic(view({ virtualServices: [newer, older] }), svc, sp);
-    expect(plan.kind === 'virtual-service' && plan.virtualService).toBe('shop/a');
+    expect(plan.kind === 'split' && plan.router).toEqual({ kind: 'VirtualService', name: 'shop/a' });
   });
 
   it('routes to another Service named as destination host (blue-green by host)', () => {
@@ -120,5 +127,142 @@ describe('planTraffic', () => {
     const missing = virtualService('venue', ['venue'], [{ host: 'nowhere' }]);
     const c2 = chooseDestination(planTraffic(view({ virtualServices: [missing] }), svc, sp), 0.5);
     expect(c2.ok || c2.reason).toMatch(/destination host "nowhere" is not a Service in namespace shop/);
+  });
+});
+
+describe('planTraffic with an HTTPRoute (GAMMA: parentRef kind Service)', () => {
+  const stableSvc = service('venue-stable', { ...app, track: 'stable' });
+  const canarySvc = service('venue-canary', { ...app, track: 'canary' });
+  const services = [svc, stableSvc, canarySvc];
+  const hrView = (routes: ClusterView['httpRoutes'], extra: Partial<ClusterView> = {}) =>
+    view({ services, httpRoutes: routes, ...extra });
+
+  it('splits by backendRef weight over the backend Services, naming the HTTPRoute', () => {
+    const hr = httpRoute('venue', 'venue', [
+      [
+        { name: 'venue-stable', port: 80, weight: 80 },
+        { name: 'venue-canary', port: 80, weight: 20 },
+      ],
+    ]);
+    const plan = planTraffic(hrView([hr]), svc, sp);
+    expect(plan.kind === 'split' && plan.router).toEqual({ kind: 'HTTPRoute', name: 'shop/venue' });
+    expect(split(plan)).toEqual({ 'venue-stable': 80, 'venue-canary': 20 });
+    const canary = chooseDestination(plan, 0.9);
+    expect(canary.ok && canary.endpoints.map((e) => e.pod)).toEqual(['canary-1']);
+    const stable = chooseDestination(plan, 0.1);
+    expect(stable.ok && stable.endpoints.map((e) => e.pod)).toEqual(['stable-1', 'stable-2']);
+  });
+
+  it('an absent weight is 1 (not 0 as in Istio once any weight is given)', () => {
+    const none = httpRoute('venue', 'venue', [
+      [
+        { name: 'venue-stable', port: 80 },
+        { name: 'venue-canary', port: 80 },
+      ],
+    ]);
+    expect(split(planTraffic(hrView([none]), svc, sp))).toEqual({ 'venue-stable': 50, 'venue-canary': 50 });
+    const some = httpRoute('venue', 'venue', [
+      [
+        { name: 'venue-stable', port: 80, weight: 3 },
+        { name: 'venue-canary', port: 80 },
+      ],
+    ]);
+    expect(split(planTraffic(hrView([some]), svc, sp))).toEqual({ 'venue-stable': 75, 'venue-canary': 25 });
+  });
+
+  it('weight 0 takes no traffic; all 0 is a 503 naming the HTTPRoute', () => {
+    const rolledBack = httpRoute('venue', 'venue', [
+      [
+        { name: 'venue-stable', port: 80, weight: 100 },
+        { name: 'venue-canary', port: 80, weight: 0 },
+      ],
+    ]);
+    expect(split(planTraffic(hrView([rolledBack]), svc, sp))).toEqual({ 'venue-stable': 100 });
+    const zero = httpRoute('venue', 'venue', [[{ name: 'venue-stable', port: 80, weight: 0 }]]);
+    expect(chooseDestination(planTraffic(hrView([zero]), svc, sp), 0.5)).toEqual({
+      ok: false,
+      reason: 'HTTPRoute shop/venue gives no destination a weight above 0',
+    });
+    const empty = httpRoute('venue', 'venue', []);
+    expect(chooseDestination(planTraffic(hrView([empty]), svc, sp), 0.5)).toEqual({
+      ok: false,
+      reason: 'HTTPRoute shop/venue: its first rule has no destinations',
+    });
+  });
+
+  it('a backend that cannot serve answers its share with a reason: unknown, other namespace, bad port', () => {
+    const reason = (ref: Parameters<typeof httpRoute>[2][number][number]) => {
+      const hr = httpRoute('venue', 'venue', [[ref]]);
+      const c = chooseDestination(planTraffic(hrView([hr]), svc, sp), 0.5);
+      return c.ok ? 'ok' : c.reason;
+    };
+    expect(reason({ name: 'venue-blue', port: 80 })).toBe(
+      'HTTPRoute shop/venue: backendRef "venue-blue" is not a Service in namespace shop',
+    );
+    expect(reason({ name: 'venue-canary', namespace: 'other', port: 80 })).toMatch(
+      /backendRef "other\/venue-canary" is in namespace other, which needs a ReferenceGrant/,
+    );
+    expect(reason({ name: 'venue-canary' })).toMatch(/"venue-canary" has no port/);
+    expect(reason({ name: 'venue-canary', port: 8080 })).toMatch(
+      /names port 8080, which Service venue-canary lacks/,
+    );
+    expect(
+      reason({ name: 'venue-canary', kind: 'ServiceImport', group: 'multicluster.x-k8s.io', port: 80 }),
+    ).toMatch(/is a ServiceImport of group multicluster.x-k8s.io, not a Service/);
+    // The same namespace spelled out is fine.
+    expect(reason({ name: 'venue-canary', namespace: 'shop', port: 80 })).toBe('ok');
+  });
+
+  it('only the first rule counts (matches are not evaluated)', () => {
+    const hr = httpRoute('venue', 'venue', [
+      [{ name: 'venue-canary', port: 80 }],
+      [{ name: 'venue-stable', port: 80 }],
+    ]);
+    expect(split(planTraffic(hrView([hr]), svc, sp))).toEqual({ 'venue-canary': 100 });
+  });
+
+  it('ignores routes bound to another Service, to a Gateway, from another namespace, or to another port', () => {
+    const canaryOnly = [[{ name: 'venue-canary', port: 80 }]];
+    const ignored = [
+      httpRoute('to-other', 'venue-stable', canaryOnly),
+      httpRoute('to-gateway', 'venue', canaryOnly, { parentRefs: [{ name: 'venue' }] }),
+      httpRoute('gateway-group', 'venue', canaryOnly, {
+        parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Service', name: 'venue' }],
+      }),
+      // A consumer route: applies to clients in its own namespace, which the router cannot tell apart.
+      httpRoute('consumer', 'venue', canaryOnly, {
+        namespace: 'other',
+        parentRefs: [{ group: '', kind: 'Service', name: 'venue', namespace: 'shop' }],
+      }),
+      httpRoute('other-port', 'venue', canaryOnly, {
+        parentRefs: [{ group: '', kind: 'Service', name: 'venue', port: 8443 }],
+      }),
+    ];
+    expect(planTraffic(hrView(ignored), svc, sp).kind).toBe('service');
+    // Bound by port, by the Service's port name, and with no group at all (lenient: see bindsTo).
+    const named = service('venue', app, [{ name: 'http', port: 80, targetPort: 'http' }]);
+    for (const parentRefs of [
+      [{ group: '', kind: 'Service', name: 'venue', port: 80 }],
+      [{ group: '', kind: 'Service', name: 'venue', sectionName: 'http' }],
+      [{ kind: 'Service', name: 'venue' }],
+    ]) {
+      const hr = httpRoute('bound', 'venue', canaryOnly, { parentRefs });
+      const plan = planTraffic(hrView([hr]), named, named.spec.ports![0]!);
+      expect(split(plan), JSON.stringify(parentRefs)).toEqual({ 'venue-canary': 100 });
+    }
+  });
+
+  it('takes the oldest of several HTTPRoutes; a VirtualService for the same Service wins over them', () => {
+    const newer = httpRoute('b', 'venue', [[{ name: 'venue-canary', port: 80 }]], {
+      created: '2024-02-01T00:00:00Z',
+    });
+    const older = httpRoute('c', 'venue', [[{ name: 'venue-stable', port: 80 }]], {
+      created: '2024-01-01T00:00:00Z',
+    });
+    const plan = planTraffic(hrView([newer, older]), svc, sp);
+    expect(plan.kind === 'split' && plan.router).toEqual({ kind: 'HTTPRoute', name: 'shop/c' });
+    const vs = virtualService('venue', ['venue'], [{ host: 'venue', subset: 'canary' }]);
+    const both = planTraffic(hrView([newer, older], { virtualServices: [vs] }), svc, sp);
+    expect(both.kind === 'split' && both.router).toEqual({ kind: 'VirtualService', name: 'shop/venue' });
   });
 });

@@ -152,11 +152,16 @@ describe('venue-service manifests', () => {
     ]);
   });
 
-  it('splits canary traffic 90/10 over subsets chosen by track, and blue-green by version', () => {
-    const canary = manifests('canary.yaml');
-    const vs = canary.find((m) => m.kind === 'VirtualService');
-    expect(vs?.spec?.http?.[0]?.route.map((r) => r.weight)).toEqual([90, 10]);
-    const dr = canary.find((m) => m.kind === 'DestinationRule');
+  it('splits canary traffic 80/20 over subsets chosen by track (Istio) or track Services (Gateway API), and blue-green by version', () => {
+    const vs = manifests('canary/virtualservice.yaml').find((m) => m.kind === 'VirtualService');
+    expect(vs?.spec?.http?.[0]?.route.map((r) => r.weight)).toEqual([80, 20]);
+    const route = manifests('canary/httproute.yaml').find((m) => m.kind === 'HTTPRoute') as unknown as
+      { spec: { rules: Array<{ backendRefs: Array<{ name: string; weight: number }> }> } } | undefined;
+    expect(route?.spec.rules[0]?.backendRefs.map((b) => [b.name, b.weight])).toEqual([
+      ['venue-service-stable', 80],
+      ['venue-service-canary', 20],
+    ]);
+    const dr = manifests('canary/destinationrule.yaml').find((m) => m.kind === 'DestinationRule');
     expect(dr?.spec?.subsets).toEqual([
       { name: 'stable', labels: { track: 'stable' } },
       { name: 'canary', labels: { track: 'canary' } },

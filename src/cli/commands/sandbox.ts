@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { RipcordError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
 import { deployBlueGreen } from '../../sandbox/blue-green.js';
+import { CANARY_ROUTERS, deployCanary, type CanaryRouterKind } from '../../sandbox/canary.js';
 import { deployRelease, parseImage } from '../../sandbox/deploy.js';
 import { loadKubeConfig } from '../../sandbox/kube-clients.js';
 import { formatLoadReport, runLoad } from '../../sandbox/load/index.js';
@@ -154,18 +155,27 @@ export function registerSandboxCommands(program: Command): void {
     .option('--timeout <duration>', 'how long to wait for the rollout', '180s')
     .option(
       '--strategy <name>',
-      'rolling (one Deployment, the default) or blue-green (the idle colour gets the release, then the Service switches to it)',
+      'rolling (one Deployment, the default), blue-green (the idle colour gets the release, then the Service switches to it) or canary (the release goes to <app>-canary, then the router splits traffic)',
       'rolling',
     )
+    .option('--weight <n>', 'canary only: percent of traffic the canary gets, 0..100 (default 20)')
+    .option('--router <kind>', 'canary only: VirtualService (Istio, the default) or HTTPRoute (Gateway API)')
     .action(
       action(
         async (
           image: string,
-          o: { replicas?: string; changeCause?: string; wait: boolean; timeout: string; strategy: string },
+          o: {
+            replicas?: string;
+            changeCause?: string;
+            wait: boolean;
+            timeout: string;
+            strategy: string;
+            weight?: string;
+            router?: string;
+          },
           cmd: Command,
         ) => {
           const g = globalOptions(cmd);
-          const state = requireState(sandboxDir(g.sandboxDir));
           try {
             parseImage(image);
           } catch (err) {
@@ -179,12 +189,37 @@ export function registerSandboxCommands(program: Command): void {
             );
           }
           const timeoutMs = parseDuration(o.timeout, '--timeout');
-          if (o.strategy !== 'rolling' && o.strategy !== 'blue-green') {
+          if (o.strategy !== 'rolling' && o.strategy !== 'blue-green' && o.strategy !== 'canary') {
             throw new RipcordError(
               'invalid',
-              `--strategy: expected rolling or blue-green, got "${o.strategy}"`,
+              `--strategy: expected rolling, blue-green or canary, got "${o.strategy}"`,
             );
           }
+          // Refused rather than ignored: a --weight that silently did nothing would look like a canary deploy.
+          for (const [flag, value] of [
+            ['--weight', o.weight],
+            ['--router', o.router],
+          ] as const) {
+            if (value !== undefined && o.strategy !== 'canary')
+              throw new RipcordError('invalid', `${flag}: only applies to --strategy canary`);
+          }
+          const weightText = o.weight ?? '20';
+          const weight = Number(weightText);
+          if (!/^\d{1,3}$/.test(weightText) || weight > 100) {
+            throw new RipcordError(
+              'invalid',
+              `--weight: expected a whole number 0..100, got "${weightText}"`,
+            );
+          }
+          const router = o.router ?? 'VirtualService';
+          if (!(CANARY_ROUTERS as readonly string[]).includes(router)) {
+            throw new RipcordError(
+              'invalid',
+              `--router: expected ${CANARY_ROUTERS.join(' or ')}, got "${o.router}"`,
+            );
+          }
+          // After the flags: bad input is reported as such whether or not a sandbox runs.
+          const state = requireState(sandboxDir(g.sandboxDir));
           const kc = loadKubeConfig(state.kube.kubeconfig, g.context);
           const namespace = g.namespace ?? DEMO_NAMESPACE;
           const { app } = parseImage(image);
@@ -203,6 +238,25 @@ export function registerSandboxCommands(program: Command): void {
               { namespace, image, strategy: 'blue-green', ...bg, tookMs: Date.now() - t0 },
               () =>
                 `deployment/${bg.deployment} runs ${image}; service/${app} switched ${bg.from ? `from ${bg.from} ` : ''}to ${bg.to}`,
+            );
+            return;
+          }
+          if (o.strategy === 'canary') {
+            const c = await deployCanary(kc, {
+              namespace,
+              image,
+              weight,
+              router: router as CanaryRouterKind,
+              ...(replicas !== undefined ? { replicas } : {}),
+              timeoutMs,
+            });
+            await waitForRoute(sandboxPaths(state.dir).routes, namespace, app, 15_000);
+            writeEnvFile(state, readRoutes(state.dir));
+            emit(
+              g,
+              { namespace, image, strategy: 'canary', ...c, tookMs: Date.now() - t0 },
+              () =>
+                `deployment/${c.canary} runs ${image}; ${c.router} sends ${c.weight}% to the canary, ${100 - c.weight}% to deployment/${c.stable}`,
             );
             return;
           }

@@ -90,3 +90,34 @@ export const DestinationRule = z.object({
   }),
 });
 export type DestinationRule = z.infer<typeof DestinationRule>;
+
+/** One Gateway API parentRef; the router binds only refs to a core Service (GAMMA, see traffic-plan.ts). */
+const ParentRef = z.object({
+  group: z.string().nullish(),
+  kind: z.string().nullish(),
+  namespace: z.string().nullish(),
+  name: z.string(),
+  port: z.number().int().nullish(),
+  sectionName: z.string().nullish(),
+});
+
+/** One backendRef of an HTTPRoute rule: absent group/kind mean a core Service; absent weight means 1. */
+const BackendRef = z.object({
+  group: z.string().nullish(),
+  kind: z.string().nullish(),
+  namespace: z.string().nullish(),
+  name: z.string(),
+  port: z.number().int().nullish(),
+  weight: z.number().nullish(),
+});
+export type BackendRef = z.infer<typeof BackendRef>;
+
+/** gateway.networking.k8s.io HTTPRoute (v1 and v1beta1 share this shape): parents and the rules' backends. */
+export const HTTPRoute = z.object({
+  metadata: Meta,
+  spec: z.object({
+    parentRefs: z.array(ParentRef).nullish(),
+    rules: z.array(z.object({ backendRefs: z.array(BackendRef).nullish() })).nullish(),
+  }),
+});
+export type HTTPRoute = z.infer<typeof HTTPRoute>;

@@ -6,6 +6,7 @@ import { apiStatus, loadKubeConfig } from '../kube-clients.js';
 import { startReflector, type ListResult, type Reflector } from './reflector.js';
 import {
   DestinationRule,
+  HTTPRoute,
   PodObject,
   ServiceObject,
   VirtualService,
@@ -37,27 +38,30 @@ export interface RunningRouter {
   stop(): Promise<void>;
 }
 
-const ISTIO_GROUP = 'networking.istio.io';
-// v1beta1 first: it is the storage version of the sandbox CRDs; older installs serve only v1alpha3.
-const ISTIO_VERSIONS = ['v1beta1', 'v1alpha3'];
+// Each list tries the storage version of the sandbox CRDs first, then the older one some installs serve alone.
+const ISTIO = { group: 'networking.istio.io', versions: ['v1beta1', 'v1alpha3'] };
+const GATEWAY = { group: 'gateway.networking.k8s.io', versions: ['v1', 'v1beta1'] };
 
 const CustomList = z.object({
   items: z.array(z.unknown()).nullish(),
   metadata: z.object({ resourceVersion: z.string().nullish() }).nullish(),
 });
 
-function listIstio(custom: CustomObjectsApi, plural: string): () => Promise<ListResult> {
+function listCustom(
+  custom: CustomObjectsApi,
+  api: { group: string; versions: readonly string[] },
+  plural: string,
+): () => Promise<ListResult> {
+  const { group } = api;
   return async () => {
     let notServed: unknown;
-    for (const version of ISTIO_VERSIONS) {
+    for (const version of api.versions) {
       try {
-        const list = CustomList.parse(
-          await custom.listClusterCustomObject({ group: ISTIO_GROUP, version, plural }),
-        );
+        const list = CustomList.parse(await custom.listClusterCustomObject({ group, version, plural }));
         return {
           items: list.items ?? [],
           resourceVersion: list.metadata?.resourceVersion ?? '',
-          watchPath: `/apis/${ISTIO_GROUP}/${version}/${plural}`,
+          watchPath: `/apis/${group}/${version}/${plural}`,
         };
       } catch (err) {
         if (apiStatus(err) !== 404) throw err;
@@ -72,9 +76,10 @@ function listIstio(custom: CustomObjectsApi, plural: string): () => Promise<List
 function describePlan(plan: TrafficPlan): string {
   if (plan.kind === 'service')
     return plan.endpoints.map((e) => `${e.pod}@${e.ip}:${e.port}`).join(' ') || '(none)';
-  return plan.destinations
+  const split = plan.destinations
     .map((d) => `${d.key}=${d.weight}[${d.problem ?? (d.endpoints.map((e) => e.pod).join(' ') || 'none')}]`)
     .join(' ');
+  return `${plan.router.kind} ${plan.router.name}: ${split || '(no destinations)'}`;
 }
 
 interface OpenListener {
@@ -83,7 +88,7 @@ interface OpenListener {
 }
 
 /**
- * Starts the sandbox's kube-proxy: watches Services, Pods, VirtualServices and DestinationRules, keeps one
+ * Starts the sandbox's kube-proxy: watches Services, Pods, VirtualServices, DestinationRules and HTTPRoutes, keeps one
  * loopback listener per Service TCP port, and writes the routes file. Resolves once the first routes file
  * is written.
  */
@@ -163,15 +168,21 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     ...common,
     what: 'virtualservices',
     parse: (raw) => VirtualService.parse(raw),
-    list: listIstio(custom, 'virtualservices'),
+    list: listCustom(custom, ISTIO, 'virtualservices'),
   });
   const destinationRules: Reflector<DestinationRule> = startReflector({
     ...common,
     what: 'destinationrules',
     parse: (raw) => DestinationRule.parse(raw),
-    list: listIstio(custom, 'destinationrules'),
+    list: listCustom(custom, ISTIO, 'destinationrules'),
   });
-  const reflectors = [services, pods, virtualServices, destinationRules];
+  const httpRoutes: Reflector<HTTPRoute> = startReflector({
+    ...common,
+    what: 'httproutes',
+    parse: (raw) => HTTPRoute.parse(raw),
+    list: listCustom(custom, GATEWAY, 'httproutes'),
+  });
+  const reflectors = [services, pods, virtualServices, destinationRules, httpRoutes];
 
   async function reconcileOnce(): Promise<void> {
     if (stopped || !services.hasSynced() || !pods.hasSynced()) return;
@@ -180,6 +191,7 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
       pods: pods.items(),
       virtualServices: virtualServices.items(),
       destinationRules: destinationRules.items(),
+      httpRoutes: httpRoutes.items(),
     };
     const wanted = new Map<string, { svc: ServiceObject; sp: ServicePort }>();
     for (const svc of view.services) {
@@ -259,10 +271,10 @@ export async function startRouter(opts: RouterOptions): Promise<RunningRouter> {
     await stopAll();
     throw new Error(`the router could not list Services and Pods within ${syncTimeoutMs} ms (see its log)`);
   }
-  // The Istio types answer at once, with objects or a 404; waiting briefly keeps a restarted router from
+  // The routing types answer at once, with objects or a 404; waiting briefly keeps a restarted router from
   // sending a canary's traffic share anywhere else for a moment.
   await Promise.race([
-    Promise.all([virtualServices.synced, destinationRules.synced]),
+    Promise.all([virtualServices.synced, destinationRules.synced, httpRoutes.synced]),
     sleep(5000, undefined, { ref: false }),
   ]);
   await reconcile();

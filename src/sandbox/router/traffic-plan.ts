@@ -1,7 +1,9 @@
 import { endpointsFor, endpointsWithLabels, type Endpoint } from './endpoints.js';
 import { hostRefersTo } from './host-match.js';
 import type {
+  BackendRef,
   DestinationRule,
+  HTTPRoute,
   PodObject,
   RouteDestination,
   ServiceObject,
@@ -16,11 +18,15 @@ export interface ClusterView {
   pods: readonly PodObject[];
   virtualServices: readonly VirtualService[];
   destinationRules: readonly DestinationRule[];
+  httpRoutes: readonly HTTPRoute[];
 }
 
-/** One destination of a VirtualService route, already resolved to endpoints. */
+/** One destination of a VirtualService route or HTTPRoute rule, already resolved to endpoints. */
 export interface WeightedDestination {
-  /** `host` or `host/subset`: names the destination in errors and keys its round-robin counter. */
+  /**
+   * `host` or `host/subset` (VirtualService), the backend Service's name (HTTPRoute): names the destination in
+   * errors and keys its round-robin counter.
+   */
   key: string;
   weight: number;
   endpoints: Endpoint[];
@@ -28,10 +34,16 @@ export interface WeightedDestination {
   problem?: string;
 }
 
-/** Where traffic for one Service port goes: straight to its endpoints, or split by a VirtualService. */
+/** The object that splits a Service's traffic: its kind and `namespace/name`. */
+export interface SplitRouter {
+  kind: 'VirtualService' | 'HTTPRoute';
+  name: string;
+}
+
+/** Where traffic for one Service port goes: straight to its endpoints, or split by a routing object. */
 export type TrafficPlan =
   | { kind: 'service'; target: string; endpoints: Endpoint[] }
-  | { kind: 'virtual-service'; target: string; virtualService: string; destinations: WeightedDestination[] };
+  | { kind: 'split'; target: string; router: SplitRouter; destinations: WeightedDestination[] };
 
 /** The endpoints one request may use, or why there are none (the 503 body). */
 export type DestinationChoice =
@@ -42,7 +54,7 @@ function createdAt(obj: { metadata: { creationTimestamp?: string | Date | null; 
   return t == null ? 0 : new Date(t).getTime();
 }
 
-/** Oldest first, then by name: Istio's tie-break when several configs claim the same host. */
+/** Oldest first, then by name: the tie-break of Istio and of the Gateway API when several objects claim one Service. */
 function oldestFirst<T extends { metadata: { creationTimestamp?: string | Date | null; name: string } }>(
   items: readonly T[],
 ): T[] {
@@ -98,22 +110,110 @@ function resolveDestination(
   return { key, weight, endpoints: endpointsWithLabels(all, found.labels ?? {}) };
 }
 
+/*
+ * HTTPRoute, bound by GAMMA (the Gateway API's service-mesh profile): a route whose parentRefs name a Service
+ * routes the traffic sent to that Service. Only "producer" routes count, those in the Service's own namespace;
+ * a "consumer" route in another namespace applies only to clients in that namespace, and the router does not
+ * know where a request comes from.
+ */
+
 /**
- * Plans traffic for one Service port. With a VirtualService only its first http route counts (match
- * conditions are not evaluated): a sandbox splits traffic, it does not route by header.
+ * A parentRef naming this Service (and, when it sets `port` or `sectionName`, this port). The spec reads an
+ * absent group as gateway.networking.k8s.io, and the real CRD writes that in, so on a real cluster a Service
+ * parent needs `group: ""`. The sandbox CRD writes no defaults, so a ref of kind Service with no group is taken
+ * as the core Service too: lenient, and the example manifests spell the group out.
+ */
+function bindsTo(
+  ref: NonNullable<HTTPRoute['spec']['parentRefs']>[number],
+  route: HTTPRoute,
+  service: ServiceObject,
+  sp: ServicePort,
+): boolean {
+  return (
+    ref.kind === 'Service' &&
+    (ref.group == null || ref.group === '') &&
+    ref.name === service.metadata.name &&
+    (ref.namespace ?? route.metadata.namespace) === service.metadata.namespace &&
+    (ref.port == null || ref.port === sp.port) &&
+    (ref.sectionName == null || ref.sectionName === sp.name)
+  );
+}
+
+/**
+ * The HTTPRoute that routes this Service port: in its namespace, with a parentRef naming it. Several: the
+ * oldest, then by name (the Gateway API's conflict rule).
+ */
+export function httpRouteFor(
+  view: ClusterView,
+  service: ServiceObject,
+  sp: ServicePort,
+): HTTPRoute | undefined {
+  return oldestFirst(view.httpRoutes).find(
+    (r) =>
+      r.metadata.namespace === service.metadata.namespace &&
+      (r.spec.parentRefs ?? []).some((ref) => bindsTo(ref, r, service, sp)),
+  );
+}
+
+/** HTTPRoute weights: absent is 1, 0 (or anything not positive and finite) takes no traffic. */
+function backendWeight(w: number | null | undefined): number {
+  if (w == null) return 1;
+  return Number.isFinite(w) && w > 0 ? w : 0;
+}
+
+function resolveBackend(view: ClusterView, route: HTTPRoute, ref: BackendRef): WeightedDestination {
+  const ns = route.metadata.namespace;
+  const key = ref.namespace && ref.namespace !== ns ? `${ref.namespace}/${ref.name}` : ref.name;
+  const weight = backendWeight(ref.weight);
+  const fail = (problem: string): WeightedDestination => ({ key, weight, endpoints: [], problem });
+
+  // backendRefs default to core Services (unlike parentRefs).
+  const group = ref.group ?? '';
+  const kind = ref.kind ?? 'Service';
+  if (group !== '' || kind !== 'Service')
+    return fail(`backendRef "${key}" is a ${kind}${group ? ` of group ${group}` : ''}, not a Service`);
+  if (ref.namespace && ref.namespace !== ns) {
+    // A cross-namespace backend needs a ReferenceGrant in its namespace; the router reads none, so none exists.
+    return fail(`backendRef "${key}" is in namespace ${ref.namespace}, which needs a ReferenceGrant`);
+  }
+  const target = view.services.find((s) => s.metadata.namespace === ns && s.metadata.name === ref.name);
+  if (!target) return fail(`backendRef "${key}" is not a Service in namespace ${ns}`);
+  // The Gateway API requires a port for a Service backend (its CRD rejects a ref without one).
+  if (ref.port == null) return fail(`backendRef "${key}" has no port (required for a Service)`);
+  const targetPort = (target.spec.ports ?? []).find((p) => p.port === ref.port);
+  if (!targetPort) return fail(`backendRef "${key}" names port ${ref.port}, which Service ${ref.name} lacks`);
+  return { key, weight, endpoints: endpointsFor(target, targetPort, view.pods) };
+}
+
+/**
+ * Plans traffic for one Service port. A VirtualService naming the Service wins over an HTTPRoute bound to it
+ * (a cluster should have one or the other; choosing by kind keeps the sandbox's answer the same on every
+ * reconcile). Only the first http route (VirtualService) or rule (HTTPRoute) counts, and its match conditions
+ * are not evaluated: a sandbox splits traffic, it does not route by path or header.
  */
 export function planTraffic(view: ClusterView, service: ServiceObject, sp: ServicePort): TrafficPlan {
   const target = `${service.metadata.namespace}/${service.metadata.name}:${sp.port}`;
   const vs = virtualServiceFor(view, service);
-  if (!vs) return { kind: 'service', target, endpoints: endpointsFor(service, sp, view.pods) };
-  const routes = vs.spec.http?.[0]?.route ?? [];
-  const weights = effectiveWeights(routes.map((r) => r.weight));
-  return {
-    kind: 'virtual-service',
-    target,
-    virtualService: `${vs.metadata.namespace}/${vs.metadata.name}`,
-    destinations: routes.map((r, i) => resolveDestination(view, service, sp, r, weights[i] ?? 0)),
-  };
+  if (vs) {
+    const routes = vs.spec.http?.[0]?.route ?? [];
+    const weights = effectiveWeights(routes.map((r) => r.weight));
+    return {
+      kind: 'split',
+      target,
+      router: { kind: 'VirtualService', name: `${vs.metadata.namespace}/${vs.metadata.name}` },
+      destinations: routes.map((r, i) => resolveDestination(view, service, sp, r, weights[i] ?? 0)),
+    };
+  }
+  const hr = httpRouteFor(view, service, sp);
+  if (hr) {
+    return {
+      kind: 'split',
+      target,
+      router: { kind: 'HTTPRoute', name: `${hr.metadata.namespace}/${hr.metadata.name}` },
+      destinations: (hr.spec.rules?.[0]?.backendRefs ?? []).map((b) => resolveBackend(view, hr, b)),
+    };
+  }
+  return { kind: 'service', target, endpoints: endpointsFor(service, sp, view.pods) };
 }
 
 /** Picks the destination of one request; `r` is uniform in [0, 1). */
@@ -123,22 +223,22 @@ export function chooseDestination(plan: TrafficPlan, r: number): DestinationChoi
       return { ok: false, reason: `no ready endpoints for service ${plan.target}` };
     return { ok: true, key: '', endpoints: plan.endpoints };
   }
+  const by = `${plan.router.kind} ${plan.router.name}`;
+  if (plan.destinations.length === 0) {
+    const first = plan.router.kind === 'VirtualService' ? 'http route' : 'rule';
+    return { ok: false, reason: `${by}: its first ${first} has no destinations` };
+  }
   const i = pickWeighted(
     plan.destinations.map((d) => d.weight),
     r,
   );
   const dest = i === undefined ? undefined : plan.destinations[i];
-  if (!dest) {
-    return {
-      ok: false,
-      reason: `VirtualService ${plan.virtualService} gives no destination a weight above 0`,
-    };
-  }
-  if (dest.problem) return { ok: false, reason: `VirtualService ${plan.virtualService}: ${dest.problem}` };
+  if (!dest) return { ok: false, reason: `${by} gives no destination a weight above 0` };
+  if (dest.problem) return { ok: false, reason: `${by}: ${dest.problem}` };
   if (dest.endpoints.length === 0) {
     return {
       ok: false,
-      reason: `no ready endpoints for destination ${dest.key} of VirtualService ${plan.virtualService} (${plan.target})`,
+      reason: `no ready endpoints for destination ${dest.key} of ${by} (${plan.target})`,
     };
   }
   return { ok: true, key: dest.key, endpoints: dest.endpoints };
