@@ -9,7 +9,17 @@ declare module 'vitest' {
   }
 }
 
-let ownedDir: string | undefined;
+/**
+ * Both e2e projects (the solo group and the parallel one) name this file; the sandbox is started once and shared,
+ * and stopped when the last of them tears down. The state lives on globalThis because each project may load its
+ * own copy of this module in the same main process.
+ */
+interface SharedSandbox {
+  dir: Promise<string>;
+  owned: boolean;
+  users: number;
+}
+const shared = globalThis as { __ripcordE2eSandbox?: SharedSandbox };
 
 /**
  * One real sandbox for the whole e2e run. RIPCORD_SANDBOX_DIR naming a running sandbox reuses it (fast local
@@ -17,12 +27,21 @@ let ownedDir: string | undefined;
  * loudly: these tests never skip.
  */
 export async function setup(project: TestProject): Promise<void> {
-  const reuse = process.env.RIPCORD_SANDBOX_DIR;
-  const st = reuse ? sandboxStatus(reuse) : undefined;
-  if (reuse && st && st.parts.every((p) => p.alive)) {
-    project.provide('sandboxDir', reuse);
-    return;
+  if (!shared.__ripcordE2eSandbox) {
+    const reuse = process.env.RIPCORD_SANDBOX_DIR;
+    const st = reuse ? sandboxStatus(reuse) : undefined;
+    const reused = reuse !== undefined && st !== undefined && st.parts.every((p) => p.alive);
+    shared.__ripcordE2eSandbox = {
+      dir: reused ? Promise.resolve(reuse) : startOwned(),
+      owned: !reused,
+      users: 0,
+    };
   }
+  shared.__ripcordE2eSandbox.users += 1;
+  project.provide('sandboxDir', await shared.__ripcordE2eSandbox.dir);
+}
+
+async function startOwned(): Promise<string> {
   const dir = join(repoRoot(), '.ripcord', 'test-sandbox');
   await stopSandbox(dir, { purge: true });
   const t0 = Date.now();
@@ -32,10 +51,14 @@ export async function setup(project: TestProject): Promise<void> {
     crashBackoffBaseMs: 1000,
   });
   console.log(`[sandbox] up in ${Date.now() - t0} ms at ${dir}`);
-  ownedDir = dir;
-  project.provide('sandboxDir', dir);
+  return dir;
 }
 
 export async function teardown(): Promise<void> {
-  if (ownedDir) await stopSandbox(ownedDir);
+  const s = shared.__ripcordE2eSandbox;
+  if (!s) return;
+  s.users -= 1;
+  if (s.users > 0) return;
+  shared.__ripcordE2eSandbox = undefined;
+  if (s.owned) await stopSandbox(await s.dir);
 }

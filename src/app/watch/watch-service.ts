@@ -256,8 +256,8 @@ async function tellOnCall(ctx: WatchContext, d: WatchDecision, o: WatchOptions):
 }
 
 /** `revision 4 (venue-service:v1.2.3)`, naming the Deployment when it is a colour or a canary. */
-function describe(r: ReleaseUnderWatch): string {
-  const what = `revision ${r.revision} (${r.images.join(', ')})`;
+function describe(r: ReleaseUnderWatch, withImages = true): string {
+  const what = withImages ? `revision ${r.revision} (${r.images.join(', ')})` : `revision ${r.revision}`;
   if (r.strategy === 'canary') return `canary deployment/${r.deployment} ${what}`;
   if (r.strategy === 'blue-green') return `live colour deployment/${r.deployment} ${what}`;
   return what;
@@ -333,7 +333,7 @@ async function tick(
     st.lastKey = key;
     if (own) {
       st.tracked = undefined;
-      o.log(`${describe(release)} is Ripcord's own rollback; its run verified it`);
+      o.log(`${describe(release, false)} is Ripcord's own rollback; its run verified it`);
     } else if (!judgeNow && age > opts.bakeMs) {
       st.tracked = undefined;
       o.log(`watching ${service.name}: ${describe(release)} has baked; waiting for a new rollout`);
