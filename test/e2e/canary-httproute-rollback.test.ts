@@ -7,6 +7,7 @@
  */
 import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectNothingToDo, rollBackCanary } from '../support/canary-rollback.js';
 import { ripcord } from '../support/cli.js';
 import {
   adminKubeConfig,
@@ -71,28 +72,7 @@ describe('canary rollback: --scenario canary on a Gateway API HTTPRoute', () => 
       ['venue-service-stable', 50],
       ['venue-service-canary', 50],
     ]);
-    const r = await ripcord([
-      '--config',
-      env.config,
-      'rollback',
-      'venue-service',
-      '--scenario',
-      'canary',
-      '--yes',
-      '-o',
-      'json',
-    ]);
-    expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { steps: Array<{ stepId: string; evidence?: { served?: unknown } }> };
-    expect(out.steps.map((s) => s.stepId)).toEqual([
-      'acquire-lock',
-      'set-weights',
-      'verify-traffic',
-      'verify',
-      'scale-down',
-      'release-lock',
-    ]);
-    expect(out.steps.find((s) => s.stepId === 'verify-traffic')?.evidence?.served).toEqual({ 'v1.2.2': 20 });
+    await rollBackCanary(env.config);
     const after = await readRoute(ns);
     const expected = structuredClone(before.spec);
     expected.rules[0]!.backendRefs[0]!.weight = 100;
@@ -102,17 +82,7 @@ describe('canary rollback: --scenario canary on a Gateway API HTTPRoute', () => 
     expect(await versionsServed(env.url, 10)).toEqual({ 'v1.2.2': 10 });
     expect(await replicas(ns, 'venue-service-canary')).toBe(0);
 
-    const again = await ripcord([
-      '--config',
-      env.config,
-      'rollback',
-      'venue-service',
-      '--scenario',
-      'canary',
-      '--yes',
-    ]);
-    expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout + again.stderr).toMatch(/already sends 100% to venue-service-stable .*nothing to do/);
+    await expectNothingToDo(env.config, 'venue-service-stable');
   }, 120_000);
 
   it('sandbox deploy --strategy canary (the CLI) brings the canary back at the given weight', async () => {

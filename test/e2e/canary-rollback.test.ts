@@ -5,6 +5,7 @@
  */
 import { AppsV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectNothingToDo, rollBackCanary } from '../support/canary-rollback.js';
 import { ripcord } from '../support/cli.js';
 import { adminKubeConfig, deployCanaryVenue, testNamespace, versionsServed } from '../support/sandbox.js';
 import { writeServiceConfig } from '../support/service-config.js';
@@ -85,28 +86,7 @@ describe('canary rollback: --scenario canary on an Istio VirtualService', () => 
   it('stable 100 / canary 0 on the managed route only; no request reaches the canary; canary scaled to 0', async () => {
     const ns = env.ns.name;
     const before = await readVs(ns);
-    const r = await ripcord([
-      '--config',
-      env.config,
-      'rollback',
-      'venue-service',
-      '--scenario',
-      'canary',
-      '--yes',
-      '-o',
-      'json',
-    ]);
-    expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { steps: Array<{ stepId: string; evidence?: { served?: unknown } }> };
-    expect(out.steps.map((s) => s.stepId)).toEqual([
-      'acquire-lock',
-      'set-weights',
-      'verify-traffic',
-      'verify',
-      'scale-down',
-      'release-lock',
-    ]);
-    expect(out.steps.find((s) => s.stepId === 'verify-traffic')?.evidence?.served).toEqual({ 'v1.2.2': 20 });
+    await rollBackCanary(env.config);
     const after = await readVs(ns);
     const expected = structuredClone(before.spec);
     expected.http[0]!.route[0]!.weight = 100;
@@ -116,17 +96,7 @@ describe('canary rollback: --scenario canary on an Istio VirtualService', () => 
     expect(await versionsServed(env.url, 20)).toEqual({ 'v1.2.2': 20 });
     expect(await replicas(ns, 'venue-service-canary')).toBe(0);
 
-    const again = await ripcord([
-      '--config',
-      env.config,
-      'rollback',
-      'venue-service',
-      '--scenario',
-      'canary',
-      '--yes',
-    ]);
-    expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout + again.stderr).toMatch(/already sends 100% to stable .*nothing to do/);
+    await expectNothingToDo(env.config, 'stable');
   }, 120_000);
 
   it('a VirtualService Argo Rollouts manages is refused (exit 3) with the command to run; nothing changed', async () => {

@@ -46,7 +46,7 @@ function readReport(...files: string[]): { status: number | null; stdout: string
 describe('CI test guards', () => {
   it('every vitest project refuses .only (allowOnly: false; inline projects do not inherit the root)', () => {
     const projects = (config.test?.projects ?? []) as { test?: { name?: string; allowOnly?: boolean } }[];
-    expect(projects.map((p) => p.test?.name)).toEqual(['unit', 'integration', 'e2e']);
+    expect(projects.map((p) => p.test?.name)).toEqual(['unit', 'integration', 'e2e-solo', 'e2e']);
     for (const p of projects)
       expect({ name: p.test?.name, allowOnly: p.test?.allowOnly }).toEqual({
         name: p.test?.name,

@@ -15,6 +15,7 @@ import { formatDuration } from '../../core/duration.js';
 import { RipcordError } from '../../core/errors.js';
 import type { Plan, PlanStep, RevisionRef } from '../../core/plan.js';
 import type { PlanService } from '../../core/plan-service.js';
+import type { TrafficRef } from '../../core/ports.js';
 import { leaseSecondsFor, lockAround } from '../../core/steps/lock.js';
 import { verifyFor } from '../../core/steps/verify.js';
 import { releaseOf } from '../blue-green/plan.js';
@@ -42,6 +43,19 @@ const INSTEAD = {
   Flagger: (name: string) =>
     `kubectl annotate canary/${name} flagger.app/rollback=true (or fix and let Flagger roll back)`,
 };
+
+/** The managed route of the service's canary section, as the traffic port names it. */
+export function routeRefOf(
+  s: CanarySettings,
+  namespace: string,
+): TrafficRef & { kind: CanarySettings['router']['kind'] } {
+  return {
+    namespace,
+    kind: s.router.kind,
+    name: s.router.name,
+    ...(s.router.route ? { route: s.router.route } : {}),
+  };
+}
 
 export function planCanaryRollback(
   service: PlanService,
@@ -80,12 +94,7 @@ export function planCanaryRollback(
       `${s.at}.stableDeployment: no deployment/${s.stableDeployment} in ${namespace}`,
     );
   const target = Object.fromEntries(Object.keys(snap.weights).map((k) => [k, k === s.stable ? 100 : 0]));
-  const routeRef = {
-    namespace,
-    kind: s.router.kind,
-    name: s.router.name,
-    ...(s.router.route ? { route: s.router.route } : {}),
-  };
+  const routeRef = routeRefOf(s, namespace);
   const base = {
     service: service.name,
     scenario: 'canary' as const,

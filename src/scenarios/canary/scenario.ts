@@ -8,7 +8,7 @@ import { planServiceOf } from '../plan-service.js';
 import type { OptionValues, ScenarioContext, ScenarioModule } from '../types.js';
 import type { canaryOptions } from './entry.js';
 import { createCanaryHandlers } from './handlers.js';
-import { planCanaryRollback, type CanarySettings } from './plan.js';
+import { planCanaryRollback, routeRefOf, type CanarySettings } from './plan.js';
 
 export function requireCanary(ctx: Pick<ScenarioContext, 'service'>): CanarySettings {
   const s = sectionOf(ctx.service, 'canary');
@@ -35,13 +35,7 @@ export const canaryScenario: ScenarioModule = {
     const { keep } = options as OptionValues<typeof canaryOptions>;
     const s = requireCanary(ctx);
     const ns = ctx.service.kube.namespace;
-    const route = {
-      namespace: ns,
-      kind: s.router.kind,
-      name: s.router.name,
-      ...(s.router.route ? { route: s.router.route } : {}),
-    };
-    const observed = await ctx.ports.traffic(s.router.kind).getWeights(route);
+    const observed = await ctx.ports.traffic(s.router.kind).getWeights(routeRefOf(s, ns));
     const [stable, canary] = await Promise.all([
       deployment(ctx, s.stableDeployment),
       deployment(ctx, s.canaryDeployment),

@@ -4,20 +4,15 @@
  */
 import { canaryReleaseOf, rolloutInProgress } from '../../core/detect/release.js';
 import type { ScenarioWatch } from '../types.js';
+import { routeRefOf } from './plan.js';
 import { requireCanary } from './scenario.js';
 
 export const canaryWatch: ScenarioWatch = {
   async observe(ctx, slackMs) {
     const s = requireCanary(ctx);
     const ns = ctx.service.kube.namespace;
-    const route = {
-      namespace: ns,
-      kind: s.router.kind,
-      name: s.router.name,
-      ...(s.router.route ? { route: s.router.route } : {}),
-    };
     const [weights, canary, stable] = await Promise.all([
-      ctx.ports.traffic(s.router.kind).getWeights(route),
+      ctx.ports.traffic(s.router.kind).getWeights(routeRefOf(s, ns)),
       ctx.kube.snapshot(ns, s.canaryDeployment),
       ctx.kube.snapshot(ns, s.stableDeployment),
     ]);

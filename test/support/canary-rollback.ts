@@ -1,0 +1,31 @@
+/** The canary rollback as both canary e2e files drive it (VirtualService and HTTPRoute), with its shared checks. */
+import { expect } from 'vitest';
+import { ripcord } from './cli.js';
+
+const ROLLBACK = ['rollback', 'venue-service', '--scenario', 'canary', '--yes'];
+
+/**
+ * `ripcord rollback --scenario canary`: exit 0, the canary plan's steps in order, and the verify-traffic step
+ * seeing only the stable release answer.
+ */
+export async function rollBackCanary(config: string): Promise<void> {
+  const r = await ripcord(['--config', config, ...ROLLBACK, '-o', 'json']);
+  expect(r.code, r.stderr).toBe(0);
+  const out = JSON.parse(r.stdout) as { steps: Array<{ stepId: string; evidence?: { served?: unknown } }> };
+  expect(out.steps.map((s) => s.stepId)).toEqual([
+    'acquire-lock',
+    'set-weights',
+    'verify-traffic',
+    'verify',
+    'scale-down',
+    'release-lock',
+  ]);
+  expect(out.steps.find((s) => s.stepId === 'verify-traffic')?.evidence?.served).toEqual({ 'v1.2.2': 20 });
+}
+
+/** A second rollback right after: the route already sends everything to `stable`, so nothing to do (exit 0). */
+export async function expectNothingToDo(config: string, stable: string): Promise<void> {
+  const again = await ripcord(['--config', config, ...ROLLBACK]);
+  expect(again.code, again.stderr).toBe(0);
+  expect(again.stdout + again.stderr).toMatch(new RegExp(`already sends 100% to ${stable} .*nothing to do`));
+}
