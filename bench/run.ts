@@ -4,6 +4,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-for (const bench of ['app-rollback.js', 'detection.js', 'flag-config-rollback.js', 'db-rollback.js']) {
+for (const bench of [
+  'app-rollback.js',
+  'detection.js',
+  'flag-config-rollback.js',
+  'db-rollback.js',
+  'traffic-rollback.js',
+]) {
   execFileSync(process.execPath, [join(here, bench), ...process.argv.slice(2)], { stdio: 'inherit' });
 }

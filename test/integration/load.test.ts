@@ -79,6 +79,14 @@ describe('runLoad against a local server', () => {
     expect(report.latencyMs.p50).toBeLessThanOrEqual(report.latencyMs.p90);
     expect(report.latencyMs.p99).toBeLessThanOrEqual(report.latencyMs.max);
     expect(ticks.length).toBeGreaterThanOrEqual(2);
+    // The timeline holds every response, in the seconds they were sent (3 s of load: seconds 0..2, maybe 3
+    // for one due at the deadline); the start is anchored to the wall clock.
+    expect(report.timeline.length).toBeGreaterThanOrEqual(3);
+    expect(report.timeline.length).toBeLessThanOrEqual(4);
+    expect(report.timeline.reduce((n, s) => n + (s.byVersion['v1.2.2'] ?? 0), 0)).toBe(report.sent);
+    expect(report.timeline.every((s) => s.errors === 0)).toBe(true);
+    expect(report.lastSeen['v1.2.2']?.lastSentMs).toBeLessThanOrEqual(3000);
+    expect(Math.abs(report.startedAtEpochMs + report.elapsedMs - Date.now())).toBeLessThan(1000);
     expect(fast.bodies).toHaveLength(writes);
     expect(fast.bodies.map((b) => JSON.parse(b) as unknown)).toContainEqual({
       name: 'load-4',

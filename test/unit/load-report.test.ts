@@ -55,15 +55,24 @@ describe('isWrite', () => {
   });
 });
 
+const tally = () =>
+  createTally({
+    url: 'http://127.0.0.1:1',
+    rps: 10,
+    durationMs: 1000,
+    planned: 10,
+    startedAtEpochMs: 1_700_000_000_000,
+  });
+
 describe('tally and formatLoadReport', () => {
   it('counts statuses, versions and network errors apart', () => {
-    const t = createTally({ url: 'http://127.0.0.1:1', rps: 10, durationMs: 1000, planned: 10 });
+    const t = tally();
     for (let i = 0; i < 5; i++) t.sent(i === 4);
     t.skipped();
-    t.record({ kind: 'response', status: 200, version: 'v1.2.2', latencyMs: 2 });
-    t.record({ kind: 'response', status: 201, version: 'v1.2.2', latencyMs: 4 });
-    t.record({ kind: 'response', status: 503, version: null, latencyMs: 1 });
-    t.record({ kind: 'network-error', code: 'ECONNREFUSED' });
+    t.record({ kind: 'response', status: 200, version: 'v1.2.2', sentMs: 0, latencyMs: 2 });
+    t.record({ kind: 'response', status: 201, version: 'v1.2.2', sentMs: 100, latencyMs: 4 });
+    t.record({ kind: 'response', status: 503, version: null, sentMs: 200, latencyMs: 1 });
+    t.record({ kind: 'network-error', code: 'ECONNREFUSED', sentMs: 300 });
     t.record({ kind: 'aborted' });
     const r = t.report(1000, 'deadline');
     expect(r).toMatchObject({
@@ -88,6 +97,75 @@ describe('tally and formatLoadReport', () => {
     expect(text).toContain('versions  (none): 1  v1.2.2: 2');
     expect(text).toContain('network errors 1  (ECONNREFUSED: 1)  aborted 1');
     expect(text).toContain('p50 2.00 ms');
+    expect(text).not.toContain('timeline');
+  });
+});
+
+describe('tally: per-second timeline and last seen', () => {
+  it('puts a request in the second it was sent, whenever it is answered; errors are network errors and 5xx', () => {
+    const t = tally();
+    t.record({ kind: 'response', status: 200, version: 'v1.2.3', sentMs: 10, latencyMs: 5 });
+    t.record({ kind: 'response', status: 500, version: 'v1.2.3', sentMs: 999.9, latencyMs: 5 });
+    // Sent in second 1, answered in second 3: still second 1, where the router chose the release.
+    t.record({ kind: 'response', status: 200, version: 'v1.2.3', sentMs: 1200, latencyMs: 1900 });
+    t.record({ kind: 'response', status: 200, version: 'v1.2.2', sentMs: 1500, latencyMs: 3 });
+    t.record({ kind: 'network-error', code: 'ECONNRESET', sentMs: 1600 });
+    t.record({ kind: 'response', status: 503, version: null, sentMs: 3050, latencyMs: 1 });
+    t.record({ kind: 'aborted' });
+    const r = t.report(3100, 'signal');
+    expect(r.startedAtEpochMs).toBe(1_700_000_000_000);
+    expect(r.timeline).toEqual([
+      { second: 0, byVersion: { 'v1.2.3': 2 }, errors: 1 },
+      { second: 1, byVersion: { 'v1.2.3': 1, 'v1.2.2': 1 }, errors: 1 },
+      // Nothing sent in second 2 ended: an empty second, kept so a blackout shows.
+      { second: 2, byVersion: {}, errors: 0 },
+      { second: 3, byVersion: { '(none)': 1 }, errors: 1 },
+    ]);
+    // The timeline's responses add up to byVersion; its errors to network errors plus 5xx.
+    const sum: Record<string, number> = {};
+    for (const s of r.timeline) for (const [v, n] of Object.entries(s.byVersion)) sum[v] = (sum[v] ?? 0) + n;
+    expect(sum).toEqual(r.byVersion);
+    expect(r.timeline.reduce((n, s) => n + s.errors, 0)).toBe(r.networkErrors + 2); // the 500 and the 503
+  });
+
+  it('keeps the latest send and the latest answer per version apart (a slow earlier request answers last)', () => {
+    const t = tally();
+    t.record({ kind: 'response', status: 200, version: 'v1.2.3', sentMs: 1000, latencyMs: 900 });
+    t.record({ kind: 'response', status: 200, version: 'v1.2.3', sentMs: 1500, latencyMs: 10 });
+    t.record({ kind: 'response', status: 200, version: 'v1.2.2', sentMs: 1600, latencyMs: 4 });
+    t.record({ kind: 'network-error', code: 'TIMEOUT', sentMs: 2000 });
+    const r = t.report(2100, 'deadline');
+    expect(r.lastSeen).toEqual({
+      'v1.2.3': { lastSentMs: 1500, lastAnsweredMs: 1900 },
+      'v1.2.2': { lastSentMs: 1600, lastAnsweredMs: 1604 },
+    });
+  });
+
+  it('an empty run has no timeline and nothing last seen; reports are snapshots', () => {
+    const t = tally();
+    const before = t.report(0, 'deadline');
+    expect(before.timeline).toEqual([]);
+    expect(before.lastSeen).toEqual({});
+    t.record({ kind: 'response', status: 200, version: 'v1.2.2', sentMs: 0, latencyMs: 1 });
+    expect(before.timeline).toEqual([]);
+    const after = t.report(10, 'deadline');
+    after.timeline[0]!.byVersion['v1.2.2'] = 99;
+    expect(t.report(10, 'deadline').timeline[0]?.byVersion).toEqual({ 'v1.2.2': 1 });
+  });
+
+  it('formatLoadReport prints the timeline only when asked', () => {
+    const t = tally();
+    t.record({ kind: 'response', status: 200, version: 'v1.2.3', sentMs: 10, latencyMs: 5 });
+    t.record({ kind: 'response', status: 502, version: null, sentMs: 11_000, latencyMs: 2 });
+    t.record({ kind: 'response', status: 200, version: 'v1.2.2', sentMs: 11_500, latencyMs: 20 });
+    const r = t.report(12_000, 'deadline');
+    expect(formatLoadReport(r)).not.toContain('timeline');
+    const text = formatLoadReport(r, { timeline: true });
+    expect(text).toContain('\n     0s  v1.2.3: 1\n');
+    expect(text).toContain('\n     1s  -\n');
+    expect(text).toContain('\n    11s  (none): 1  v1.2.2: 1  errors 1\n');
+    expect(text).toContain('v1.2.3: last sent at 0.01 s, last answered at 0.01 s');
+    expect(text).toContain('v1.2.2: last sent at 11.50 s, last answered at 11.52 s');
   });
 });
 

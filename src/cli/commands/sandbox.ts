@@ -283,9 +283,13 @@ export function registerSandboxCommands(program: Command): void {
     .option('--rps <n>', 'requests per second', '50')
     .option('--duration <duration>', 'how long', '60s')
     .option('--write-share <fraction>', 'share of POST requests', '0.2')
+    .option('--timeline', 'also print which release answered, per second (-o json always has it)')
     .action(
       action(
-        async (o: { service: string; rps: string; duration: string; writeShare: string }, cmd: Command) => {
+        async (
+          o: { service: string; rps: string; duration: string; writeShare: string; timeline?: boolean },
+          cmd: Command,
+        ) => {
           const g = globalOptions(cmd);
           const dir = sandboxDir(g.sandboxDir);
           requireState(dir);
@@ -305,7 +309,7 @@ export function registerSandboxCommands(program: Command): void {
           const url = await waitForRoute(sandboxPaths(dir).routes, namespace, o.service, 10_000);
           progress(`load: ${rps} rps for ${o.duration} against ${namespace}/${o.service} (${url})`);
           const report = await runLoad({ url, rps, durationMs, writeShare });
-          emit(g, report, () => formatLoadReport(report));
+          emit(g, report, () => formatLoadReport(report, { timeline: o.timeline === true }));
         },
       ),
     );

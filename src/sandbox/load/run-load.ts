@@ -64,7 +64,6 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   const { writeShare, maxInFlight, planned } = validate(opts);
   const target = new URL('/api/venues', base);
   const timeoutMs = opts.requestTimeoutMs ?? 10_000;
-  const tally = createTally({ url: opts.url, rps: opts.rps, durationMs: opts.durationMs, planned });
   const stopAll = new AbortController();
   const inFlight = new Set<AbortController>();
   stopAll.signal.addEventListener('abort', () => inFlight.forEach((c) => c.abort()), { once: true });
@@ -74,6 +73,15 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   const pending = new Set<Promise<void>>();
   const t0 = performance.now();
   const elapsed = (): number => performance.now() - t0;
+  // timeOrigin + t0, not Date.now(): the same clock as every relative time in the report, so adding it to any of
+  // them gives that moment as epoch ms.
+  const tally = createTally({
+    url: opts.url,
+    rps: opts.rps,
+    durationMs: opts.durationMs,
+    planned,
+    startedAtEpochMs: performance.timeOrigin + t0,
+  });
   const ticker = opts.onTick
     ? setInterval(() => opts.onTick?.(tally.report(elapsed(), 'deadline')), opts.tickMs ?? 1000)
     : undefined;
@@ -82,6 +90,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     const write = isWrite(n, writeShare);
     tally.sent(write);
     const started = performance.now();
+    const sentMs = started - t0;
     const init: RequestInit = write
       ? {
           method: 'POST',
@@ -107,12 +116,13 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
           kind: 'response',
           status: res.status,
           version: res.headers.get(VERSION_HEADER),
+          sentMs,
           latencyMs: performance.now() - started,
         };
       } catch (err) {
-        if (timedOut) return { kind: 'network-error', code: 'TIMEOUT' };
+        if (timedOut) return { kind: 'network-error', code: 'TIMEOUT', sentMs };
         if (stopAll.signal.aborted) return { kind: 'aborted' };
-        return { kind: 'network-error', code: networkErrorCode(err) };
+        return { kind: 'network-error', code: networkErrorCode(err), sentMs };
       } finally {
         clearTimeout(timer);
         inFlight.delete(ctrl);
