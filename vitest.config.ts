@@ -6,11 +6,7 @@ import { defineConfig } from 'vitest/config';
 // allowOnly: false (at the root and in every project: inline projects do not inherit it): a focused test
 // (`.only`) left in a file fails the run instead of silently skipping the rest (vitest's default allows it
 // outside CI). Skipped and todo tests are counted and refused by scripts/test-report.mjs.
-const E2E_SOLO = [
-  'test/e2e/safety-faults.test.ts',
-  'test/e2e/sandbox-lifecycle.test.ts',
-  'test/e2e/watch-*.test.ts',
-];
+const E2E_SOLO = ['test/e2e/safety-faults.test.ts', 'test/e2e/watch-*.test.ts'];
 const E2E = {
   allowOnly: false,
   globalSetup: ['test/support/global-setup.ts'],
@@ -34,10 +30,10 @@ export default defineConfig({
         },
       },
       // e2e in two groups on one shared sandbox. Most files only wait on the cluster (rollouts, verify windows)
-      // and have their own namespace, so they run two at a time. The solo group runs one file at a time: files
-      // that break shared parts on purpose (safety-faults kills the kube-apiserver, sandbox-lifecycle starts a
-      // second sandbox) and the watch's, whose latency and false-alarm verdicts compare P50s across windows and
-      // must not see another file's CPU load as a regression.
+      // and have their own namespace, so they run two at a time. The solo group runs one file at a time: the
+      // file that breaks a shared part on purpose (safety-faults kills the kube-apiserver) and the watch's, whose
+      // latency and false-alarm verdicts compare P50s across windows and must not see another file's CPU load
+      // as a regression.
       {
         test: {
           name: 'e2e-solo',

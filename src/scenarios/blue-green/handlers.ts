@@ -58,8 +58,12 @@ async function notReadyReasons(kube: KubernetesPort, namespace: string, deployme
     for (const cs of p.status?.containerStatuses ?? []) {
       const w = cs.state?.waiting;
       if (w?.reason) reasons.add(`${p.metadata?.name}: ${w.reason}${w.message ? ` (${w.message})` : ''}`);
-      if ((cs.restartCount ?? 0) > 0 && !cs.ready)
-        reasons.add(`${p.metadata?.name}: restarted ${cs.restartCount}x`);
+      if ((cs.restartCount ?? 0) > 0 && !cs.ready) {
+        // Between restarts the container is briefly running, not waiting: its last exit still says why.
+        const last = cs.lastState?.terminated;
+        const exit = last ? ` (last exit: ${last.reason ?? 'terminated'}, code ${last.exitCode})` : '';
+        reasons.add(`${p.metadata?.name}: restarted ${cs.restartCount}x${exit}`);
+      }
     }
   }
   return [...reasons].join('; ') || 'no pod became ready (no reason reported yet)';
