@@ -5,20 +5,12 @@
  */
 import { AppsV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNothingToDo, rollBackCanary } from '../support/canary-rollback.js';
+import { expectNothingToDo, ISTIO_CANARY_SECTION, rollBackCanary } from '../support/canary-rollback.js';
 import { ripcord } from '../support/cli.js';
 import { adminKubeConfig, deployCanaryVenue, testNamespace, versionsServed } from '../support/sandbox.js';
 import { writeServiceConfig } from '../support/service-config.js';
 
-const CANARY = [
-  '    canary:',
-  '      router: { kind: VirtualService, name: venue-service }',
-  '      stable: stable',
-  '      canary: canary',
-  '      canaryDeployment: venue-service-canary',
-  '      scaleDownAfter: 1s',
-  '      releaseHeader: x-venue-version',
-];
+const CANARY = ISTIO_CANARY_SECTION;
 const ISTIO = { group: 'networking.istio.io', version: 'v1beta1' };
 
 const apps = () => adminKubeConfig().makeApiClient(AppsV1Api);

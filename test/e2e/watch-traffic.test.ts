@@ -8,6 +8,7 @@
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ISTIO_CANARY_SECTION } from '../support/canary-rollback.js';
 import { ripcord } from '../support/cli.js';
 import {
   adminKubeConfig,
@@ -123,16 +124,7 @@ describe('ripcord watch on a canary', () => {
       namespace: ns.name,
       url,
       verifyWindow: '1s',
-      extra: [
-        '    canary:',
-        '      router: { kind: VirtualService, name: venue-service }',
-        '      stable: stable',
-        '      canary: canary',
-        '      canaryDeployment: venue-service-canary',
-        '      scaleDownAfter: 1s',
-        '      releaseHeader: x-venue-version',
-        ...detectBlock({ bake: '60s' }),
-      ],
+      extra: [...ISTIO_CANARY_SECTION, ...detectBlock({ bake: '60s' })],
     });
     stopLoad = backgroundLoad(url, 40);
     const d = await watchInBackground(config);

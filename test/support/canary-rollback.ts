@@ -2,6 +2,17 @@
 import { expect } from 'vitest';
 import { ripcord } from './cli.js';
 
+/** The `canary:` section for the Istio topology of examples/venue-service/manifests/canary/, indented by 4. */
+export const ISTIO_CANARY_SECTION = [
+  '    canary:',
+  '      router: { kind: VirtualService, name: venue-service }',
+  '      stable: stable',
+  '      canary: canary',
+  '      canaryDeployment: venue-service-canary',
+  '      scaleDownAfter: 1s',
+  '      releaseHeader: x-venue-version',
+];
+
 const ROLLBACK = ['rollback', 'venue-service', '--scenario', 'canary', '--yes'];
 
 /**
