@@ -61,7 +61,7 @@ async function main(): Promise<void> {
       config,
       `version: 1\njournal: { driver: sqlite, path: journal.db }\nservices:\n  venue-service:\n` +
         `    kube: { namespace: ${ns}, kubeconfig: ${state.kube.kubeconfig} }\n` +
-        `    healthUrl: ${url}/api/venues/health\n    verify: { window: 0s }\n    rollout: { timeout: 10m }\n`,
+        `    healthUrl: ${url}/api/venues/health\n    verify: { window: 0s, require: [pods, health] }\n    rollout: { timeout: 10m }\n`,
     );
     const peer: number[] = [];
     const ours: number[] = [];

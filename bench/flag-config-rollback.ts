@@ -102,7 +102,7 @@ async function main(): Promise<void> {
       '  venue-service:',
       `    kube: { namespace: ${ns}, kubeconfig: ${state.kube.kubeconfig} }`,
       `    healthUrl: ${url}/api/venues/health`,
-      '    verify: { window: 0s }',
+      '    verify: { window: 0s, require: [pods, health] }',
       '    rollout: { timeout: 10m }',
       '    flags:',
       `      new-pricing: { provider: unleash, url: ${unleash.url}, environment: ${UNLEASH_ENVIRONMENT}, feature: ${feature} }`,

@@ -7,6 +7,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 for (const bench of [
   'app-rollback.js',
   'detection.js',
+  'recovery.js',
   'flag-config-rollback.js',
   'db-rollback.js',
   'traffic-rollback.js',

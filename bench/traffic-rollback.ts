@@ -153,7 +153,7 @@ function ripcordConfig(o: {
       '  venue-service:',
       `    kube: { namespace: ${o.namespace}, kubeconfig: ${o.kubeconfig} }`,
       `    healthUrl: ${o.url}/api/venues/health`,
-      `    verify: { window: ${o.verifyWindow} }`,
+      `    verify: { window: ${o.verifyWindow}, require: [pods, health] }`,
       '    rollout: { timeout: 3m }',
       '    lock: { leaseSeconds: 30 }',
       ...section,

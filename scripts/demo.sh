@@ -16,6 +16,9 @@ step "2. Deploy the healthy release venue-service:v1.2.2 with 3 replicas"
 $R sandbox deploy venue-service:v1.2.2 --replicas 3
 kubectl get pods -n tickettoken -o wide
 
+step "2b. Healthy traffic for 30 s: the baseline verification compares with"
+$R sandbox load --service venue-service --rps 40 --duration 30s >/dev/null
+
 step "3. Deploy the bad release venue-service:v1.2.3 (returns 5xx on 5% of requests)"
 $R sandbox deploy venue-service:v1.2.3
 # shellcheck disable=SC1091
@@ -31,9 +34,13 @@ q='sum(rate(http_requests_total{namespace="tickettoken",status=~"5.."}[30s]))/su
 curl -s --get "$PROMETHEUS_URL/api/v1/query" --data-urlencode "query=$q" | jq -r '"5xx share: \(.data.result[0].value[1] // "n/a")"'
 curl -s "$ALERTMANAGER_URL/api/v2/alerts?filter=namespace%3D%22tickettoken%22" | jq -r '.[] | "alert: \(.labels.alertname) \(.status.state) since \(.startsAt)"'
 
-step "6. Pull the cord: plan, then roll back (journaled, locked, verified)"
+step "6. Pull the cord: plan, then roll back (journaled, locked, verified) while users keep calling"
 $R plan venue-service
+# Traffic goes on during the rollback: recovery is proven on it (a sequential test, not one quiet window).
+$R sandbox load --service venue-service --rps 40 --duration 150s >/dev/null &
+rollback_load=$!
 $R rollback venue-service --yes
+kill $rollback_load 2>/dev/null || true
 $R runs --limit 3
 
 step "7. Traffic again for 15 s: only v1.2.2 answers"

@@ -3,7 +3,7 @@
 # so a warm machine pays nothing. Needs root (CI and dev machines here run as root).
 set -euo pipefail
 
-PKGS=(golang-go rsync jq etcd-server postgresql-15 prometheus prometheus-alertmanager
+PKGS=(golang-go rsync jq openssl etcd-server postgresql-15 prometheus prometheus-alertmanager
   golang-github-modern-go-reflect2-dev golang-github-json-iterator-go-dev dpkg-dev procps iproute2)
 
 missing=()

@@ -10,6 +10,8 @@ import { notifyHandlers } from '../core/steps/notify.js';
 import { recoveryHandlers } from '../core/steps/recovery.js';
 import { restartHandlers } from '../core/steps/restart.js';
 import { verifyHandlers } from '../core/steps/verify.js';
+import { verifyChecksHandlers } from '../core/steps/verify-checks.js';
+import { verifyChecksDeps } from './verify-checks.js';
 import { waitRolloutHandlers } from '../core/steps/wait-rollout.js';
 import { scenarioNamed } from '../scenarios/registry.js';
 import type { ScenarioContext } from '../scenarios/types.js';
@@ -28,6 +30,7 @@ export function sharedHandlers(ctx: ScenarioContext): StepHandlers {
       metrics: (planned) => ports.metrics(ctx.service.detect.prometheusUrl ?? planned),
       alerts: (planned) => ports.alerts(ctx.service.detect.alertmanagerUrl ?? planned),
     }),
+    ...verifyChecksHandlers(verifyChecksDeps(ctx)),
   };
 }
 

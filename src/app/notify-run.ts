@@ -198,15 +198,27 @@ export async function withRunNotifications(
     throw err;
   }
   if (!started) return result;
-  const verified = result.status === 'succeeded';
+  const verification = result.summary.verification;
+  const verified = result.status === 'succeeded' && (verification?.verified ?? true);
   const input = escalationInput({ elapsedMs: result.summary.measuredMs, verified, failed: !verified });
   const end = facts(input, {
     // An aborted run did not roll back: people are told it failed, with why ("interrupted by SIGINT").
-    status: result.status === 'aborted' ? 'failed' : result.status,
+    status:
+      result.status === 'aborted'
+        ? 'failed'
+        : result.status === 'succeeded' && !verified
+          ? 'not-verified'
+          : result.status,
     timeLine: result.summary.line,
     measuredMs: result.summary.measuredMs,
     withinRto: result.summary.withinRto,
-    checklist: checklistOf(result).map((i) => ({ name: i.name, ok: i.ok, detail: i.detail })),
+    checklist: checklistOf(result, plan).map((i) => ({
+      name: i.name,
+      status: i.status,
+      detail: i.detail,
+      ...(i.enable ? { enable: i.enable } : {}),
+    })),
+    ...(verification ? { verdict: verification.line } : {}),
     ...(result.error ? { error: result.error.message } : {}),
   });
   const notifications = await finish(runNotification(verified ? 'resolved' : 'failed', end));

@@ -8,7 +8,7 @@ import { withLock } from '../core/steps/lock.js';
 import { parseScenarioOptions } from '../scenarios/options.js';
 import { scenarioNamed, SCENARIOS } from '../scenarios/registry.js';
 import type { RawScenarioFlags, ScenarioContext } from '../scenarios/types.js';
-import { withRecoveryStep } from './recovery.js';
+import { withVerification } from './recovery.js';
 
 export async function makePlan(ctx: ScenarioContext, flags: RawScenarioFlags): Promise<Plan> {
   const entry = scenarioNamed(flags.scenario);
@@ -16,5 +16,5 @@ export async function makePlan(ctx: ScenarioContext, flags: RawScenarioFlags): P
   const scenario = await entry.load();
   const plan = await scenario.plan(ctx, options);
   const locked = withLock(plan, { service: ctx.service.name, leaseSeconds: ctx.service.lock.leaseSeconds });
-  return withRecoveryStep(ctx, { ...locked, cluster: ctx.cluster });
+  return withVerification(ctx, { ...locked, cluster: ctx.cluster });
 }

@@ -22,6 +22,7 @@ import type { AlertsPort, KubernetesPort, NotifierPort } from '../core/ports.js'
 import { alerts as alertmanagerAlerts } from '../adapters/alertmanager/client.js';
 import type { Ports } from '../scenarios/types.js';
 import { notifyConfig } from './notify-run.js';
+import { createVerificationPort } from './verification-port.js';
 
 export interface PortInputs {
   service: CompiledService;
@@ -38,12 +39,19 @@ export interface PortInputs {
 function alertsPort(alertmanagerUrl: string): AlertsPort {
   return {
     async firing(labels) {
-      const found = await alertmanagerAlerts(alertmanagerUrl, labels, {
+      // Rules label the service in different ways (app, service, deployment, or only its namespace): ask for the
+      // namespace and keep alerts that name this service, or name none — an alert on the namespace counts.
+      const { app, ...rest } = labels;
+      const found = await alertmanagerAlerts(alertmanagerUrl, rest, {
         active: true,
         silenced: false,
         inhibited: false,
       });
-      return found.map((a) => ({ name: a.labels.alertname ?? '?', since: a.startsAt }));
+      const names = (a: (typeof found)[number]) =>
+        ['app', 'service', 'deployment'].map((k) => a.labels[k]).filter((v): v is string => v !== undefined);
+      return found
+        .filter((a) => app === undefined || names(a).length === 0 || names(a).includes(app))
+        .map((a) => ({ name: a.labels.alertname ?? '?', since: a.startsAt }));
     },
   };
 }
@@ -86,6 +94,7 @@ export function buildPorts(i: PortInputs): Ports {
       i.onClose(() => db.close());
       return db;
     },
+    verification: createVerificationPort(i.kc, i.kube),
     log: i.log,
   };
 }

@@ -1,8 +1,12 @@
 /**
- * Adds the shared `verify-recovery` step (core/steps/recovery.ts) after a plan's verification when the service
- * has Prometheus configured: its baseline is the window before the bad revision began rolling out.
+ * Adds the shared verification steps after a plan's pods-and-health verification: `verify-recovery` when the
+ * service has Prometheus (core/steps/recovery.ts), then `verify-checks` always (smoke checks, database, logs,
+ * verify commands; core/steps/verify-checks.ts), and records the checklist policy (`verify.require`) in the
+ * plan. The recovery baseline is the last healthy window before the bad revision began rolling out; windows
+ * that overlap a rollout (a ReplicaSet created) or one of Ripcord's runs of the service are skipped.
  */
 import { POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION } from '../core/app-rollback/deployment-util.js';
+import type { BusySpan } from '../core/detect/baseline.js';
 import type { Plan } from '../core/plan.js';
 import {
   insertAfterVerify,
@@ -10,42 +14,131 @@ import {
   recoveryStep,
   type RecoveryDesired,
 } from '../core/steps/recovery.js';
+import {
+  insertVerifyChecks,
+  verifyChecksStep,
+  type VerifyChecksDesired,
+} from '../core/steps/verify-checks.js';
+import { labelSelectorToString } from '../core/app-rollback/deployment-util.js';
 import type { ScenarioContext } from '../scenarios/types.js';
 
-/** When the plan's `from` revision began rolling out (its ReplicaSet's creation), for the baseline window. */
-async function incidentStart(ctx: ScenarioContext, plan: Plan): Promise<string | undefined> {
-  if (plan.scenario !== 'app' && plan.scenario !== 'database') return undefined;
+/** A rollout's pods take a while to replace the old ones: a window this soon after it is mixed. */
+const ROLLOUT_SETTLE_MS = 15_000;
+
+interface Observed {
+  incidentStart?: string;
+  busy: BusySpan[];
+  labelSelector: string;
+}
+
+/** When the plan's `from` revision began rolling out, and every rollout and Ripcord run a baseline must avoid. */
+async function observe(ctx: ScenarioContext, plan: Plan): Promise<Observed> {
   const snap = await ctx.kube.snapshot(ctx.service.kube.namespace, ctx.service.deployment);
-  const rs = snap.replicaSets.find(
-    (r) =>
-      r.metadata?.annotations?.[REVISION_ANNOTATION] === String(plan.from.revision) &&
-      r.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL] !== undefined,
-  );
-  const t = rs?.metadata?.creationTimestamp;
-  return t ? new Date(t).toISOString() : undefined;
+  const busy: BusySpan[] = [];
+  for (const rs of snap.replicaSets) {
+    const t = rs.metadata?.creationTimestamp;
+    if (!t) continue;
+    const from = new Date(t);
+    busy.push({
+      from: from.toISOString(),
+      to: new Date(from.getTime() + ROLLOUT_SETTLE_MS).toISOString(),
+      what: `the rollout of revision ${rs.metadata?.annotations?.[REVISION_ANNOTATION] ?? '?'}`,
+    });
+  }
+  for (const r of await ctx.journal.listRuns({ service: ctx.service.name, limit: 20 })) {
+    busy.push({ from: r.createdAt, to: r.updatedAt, what: `Ripcord run ${r.id}` });
+  }
+  const labelSelector = ctx.service.selector ?? labelSelectorToString(snap.deployment.spec?.selector);
+  let incidentStart: string | undefined;
+  if (plan.scenario === 'app' || plan.scenario === 'database') {
+    const rs = snap.replicaSets.find(
+      (r) => r.metadata?.annotations?.[REVISION_ANNOTATION] === String(plan.from.revision),
+    );
+    const hash = rs?.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL];
+    // A re-deployed template reuses its old ReplicaSet, whose creation can be days old: the rollout began when
+    // its first current pod was created. The ReplicaSet's creation is the fallback.
+    const pods = hash ? await ctx.kube.listPods(ctx.service.kube.namespace, labelSelector) : [];
+    const starts = pods
+      .filter((p) => p.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL] === hash)
+      .map((p) => Date.parse(String(p.metadata?.creationTimestamp ?? '')))
+      .filter((t) => Number.isFinite(t));
+    const t =
+      starts.length > 0 ? Math.min(...starts) : Date.parse(String(rs?.metadata?.creationTimestamp ?? ''));
+    if (Number.isFinite(t)) {
+      incidentStart = new Date(t).toISOString();
+      busy.push({
+        from: incidentStart,
+        to: new Date(t + ROLLOUT_SETTLE_MS).toISOString(),
+        what: `the rollout of revision ${plan.from.revision}`,
+      });
+    }
+  }
+  return { ...(incidentStart ? { incidentStart } : {}), busy, labelSelector };
+}
+
+function recoveryDesired(ctx: ScenarioContext, o: Observed, prometheusUrl: string): RecoveryDesired {
+  const d = ctx.service.detect;
+  const v = ctx.service.verify;
+  return {
+    namespace: ctx.service.kube.namespace,
+    app: d.app ?? ctx.service.deployment,
+    prometheusUrl,
+    ...(d.alertmanagerUrl ? { alertmanagerUrl: d.alertmanagerUrl } : {}),
+    windowSeconds: Math.max(5, Math.round(d.intervalMs / 1000)),
+    timeoutMs: v.timeoutMs,
+    threshold: d.errorRate.threshold,
+    latencyRatio: d.latency.ratio,
+    minRequests: 100,
+    falsePass: v.falsePass,
+    minSamples: 50,
+    latencyIntervals: 3,
+    ...(o.incidentStart ? { incidentStart: o.incidentStart } : {}),
+    baselineEnd: ctx.clock.now().toISOString(),
+    baselineWindowSeconds: d.baselineWindowMs / 1000,
+    busy: o.busy,
+    baselineCandidates: 6,
+  };
+}
+
+function checksDesired(ctx: ScenarioContext, o: Observed): VerifyChecksDesired {
+  const s = ctx.service;
+  return {
+    namespace: s.kube.namespace,
+    deployment: s.deployment,
+    labelSelector: o.labelSelector,
+    smoke: s.detect.checks.map((c) => ({
+      name: c.name,
+      method: c.method,
+      url: c.url,
+      expectStatus: c.expectStatus,
+      ...(c.expectBody !== undefined ? { expectBody: c.expectBody } : {}),
+    })),
+    database: s.database?.url ? 'select-1' : s.healthUrl ? 'health' : 'none',
+    ...(s.healthUrl ? { healthUrl: s.healthUrl } : {}),
+    ...(s.verify.logs.enabled
+      ? {
+          logs: {
+            sinceSeconds: Math.max(10, Math.round(s.verify.windowMs / 1000)),
+            tailLines: s.verify.logs.tailLines,
+            maxErrorsPerMinute: s.verify.logs.maxErrorsPerMinute,
+          },
+        }
+      : {}),
+    commands: s.verify.commands.map((c) => ({ name: c.name, timeoutMs: c.timeoutMs })),
+  };
 }
 
 /**
- * Inserts the recovery step after the plan's `verify` step when the service has Prometheus configured; the
- * plan is unchanged otherwise (a service without metrics keeps the pods-and-health checklist).
+ * The plan with its verification completed: recovery (with Prometheus) and verify-checks after its verify
+ * step, and `verify.require` recorded. A plan that does nothing, or has no verify step, is unchanged.
  */
-export async function withRecoveryStep(ctx: ScenarioContext, plan: Plan): Promise<Plan> {
-  const d = ctx.service.detect;
-  if (!d.prometheusUrl || plan.noop || !plan.steps.some(isVerifyStep)) return plan;
-  const start = await incidentStart(ctx, plan);
-  const timeoutMs = Math.max(60_000, ctx.service.verify.windowMs * 6);
-  const desired: RecoveryDesired = {
-    namespace: ctx.service.kube.namespace,
-    app: d.app ?? ctx.service.deployment,
-    prometheusUrl: d.prometheusUrl,
-    ...(d.alertmanagerUrl ? { alertmanagerUrl: d.alertmanagerUrl } : {}),
-    windowSeconds: Math.max(10, ctx.service.verify.windowMs / 1000),
-    timeoutMs,
-    threshold: d.errorRate.threshold,
-    latencyRatio: d.latency.ratio,
-    minRequests: 20,
-    ...(start ? { incidentStart: start } : {}),
-    baselineWindowSeconds: d.baselineWindowMs / 1000,
-  };
-  return insertAfterVerify(plan, recoveryStep(desired, ctx.service.name));
+export async function withVerification(ctx: ScenarioContext, plan: Plan): Promise<Plan> {
+  const withPolicy: Plan = { ...plan, verification: { require: [...ctx.service.verify.require] } };
+  if (plan.noop || !plan.steps.some(isVerifyStep)) return withPolicy;
+  const o = await observe(ctx, plan);
+  const url = ctx.service.detect.prometheusUrl;
+  const recovered = url
+    ? insertAfterVerify(withPolicy, recoveryStep(recoveryDesired(ctx, o, url), ctx.service.name))
+    : withPolicy;
+  return insertVerifyChecks(recovered, verifyChecksStep(checksDesired(ctx, o), ctx.service.name));
 }

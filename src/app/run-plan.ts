@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { executePlan, type ExecuteResult, type ExecutorEvent } from '../core/executor.js';
 import type { Plan } from '../core/plan.js';
+import { verdictOf } from '../core/steps/checklist.js';
 import { handlersFor } from './handlers.js';
 import { withRunNotifications, type RunContext } from './notify-run.js';
 
@@ -66,6 +67,7 @@ export async function runPlan(
       owner: ctx.owner,
       ...(opts.force ? { force: true } : {}),
       beforeFinish: (status) => releaseOnTheWayOut(ctx, status),
+      verdict: (steps) => verdictOf(plan, steps),
       onEvent: (e) => {
         opts.onEvent?.(e);
         notify(e);

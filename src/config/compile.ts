@@ -12,6 +12,7 @@ import {
   type CompiledConfigRollback,
   type CompiledVault,
 } from './compile-config-rollback.js';
+import { compileVerify, type CompiledVerify } from './compile-verify.js';
 import { compileDetect, type CompiledDetect } from './compile-detect.js';
 import { compileBlueGreen, type CompiledBlueGreen } from './compile-blue-green.js';
 import { compileCanary, type CompiledCanary } from './compile-canary.js';
@@ -50,7 +51,7 @@ export interface CompiledService {
   /** Recovery-time targets per quick-reference row of the runbook. */
   rtoMs: { app: number; config: number; flag: number; database: number };
   rollout: { timeoutMs: number };
-  verify: { windowMs: number; maxRecentRestarts: number };
+  verify: CompiledVerify;
   lock: { leaseSeconds: number };
   contacts: Contacts;
   // The scenario sections: read them with sectionOf(service, 'database') (sections.ts), which throws the
@@ -171,10 +172,7 @@ function compileService(
       database: ms(s.rto?.database, D.rto.database, 'rto.database'),
     },
     rollout: { timeoutMs: ms(s.rollout?.timeout, D.rolloutTimeout, 'rollout.timeout') },
-    verify: {
-      windowMs: ms(s.verify?.window, D.verify.window, 'verify.window'),
-      maxRecentRestarts: s.verify?.maxRecentRestarts ?? D.verify.maxRecentRestarts,
-    },
+    verify: compileVerify(s.verify, (v, f, field) => ms(v, f, field)),
     lock: { leaseSeconds: s.lock?.leaseSeconds ?? D.leaseSeconds },
     contacts: { ...s.contacts },
     detect: compileDetect(s.detect, at('detect')),

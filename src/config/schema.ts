@@ -4,6 +4,7 @@
  * zod default applied while parsing could not be told apart from a value the file really set.
  * Objects are strict, so a typo (`namspace`) is an error rather than a silently ignored key.
  */
+import { CHECKLIST_GROUPS, RUNBOOK_REQUIRED } from '../core/verify/verdict.js';
 import * as z from 'zod';
 import { Duration, PositiveDuration, show } from './schema-duration.js';
 import { BUILTIN_DEFAULTS as D } from './defaults.js';
@@ -102,6 +103,47 @@ export type RolloutSettings = z.infer<typeof RolloutSettings>;
 export const VerifySettings = z.strictObject({
   window: Duration.optional().meta({ description: 'How long recovery must hold', default: D.verify.window }),
   maxRecentRestarts: z.int().min(0).optional().meta({ default: D.verify.maxRecentRestarts }),
+  require: z
+    .array(z.enum(CHECKLIST_GROUPS))
+    .optional()
+    .meta({
+      description:
+        'Checklist lines that must be checked for a run to count as verified; a line not checked otherwise shows but does not block',
+      default: [...RUNBOOK_REQUIRED],
+    }),
+  timeout: PositiveDuration.optional().meta({
+    description:
+      'Longest the recovery check observes before an undecided item is "not checked: not enough traffic"',
+    default: 'max(60s, 6 x window)',
+  }),
+  falsePass: z.number().gt(0).max(0.5).optional().meta({
+    description: 'Accepted chance of calling a service still at the 5xx threshold recovered',
+    default: 0.01,
+  }),
+  logs: z
+    .strictObject({
+      enabled: z.boolean().optional().meta({ default: true }),
+      maxErrorsPerMinute: z.number().min(0).optional().meta({ default: 0 }),
+      patterns: z.array(z.string().min(1)).optional().meta({
+        description:
+          'Regular expressions of error lines, replacing the defaults (JSON level, ERROR/FATAL, stack traces)',
+      }),
+      tailLines: z.int().positive().optional().meta({ default: 500 }),
+    })
+    .optional(),
+  commands: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+        run: z.array(z.string().min(1)).min(1).meta({ description: 'argv, run without a shell' }),
+        timeout: PositiveDuration.optional().meta({ default: '60s' }),
+        env: z.record(z.string(), z.string()).optional(),
+      }),
+    )
+    .optional()
+    .meta({
+      description: "Run after the built-in items (the runbook's ./scripts/verify-rollback.sh); exit 0 passes",
+    }),
 });
 export type VerifySettings = z.infer<typeof VerifySettings>;
 

@@ -34,6 +34,12 @@ export const EXIT_CODES: Record<ErrorKind | 'ok', number> = {
   forbidden: 5,
 };
 
+/**
+ * The rollback ran and nothing failed, but a required checklist line was not checked (no traffic to decide
+ * on, no Alertmanager configured...): neither a success nor a failure, and automation must be able to tell.
+ */
+export const EXIT_NOT_VERIFIED = 6;
+
 export function exitCodeFor(err: unknown): number {
   return err instanceof RipcordError ? EXIT_CODES[err.kind] : 1;
 }

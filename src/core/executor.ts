@@ -10,6 +10,7 @@
 import { formatDuration } from './duration.js';
 import { AbortedError, abortReason, LockHeldError, RipcordError } from './errors.js';
 import type { RunStatus, StepRecord } from './journal.js';
+import type { ChecklistVerdict } from './verify/verdict.js';
 import type { Plan, PlanStep } from './plan.js';
 import type { Clock, Journal } from './ports.js';
 
@@ -99,6 +100,8 @@ export interface ExecuteOptions {
    * the lines it returns are journaled in the run's summary as `notes`.
    */
   beforeFinish?: (status: ExecuteResult['status']) => Promise<string[]>;
+  /** The run's verification verdict from its steps' outcomes, journaled in the summary (core/steps/checklist.ts). */
+  verdict?: (steps: readonly StepOutcome[]) => ChecklistVerdict | undefined;
 }
 
 /** Executes (or resumes) a plan. Never throws for a step failure: the result carries it. */
@@ -298,6 +301,8 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     }),
     ...(notes.length > 0 ? { notes } : {}),
   };
+  const verification = opts.verdict?.(outcomes);
+  if (verification) summary.verification = verification;
   await journal.setRunStatus(runId, status, {
     ...(failure ? { error: failure.message } : {}),
     summary,
@@ -360,6 +365,8 @@ export interface RunSummary {
   line: string;
   /** What happened on the way out (e.g. "lock ns/ripcord-x released"). */
   notes?: string[];
+  /** The verification checklist's verdict: passed, failed and not-checked counts, and what blocks "verified". */
+  verification?: ChecklistVerdict;
 }
 
 /**

@@ -209,6 +209,8 @@ export interface MetricsPort {
   ): Promise<{ requests: number; errors: number } | null>;
   /** P50 in seconds (null without data) and its sample count. */
   p50(sel: ServiceSelector, w: MetricWindow, time: Date): Promise<{ p50: number | null; samples: number }>;
+  /** Alert names that were firing in the service's namespace at some time in the window (Prometheus' ALERTS). */
+  alertsFiredIn(sel: ServiceSelector, w: MetricWindow, time: Date): Promise<string[]>;
 }
 
 /** The service's alerts (Alertmanager v2): active ones, not silenced or inhibited. */

@@ -5,17 +5,9 @@
  * say why. Later scenarios append metric and alert items to the same array.
  */
 import type { V1Pod } from '@kubernetes/client-node';
+import { judged, notChecked, type VerifyItem } from './verify/item.js';
 
-/** One line of the checklist. */
-export interface VerifyItem {
-  /** Stable id, e.g. `pods-ready`, `health`. */
-  name: string;
-  ok: boolean;
-  /** The observed numbers and names the verdict used. Never secret values. */
-  evidence: Record<string, unknown>;
-  /** One human sentence. */
-  detail: string;
-}
+export type { VerifyItem } from './verify/item.js';
 
 /** A health probe's outcome as verification sees it. */
 export type HealthObservation =
@@ -30,6 +22,7 @@ export interface VerifyObservations {
   windowMs: number;
   /** When set, every pod must carry this pod-template-hash (i.e. come from the target ReplicaSet). */
   expectedPodTemplateHash?: string;
+  /** The health probe's answer; left out when no health URL is configured (the item is then not checked). */
   health?: HealthObservation;
   maxHealthLatencyMs?: number;
 }
@@ -78,32 +71,38 @@ export function evaluateVerification(obs: VerifyObservations): VerifyItem[] {
 
   const notRunning = live.filter((p) => p.status?.phase !== 'Running');
   const notReady = live.filter((p) => !isReady(p));
-  items.push({
-    name: 'pods-ready',
-    ok: live.length > 0 && notRunning.length === 0 && notReady.length === 0,
-    evidence: {
-      pods: live.length,
-      running: live.length - notRunning.length,
-      ready: live.length - notReady.length,
-      notRunning: names(notRunning),
-      notReady: names(notReady),
-      terminating,
-    },
-    detail:
+  items.push(
+    judged(
+      'pods-ready',
+      live.length > 0 && notRunning.length === 0 && notReady.length === 0,
       live.length === 0
         ? 'no pods found'
         : notRunning.length + notReady.length === 0
           ? `all ${live.length} pods Running and Ready`
           : `${live.length - notReady.length}/${live.length} pods Ready; not running: ${names(notRunning).join(', ') || 'none'}`,
-  });
+      {
+        pods: live.length,
+        running: live.length - notRunning.length,
+        ready: live.length - notReady.length,
+        notRunning: names(notRunning),
+        notReady: names(notReady),
+        terminating,
+      },
+    ),
+  );
 
   const ready = live.length - notReady.length;
-  items.push({
-    name: 'replicas',
-    ok: ready >= obs.desiredReplicas,
-    evidence: { desired: obs.desiredReplicas, ready },
-    detail: `${ready} of ${obs.desiredReplicas} desired replicas ready`,
-  });
+  items.push(
+    judged(
+      'replicas',
+      ready >= obs.desiredReplicas,
+      `${ready} of ${obs.desiredReplicas} desired replicas ready`,
+      {
+        desired: obs.desiredReplicas,
+        ready,
+      },
+    ),
+  );
 
   const waiting: Array<{ pod: string; container: string; reason: string }> = [];
   for (const pod of live) {
@@ -117,74 +116,82 @@ export function evaluateVerification(obs: VerifyObservations): VerifyItem[] {
       }
     }
   }
-  items.push({
-    name: 'no-crashloop',
-    ok: waiting.length === 0,
-    evidence: { waiting },
-    detail:
+  items.push(
+    judged(
+      'no-crashloop',
+      waiting.length === 0,
       waiting.length === 0
         ? 'no container in CrashLoopBackOff or ImagePullBackOff'
         : waiting.map((w) => `${w.pod}/${w.container}: ${w.reason}`).join('; '),
-  });
+      { waiting },
+    ),
+  );
 
   const now = restartCounts(live);
   const baseline = obs.restartBaseline ?? {};
   const increased = Object.entries(now)
     .map(([key, after]) => ({ key, before: baseline[key] ?? 0, after }))
     .filter((r) => r.after > r.before);
-  items.push({
-    name: 'no-restarts',
-    ok: increased.length === 0,
-    evidence: { windowMs: obs.windowMs, increased },
-    detail:
+  items.push(
+    judged(
+      'no-restarts',
+      increased.length === 0,
       increased.length === 0
         ? `no container restarted within ${Math.round(obs.windowMs / 1000)}s`
         : increased.map((r) => `${r.key} restarted ${r.after - r.before}x`).join('; '),
-  });
+      { windowMs: obs.windowMs, increased },
+    ),
+  );
 
   if (obs.expectedPodTemplateHash !== undefined) {
     const other = live.filter(
       (p) => p.metadata?.labels?.['pod-template-hash'] !== obs.expectedPodTemplateHash,
     );
-    items.push({
-      name: 'target-template',
-      ok: other.length === 0 && live.length > 0,
-      evidence: { expected: obs.expectedPodTemplateHash, other: names(other) },
-      detail:
+    items.push(
+      judged(
+        'target-template',
+        other.length === 0 && live.length > 0,
         other.length === 0
           ? `all pods run pod-template-hash ${obs.expectedPodTemplateHash}`
           : `${other.length} pods run another template: ${names(other).join(', ')}`,
-    });
+        { expected: obs.expectedPodTemplateHash, other: names(other) },
+      ),
+    );
   }
 
-  if (obs.health) items.push(healthItem(obs.health, obs.maxHealthLatencyMs));
+  items.push(
+    obs.health
+      ? healthItem(obs.health, obs.maxHealthLatencyMs)
+      : notChecked('health', 'no health URL configured', 'healthUrl'),
+  );
   return items;
 }
 
 function healthItem(h: HealthObservation, maxMs: number | undefined): VerifyItem {
   if ('error' in h) {
-    return {
-      name: 'health',
-      ok: false,
-      evidence: { url: h.url, error: h.error, ...(h.ms !== undefined ? { ms: h.ms } : {}) },
-      detail: `GET ${h.url} failed: ${h.error}`,
-    };
+    return judged('health', false, `GET ${h.url} failed: ${h.error}`, {
+      url: h.url,
+      error: h.error,
+      ...(h.ms !== undefined ? { ms: h.ms } : {}),
+    });
   }
   const slow = maxMs !== undefined && h.ms > maxMs;
-  return {
-    name: 'health',
-    ok: h.status === 200 && !slow,
-    evidence: { url: h.url, status: h.status, ms: h.ms, ...(maxMs !== undefined ? { maxMs } : {}) },
-    detail:
-      h.status !== 200
-        ? `GET ${h.url} answered ${h.status}, expected 200`
-        : slow
-          ? `GET ${h.url} answered 200 in ${h.ms}ms, above ${maxMs}ms`
-          : `GET ${h.url} answered 200 in ${h.ms}ms`,
-  };
+  return judged(
+    'health',
+    h.status === 200 && !slow,
+    h.status !== 200
+      ? `GET ${h.url} answered ${h.status}, expected 200`
+      : slow
+        ? `GET ${h.url} answered 200 in ${h.ms}ms, above ${maxMs}ms`
+        : `GET ${h.url} answered 200 in ${h.ms}ms`,
+    { url: h.url, status: h.status, ms: h.ms, ...(maxMs !== undefined ? { maxMs } : {}) },
+  );
 }
 
-/** True when every item passed (an empty checklist does not pass). */
+/**
+ * True when something was checked and nothing failed: the step's own pass/fail. Items not checked do not fail
+ * the step; the run's verdict (verify/verdict.ts) decides whether they block "verified".
+ */
 export function verificationPassed(items: readonly VerifyItem[]): boolean {
-  return items.length > 0 && items.every((i) => i.ok);
+  return items.some((i) => i.status === 'passed') && items.every((i) => i.status !== 'failed');
 }

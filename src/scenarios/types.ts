@@ -3,6 +3,8 @@
  * summary, docs page, CLI options with their parsers; imported by the registry at start-up) and the module it
  * loads only when used (`scenario.ts`: the planner over the live systems, and its step handlers).
  */
+import type { CompiledVerifyCommand } from '../config/compile-verify.js';
+import type { VerifyItem } from '../core/verify/item.js';
 import type { VaultKvClient } from '../adapters/vault/kv-client.js';
 import type { MigrationsDb } from '../adapters/postgres-migrations/migrations-db.js';
 import type { CompiledService, RipcordConfig } from '../config/compile.js';
@@ -60,8 +62,37 @@ export interface Ports {
   unleash(o: { url: string; token: { env: string } | { file: string }; timeoutMs: number }): FlagServicePort;
   /** The service's database (opened lazily, closed with the context). */
   database(settings: CompiledDatabase): MigrationsDb;
+  /** The verify-checks step's probes: database, logs, verify commands (app/verification-port.ts). */
+  verification: VerificationPort;
   /** A progress line for people (the CLI's stderr; the controller's log). */
   log(line: string): void;
+}
+
+/** What the verification checklist asks of the outside world beyond pods and metrics. Never throws per item. */
+export interface VerificationPort {
+  /** `SELECT 1` on the URL, with connect and statement timeouts; the password is never in the item. */
+  pingDatabase(url: string, opts: { timeoutMs: number; signal: AbortSignal }): Promise<VerifyItem>;
+  /** The database line of the health answer's body; undefined when it has none. */
+  databaseFromHealth(
+    healthUrl: string,
+    opts: { timeoutMs: number; signal: AbortSignal },
+  ): Promise<VerifyItem | undefined>;
+  /** Error lines in the logs of the pods the selector matches, over the window, through the API (pods/log). */
+  logs(
+    d: {
+      namespace: string;
+      labelSelector: string;
+      sinceSeconds: number;
+      tailLines: number;
+      maxErrorsPerMinute: number;
+    },
+    opts: { patterns?: string[]; signal: AbortSignal },
+  ): Promise<VerifyItem>;
+  /** Runs a verify command (argv, no shell); its output is kept truncated with the secrets masked. */
+  command(
+    cmd: CompiledVerifyCommand,
+    opts: { signal: AbortSignal; secrets: readonly string[] },
+  ): Promise<VerifyItem>;
 }
 
 /** What a scenario's planner and handlers receive. */

@@ -30,7 +30,7 @@ function writeDbConfig(namespace: string, url: string, dbUrl: string): string {
       '  venue-service:',
       `    kube: { namespace: ${namespace}, kubeconfig: ${sandbox().kube.kubeconfig} }`,
       `    healthUrl: ${url}/api/venues/health`,
-      '    verify: { window: 1s }',
+      '    verify: { window: 1s, require: [pods, health, database] }',
       '    rollout: { timeout: 3m }',
       '    lock: { leaseSeconds: 60 }',
       "    contacts: { dba: '@dba-oncall' }",

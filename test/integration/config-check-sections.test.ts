@@ -66,7 +66,7 @@ describe('config check and the scenario sections', () => {
     expect(res.stdout).toContain(`${EXAMPLE}: ok (1 warning)`);
     expect(res.stdout).toContain('venue-service: deployment/venue-service -n tickettoken');
     expect(res.stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(/^warning: .*ripcord\.yaml:49:12: /),
+      expect.stringMatching(/^warning: .*ripcord\.yaml:52:12: /),
     ]);
     expect(res.stderr).toContain(WARNING);
   });

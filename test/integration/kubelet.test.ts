@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../src/sandbox/control-plane/binaries.js';
 import { isAlive, waitFor } from '../../src/sandbox/process.js';
 import { writeJsonAtomic } from '../../src/sandbox/state.js';
+import { containerLogPath } from '../../src/sandbox/kubelet/container-logs.js';
 import { ContainerRecord, readRecords } from '../../src/sandbox/kubelet/container-records.js';
 import { loadImageMap, resolveImage } from '../../src/sandbox/kubelet/image-map.js';
 import { startKubelet, type Kubelet } from '../../src/sandbox/kubelet/kubelet.js';
@@ -254,7 +255,10 @@ describe('sandbox kubelet on a real control plane', () => {
       expect(pods.find((p) => p.metadata?.name === r.name)?.status?.containerStatuses?.[0]?.containerID).toBe(
         `sandbox://${r.pid}`,
       );
-      expect(existsSync(join(stateDir, 'logs', `${ns}_${r.name}_echo.log`))).toBe(true);
+      const uid = pods.find((p) => p.metadata?.name === r.name)?.metadata?.uid ?? '';
+      // Each instance's stdout and stderr, in the CRI layout the log endpoint reads (container-logs.ts).
+      const file = containerLogPath(join(stateDir, 'logs'), { namespace: ns, name: r.name, uid }, 'echo', 0);
+      expect(readFileSync(file, 'utf8')).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z std(out|err) F /m);
     }
     await waitFor(
       'the Deployment to count 3 available replicas',
@@ -493,6 +497,7 @@ describe('sandbox kubelet on a real control plane', () => {
       10_000,
     );
     const pid = records().find((r) => r.name === 'stubborn')?.pid ?? -1;
+    const stubbornUid = (await pod('stubborn')).metadata?.uid ?? '';
     const marker = join(work, 'stubborn-marker');
     const markerText = () => (existsSync(marker) ? readFileSync(marker, 'utf8') : '');
     const t0 = Date.now();
@@ -521,7 +526,14 @@ describe('sandbox kubelet on a real control plane', () => {
       },
       10_000,
     );
-    const log = readFileSync(join(stateDir, 'logs', `${ns}_stubborn_stubborn.log`), 'utf8');
+    // The log outlives the pod (DEAD_POD_LOG_RETENTION_MS), so a crash can still be read after it went.
+    const logFile = containerLogPath(
+      join(stateDir, 'logs'),
+      { namespace: ns, name: 'stubborn', uid: stubbornUid },
+      'stubborn',
+      0,
+    );
+    const log = readFileSync(logFile, 'utf8');
     expect(log).toContain('ignoring SIGTERM');
   });
 

@@ -121,6 +121,25 @@ describe('venue-service as a process on a private PostgreSQL', () => {
     expect(await app.stop()).toBe(0);
   });
 
+  it('v1.2.9 answers 200 on every request but logs an error with its stack for each API request', async () => {
+    const db = await pg.freshDb('v129_log_errors');
+    const app = await startVenue({ VENUE_RELEASE: 'v1.2.9', DATABASE_URL: db });
+    const codes = await statuses(`${app.url}/api/venues`, 30);
+    expect(codes.every((c) => c === 200)).toBe(true);
+    await statuses(`${app.url}/api/venues/health`, 5);
+    const errors = app
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { level: string; msg: string; stack?: string })
+      .filter((l) => l.level === 'error');
+    // One per API request, none for health.
+    expect(errors).toHaveLength(30);
+    expect(errors[0]?.msg).toBe('venue enrichment failed');
+    expect(errors[0]?.stack).toMatch(/^TypeError: .*\n\s+at /);
+    expect(await app.stop()).toBe(0);
+  });
+
   it('three replicas started together on a fresh database migrate exactly once and all serve', async () => {
     const db = await pg.freshDb('replicas');
     const apps = await Promise.all(

@@ -19,6 +19,14 @@ export function writeServiceConfig(opts: {
   leaseSeconds?: number;
   /** kube.requestTimeout (default: the built-in 30s). */
   requestTimeout?: string;
+  /**
+   * verify.require: the checklist lines this test's service can check. Default pods, health and database (the
+   * health answer's db field): these services have no Prometheus, smoke checks or Alertmanager unless a test
+   * adds them, and a run is then "not verified" (exit 6) under the runbook's default.
+   */
+  require?: string[];
+  /** More fields inside `verify: { ... }` (e.g. `timeout: 20s`, `commands: [...]`). */
+  verifyExtra?: string;
 }): string {
   const dir = mkdtempSync(join(tmpdir(), 'ripcord-cfg-'));
   const file = join(dir, 'ripcord.yaml');
@@ -31,7 +39,7 @@ export function writeServiceConfig(opts: {
       '  venue-service:',
       `    kube: { namespace: ${opts.namespace}, kubeconfig: ${opts.kubeconfig ?? sandbox().kube.kubeconfig}${opts.context ? `, context: ${opts.context}` : ''}${opts.requestTimeout ? `, requestTimeout: ${opts.requestTimeout}` : ''} }`,
       `    healthUrl: ${opts.url}/api/venues/health`,
-      `    verify: { window: ${opts.verifyWindow ?? '2s'} }`,
+      `    verify: { window: ${opts.verifyWindow ?? '2s'}, require: [${(opts.require ?? ['pods', 'health', 'database']).join(', ')}]${opts.verifyExtra ? `, ${opts.verifyExtra}` : ''} }`,
       '    rollout: { timeout: 3m }',
       `    lock: { leaseSeconds: ${opts.leaseSeconds ?? 30} }`,
       ...(opts.extra ?? []),

@@ -12,8 +12,9 @@ function context(detect: { prometheusUrl?: string; alertmanagerUrl?: string }) {
       metrics: (url: string) => {
         asked.push(`prometheus ${url}`);
         return {
-          errorCounts: async () => ({ requests: 100, errors: 0 }),
+          errorCounts: async () => ({ requests: 1000, errors: 0 }),
           p50: async () => ({ p50: 0.01, samples: 100 }),
+          alertsFiredIn: async () => [],
         };
       },
       alerts: (url: string) => {
@@ -34,7 +35,7 @@ const step = recoveryStep(
     app: 'venue-service',
     prometheusUrl: 'http://journal-says-prometheus:9090',
     alertmanagerUrl: 'http://journal-says-alertmanager:9093',
-    windowSeconds: 10,
+    windowSeconds: 0.01,
     timeoutMs: 60_000,
     threshold: 0.01,
     latencyRatio: 1.5,
@@ -54,13 +55,21 @@ describe('the shared step handlers the app layer adds to every plan', () => {
   it('the recovery check asks the CURRENT config’s Prometheus and Alertmanager, not the journaled ones', async () => {
     const { ctx, asked } = context({ prometheusUrl: 'http://prom:9090', alertmanagerUrl: 'http://am:9093' });
     const handler = sharedHandlers(ctx)[RECOVERY_STEP_KIND];
-    await expect(handler?.apply(step, stepCtx)).resolves.toMatchObject({ attempts: 1 });
+    // 1000 clean requests settle the error rate at once; with no baseline window the P50 is not checked.
+    await expect(handler?.apply(step, stepCtx)).resolves.toMatchObject({
+      attempts: 1,
+      items: [
+        { name: 'error-rate', status: 'passed' },
+        { name: 'latency', status: 'not-checked' },
+        { name: 'alerts', status: 'passed' },
+      ],
+    });
     expect(asked).toEqual(['prometheus http://prom:9090', 'alertmanager http://am:9093']);
   });
 
   it('a plan from a config that no longer names them uses the journaled URLs', async () => {
     const { ctx, asked } = context({});
-    expect(await sharedHandlers(ctx)[RECOVERY_STEP_KIND]?.check(step, stepCtx)).toBe(true);
+    await sharedHandlers(ctx)[RECOVERY_STEP_KIND]?.apply(step, stepCtx);
     expect(asked).toEqual([
       'prometheus http://journal-says-prometheus:9090',
       'alertmanager http://journal-says-alertmanager:9093',

@@ -47,7 +47,7 @@ describe('the example config without database or Vault credentials', () => {
     const s = getService(await load(), 'venue-service');
     const err = thrown(() => sectionOf(s, 'database'));
     expect(err.message).toBe(
-      `${EXAMPLE}:49:12: services.venue-service.database.url: environment variable DATABASE_URL is not set ` +
+      `${EXAMPLE}:52:12: services.venue-service.database.url: environment variable DATABASE_URL is not set ` +
         '(write ${DATABASE_URL:-default} to give a default)',
     );
     // The old field is simply absent, so no reader can take a half-compiled section for a real one.
@@ -77,7 +77,7 @@ describe('the example config without database or Vault credentials', () => {
     expect(sectionReport(await load())).toEqual({
       errors: [],
       warnings: [
-        `${EXAMPLE}:49:12: services.venue-service.database.url: environment variable DATABASE_URL is not set (needed by --scenario database)`,
+        `${EXAMPLE}:52:12: services.venue-service.database.url: environment variable DATABASE_URL is not set (needed by --scenario database)`,
       ],
     });
   });
@@ -99,7 +99,7 @@ describe('the example config without database or Vault credentials', () => {
     const err = thrown(() => parseConfig(text, EXAMPLE, { cwd: repoRoot(), env: {} }));
     expect(err.message.split('\n')).toEqual([
       `${EXAMPLE}:22:16: services.venue-service.healthUrl: environment variable VENUE_SERVICE_URL is not set (write \${VENUE_SERVICE_URL:-default} to give a default)`,
-      `${EXAMPLE}:31:37: services.venue-service.detect.checks[0].url: environment variable VENUE_SERVICE_URL is not set (write \${VENUE_SERVICE_URL:-default} to give a default)`,
+      `${EXAMPLE}:34:37: services.venue-service.detect.checks[0].url: environment variable VENUE_SERVICE_URL is not set (write \${VENUE_SERVICE_URL:-default} to give a default)`,
     ]);
   });
 });

@@ -95,7 +95,7 @@ describe('generic webhook: ripcord.notification/v1', () => {
         status: 'succeeded',
         measuredMs: 95_000,
         withinRto: true,
-        checklist: [{ name: 'health', ok: true, detail: '200' }],
+        checklist: [{ name: 'health', status: 'passed', detail: '200' }],
       }),
     ).webhook;
     expect(body).toMatchObject({
@@ -108,7 +108,7 @@ describe('generic webhook: ripcord.notification/v1', () => {
       from: { revision: 5, images: ['venue-service:v1.2.3'] },
       to: { revision: 4, images: ['venue-service:v1.2.2'] },
       rto: { targetMs: 300_000, measuredMs: 95_000, withinRto: true },
-      checklist: [{ name: 'health', ok: true, detail: '200' }],
+      checklist: [{ name: 'health', status: 'passed', detail: '200' }],
     });
     expect(body?.text).toMatch(/^✅ \*\*Rollback Verified - venue-service\*\*/);
   });

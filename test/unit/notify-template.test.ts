@@ -59,8 +59,8 @@ describe('the runbook communication template', () => {
           status: 'succeeded',
           timeLine: '1m35s against an RTO target of 5m: met, 3m25s to spare',
           checklist: [
-            { name: 'pods-ready', ok: true, detail: 'all 3 pods Running and Ready' },
-            { name: 'health', ok: true, detail: 'GET /health answered 200 in 4ms' },
+            { name: 'pods-ready', status: 'passed', detail: 'all 3 pods Running and Ready' },
+            { name: 'health', status: 'passed', detail: 'GET /health answered 200 in 4ms' },
           ],
         }),
       ),
@@ -79,7 +79,7 @@ describe('the runbook communication template', () => {
         incidentFacts({
           status: 'failed',
           error: 'verification failed: health',
-          checklist: [{ name: 'health', ok: false, detail: 'GET /health answered 503' }],
+          checklist: [{ name: 'health', status: 'failed', detail: 'GET /health answered 503' }],
           escalation: [
             { role: 'onCall', reason: 'immediately, on every rollback' },
             { role: 'platformLead', reason: 'the rollback did not end verified', contact: '@platform-lead' },
@@ -94,6 +94,35 @@ describe('the runbook communication template', () => {
     expect(text).toContain('- ✗ health: GET /health answered 503');
     expect(text).toContain('- @platform-lead (platform lead: the rollback did not end verified)');
     expect(text).toContain('- on-call engineer (on-call engineer: immediately, on every rollback)');
+  });
+
+  it('"Rollback Not Verified" shows the verdict and marks what was not checked, never with a tick', () => {
+    const text = renderText(
+      rollbackMessage(
+        'failed',
+        incidentFacts({
+          status: 'not-verified',
+          verdict:
+            'NOT verified: 1 of 2 passed; 1 not checked: recovery-alerts (no Alertmanager configured) [required]',
+          checklist: [
+            { name: 'health', status: 'passed', detail: 'GET /health answered 200 in 4ms' },
+            {
+              name: 'recovery-alerts',
+              status: 'not-checked',
+              detail: 'no Alertmanager configured',
+              enable: 'detect.alertmanagerUrl',
+            },
+          ],
+        }),
+      ),
+      'markdown',
+    );
+    expect(text).toContain('❌ **Rollback Not Verified - venue-service**');
+    expect(text).toContain('**Error:** NOT verified: 1 of 2 passed; 1 not checked');
+    expect(text).toContain(
+      '- – recovery-alerts: NOT CHECKED: no Alertmanager configured (set detect.alertmanagerUrl)',
+    );
+    expect(text).not.toMatch(/✓ recovery-alerts/);
   });
 
   it('the escalation message says how long the run has gone unverified', () => {

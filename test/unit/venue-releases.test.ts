@@ -53,6 +53,8 @@ describe('venue-service releases.json', () => {
       'v1.2.5',
       'v1.2.6',
       'v1.2.7',
+      'v1.2.8',
+      'v1.2.9',
       'v1.3.0',
       'v1.4.0',
       'v1.5.0',
@@ -62,6 +64,8 @@ describe('venue-service releases.json', () => {
     expect(findRelease('v1.2.5').behaviour.leak?.bytesPerSecond).toBe(1024 * 1024);
     expect(findRelease('v1.2.6').behaviour.crashAfterMs).toBe(200);
     expect(findRelease('v1.2.7').configMap).toBe('venue-service-config-v2');
+    expect(findRelease('v1.2.8').behaviour.errorRate).toBe(0.03);
+    expect(findRelease('v1.2.9').behaviour.logErrors).toBe(true);
     expect(findRelease('v1.2.2').behaviour).toEqual({});
   });
 

@@ -22,7 +22,7 @@ describe('evaluateVerification', () => {
       health: { url: 'http://venue/health', status: 200, ms: 12 },
       maxHealthLatencyMs: 500,
     });
-    expect(items.map((i) => [i.name, i.ok])).toEqual([
+    expect(items.map((i) => [i.name, i.status === 'passed'])).toEqual([
       ['pods-ready', true],
       ['replicas', true],
       ['no-crashloop', true],
@@ -52,10 +52,10 @@ describe('evaluateVerification', () => {
       }),
     );
     expect(items['pods-ready']).toMatchObject({
-      ok: false,
+      status: 'failed',
       evidence: { notReady: ['b', 'c'], notRunning: ['c'] },
     });
-    expect(items['replicas']).toMatchObject({ ok: false, evidence: { desired: 3, ready: 1 } });
+    expect(items['replicas']).toMatchObject({ status: 'failed', evidence: { desired: 3, ready: 1 } });
     expect(items['no-crashloop']?.detail).toBe(
       'b/venue-service: CrashLoopBackOff; c/venue-service: ImagePullBackOff',
     );
@@ -72,7 +72,7 @@ describe('evaluateVerification', () => {
       }),
     );
     expect(items['no-restarts']).toMatchObject({
-      ok: false,
+      status: 'failed',
       evidence: { increased: [{ key: 'new/venue-service', before: 0, after: 1 }] },
       detail: 'new/venue-service restarted 1x',
     });
@@ -87,8 +87,8 @@ describe('evaluateVerification', () => {
         expectedPodTemplateHash: 'h1',
       }),
     );
-    expect(items['pods-ready']).toMatchObject({ ok: true, evidence: { terminating: 1 } });
-    expect(items['target-template']?.ok).toBe(true);
+    expect(items['pods-ready']).toMatchObject({ status: 'passed', evidence: { terminating: 1 } });
+    expect(items['target-template']?.status).toBe('passed');
   });
 
   it('fails the health item on a non-200, a slow answer or no answer', () => {
@@ -103,11 +103,16 @@ describe('evaluateVerification', () => {
         }),
       )['health'];
     expect(run({ url: 'u', status: 503, ms: 5 })).toMatchObject({
-      ok: false,
+      status: 'failed',
       detail: 'GET u answered 503, expected 200',
     });
-    expect(run({ url: 'u', status: 200, ms: 250 })).toMatchObject({ ok: false });
-    expect(run({ url: 'u', error: 'GET u timed out after 5000ms' })).toMatchObject({ ok: false });
+    expect(run({ url: 'u', status: 200, ms: 250 })).toMatchObject({ status: 'failed' });
+    expect(run({ url: 'u', error: 'GET u timed out after 5000ms' })).toMatchObject({ status: 'failed' });
+  });
+
+  it('without a health URL, health is not checked (never a tick)', () => {
+    const items = byName(evaluateVerification({ pods: healthy, desiredReplicas: 3, windowMs: 0 }));
+    expect(items['health']).toMatchObject({ status: 'not-checked', enable: 'healthUrl' });
   });
 
   it('does not pass with no pods at all', () => {

@@ -25,13 +25,15 @@ export const ReleaseBehaviour = z.object({
     .optional(),
   /** Exits 1 this long after start, before serving anything. */
   crashAfterMs: z.number().int().nonnegative().optional(),
+  /** Answers correctly but logs an error with a stack trace on every API request: only the logs show it. */
+  logErrors: z.boolean().optional(),
 });
 export type ReleaseBehaviour = z.infer<typeof ReleaseBehaviour>;
 
 export const ReleaseSpec = z.object({
   description: z.string(),
   /** What an operator (or Ripcord) sees once it is deployed. */
-  symptom: z.enum(['none', 'error-rate', 'latency', 'memory-leak', 'crash', 'config-invalid']),
+  symptom: z.enum(['none', 'error-rate', 'latency', 'memory-leak', 'crash', 'config-invalid', 'log-errors']),
   /** The versioned ConfigMap this release ships with and expects as venue-service-config. */
   configMap: z.string(),
   /** Optional venue columns this release's code reads and writes (besides id, name, created_at). */

@@ -20,7 +20,7 @@ export interface WindowOptions {
 }
 
 /** A PromQL double-quoted string literal. */
-function quote(value: string): string {
+export function quote(value: string): string {
   return JSON.stringify(value);
 }
 

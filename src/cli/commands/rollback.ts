@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { AbortedError, exitCodeFor, RipcordError } from '../../core/errors.js';
+import { AbortedError, EXIT_NOT_VERIFIED, exitCodeFor, RipcordError } from '../../core/errors.js';
 import type { ExecuteResult, ExecutorEvent } from '../../core/executor.js';
 import { newRunId, runPlan as runPlanInApp } from '../../app/run-plan.js';
 import type { Plan } from '../../core/plan.js';
@@ -82,6 +82,8 @@ function report(g: GlobalOptions, plan: Plan, result: ExecuteResult): void {
   );
   if (result.status !== 'succeeded') {
     process.exitCode = exitCodeFor(error ?? new RipcordError('failed', result.status));
+  } else if (result.summary.verification && !result.summary.verification.verified) {
+    process.exitCode = EXIT_NOT_VERIFIED;
   }
 }
 

@@ -1,71 +1,12 @@
 import type { Command } from 'commander';
-import { labelSelectorToString } from '../../core/app-rollback/deployment-util.js';
 import { rolloutHistory } from '../../core/app-rollback/history.js';
 import { lockNameFor } from '../../core/steps/lock.js';
 import { sectionConfigured } from '../../config/sections.js';
 import { blueGreenStatus, blueGreenStatusLines } from '../../scenarios/blue-green/status.js';
-import { VERIFY_STEP_KIND, verifyHandlers, type VerifyDesired } from '../../core/steps/verify.js';
-import { parseDuration } from '../../core/duration.js';
-import { StepFailedError } from '../../core/executor.js';
-import type { PlanStep } from '../../core/plan.js';
-import type { VerifyItem } from '../../core/verify.js';
 import { autoRecord } from '../../scenarios/config/revision-records.js';
-import { checklistText } from '../format/run-text.js';
-import { emit, progress } from '../output.js';
+import { emit } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
-import { withServiceContext, type ServiceContext } from '../service-context.js';
-
-/** Runs the verification checklist alone, through the same handler a rollback's verify step uses. */
-async function verifyNow(
-  ctx: ServiceContext,
-  windowMs: number,
-): Promise<{ ok: boolean; checklist: VerifyItem[] }> {
-  const { service, kube } = ctx;
-  const snap = await kube.snapshot(service.kube.namespace, service.deployment);
-  const current = rolloutHistory(snap).find((e) => e.current);
-  const desired: VerifyDesired = {
-    namespace: service.kube.namespace,
-    deployment: service.deployment,
-    labelSelector: service.selector ?? labelSelectorToString(snap.deployment.spec?.selector),
-    ...(current?.podTemplateHash ? { podTemplateHash: current.podTemplateHash } : {}),
-    ...(service.healthUrl ? { healthUrl: service.healthUrl } : {}),
-    healthTimeoutMs: service.health.timeoutMs,
-    windowMs,
-  };
-  const step: PlanStep = {
-    id: 'verify',
-    kind: VERIFY_STEP_KIND,
-    description: 'verification checklist',
-    target: `deployment/${service.deployment} -n ${service.kube.namespace}`,
-    why: 'runbook: Verification Checklist',
-    precondition: 'none',
-    desired,
-    postcondition: 'every checklist item passes',
-    danger: 'safe',
-    expectedDurationMs: windowMs,
-  };
-  const handler = verifyHandlers({ kube, probe: ctx.probe })[VERIFY_STEP_KIND];
-  if (!handler) throw new Error('no verify handler');
-  const signal = new AbortController().signal;
-  try {
-    const ev = (await handler.apply(step, {
-      runId: 'verify',
-      signal,
-      clock: ctx.clock,
-      owner: ctx.owner,
-      force: false,
-      progress,
-    })) as {
-      checklist: VerifyItem[];
-    };
-    return { ok: true, checklist: ev.checklist };
-  } catch (err) {
-    if (err instanceof StepFailedError) {
-      return { ok: false, checklist: (err.evidence as { checklist: VerifyItem[] }).checklist };
-    }
-    throw err;
-  }
-}
+import { withServiceContext } from '../service-context.js';
 
 export function registerStatusCommands(program: Command): void {
   program
@@ -117,29 +58,6 @@ export function registerStatusCommands(program: Command): void {
               ...(blueGreen ? blueGreenStatusLines(blueGreen) : []),
             ].join('\n'),
           );
-        });
-      }),
-    );
-
-  program
-    .command('verify <service>')
-    .description(
-      'the verification checklist alone: pods Running and Ready, no crash loops or restarts, health 200',
-    )
-    .option('--window <duration>', 'watch pods for restarts this long (default: the service config)')
-    .action(
-      action(async (name: string, o: { window?: string }, cmd: Command) => {
-        const g = globalOptions(cmd);
-        await withServiceContext(g, name, async (ctx) => {
-          const windowMs =
-            o.window === undefined ? ctx.service.verify.windowMs : parseDuration(o.window, '--window');
-          const res = await verifyNow(ctx, windowMs);
-          emit(g, res, () =>
-            [`${name}: verification ${res.ok ? 'passed' : 'FAILED'}`, ...checklistText(res.checklist)].join(
-              '\n',
-            ),
-          );
-          if (!res.ok) process.exitCode = 1;
         });
       }),
     );

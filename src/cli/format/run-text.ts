@@ -1,7 +1,7 @@
 import { formatDuration } from '../../core/duration.js';
 import type { ExecuteResult, ExecutorEvent } from '../../core/executor.js';
 import type { Plan } from '../../core/plan.js';
-import type { VerifyItem } from '../../core/verify.js';
+import { CHECK_MARK, type VerifyItem } from '../../core/verify/item.js';
 
 /** One line per executor event, for live progress on stderr. */
 export function eventLine(e: ExecutorEvent): string | undefined {
@@ -28,19 +28,30 @@ import { checklistOf } from '../../core/steps/checklist.js';
 
 export { checklistOf };
 
+/** `[x]` passed, `[!]` failed, `[-]` not checked (with the setting that would check it). */
 export function checklistText(items: readonly VerifyItem[]): string[] {
-  return items.map((i) => `  [${i.ok ? 'x' : ' '}] ${i.name}: ${i.detail}`);
+  return items.map(
+    (i) =>
+      `  ${CHECK_MARK[i.status]} ${i.name}: ${i.status === 'not-checked' ? 'NOT CHECKED: ' : ''}${i.detail}${i.enable ? ` (set ${i.enable})` : ''}`,
+  );
 }
 
 /** The summary a person reads after a rollback: from → to, measured time against the RTO, the checklist. */
 export function runSummaryText(plan: Plan, result: ExecuteResult): string {
   const rev = (r: Plan['from']): string => `revision ${r.revision} (${r.images.join(', ')})`;
+  const v = result.summary.verification;
+  const head =
+    result.status !== 'succeeded'
+      ? `Rollback ${result.status}`
+      : v && !v.verified
+        ? 'Rolled back, NOT verified'
+        : 'Rolled back';
   const lines = [
-    `${result.status === 'succeeded' ? 'Rolled back' : `Rollback ${result.status}`}: ${plan.service} ${rev(plan.from)} -> ${rev(plan.to)}`,
+    `${head}: ${plan.service} ${rev(plan.from)} -> ${rev(plan.to)}`,
     `Time: ${result.summary.line}`,
   ];
-  const items = checklistOf(result);
-  if (items.length > 0) lines.push('Verification:', ...checklistText(items));
+  const items = checklistOf(result, plan);
+  if (items.length > 0) lines.push(`Verification: ${v?.line ?? ''}`.trimEnd(), ...checklistText(items));
   if (result.error) lines.push(`Error: ${result.error.message}`);
   lines.push(`Run: ${result.runId} (ripcord show ${result.runId})`);
   return lines.join('\n');

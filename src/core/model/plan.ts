@@ -19,7 +19,8 @@ export type Scenario = 'app' | 'database' | 'config' | 'secret' | 'flag' | 'blue
  * What a step is for in the plan's shape, so composition (the lock around the body, the recovery check after
  * the verification) finds its place by role, not by a step id. Absent in plans journaled before roles.
  */
-export type StepRole = 'lock' | 'change' | 'wait' | 'verify' | 'recovery' | 'notify' | 'unlock';
+export type StepRole =
+  'lock' | 'change' | 'wait' | 'verify' | 'recovery' | 'verify-checks' | 'notify' | 'unlock';
 
 /** One step: what it changes, why, how to know it is already done, and how long it should take. */
 export interface PlanStep {
@@ -90,6 +91,11 @@ export interface Plan {
   cluster?: ClusterRef;
   /** Set when a watch planned it: the verdict and its evidence (`ripcord explain RUN` prints it). */
   trigger?: ReleaseJudgement;
+  /**
+   * The checklist lines that must be checked for the run to count as verified (`verify.require`; default the
+   * runbook's seven). Plans journaled before it are judged by the default.
+   */
+  verification?: { require: string[] };
 }
 
 /** One target's change, tagged by what kind of state it is; values only where they are safe to show. */

@@ -3,6 +3,7 @@
  * ways from the same data: Markdown (the runbook's own layout, for webhooks and logs), Slack mrkdwn (the text
  * fallback) and Block Kit (slack.ts). Facts are names, revisions, images, counts and statuses: never values.
  */
+import type { CheckStatus } from '../verify/item.js';
 import { formatDuration } from '../duration.js';
 import type { RevisionRef, Scenario } from '../plan.js';
 import type { ContactRole } from './contact-role.js';
@@ -33,12 +34,15 @@ export interface RollbackFacts {
   /** The plan's steps, in order (runbook "Actions Taken"). */
   actions: string[];
   rtoTargetMs: number;
-  status: 'running' | 'succeeded' | 'failed' | 'refused';
+  /** not-verified: the rollback ran and nothing failed, but a required checklist line was not checked. */
+  status: 'running' | 'succeeded' | 'failed' | 'refused' | 'not-verified';
   /** Set when the run ended: e.g. "1m35s against an RTO target of 5m: met, 3m25s to spare". */
   timeLine?: string;
   measuredMs?: number;
   withinRto?: boolean;
-  checklist?: Array<{ name: string; ok: boolean; detail: string }>;
+  checklist?: Array<{ name: string; status: CheckStatus; detail: string; enable?: string }>;
+  /** The checklist's verdict line: "verified 8 of 10; 2 not checked: ...". */
+  verdict?: string;
   error?: string;
   escalation: EscalationTarget[];
   incidentUrl?: string;
@@ -138,7 +142,12 @@ function escalationItems(f: RollbackFacts): string[] {
 function checklistItems(f: RollbackFacts): string[] {
   const items = f.checklist ?? [];
   if (items.length === 0) return ['no checklist in this run'];
-  return items.map((i) => `${i.ok ? '✓' : '✗'} ${i.name}: ${i.detail}`);
+  const mark = { passed: '✓', failed: '✗', 'not-checked': '–' } as const;
+  const lines = items.map(
+    (i) =>
+      `${mark[i.status]} ${i.name}: ${i.status === 'not-checked' ? 'NOT CHECKED: ' : ''}${i.detail}${i.enable ? ` (set ${i.enable})` : ''}`,
+  );
+  return f.verdict ? [f.verdict, ...lines] : lines;
 }
 
 /** The runbook's template for each event of a run. */
@@ -205,7 +214,7 @@ export function rollbackMessage(
     case 'failed':
       return {
         icon: '❌',
-        title: `Rollback ${f.status === 'refused' ? 'Refused' : 'Failed'} - ${f.service}`,
+        title: `Rollback ${f.status === 'refused' ? 'Refused' : f.status === 'not-verified' ? 'Not Verified' : 'Failed'} - ${f.service}`,
         parts: [
           {
             kind: 'fields',
@@ -213,7 +222,7 @@ export function rollbackMessage(
               { label: 'Time', value: utc(f.at) },
               { label: 'Severity', value: severity },
               { label: 'Rollback From', value: fromTo },
-              { label: 'Error', value: f.error ?? f.status },
+              { label: 'Error', value: f.error ?? f.verdict ?? f.status },
               { label: 'Time So Far', value: f.timeLine ?? 'unknown' },
             ],
           },

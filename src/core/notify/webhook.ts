@@ -41,7 +41,7 @@ export const WebhookNotification = z.object({
   severity: z.enum(['critical', 'error', 'warning', 'info']).optional(),
   /** The runbook's HIGH/MEDIUM/LOW. */
   severityLabel: z.enum(['HIGH', 'MEDIUM', 'LOW']).optional(),
-  status: z.enum(['running', 'succeeded', 'failed', 'refused']).optional(),
+  status: z.enum(['running', 'succeeded', 'failed', 'refused', 'not-verified']).optional(),
   from: Revision.optional(),
   to: Revision.optional(),
   reason: z.string().optional(),
@@ -51,7 +51,20 @@ export const WebhookNotification = z.object({
   rto: z
     .object({ targetMs: z.number(), measuredMs: z.number().optional(), withinRto: z.boolean().optional() })
     .optional(),
-  checklist: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string() })).optional(),
+  /** `ok` is kept for v1 readers: true only for `passed`; a not-checked item is never ok. */
+  checklist: z
+    .array(
+      z.object({
+        name: z.string(),
+        status: z.enum(['passed', 'failed', 'not-checked']),
+        ok: z.boolean(),
+        detail: z.string(),
+        enable: z.string().optional(),
+      }),
+    )
+    .optional(),
+  /** The checklist's verdict line ("verified 8 of 10; 2 not checked: ..."). */
+  verdict: z.string().optional(),
   error: z.string().optional(),
   escalation: z
     .array(z.object({ role: ContactRole, contact: z.string().optional(), reason: z.string() }))
@@ -92,7 +105,8 @@ export function webhookForRun(
       ...(f.measuredMs !== undefined ? { measuredMs: f.measuredMs } : {}),
       ...(f.withinRto !== undefined ? { withinRto: f.withinRto } : {}),
     },
-    ...(f.checklist ? { checklist: f.checklist } : {}),
+    ...(f.checklist ? { checklist: f.checklist.map((i) => ({ ...i, ok: i.status === 'passed' })) } : {}),
+    ...(f.verdict ? { verdict: f.verdict } : {}),
     ...(f.error ? { error: f.error } : {}),
     escalation: f.escalation.map((t) => ({
       role: t.role,

@@ -5,42 +5,63 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod';
-import { evaluateRecovery, type RecoveryItem } from '../detect/recovery.js';
-import { RipcordError } from '../errors.js';
+import {
+  candidateWindows,
+  chooseBaseline,
+  type BaselineCandidate,
+  type BaselineChoice,
+} from '../detect/baseline.js';
+import { evaluateRecovery, pendingRecovery } from '../detect/recovery.js';
+import { AbortedError, abortReason } from '../errors.js';
 import { StepFailedError, type StepHandlers } from '../executor.js';
+import type { IntervalCounts } from '../judge/index.js';
 import type { Plan, PlanStep } from '../plan.js';
 import type { AlertsPort, MetricsPort } from '../ports.js';
 import { desiredOf } from './desired.js';
 
 export const RECOVERY_STEP_KIND = 'recovery.verify';
+export const RECOVERY_STEP_ID = 'verify-recovery';
 
 export const RecoveryDesired = z.object({
   namespace: z.string().min(1),
   app: z.string().min(1),
   prometheusUrl: z.string().min(1),
   alertmanagerUrl: z.string().optional(),
+  /** One observation interval: the SPRT adds one interval's counts per observation. */
   windowSeconds: z.number().positive(),
   timeoutMs: z.number().positive(),
   threshold: z.number().positive(),
   latencyRatio: z.number().positive(),
   minRequests: z.number().int().positive(),
-  /** When the bad revision started rolling out: the baseline is the window before it. */
+  /** Chance of calling a service still at the threshold recovered. Plans journaled before it: 1%. */
+  falsePass: z.number().positive().max(0.5).default(0.01),
+  minSamples: z.number().int().positive().default(50),
+  latencyIntervals: z.number().int().positive().default(3),
+  /** When the bad revision started rolling out: the baseline is the last healthy window before it. */
   incidentStart: z.string().optional(),
+  /** Where baseline windows end when the incident's start is unknown (the plan's time). */
+  baselineEnd: z.string().optional(),
   baselineWindowSeconds: z.number().positive(),
+  /** Rollouts and rollbacks of the service a baseline window must not overlap. */
+  busy: z.array(z.object({ from: z.string(), to: z.string(), what: z.string() })).default([]),
+  /** How many windows back to look for a healthy one. */
+  baselineCandidates: z.number().int().positive().default(6),
 });
-export type RecoveryDesired = z.infer<typeof RecoveryDesired>;
+export type RecoveryDesired = z.input<typeof RecoveryDesired>;
+type Desired = z.infer<typeof RecoveryDesired>;
 
 export function recoveryStep(desired: RecoveryDesired, service: string): PlanStep {
   return {
-    id: 'verify-recovery',
+    id: RECOVERY_STEP_ID,
     kind: RECOVERY_STEP_KIND,
     role: 'recovery',
-    description: `Verify ${service} recovered: error rate and P50 back to the pre-incident baseline, no alert firing`,
+    description: `Verify ${service} recovered: error rate below the threshold by a sequential test, P50 back to the last healthy baseline, no alert firing`,
     target: `${desired.app} in ${desired.namespace} (Prometheus${desired.alertmanagerUrl ? ', Alertmanager' : ''})`,
     why: 'Runbook verification checklist: error rates returned to baseline, latency back to normal, no alerts firing',
     precondition: 'the rollout is complete and pods and health passed',
     desired,
-    postcondition: 'every recovery item holds in one observation',
+    postcondition:
+      'each recovery item decided (passed or failed), or not checked at the timeout for lack of traffic',
     danger: 'safe',
     expectedDurationMs: 30_000,
   };
@@ -64,73 +85,89 @@ export interface RecoveryHandlerDeps {
   /** The metrics and alerts of the URLs the step names. */
   metrics(prometheusUrl: string): MetricsPort;
   alerts(alertmanagerUrl: string): AlertsPort;
-  /** Between observations; shorter in tests. */
+  /** Between observations (default: the desired interval); shorter in tests. */
   pollMs?: number;
 }
 
-async function observe(
-  deps: RecoveryHandlerDeps,
-  metrics: MetricsPort,
-  d: RecoveryDesired,
-  now: Date,
-): Promise<RecoveryItem[]> {
-  const sel = { namespace: d.namespace, app: d.app };
-  const w = { windowSeconds: d.windowSeconds };
-  const offset = d.incidentStart
-    ? Math.max(1, Math.round((now.getTime() - Date.parse(d.incidentStart)) / 1000))
-    : 0;
-  const bw = { windowSeconds: d.baselineWindowSeconds, offsetSeconds: offset };
-  const [errors, p50, base, baseP50, firing] = await Promise.all([
-    metrics.errorCounts(sel, w, now),
-    metrics.p50(sel, { windowSeconds: Math.max(10, d.windowSeconds) }, now),
-    offset > 0 ? metrics.errorCounts(sel, bw, now) : Promise.resolve(null),
-    offset > 0 ? metrics.p50(sel, bw, now) : Promise.resolve({ p50: null, samples: 0 }),
-    d.alertmanagerUrl ? deps.alerts(d.alertmanagerUrl).firing(sel) : Promise.resolve([]),
-  ]);
-  return evaluateRecovery(
-    {
-      errors,
-      baselineRate: base && base.requests > 0 ? base.errors / base.requests : null,
-      p50: p50.p50,
-      baselineP50: baseP50.p50,
-      alerts: firing,
-      alertsChecked: d.alertmanagerUrl !== undefined,
-    },
-    d,
+const sel = (d: Desired) => ({ namespace: d.namespace, app: d.app });
+
+/** Measures the candidate baseline windows (newest first) and picks the last healthy one. */
+async function findBaseline(metrics: MetricsPort, d: Desired, now: Date): Promise<BaselineChoice> {
+  const endAt = d.incidentStart ?? d.baselineEnd;
+  if (!endAt) return chooseBaseline([], d.busy, d.threshold);
+  const windows = candidateWindows(new Date(endAt), d.baselineWindowSeconds, d.baselineCandidates, d.busy);
+  const candidates: BaselineCandidate[] = await Promise.all(
+    windows.map(async (w) => {
+      const offsetSeconds = Math.max(0, Math.round((now.getTime() - Date.parse(w.to)) / 1000));
+      const windowSeconds = Math.max(1, Math.round((Date.parse(w.to) - Date.parse(w.from)) / 1000));
+      const mw = { windowSeconds, ...(offsetSeconds > 0 ? { offsetSeconds } : {}) };
+      const [counts, p50, alerts] = await Promise.all([
+        metrics.errorCounts(sel(d), mw, now),
+        metrics.p50(sel(d), mw, now),
+        metrics.alertsFiredIn(sel(d), mw, now),
+      ]);
+      return { ...w, counts, p50: p50.p50, alerts };
+    }),
   );
+  return chooseBaseline(candidates, d.busy, d.threshold);
 }
 
 export function recoveryHandlers(deps: RecoveryHandlerDeps): StepHandlers {
-  const pollMs = deps.pollMs ?? 5_000;
   return {
     [RECOVERY_STEP_KIND]: {
       async apply(step, ctx) {
         const d = desiredOf(step, RecoveryDesired);
         const metrics = deps.metrics(d.prometheusUrl);
-        const deadline = ctx.clock.now().getTime() + d.timeoutMs;
+        const pollMs = deps.pollMs ?? d.windowSeconds * 1000;
+        const started = ctx.clock.now().getTime();
+        const baseline = await findBaseline(metrics, d, ctx.clock.now());
+        const errorIntervals: IntervalCounts[] = [];
+        const p50Intervals: Array<{ p50: number | null; samples: number }> = [];
         for (let attempt = 1; ; attempt++) {
-          const items = await observe(deps, metrics, d, ctx.clock.now());
-          if (items.every((i) => i.ok)) return { attempts: attempt, items };
-          const failing = items.filter((i) => !i.ok);
-          ctx.progress(`recovery: ${failing.map((i) => `${i.name}: ${i.detail}`).join('; ')}`);
-          if (ctx.clock.now().getTime() >= deadline) {
-            throw new StepFailedError(
-              `not recovered after ${Math.round(d.timeoutMs / 1000)}s: ${failing.map((i) => i.name).join(', ')}`,
-              { attempts: attempt, items },
-            );
+          const now = ctx.clock.now();
+          const w = { windowSeconds: d.windowSeconds };
+          const [errors, p50, firing] = await Promise.all([
+            metrics.errorCounts(sel(d), w, now),
+            metrics.p50(sel(d), w, now),
+            d.alertmanagerUrl ? deps.alerts(d.alertmanagerUrl).firing(sel(d)) : Promise.resolve([]),
+          ]);
+          errorIntervals.push(errors);
+          p50Intervals.push(p50);
+          const final = now.getTime() - started >= d.timeoutMs;
+          const r = evaluateRecovery(
+            {
+              errorIntervals,
+              p50Intervals,
+              baseline,
+              alerts: firing,
+              alertsChecked: d.alertmanagerUrl !== undefined,
+              final,
+              observedSeconds: Math.round((now.getTime() - started) / 1000),
+            },
+            d,
+          );
+          const evidence = { attempts: attempt, items: r.items, baseline };
+          if (r.decided) {
+            const bad = r.items.filter((i) => i.status === 'failed');
+            if (bad.length > 0)
+              throw new StepFailedError(
+                `not recovered: ${bad.map((i) => `${i.name} (${i.detail})`).join('; ')}`,
+                evidence,
+              );
+            return evidence;
           }
+          ctx.progress(
+            `recovery: waiting for ${pendingRecovery(r).join(', ')} (${Math.round(errorIntervals.reduce((n, c) => n + (c?.requests ?? 0), 0))} requests so far)`,
+          );
           try {
             await sleep(pollMs, undefined, { signal: ctx.signal });
           } catch {
-            throw new RipcordError('failed', 'recovery verification aborted');
+            throw new AbortedError(`recovery verification aborted: ${abortReason(ctx.signal)}`);
           }
         }
       },
-      async check(step, ctx) {
-        const d = desiredOf(step, RecoveryDesired);
-        const items = await observe(deps, deps.metrics(d.prometheusUrl), d, ctx.clock.now());
-        return items.every((i) => i.ok);
-      },
+      // An observation over time, not a state: on resume it is observed again.
+      check: async () => false,
     },
   };
 }

@@ -139,7 +139,7 @@ async function verify(step: PlanStep, ctx: StepContext, deps: VerifyHandlerDeps)
     ...(d.maxHealthLatencyMs !== undefined ? { maxHealthLatencyMs: d.maxHealthLatencyMs } : {}),
   });
   if (!verificationPassed(items)) {
-    const failed = items.filter((i) => !i.ok);
+    const failed = items.filter((i) => i.status === 'failed');
     throw new StepFailedError(
       `verification failed: ${failed.map((i) => `${i.name} (${i.detail})`).join('; ')}`,
       { checklist: items },

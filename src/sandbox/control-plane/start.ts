@@ -10,6 +10,8 @@ import { writeKubeconfig } from './kubeconfig.js';
 
 export interface ControlPlane {
   server: string;
+  /** What the sandbox kubelet serves and checks its log endpoint with (see pki.ts). */
+  kubeletTls: { cert: string; key: string; clientCa: string };
   etcdUrl: string;
   caFile: string;
   adminToken: string;
@@ -85,6 +87,12 @@ export async function startControlPlane(dir: string): Promise<ControlPlane> {
       '--disable-admission-plugins=ServiceAccount',
       '--enable-priority-and-fairness=false',
       '--endpoint-reconciler-type=none',
+      // pods/log (`kubectl logs`) is proxied to the kubelet: reach it at the Node's InternalIP (127.0.0.1; the
+      // node name is no DNS name here), present a client certificate it trusts, and check its serving one.
+      '--kubelet-preferred-address-types=InternalIP',
+      `--kubelet-client-certificate=${pki.kubeletClientCert}`,
+      `--kubelet-client-key=${pki.kubeletClientKey}`,
+      `--kubelet-certificate-authority=${pki.caCert}`,
       '--v=1',
     ],
     log: join(p.logs, 'kube-apiserver.log'),
@@ -117,6 +125,7 @@ export async function startControlPlane(dir: string): Promise<ControlPlane> {
   });
   return {
     server,
+    kubeletTls: { cert: pki.kubeletServingCert, key: pki.kubeletServingKey, clientCa: pki.caCert },
     etcdUrl: etcd.url,
     caFile,
     adminToken: pki.adminToken,

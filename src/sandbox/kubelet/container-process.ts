@@ -1,17 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { constants } from 'node:os';
-
-/** `<stateDir>/logs/<namespace>_<pod>_<container>.log`: stdout and stderr of every run, appended. */
-export function containerLogFile(logsDir: string, namespace: string, pod: string, container: string): string {
-  return join(logsDir, `${namespace}_${pod}_${container}.log`);
-}
+import { CriLogWriter, DEFAULT_MAX_LOG_BYTES } from './container-logs.js';
 
 export interface SpawnOptions {
   command: string[];
   env: Record<string, string>;
+  /** This instance's log file (container-logs.ts): stdout and stderr, line by line, with timestamps. */
   logFile: string;
+  maxLogBytes?: number;
   cwd: string;
 }
 
@@ -20,6 +18,8 @@ export interface ContainerProcess {
   pid: number;
   /** Settles when the process has exited (and been reaped). */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Settles when both output pipes have closed and the log file holds everything the process wrote. */
+  logClosed: Promise<void>;
 }
 
 /**
@@ -29,26 +29,40 @@ export interface ContainerProcess {
  */
 export function spawnContainer(opts: SpawnOptions): Promise<ContainerProcess> {
   mkdirSync(dirname(opts.logFile), { recursive: true });
-  const fd = openSync(opts.logFile, 'a');
-  writeSync(fd, `--- ${new Date().toISOString()} starting ${opts.command.join(' ')}\n`);
+  // Pipes, not the file itself, so that each line gets its timestamp (as the CRI shim does). The cost: a
+  // container outliving a crashed kubelet loses its output, and the next kubelet stops it anyway.
+  const log = new CriLogWriter(opts.logFile, opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES);
   return new Promise((resolve, reject) => {
     const [file, ...args] = opts.command as [string, ...string[]];
     const child = spawn(file, args, {
       detached: true,
-      stdio: ['ignore', fd, fd],
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: opts.env,
       cwd: opts.cwd,
     });
-    closeSync(fd);
+    const streamClosed = (name: 'stdout' | 'stderr') =>
+      new Promise<void>((done) => {
+        const s = child[name];
+        if (!s) return done();
+        s.on('data', (chunk: Buffer) => log.write(name, chunk));
+        s.once('close', () => {
+          log.end(name);
+          done();
+        });
+      });
+    const logClosed = Promise.all([streamClosed('stdout'), streamClosed('stderr')]).then(() => log.close());
     // Listening before 'spawn' so an instant exit is never missed.
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
       child.once('exit', (code, signal) => done({ code, signal })),
     );
     child.once('spawn', () => {
       child.unref();
-      resolve({ child, pid: child.pid as number, exited });
+      resolve({ child, pid: child.pid as number, exited, logClosed });
     });
-    child.once('error', reject);
+    child.once('error', (err) => {
+      log.close();
+      reject(err);
+    });
   });
 }
 

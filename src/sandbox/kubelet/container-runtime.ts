@@ -1,14 +1,10 @@
 import type { CoreV1Api, V1Container, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import { rmSync } from 'node:fs';
 import { stopProcessGroup } from '../process.js';
 import { CrashBackoff } from './backoff.js';
 import { ContainerConfigError, resolveContainerEnv } from './container-env.js';
-import {
-  containerLogFile,
-  exitCodeOf,
-  killGroupRemnants,
-  spawnContainer,
-  type ContainerProcess,
-} from './container-process.js';
+import { containerLogPath } from './container-logs.js';
+import { exitCodeOf, killGroupRemnants, spawnContainer, type ContainerProcess } from './container-process.js';
 import { removeRecord, writeRecord } from './container-records.js';
 import { resolveImage, type ImageMap, type ResolvedImage } from './image-map.js';
 import type { KubeletLog } from './log.js';
@@ -22,6 +18,8 @@ export interface ContainerDeps {
   images: ImageMap;
   podsDir: string;
   logsDir: string;
+  /** Bound of one container instance's log file before it is rotated (container-logs.ts). */
+  maxLogBytes?: number;
   cwd: string;
   crashBackoffBaseMs: number;
   log: KubeletLog;
@@ -44,6 +42,9 @@ interface Terminated {
   finishedAt: string;
   containerID?: string;
 }
+
+/** Where the log endpoint reads a container instance from, or why it cannot (the kubelet's wording). */
+export type LogSource = { file: string; running: () => boolean } | { error: string };
 
 type State =
   | { kind: 'waiting'; reason: string; message?: string }
@@ -75,6 +76,8 @@ export class ContainerRuntime {
   private liveness: ProbeLoop | undefined;
   private stopping = false;
   private starting: Promise<void> = Promise.resolve();
+  /** Log file by container ID, oldest first: the current instance and the previous one (`--previous`). */
+  private readonly instanceLogs = new Map<string, string>();
 
   constructor(
     readonly spec: V1Container,
@@ -122,6 +125,57 @@ export class ContainerRuntime {
     const { proc } = this.state;
     await stopProcessGroup(proc.pid, graceMs);
     await proc.exited;
+  }
+
+  /** Remembers an instance's log file; instances before the previous one are deleted, as the kubelet's GC does. */
+  private keepLog(containerID: string, file: string): void {
+    this.instanceLogs.delete(containerID);
+    this.instanceLogs.set(containerID, file);
+    for (const [id, old] of this.instanceLogs) {
+      if (this.instanceLogs.size <= 2) break;
+      this.instanceLogs.delete(id);
+      if (old === file) continue;
+      rmSync(old, { force: true });
+      rmSync(`${old}.1`, { force: true });
+    }
+  }
+
+  /**
+   * The instance `GET /containerLogs` reads, chosen from the status as the kubelet's validateContainerLogStatus
+   * does: `previous` is the last terminated instance; otherwise the running one, else the one that ended.
+   */
+  logSource(previous: boolean): LogSource {
+    const podName = this.host.pod().metadata?.name ?? '';
+    const s = this.status();
+    const last = s.lastState?.terminated;
+    const byId = (id: string | undefined): LogSource => {
+      const file = id ? this.instanceLogs.get(id) : undefined;
+      if (!file) return { error: `container "${this.name}" in pod "${podName}" is terminated` };
+      const state = this.state;
+      const running = () =>
+        this.state === state && state.kind === 'running' && `sandbox://${state.proc.pid}` === id;
+      return { file, running };
+    };
+    if (previous) {
+      if (!last?.containerID)
+        return { error: `previous terminated container "${this.name}" in pod "${podName}" not found` };
+      return byId(last.containerID);
+    }
+    if (s.state?.running) return byId(s.containerID);
+    if (s.state?.terminated) return byId(s.state.terminated.containerID || last?.containerID);
+    if (last) return byId(last.containerID);
+    const reason = s.state?.waiting?.reason;
+    if (reason === 'ErrImagePull')
+      return {
+        error: `container "${this.name}" in pod "${podName}" is waiting to start: image can't be pulled`,
+      };
+    if (reason === 'ImagePullBackOff')
+      return {
+        error: `container "${this.name}" in pod "${podName}" is waiting to start: trying and failing to pull image`,
+      };
+    if (reason)
+      return { error: `container "${this.name}" in pod "${podName}" is waiting to start: ${reason}` };
+    return { error: `container "${this.name}" in pod "${podName}" is waiting to start - no logs yet` };
   }
 
   /** The container's entry in pod.status.containerStatuses, as plain JSON. */
@@ -221,12 +275,19 @@ export class ContainerRuntime {
     const namespace = pod.metadata?.namespace ?? '';
     const podName = pod.metadata?.name ?? '';
     const uid = pod.metadata?.uid ?? '';
+    const logFile = containerLogPath(
+      this.deps.logsDir,
+      { namespace, name: podName, uid },
+      this.name,
+      this.restartCount,
+    );
     let proc: ContainerProcess;
     try {
       proc = await spawnContainer({
         command: resolved.command,
         env,
-        logFile: containerLogFile(this.deps.logsDir, namespace, podName, this.name),
+        logFile,
+        maxLogBytes: this.deps.maxLogBytes,
         cwd: this.deps.cwd,
       });
     } catch (err) {
@@ -242,6 +303,7 @@ export class ContainerRuntime {
       return;
     }
     const startedAt = nowIso();
+    this.keepLog(`sandbox://${proc.pid}`, logFile);
     writeRecord(this.deps.podsDir, {
       pid: proc.pid,
       namespace,

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { repoRoot } from '../control-plane/binaries.js';
@@ -7,6 +7,7 @@ import { DEFAULT_CRASH_BACKOFF_BASE_MS } from './backoff.js';
 import { reapRecordedProcesses } from './container-records.js';
 import { FileSdWriter } from './file-sd.js';
 import { loadImageMap } from './image-map.js';
+import { startLogServer, type KubeletTls, type LogLookup } from './log-server.js';
 import { stdoutLog, type KubeletLog } from './log.js';
 import { startNodeHeartbeat } from './node-heartbeat.js';
 import { startPodInformer, type PodCache } from './pod-informer.js';
@@ -15,6 +16,8 @@ import { PodWorker } from './pod-worker.js';
 import { bindPod, needsBinding } from './scheduler.js';
 
 export const DEFAULT_NODE_NAME = 'sandbox-node';
+/** Logs of a deleted pod stay this long, so a test or a person can still read a crash after the pod went. */
+export const DEAD_POD_LOG_RETENTION_MS = 10 * 60_000;
 
 export interface KubeletOptions {
   /** A kubeconfig file, or a loaded KubeConfig (tests). */
@@ -34,6 +37,15 @@ export interface KubeletOptions {
   namespace?: string;
   /** How often to re-check every pod (status drift, retries); events drive everything else. */
   resyncMs?: number;
+  /**
+   * Serve container logs over HTTPS (`kubectl logs` through the apiserver) with these certificates; without
+   * them the Node publishes no kubelet port and pods/log fails as it would against an unreachable kubelet.
+   */
+  tls?: KubeletTls;
+  /** Bound of one container instance's log file before rotation (container-logs.ts). */
+  maxLogBytes?: number;
+  /** How long the logs of a pod gone from the API stay on disk (the real kubelet deletes them at once). */
+  deadPodLogRetentionMs?: number;
   /** Longest grace a container gets when the kubelet itself stops (the sandbox waits 20 s for it). */
   shutdownGraceMs?: number;
   log?: KubeletLog;
@@ -73,6 +85,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<Kubelet> {
     images,
     podsDir,
     logsDir,
+    maxLogBytes: opts.maxLogBytes,
     cwd: repoRoot(),
     crashBackoffBaseMs: opts.crashBackoffBaseMs ?? DEFAULT_CRASH_BACKOFF_BASE_MS,
     log,
@@ -83,7 +96,24 @@ export async function startKubelet(opts: KubeletOptions): Promise<Kubelet> {
   const binding = new Set<string>();
   let stopped = false;
 
-  const heartbeat = await startNodeHeartbeat(core, nodeName, log);
+  // Like GetPodByName: the pods this kubelet runs, terminating ones included.
+  const lookup: LogLookup = (namespace, name, container, previous) => {
+    let found: PodWorker | undefined;
+    for (const w of workers.values()) {
+      if (w.namespace === namespace && w.name === name && w.serving) found = w;
+    }
+    if (!found) return 'no-such-pod';
+    return found.logSource(container, previous) ?? 'no-such-container';
+  };
+  const logServer = opts.tls ? await startLogServer(opts.tls, lookup, log) : undefined;
+  let heartbeat: Awaited<ReturnType<typeof startNodeHeartbeat>>;
+  try {
+    heartbeat = await startNodeHeartbeat(core, nodeName, log, undefined, logServer?.port ?? 0);
+  } catch (err) {
+    await logServer?.stop();
+    throw err;
+  }
+  if (logServer) log(`serving container logs on https://127.0.0.1:${logServer.port}/containerLogs/`);
 
   const bind = (pod: V1Pod): void => {
     const uid = pod.metadata?.uid ?? '';
@@ -140,12 +170,20 @@ export async function startKubelet(opts: KubeletOptions): Promise<Kubelet> {
     pods = await startPodInformer(kc, opts.namespace, queueReconcile, log);
   } catch (err) {
     await heartbeat.stop();
+    await logServer?.stop();
     throw err;
   }
   reconcile();
+  const retentionMs = opts.deadPodLogRetentionMs ?? DEAD_POD_LOG_RETENTION_MS;
+  let lastPrune = 0;
   const resync = setInterval(() => {
     reconcile();
     for (const w of workers.values()) w.tick();
+    if (Date.now() - lastPrune >= Math.min(60_000, retentionMs)) {
+      lastPrune = Date.now();
+      const live = new Set([...workers.values()].map((w) => w.podUid));
+      pruneLogDirs(logsDir, live, retentionMs, opts.namespace, log);
+    }
   }, opts.resyncMs ?? 2000);
   log(
     `sandbox kubelet running: node ${nodeName}, pod network ${opts.podNetwork}.0.0/16` +
@@ -170,9 +208,53 @@ export async function startKubelet(opts: KubeletOptions): Promise<Kubelet> {
       await Promise.all([...workers.values()].map((w) => w.shutdown(cap)));
       workers.clear();
       await heartbeat.stop();
+      await logServer?.stop();
       // Belt and braces: anything still recorded (a start racing the shutdown) is stopped too.
       await reapRecordedProcesses(podsDir, 1000);
       log('sandbox kubelet stopped; all containers stopped');
     },
   };
+}
+
+/**
+ * Deletes the log directories (`<namespace>_<pod>_<uid>`, see container-logs.ts) of pods this kubelet no longer
+ * runs, once untouched for `retentionMs`, and the flat `*.log` files of older sandbox kubelets. With
+ * `namespace`, only that namespace's: kubelets of other namespaces may share the directory.
+ */
+export function pruneLogDirs(
+  logsDir: string,
+  live: Set<string>,
+  retentionMs: number,
+  namespace: string | undefined,
+  log: KubeletLog,
+  now = Date.now(),
+): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(logsDir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const [ns, , uid] = entry.split('_');
+    if (namespace !== undefined && ns !== namespace) continue;
+    if (uid && live.has(uid)) continue;
+    const path = join(logsDir, entry);
+    try {
+      if (now - newestMtime(path) < retentionMs) continue;
+      rmSync(path, { recursive: true, force: true });
+    } catch (err) {
+      log(`could not prune old container logs ${path}: ${(err as Error).message}`);
+    }
+  }
+}
+
+/** The latest modification below `path` (a pod's log directory: container folders, then files). */
+function newestMtime(path: string, depth = 2): number {
+  const st = statSync(path);
+  let newest = st.mtimeMs;
+  if (depth > 0 && st.isDirectory()) {
+    for (const e of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, e), depth - 1));
+  }
+  return newest;
 }

@@ -3,6 +3,9 @@
  *
  *   node main.js --kubeconfig F --state-dir D --targets-dir D --pod-network 127.42
  *                [--node-name sandbox-node] [--images F] [--crash-backoff-base-ms N] [--namespace NS]
+ *                [--tls-cert-file F --tls-private-key-file F --client-ca-file F]
+ *
+ * With the three TLS files (the real kubelet's flag names) it serves container logs for `kubectl logs`.
  *
  * SIGTERM or SIGINT stops every container it runs (SIGTERM, then SIGKILL after their grace, at most 10 s)
  * before it exits, so stopping the kubelet never leaves a pod process behind.
@@ -21,6 +24,9 @@ const Flags = z.object({
   images: z.string().min(1).optional(),
   'crash-backoff-base-ms': z.coerce.number().int().positive().optional(),
   namespace: z.string().min(1).optional(),
+  'tls-cert-file': z.string().min(1).optional(),
+  'tls-private-key-file': z.string().min(1).optional(),
+  'client-ca-file': z.string().min(1).optional(),
 });
 
 async function main(): Promise<void> {
@@ -36,6 +42,9 @@ async function main(): Promise<void> {
         images: { type: 'string' },
         'crash-backoff-base-ms': { type: 'string' },
         namespace: { type: 'string' },
+        'tls-cert-file': { type: 'string' },
+        'tls-private-key-file': { type: 'string' },
+        'client-ca-file': { type: 'string' },
       },
       strict: true,
     }));
@@ -49,6 +58,12 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const f = parsed.data;
+  const tlsFiles = [f['tls-cert-file'], f['tls-private-key-file'], f['client-ca-file']];
+  if (tlsFiles.some(Boolean) && !tlsFiles.every(Boolean)) {
+    console.error('--tls-cert-file, --tls-private-key-file and --client-ca-file go together');
+    process.exit(2);
+  }
+  const [cert, key, clientCa] = tlsFiles;
   // Signal handlers first: a SIGTERM arriving while containers are already being started must still
   // stop them before we exit.
   let signalled: string | undefined;
@@ -66,6 +81,7 @@ async function main(): Promise<void> {
     imagesFile: f.images,
     crashBackoffBaseMs: f['crash-backoff-base-ms'],
     namespace: f.namespace,
+    ...(cert && key && clientCa ? { tls: { cert, key, clientCa } } : {}),
     log: stdoutLog,
   });
   let stopping = false;

@@ -18,6 +18,7 @@ export async function startNodeHeartbeat(
   name: string,
   log: (msg: string) => void,
   intervalMs = NODE_HEARTBEAT_MS,
+  kubeletPort = 0,
 ): Promise<{ stop(): Promise<void> }> {
   const readySince = new Date();
   const register = async (): Promise<void> => {
@@ -25,7 +26,12 @@ export async function startNodeHeartbeat(
     await core.patchNodeStatus(
       {
         name,
-        body: { status: { ...nodeStatusInfo(name), conditions: nodeConditions(new Date(), readySince) } },
+        body: {
+          status: {
+            ...nodeStatusInfo(name, kubeletPort),
+            conditions: nodeConditions(new Date(), readySince),
+          },
+        },
       },
       mergePatch,
     );

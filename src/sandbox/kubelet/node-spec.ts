@@ -50,8 +50,11 @@ export function nodeObject(name: string) {
   };
 }
 
-/** Status fields other than conditions; conditions are refreshed by every heartbeat. */
-export function nodeStatusInfo(name: string) {
+/**
+ * Status fields other than conditions; conditions are refreshed by every heartbeat. `kubeletPort` is where the
+ * log endpoint listens (the apiserver proxies `pods/log` there); 0 when the kubelet serves none.
+ */
+export function nodeStatusInfo(name: string, kubeletPort = 0) {
   return {
     capacity: NODE_ALLOCATABLE,
     allocatable: NODE_ALLOCATABLE,
@@ -59,7 +62,7 @@ export function nodeStatusInfo(name: string) {
       { type: 'InternalIP', address: HOST_IP },
       { type: 'Hostname', address: name },
     ],
-    daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
+    daemonEndpoints: { kubeletEndpoint: { Port: kubeletPort } },
     nodeInfo: {
       machineID: '',
       systemUUID: '',

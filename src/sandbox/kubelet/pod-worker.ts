@@ -1,6 +1,11 @@
 import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { apiStatus } from '../kube-clients.js';
-import { ContainerRuntime, type ContainerDeps, type ContainerHost } from './container-runtime.js';
+import {
+  ContainerRuntime,
+  type ContainerDeps,
+  type ContainerHost,
+  type LogSource,
+} from './container-runtime.js';
 import type { FileSdWriter } from './file-sd.js';
 import { HOST_IP } from './node-spec.js';
 import type { PodIpPool } from './pod-ips.js';
@@ -58,6 +63,27 @@ export class PodWorker {
 
   get name(): string {
     return this.pod.metadata?.name ?? '';
+  }
+
+  /** The pod's UID as the API names it. */
+  get podUid(): string {
+    return this.uid;
+  }
+
+  /** False once the pod is gone from the API or the kubelet is stopping (its logs are no longer served). */
+  get serving(): boolean {
+    return this.lifecycle !== 'gone';
+  }
+
+  /**
+   * Where the log of `container` is, for `GET /containerLogs`: undefined when the pod's spec has no such
+   * container (404), an error when it has no log to show (400), as the kubelet answers.
+   */
+  logSource(container: string, previous: boolean): LogSource | undefined {
+    if (!(this.pod.spec?.containers ?? []).some((c) => c.name === container)) return undefined;
+    const runtime = this.containers.find((c) => c.name === container);
+    if (!runtime) return { error: `container "${container}" in pod "${this.name}" is not available` };
+    return runtime.logSource(previous);
   }
 
   /** PIDs of this pod's running container processes. */

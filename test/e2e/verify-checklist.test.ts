@@ -1,0 +1,117 @@
+/**
+ * The verification checklist, complete and honest, on the sandbox's real pods, Prometheus and Alertmanager:
+ * a rollback onto a release that is itself 3% bad is not called recovered; a failing verify command fails the
+ * run; with too little traffic the error rate is "not checked: not enough traffic" (exit 6), never passed; a
+ * release that answers 200 but logs errors fails the logs line; nothing secret reaches the output.
+ */
+import { writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployRelease } from '../../src/sandbox/deploy.js';
+import { waitForDeploymentRollout } from '../../src/sandbox/wait-rollout.js';
+import { ripcord } from '../support/cli.js';
+import { adminKubeConfig, deployVenueService, testNamespace } from '../support/sandbox.js';
+import { writeServiceConfig } from '../support/service-config.js';
+import { backgroundLoad, detectBlock } from '../support/watch-helpers.js';
+
+type Item = { name: string; status: string; detail: string; evidence: Record<string, unknown> };
+type VerifyJson = { checklist: Item[]; verdict: { verified: boolean; line: string; failed: number } };
+
+async function deploy(ns: string, tag: string): Promise<void> {
+  await deployRelease(adminKubeConfig(), { namespace: ns, image: `venue-service:${tag}` });
+  await waitForDeploymentRollout(adminKubeConfig(), ns, 'venue-service', { timeoutMs: 120_000 });
+}
+
+const byName = (items: Item[]) => Object.fromEntries(items.map((i) => [i.name, i]));
+
+describe('the verification checklist on the sandbox', () => {
+  let ns: Awaited<ReturnType<typeof testNamespace>>;
+  let url: string;
+  let stopLoad: () => Promise<void> = async () => undefined;
+
+  beforeAll(async () => {
+    ns = await testNamespace('verify');
+    url = await deployVenueService(ns.name, 'v1.2.2', { replicas: 2 });
+  });
+  afterAll(async () => {
+    await stopLoad();
+    await ns?.cleanup();
+  });
+
+  it('too little traffic: the error rate is not checked (not enough traffic), never passed; exit 6', async () => {
+    const config = writeServiceConfig({
+      namespace: ns.name,
+      url,
+      require: ['pods', 'health', 'error-rate'],
+      // No load at all; a short timeout keeps the test quick (the default is max(60s, 6 x window)).
+      verifyExtra: 'timeout: 15s',
+      extra: [...detectBlock({ bake: '10s', interval: '2s' })],
+    });
+    const r = await ripcord(['--config', config, 'verify', 'venue-service', '-o', 'json']);
+    const out = JSON.parse(r.stdout) as VerifyJson;
+    const er = byName(out.checklist)['recovery-error-rate'];
+    expect(er?.status, JSON.stringify(er)).toBe('not-checked');
+    expect(er?.detail).toMatch(/^not verified: not enough traffic/);
+    expect(out.verdict.verified).toBe(false);
+    expect(out.verdict.line).toMatch(/recovery-error-rate .*\[required\]/);
+    expect(r.code, r.stderr).toBe(6);
+  }, 150_000);
+
+  it('a failing verify command fails the verification (exit 1) with its output kept, secrets masked', async () => {
+    const script = `${ns.name}-verify.mjs`;
+    const path = `/tmp/${script}`;
+    writeFileSync(path, 'console.log("checking with token " + process.env.API_TOKEN); process.exit(3);\n');
+    const config = writeServiceConfig({
+      namespace: ns.name,
+      url,
+      require: ['pods', 'health', 'commands'],
+      verifyExtra: `commands: [{ name: ok, run: [node, -e, "process.exit(0)"] }, { name: verify-rollback, run: [node, ${path}], timeout: 20s, env: { API_TOKEN: s3cr3t-token-value } }]`,
+    });
+    const r = await ripcord(['--config', config, 'verify', 'venue-service', '-o', 'json']);
+    expect(r.code, r.stderr).toBe(1);
+    const items = byName((JSON.parse(r.stdout) as VerifyJson).checklist);
+    expect(items['command:ok']?.status).toBe('passed');
+    expect(items['command:verify-rollback']).toMatchObject({ status: 'failed' });
+    expect(items['command:verify-rollback']?.detail).toMatch(/^exited 3: checking with token \*\*\*\*/);
+    expect(r.stdout + r.stderr).not.toContain('s3cr3t-token-value');
+  }, 120_000);
+
+  it('rolling back onto a release that is itself 3% bad is not called recovered', async () => {
+    stopLoad = backgroundLoad(url, 40);
+    await deploy(ns.name, 'v1.2.8'); // 3% 5xx: the release we will land on
+    await sleep(5_000);
+    await deploy(ns.name, 'v1.2.3'); // 5% 5xx: the one rolled back
+    const config = writeServiceConfig({
+      namespace: ns.name,
+      url,
+      extra: [...detectBlock({ bake: '10s', interval: '2s' })],
+    });
+    const r = await ripcord(['--config', config, 'rollback', 'venue-service', '--yes', '-o', 'json']);
+    const out = JSON.parse(r.stdout) as {
+      status: string;
+      steps: Array<{ stepId: string; evidence?: unknown }>;
+    };
+    const rec = out.steps.find((s) => s.stepId === 'verify-recovery')?.evidence as
+      { items: Item[] } | undefined;
+    const er = rec?.items.find((i) => i.name === 'error-rate');
+    // The sequential test concludes the rate is at or above the limit: failed, never passed.
+    expect(er?.status, JSON.stringify(rec)).toBe('failed');
+    expect(out.status).toBe('failed');
+    expect(r.code).toBe(1);
+    await stopLoad();
+  }, 240_000);
+
+  it('a release that answers 200 but logs errors fails the logs line', async () => {
+    await deploy(ns.name, 'v1.2.9');
+    stopLoad = backgroundLoad(url, 20);
+    await sleep(4_000);
+    const config = writeServiceConfig({ namespace: ns.name, url, require: ['pods', 'health'] });
+    const r = await ripcord(['--config', config, 'verify', 'venue-service', '--window', '3s', '-o', 'json']);
+    await stopLoad();
+    const items = byName((JSON.parse(r.stdout) as VerifyJson).checklist);
+    expect(items['health']?.status).toBe('passed');
+    expect(items['logs']?.status, JSON.stringify(items['logs'])).toBe('failed');
+    expect(Number(items['logs']?.evidence.errors)).toBeGreaterThan(0);
+    expect(r.code).toBe(1);
+  }, 120_000);
+});
