@@ -20,10 +20,26 @@ import {
   type VerifyChecksDesired,
 } from '../core/steps/verify-checks.js';
 import { labelSelectorToString } from '../core/app-rollback/deployment-util.js';
+import { VerifyDesired } from '../core/steps/verify.js';
 import type { ScenarioContext } from '../scenarios/types.js';
 
 /** A rollout's pods take a while to replace the old ones: a window this soon after it is mixed. */
 const ROLLOUT_SETTLE_MS = 15_000;
+
+/** The Deployment the plan's verify step checks: blue-green's target colour, the canary's stable, the app's own. */
+interface VerifiedTarget {
+  namespace: string;
+  deployment: string;
+  labelSelector: string;
+}
+
+function verifiedTarget(ctx: ScenarioContext, plan: Plan): VerifiedTarget {
+  const step = plan.steps.findLast(isVerifyStep);
+  const d = VerifyDesired.safeParse(step?.desired);
+  if (d.success) return d.data;
+  const s = ctx.service;
+  return { namespace: s.kube.namespace, deployment: s.deployment, labelSelector: '' };
+}
 
 interface Observed {
   incidentStart?: string;
@@ -32,8 +48,8 @@ interface Observed {
 }
 
 /** When the plan's `from` revision began rolling out, and every rollout and Ripcord run a baseline must avoid. */
-async function observe(ctx: ScenarioContext, plan: Plan): Promise<Observed> {
-  const snap = await ctx.kube.snapshot(ctx.service.kube.namespace, ctx.service.deployment);
+async function observe(ctx: ScenarioContext, plan: Plan, target: VerifiedTarget): Promise<Observed> {
+  const snap = await ctx.kube.snapshot(target.namespace, target.deployment);
   const busy: BusySpan[] = [];
   for (const rs of snap.replicaSets) {
     const t = rs.metadata?.creationTimestamp;
@@ -48,7 +64,8 @@ async function observe(ctx: ScenarioContext, plan: Plan): Promise<Observed> {
   for (const r of await ctx.journal.listRuns({ service: ctx.service.name, limit: 20 })) {
     busy.push({ from: r.createdAt, to: r.updatedAt, what: `Ripcord run ${r.id}` });
   }
-  const labelSelector = ctx.service.selector ?? labelSelectorToString(snap.deployment.spec?.selector);
+  const labelSelector =
+    ctx.service.selector ?? (target.labelSelector || labelSelectorToString(snap.deployment.spec?.selector));
   let incidentStart: string | undefined;
   if (plan.scenario === 'app' || plan.scenario === 'database') {
     const rs = snap.replicaSets.find(
@@ -100,11 +117,11 @@ function recoveryDesired(ctx: ScenarioContext, o: Observed, prometheusUrl: strin
   };
 }
 
-function checksDesired(ctx: ScenarioContext, o: Observed): VerifyChecksDesired {
+function checksDesired(ctx: ScenarioContext, o: Observed, target: VerifiedTarget): VerifyChecksDesired {
   const s = ctx.service;
   return {
-    namespace: s.kube.namespace,
-    deployment: s.deployment,
+    namespace: target.namespace,
+    deployment: target.deployment,
     labelSelector: o.labelSelector,
     smoke: s.detect.checks.map((c) => ({
       name: c.name,
@@ -135,10 +152,11 @@ function checksDesired(ctx: ScenarioContext, o: Observed): VerifyChecksDesired {
 export async function withVerification(ctx: ScenarioContext, plan: Plan): Promise<Plan> {
   const withPolicy: Plan = { ...plan, verification: { require: [...ctx.service.verify.require] } };
   if (plan.noop || !plan.steps.some(isVerifyStep)) return withPolicy;
-  const o = await observe(ctx, plan);
+  const target = verifiedTarget(ctx, plan);
+  const o = await observe(ctx, plan, target);
   const url = ctx.service.detect.prometheusUrl;
   const recovered = url
     ? insertAfterVerify(withPolicy, recoveryStep(recoveryDesired(ctx, o, url), ctx.service.name))
     : withPolicy;
-  return insertVerifyChecks(recovered, verifyChecksStep(checksDesired(ctx, o), ctx.service.name));
+  return insertVerifyChecks(recovered, verifyChecksStep(checksDesired(ctx, o, target), ctx.service.name));
 }

@@ -209,7 +209,14 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     // is done, re-taking it would hold a lock that nothing releases.
     const recheck = step.recheckOnResume === true && plan.steps.slice(index + 1).some((s) => !done.has(s.id));
     if (journaled && !recheck) {
-      Object.assign(outcome, { status: 'done', how: 'journal', durationMs: journaled.durationMs ?? 0 });
+      // The journaled evidence comes along: what a step proved before a crash (a verify step's checklist) still
+      // counts in the resumed run's verdict.
+      Object.assign(outcome, {
+        status: 'done',
+        how: 'journal',
+        durationMs: journaled.durationMs ?? 0,
+        ...(journaled.evidence !== undefined ? { evidence: journaled.evidence } : {}),
+      });
       emit({ type: 'step-done', runId, stepId: step.id, index, durationMs: 0, how: 'journal' });
       continue;
     }

@@ -49,6 +49,7 @@ describe('ripcord rollback venue-service: the runbook incident v1.2.3 -> v1.2.2 
       'set-template',
       'wait-rollout',
       'verify',
+      'verify-checks',
       'release-lock',
     ]);
     expect(await generation(ns.name)).toBe(before);

@@ -132,6 +132,7 @@ describe('blue-green rollback: --scenario blue-green', () => {
       'switch',
       'verify-traffic',
       'verify',
+      'verify-checks',
       'scale-down',
       'release-lock',
     ]);
@@ -360,7 +361,15 @@ describe('blue-green: same end state as the runbook’s two commands when blue i
   }, 300_000);
 });
 
-const STEPS = ['acquire-lock', 'switch', 'verify-traffic', 'verify', 'scale-down', 'release-lock'];
+const STEPS = [
+  'acquire-lock',
+  'switch',
+  'verify-traffic',
+  'verify',
+  'verify-checks',
+  'scale-down',
+  'release-lock',
+];
 
 describe('blue-green crash safety: SIGKILL at every step boundary, then resume', () => {
   let env: Awaited<ReturnType<typeof setUp>>;

@@ -151,7 +151,15 @@ describe('canary rollback: --scenario canary on an Istio VirtualService', () => 
   }, 60_000);
 });
 
-const STEPS = ['acquire-lock', 'set-weights', 'verify-traffic', 'verify', 'scale-down', 'release-lock'];
+const STEPS = [
+  'acquire-lock',
+  'set-weights',
+  'verify-traffic',
+  'verify',
+  'verify-checks',
+  'scale-down',
+  'release-lock',
+];
 
 describe('canary crash safety: SIGKILL at every step boundary, then resume', () => {
   let env: Awaited<ReturnType<typeof setUp>>;

@@ -133,6 +133,7 @@ describe('ripcord rollback --scenario config: bad config v2 shipped with v1.2.7 
       'restart',
       'wait-rollout',
       'verify',
+      'verify-checks',
       'release-lock',
     ]);
     expect(plan.dataDiff[0]).toMatchObject({

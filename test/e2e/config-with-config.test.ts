@@ -166,6 +166,7 @@ describe('ripcord rollback --with-config: v1.2.7 + config v2 -> v1.2.2 with the 
       'set-template',
       'wait-rollout',
       'verify',
+      'verify-checks',
       'release-lock',
     ]);
     expect(plan.steps[1]?.target).toBe(`configmap/venue-service-config -n ${ns.name}`);

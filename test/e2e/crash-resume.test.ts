@@ -15,7 +15,7 @@ function comparable(t: V1PodTemplateSpec | undefined): unknown {
   return { ...t, metadata: { ...t?.metadata, labels } };
 }
 
-const STEPS = ['acquire-lock', 'set-template', 'wait-rollout', 'verify', 'release-lock'];
+const STEPS = ['acquire-lock', 'set-template', 'wait-rollout', 'verify', 'verify-checks', 'release-lock'];
 
 /**
  * What the journal file itself (not the CLI) holds for a run: the plan's step order and each step's status.
@@ -105,7 +105,7 @@ describe('crash safety: SIGKILL at every step boundary, then ripcord resume', ()
       steps: Array<{ stepId: string; status: string }>;
     };
     expect(run.run.status).toBe('succeeded');
-    expect(run.steps.map((s) => s.status)).toEqual(['done', 'done', 'done', 'done', 'done']);
+    expect(run.steps.map((s) => s.status)).toEqual(STEPS.map(() => 'done'));
   });
 
   it('resume acts on the cluster the plan recorded, and refuses another context', async () => {

@@ -220,6 +220,7 @@ describe('ripcord rollback --scenario flag: new-pricing off through Unleash, und
       'k8s.acquire-lock',
       'flag.unleash-off',
       'app.verify',
+      'verify.checks',
       'k8s.release-lock',
     ]);
     expect(plan.changes).toEqual([

@@ -166,6 +166,7 @@ describe('ripcord rollback --scenario secret: a Vault version with a wrong DB pa
       'restart',
       'wait-rollout',
       'verify',
+      'verify-checks',
       'release-lock',
     ]);
     expect(plan.dataDiff[0]?.masked).toBe(true);

@@ -28,6 +28,7 @@ export async function rollBackCanary(config: string): Promise<void> {
     'set-weights',
     'verify-traffic',
     'verify',
+    'verify-checks',
     'scale-down',
     'release-lock',
   ]);

@@ -210,6 +210,31 @@ describe('executePlan', () => {
     expect(second.summary.measuredMs).toBeGreaterThanOrEqual(8_000);
   });
 
+  it('a step done before the crash keeps its journaled evidence in the resumed run (its checklist still counts)', async () => {
+    const clock = fakeClock();
+    const journal = createMemoryJournal();
+    const w = world(clock);
+    const p = plan([step('verify'), step('b')]);
+    journal.crashOnOutcome('b');
+    await expect(
+      executePlan({ plan: p, runId: 'r-ev', journal, handlers: w.handlers, clock }),
+    ).rejects.toThrow(/simulated crash/);
+    journal.revive();
+    const r = await executePlan({
+      plan: p,
+      runId: 'r-ev',
+      journal,
+      handlers: w.handlers,
+      clock,
+      resume: true,
+    });
+    expect(r.status).toBe('succeeded');
+    const verify = r.steps.find((s) => s.stepId === 'verify');
+    expect(verify?.how).toBe('journal');
+    // What the first process proved, as journaled (the durationMs is added when the outcome is recorded).
+    expect(verify?.evidence).toEqual({ set: 'verify', durationMs: 2000 });
+  });
+
   it('re-checks steps marked recheckOnResume even when journaled done', async () => {
     const clock = fakeClock();
     const journal = createMemoryJournal();
