@@ -241,6 +241,8 @@ export default tseslint.config(
   {
     // Tool config files (eslint, vitest) must default-export; everything else uses named exports.
     files: ['src/**/*.ts', 'examples/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    // A child run's vitest config for a test (test/e2e/sandbox-watchdog.test.ts) is a tool config too.
+    ignores: ['test/fixtures/**/vitest.config.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',

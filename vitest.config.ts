@@ -6,10 +6,16 @@ import { defineConfig } from 'vitest/config';
 // allowOnly: false (at the root and in every project: inline projects do not inherit it): a focused test
 // (`.only`) left in a file fails the run instead of silently skipping the rest (vitest's default allows it
 // outside CI). Skipped and todo tests are counted and refused by scripts/test-report.mjs.
-const E2E_SOLO = ['test/e2e/safety-faults.test.ts', 'test/e2e/watch-*.test.ts'];
+const E2E_SOLO = [
+  'test/e2e/safety-faults.test.ts',
+  'test/e2e/sandbox-watchdog.test.ts',
+  'test/e2e/watch-*.test.ts',
+];
 const E2E = {
   allowOnly: false,
   globalSetup: ['test/support/global-setup.ts'],
+  // Per file: about twice its slowest measured test (test/e2e/timeouts.json); 240 s for a file not measured.
+  setupFiles: ['test/support/e2e-timeouts.ts'],
   testTimeout: 240_000,
   hookTimeout: 300_000,
 };

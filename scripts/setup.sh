@@ -3,10 +3,12 @@
 # compile Ripcord into dist/ via `prepare`), and the control-plane binaries (built once, then cached).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-system-deps.sh
+# shellcheck source=lib/phase.sh
+. scripts/lib/phase.sh
+phase "apt (system packages)" bash scripts/install-system-deps.sh
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  phase "npm ci (+ build)" npm ci --no-audit --no-fund
 else
-  npm run build
+  phase "build" npm run build
 fi
-bash scripts/build-kube.sh
+phase "control-plane build" bash scripts/build-kube.sh

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { exitCodeFor, RipcordError } from '../core/errors.js';
+import { apiErrorLine } from './api-error-line.js';
 import type { GlobalOptions } from './output.js';
 
 /** Reads the global flags (declared on the root program) from any subcommand. */
@@ -33,7 +34,8 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
   return async (...args: A): Promise<void> => {
     try {
       await fn(...args);
-    } catch (err) {
+    } catch (caught) {
+      const err = apiErrorLine(caught);
       const msg = err instanceof Error ? err.message : String(err);
       process.stderr.write(`ripcord: ${msg}\n`);
       if (process.env.RIPCORD_DEBUG === '1' && err instanceof Error) process.stderr.write(`${err.stack}\n`);

@@ -28,7 +28,33 @@ export async function applyObjects(kc: KubeConfig, namespace: string, objects: K
         metadata: { name: spec.metadata.name ?? '', namespace },
       });
       spec.metadata.resourceVersion = live.metadata?.resourceVersion;
-      await client.replace(spec);
+      await client.replace(keepAllocated(spec, live));
     }
   }
+}
+
+/**
+ * What the API server allocated and will not let a replace unset: a Service's cluster IPs ("primary clusterIP
+ * can not be unset") and node ports. `kubectl apply` keeps them because it patches; a replace must carry them.
+ */
+function keepAllocated(spec: KubernetesObject, live: KubernetesObject): KubernetesObject {
+  if (spec.kind !== 'Service') return spec;
+  type Spec = { clusterIP?: string; clusterIPs?: string[]; ipFamilies?: string[]; ports?: Port[] };
+  type Port = { name?: string; port?: number; nodePort?: number };
+  const want = ((spec as { spec?: Spec }).spec ?? {}) as Spec;
+  const have = ((live as { spec?: Spec }).spec ?? {}) as Spec;
+  const ports = want.ports?.map((p) => {
+    const nodePort = have.ports?.find((l) => l.port === p.port && l.name === p.name)?.nodePort;
+    return p.nodePort === undefined && nodePort !== undefined ? { ...p, nodePort } : p;
+  });
+  return {
+    ...spec,
+    spec: {
+      ...want,
+      ...(want.clusterIP === undefined && have.clusterIP ? { clusterIP: have.clusterIP } : {}),
+      ...(want.clusterIPs === undefined && have.clusterIPs ? { clusterIPs: have.clusterIPs } : {}),
+      ...(want.ipFamilies === undefined && have.ipFamilies ? { ipFamilies: have.ipFamilies } : {}),
+      ...(ports ? { ports } : {}),
+    },
+  } as KubernetesObject;
 }

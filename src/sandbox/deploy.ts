@@ -1,5 +1,11 @@
 import { join } from 'node:path';
-import { AppsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+} from '@kubernetes/client-node';
 import { repoRoot } from './control-plane/binaries.js';
 import { applyObjects, readManifests } from './apply.js';
 import { apiStatus } from './kube-clients.js';
@@ -54,6 +60,7 @@ export async function deployRelease(kc: KubeConfig, opts: DeployOptions): Promis
     if (opts.replicas !== undefined) d.spec.replicas = opts.replicas;
     for (const c of d.spec.template.spec.containers) if (c.name === app) c.image = opts.image;
     await applyObjects(kc, opts.namespace, [deployment]);
+    await retireColours(kc, opts.namespace, app);
     return { created: true };
   }
   const patch = {
@@ -67,5 +74,36 @@ export async function deployRelease(kc: KubeConfig, opts: DeployOptions): Promis
     { name: app, namespace: opts.namespace, body: patch },
     setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
   );
+  // A blue-green deploy since the Deployment was made left the Service on one colour: take it back.
+  const svc = await kc
+    .makeApiClient(CoreV1Api)
+    .readNamespacedService({ name: app, namespace: opts.namespace })
+    .catch((err: unknown) => {
+      if (apiStatus(err) === 404) return undefined;
+      throw err;
+    });
+  if (svc?.spec?.selector?.version !== undefined) {
+    const dir = join(repoRoot(), 'examples', app, 'manifests');
+    await applyObjects(kc, opts.namespace, readManifests(join(dir, 'service.yaml')));
+    await retireColours(kc, opts.namespace, app);
+  }
   return { created: false };
+}
+
+/**
+ * A rolling deploy after blue-green ones: service.yaml selects every pod of the app, the colours' too, so
+ * the colour Deployments are scaled to 0 (kept, with their history) and only the rolling release answers.
+ */
+async function retireColours(kc: KubeConfig, namespace: string, app: string): Promise<void> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  for (const colour of ['blue', 'green']) {
+    try {
+      await apps.patchNamespacedDeployment(
+        { name: `${app}-${colour}`, namespace, body: { spec: { replicas: 0 } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    } catch (err) {
+      if (apiStatus(err) !== 404) throw err;
+    }
+  }
 }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { repoRoot } from '../../src/sandbox/control-plane/binaries.js';
 import { sandboxStatus, startSandbox, stopSandbox } from '../../src/sandbox/sandbox.js';
+import { assertSandboxHealthy, deadPartsReport, startSandboxWatchdog } from './sandbox-watchdog.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -18,6 +19,7 @@ interface SharedSandbox {
   dir: Promise<string>;
   owned: boolean;
   users: number;
+  stopWatchdog?: () => void;
 }
 const shared = globalThis as { __ripcordE2eSandbox?: SharedSandbox };
 
@@ -32,13 +34,31 @@ export async function setup(project: TestProject): Promise<void> {
     const st = reuse ? sandboxStatus(reuse) : undefined;
     const reused = reuse !== undefined && st !== undefined && st.parts.every((p) => p.alive);
     shared.__ripcordE2eSandbox = {
-      dir: reused ? Promise.resolve(reuse) : startOwned(),
+      dir: (reused ? Promise.resolve(reuse) : startOwned()).then(watch),
       owned: !reused,
       users: 0,
     };
   }
   shared.__ripcordE2eSandbox.users += 1;
   project.provide('sandboxDir', await shared.__ripcordE2eSandbox.dir);
+}
+
+/**
+ * Every part must answer before the first file starts, and a part that stops answering for 30 s ends the whole
+ * run at once, naming it (sandbox-watchdog.ts): a dead part must not cost every later test its timeout.
+ */
+async function watch(dir: string): Promise<string> {
+  await assertSandboxHealthy(dir);
+  const s = shared.__ripcordE2eSandbox;
+  if (s) {
+    s.stopWatchdog = startSandboxWatchdog(dir, (dead) => {
+      console.error(
+        `\n[sandbox watchdog] ending the e2e run: a sandbox part is dead\n${deadPartsReport(dead, dir)}\n`,
+      );
+      process.exit(1);
+    });
+  }
+  return dir;
 }
 
 async function startOwned(): Promise<string> {
@@ -60,5 +80,6 @@ export async function teardown(): Promise<void> {
   s.users -= 1;
   if (s.users > 0) return;
   shared.__ripcordE2eSandbox = undefined;
+  s.stopWatchdog?.();
   if (s.owned) await stopSandbox(await s.dir);
 }

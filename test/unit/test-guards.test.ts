@@ -96,12 +96,22 @@ describe('CI test guards', () => {
   });
 
   it('a failure in the first half still runs the second half and fails npm test', () => {
-    const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { scripts: { test: string } };
-    // Run the script's shell with stand-ins for the build and the two vitest halves.
+    const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string> & { test: string };
+    };
+    // Run the script's shell with stand-ins for the build and the two vitest halves. `npm run -s NAME` runs
+    // the package's own script NAME (the two halves); any other npm call (the build) succeeds doing nothing.
     const bin = join(scratch, 'bin');
     mkdirSync(bin, { recursive: true });
     const calls = join(scratch, 'calls.log');
-    writeFileSync(join(bin, 'npm'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    for (const name of ['test:unit-integration', 'test:e2e:all']) {
+      writeFileSync(join(scratch, `${name}.sh`), `${pkg.scripts[name] ?? 'exit 9'}\n`);
+    }
+    writeFileSync(
+      join(bin, 'npm'),
+      `#!/bin/sh\n[ "$1" = run ] && [ "$2" = -s ] && [ -f "${scratch}/$3.sh" ] && exec sh "${scratch}/$3.sh"\nexit 0\n`,
+      { mode: 0o755 },
+    );
     writeFileSync(
       join(bin, 'vitest'),
       `#!/bin/sh\necho "$*" >> ${calls}\ncase "$*" in *unit*) exit 1;; esac\nexit 0\n`,

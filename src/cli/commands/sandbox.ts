@@ -5,6 +5,7 @@ import { parseDuration } from '../../core/duration.js';
 import { deployBlueGreen } from '../../sandbox/blue-green.js';
 import { CANARY_ROUTERS, deployCanary, type CanaryRouterKind } from '../../sandbox/canary.js';
 import { deployRelease, parseImage } from '../../sandbox/deploy.js';
+import { checkSandboxHealth } from '../../sandbox/health.js';
 import { loadKubeConfig } from '../../sandbox/kube-clients.js';
 import { formatLoadReport, runLoad } from '../../sandbox/load/index.js';
 import { waitForRoute } from '../../sandbox/router/routes.js';
@@ -131,16 +132,24 @@ export function registerSandboxCommands(program: Command): void {
             `no sandbox in ${dir}; start one with \`ripcord sandbox up\``,
           );
         const routes = readRoutes(dir);
-        emit(g, { ...st, state: printable(st.state), endpoints: endpoints(st.state), routes }, () =>
+        // Not only "is the pid alive" but "does it do its job" (src/sandbox/health.ts), as the e2e watchdog asks.
+        const health = new Map((await checkSandboxHealth(dir))?.map((h) => [h.name, h]) ?? []);
+        const parts = st.parts.map((p) => ({
+          ...p,
+          healthy: health.get(p.name)?.ok ?? false,
+          health: health.get(p.name)?.detail ?? 'not probed',
+        }));
+        emit(g, { ...st, parts, state: printable(st.state), endpoints: endpoints(st.state), routes }, () =>
           [
-            ...st.parts.map(
-              (p) => `  ${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${p.alive ? 'running' : 'DEAD'}`,
+            ...parts.map(
+              (p) =>
+                `  ${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${!p.alive ? 'DEAD' : p.healthy ? 'running' : 'FAILING'}  ${p.health}`,
             ),
             ...Object.entries(endpoints(st.state)).map(([k, v]) => `  ${k.padEnd(24)} ${v}`),
             ...Object.entries(routes).map(([k, v]) => `  service ${k.padEnd(16)} ${v.url}`),
           ].join('\n'),
         );
-        if (st.parts.some((p) => !p.alive)) process.exitCode = 1;
+        if (parts.some((p) => !p.alive || !p.healthy)) process.exitCode = 1;
       }),
     );
 

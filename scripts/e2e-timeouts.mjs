@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Writes test/e2e/timeouts.json from vitest JSON reports of e2e runs (e.g. .ripcord/test-results/e2e.json):
+// for each file, its slowest test and a timeout of twice that, rounded up to 10 s, at least 60 s. Files the
+// reports do not cover keep their earlier entry. Read by test/support/e2e-timeouts.ts.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'test', 'e2e', 'timeouts.json');
+const reports = process.argv.slice(2);
+if (reports.length === 0) {
+  console.error('usage: node scripts/e2e-timeouts.mjs REPORT.json...');
+  process.exit(2);
+}
+const table = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : { files: {} };
+for (const file of reports) {
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  for (const suite of report.testResults ?? []) {
+    const durations = (suite.assertionResults ?? []).map((t) => t.duration ?? 0);
+    if (durations.length === 0) continue;
+    const slowest = Math.max(...durations);
+    table.files[relative(root, suite.name)] = {
+      slowestTestMs: Math.round(slowest),
+      testTimeoutMs: Math.max(60_000, Math.ceil((2 * slowest) / 10_000) * 10_000),
+    };
+  }
+}
+table.measured = `${new Date().toISOString().slice(0, 10)}, 2-core machine, e2e files two at a time`;
+table.files = Object.fromEntries(Object.entries(table.files).sort(([a], [b]) => a.localeCompare(b)));
+writeFileSync(out, `${JSON.stringify({ measured: table.measured, files: table.files }, null, 2)}\n`);
+console.log(`wrote ${relative(root, out)}: ${Object.keys(table.files).length} files`);
