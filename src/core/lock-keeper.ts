@@ -32,6 +32,12 @@ export interface LockKeeper {
   stop(): void;
 }
 
+class RenewalDeadline extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms}ms`);
+  }
+}
+
 export function createLockKeeper(o: {
   kube: KubernetesPort;
   clock: Clock;
@@ -56,16 +62,38 @@ export function createLockKeeper(o: {
   async function renew(r: Renewal): Promise<void> {
     const { namespace, lockName, holder, leaseSeconds } = r.lock;
     if (!renewing.has(key(namespace, lockName))) return;
+    // Stamped when the request starts, not when it returns: the server may have written renewTime as early
+    // as the start, so that is when the lease's clock restarted at the latest we can be sure of.
+    const startedAt = o.clock.now().getTime();
+    // A renewal gets only what is left of the lease, minus a sixth as margin (client-go's RenewDeadline is
+    // likewise shorter than the lease): a hung request must not outlive the lease while the run goes on.
+    const leftMs = r.lastRenewedAt + (leaseSeconds * 1000 * 5) / 6 - startedAt;
+    let deadline: ReturnType<typeof setTimeout> | undefined;
     try {
-      const res = await o.kube.acquireLock(namespace, lockName, holder, leaseSeconds);
+      const res = await Promise.race([
+        o.kube.acquireLock(namespace, lockName, holder, leaseSeconds),
+        new Promise<never>((_, reject) => {
+          deadline = setTimeout(() => reject(new RenewalDeadline(Math.max(0, leftMs))), Math.max(0, leftMs));
+          deadline.unref?.();
+        }),
+      ]);
       if (!renewing.has(key(namespace, lockName))) return;
       if (!res.acquired) {
         lost(r, `lost the rollback lock ${namespace}/${lockName}: it is now held by ${res.heldBy.holder}`);
         return;
       }
-      r.lastRenewedAt = o.clock.now().getTime();
+      r.lastRenewedAt = startedAt;
     } catch (err) {
       if (!renewing.has(key(namespace, lockName))) return;
+      if (err instanceof RenewalDeadline) {
+        const since = o.clock.now().getTime() - r.lastRenewedAt;
+        lost(
+          r,
+          `could not renew the rollback lock ${namespace}/${lockName} for ${Math.round(since / 1000)}s ` +
+            `(lease ${leaseSeconds}s): the renewal did not answer before the lease could lapse`,
+        );
+        return;
+      }
       const since = o.clock.now().getTime() - r.lastRenewedAt;
       if (since >= (leaseSeconds * 1000 * 2) / 3) {
         lost(
@@ -75,6 +103,8 @@ export function createLockKeeper(o: {
         );
         return;
       }
+    } finally {
+      if (deadline) clearTimeout(deadline);
     }
     schedule(r);
   }

@@ -71,7 +71,8 @@ export interface KubernetesPort {
 export interface ProbePort {
   get(
     url: string,
-    opts?: { timeoutMs?: number },
+    /** `signal`: the run's; an abort ends the request at once (AbortedError), not at its timeout. */
+    opts?: { timeoutMs?: number; signal?: AbortSignal },
   ): Promise<{ status: number; body: string; ms: number; headers?: Record<string, string> }>;
 }
 
@@ -122,8 +123,17 @@ export interface ConfigPort {
   write(namespace: string, write: ConfigObjectWrite, expectResourceVersion?: string): Promise<ConfigObject>;
   /** Deletes the object; false when it was already gone. Only used on Ripcord's own record copies. */
   remove(namespace: string, kind: ConfigObject['kind'], name: string): Promise<boolean>;
-  /** `kubectl rollout restart`: sets the template annotation kubectl.kubernetes.io/restartedAt. */
-  restartDeployment(namespace: string, name: string, restartedAt: string): Promise<void>;
+  /**
+   * `kubectl rollout restart`: sets the template annotation kubectl.kubernetes.io/restartedAt. With
+   * `resourceVersion` (the one the caller's guard read), the patch carries it as a precondition: a change made
+   * since that read fails the write with a conflict instead of going through.
+   */
+  restartDeployment(
+    namespace: string,
+    name: string,
+    restartedAt: string,
+    guard?: { resourceVersion?: string },
+  ): Promise<void>;
 }
 
 /** Where a flag service's token is read from when a step runs; the token itself is never part of a plan. */
@@ -157,7 +167,13 @@ export interface DeploymentEnvPort {
   setContainerEnv(
     namespace: string,
     deployment: string,
-    change: { container: string; vars: Record<string, string>; annotations?: Record<string, string> },
+    change: {
+      container: string;
+      vars: Record<string, string>;
+      annotations?: Record<string, string>;
+      /** The version the caller's guard read: a change since then fails the patch (409) instead of going through. */
+      resourceVersion?: string;
+    },
   ): Promise<void>;
 }
 

@@ -53,8 +53,9 @@ export class SqliteJournal implements Journal {
     }
     try {
       if (existed) {
-        tightenMode(this.path);
+        // Refuse first, touch nothing: another application's database keeps even its file mode.
         this.refuseForeignDatabase();
+        tightenMode(this.path);
       }
       // WAL lets `ripcord status` read while a rollback writes; FULL sync because the intent written before a
       // step must survive the machine dying mid-step, and journal writes are few.

@@ -5,7 +5,7 @@
  */
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ripcord } from '../support/cli.js';
+import { ripcord, spawnRipcord } from '../support/cli.js';
 import {
   adminKubeConfig,
   deployBlueGreenVenue,
@@ -370,6 +370,56 @@ const STEPS = [
   'scale-down',
   'release-lock',
 ];
+
+describe('blue-green: a switch-back during the drain is not scaled to zero under traffic', () => {
+  let env: Awaited<ReturnType<typeof setUp>>;
+  beforeAll(async () => {
+    env = await setUp('bg-drain');
+  }, 240_000);
+  afterAll(async () => env?.ns.cleanup());
+
+  it('someone switches the Service back to green while Ripcord drains it: refused (exit 3), green keeps its pods and serves', async () => {
+    const ns = env.ns.name;
+    const config = writeServiceConfig({
+      namespace: ns,
+      url: env.url,
+      verifyWindow: '1s',
+      extra: BLUE_GREEN.map((l) => l.replace('scaleDownAfter: 1s', 'scaleDownAfter: 20s')),
+    });
+    const run = spawnRipcord([
+      '--config',
+      config,
+      'rollback',
+      'venue-service',
+      '--scenario',
+      'blue-green',
+      '--yes',
+    ]);
+    const deadline = Date.now() + 90_000;
+    while (!/scaling deployment\/venue-service-green to 0 in/.test(run.output())) {
+      if (Date.now() > deadline) throw new Error(`the drain never started:\n${run.output()}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(await selector(ns)).toEqual({ app: 'venue-service', version: 'blue' });
+    // The operator's switch-back (the runbook's own kubectl patch, the other way).
+    await core().patchNamespacedService(
+      {
+        name: 'venue-service',
+        namespace: ns,
+        body: { spec: { selector: { app: 'venue-service', version: 'green' } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const r = await run.done;
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(
+      /service\/venue-service selects version=green again since the plan was made: deployment\/venue-service-green still serves, so it was not scaled to 0/,
+    );
+    expect(await selector(ns)).toEqual({ app: 'venue-service', version: 'green' });
+    expect(await replicas(ns, 'green')).toBe(2);
+    expect(await versionsServed(env.url, 10)).toEqual({ 'v1.2.3': 10 });
+  }, 180_000);
+});
 
 describe('blue-green crash safety: SIGKILL at every step boundary, then resume', () => {
   let env: Awaited<ReturnType<typeof setUp>>;

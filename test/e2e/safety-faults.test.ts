@@ -4,20 +4,17 @@
  * spec field, not the template), which the real controller-manager honours: the rollback then holds its lock
  * for several lease periods.
  */
-import { spawn } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { repoRoot } from '../../src/sandbox/control-plane/binaries.js';
 import { isAlive, startDaemon } from '../../src/sandbox/process.js';
 import { readState, writeState } from '../../src/sandbox/state.js';
 import { deployRelease } from '../../src/sandbox/deploy.js';
 import { waitForDeploymentRollout } from '../../src/sandbox/wait-rollout.js';
-import { ripcord, type CliResult } from '../support/cli.js';
+import { ripcord, spawnRipcord } from '../support/cli.js';
 import { adminKubeConfig, deployVenueService, sandbox, testNamespace } from '../support/sandbox.js';
 import { writeServiceConfig } from '../support/service-config.js';
 
@@ -44,21 +41,6 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(250);
   }
-}
-
-/** A CLI process we can signal; resolves like `ripcord()` when it exits. */
-function spawnRipcord(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'ripcord.js'), ...args], {
-    env: { ...process.env, ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const done = new Promise<CliResult>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr })),
-  );
-  return { child, done, output: () => stdout + stderr };
 }
 
 /**

@@ -96,12 +96,15 @@ describe('the SQLite journal file', () => {
       "create table invoices (id integer primary key, total text); insert into invoices values (1, '9.99')",
     );
     other.close();
+    // Readable by its group, as the other application left it: refusing must not chmod it to 0600 first.
+    chmodSync(journal, 0o640);
     const before = readFileSync(journal);
     const res = await runs(config);
     expect(res.code).toBe(2);
     expect(res.stderr).toContain(journal);
     expect(res.stderr).toContain('is a SQLite database but not a Ripcord journal (tables: invoices)');
     expect(readFileSync(journal).equals(before)).toBe(true);
+    expect(statSync(journal).mode & 0o777).toBe(0o640);
     expect(existsSync(journal + '-wal')).toBe(false);
   });
 

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../../src/sandbox/control-plane/binaries.js';
 
@@ -25,4 +25,19 @@ export function ripcord(
       },
     );
   });
+}
+
+/** A CLI process we can signal or watch while it runs; `done` resolves like `ripcord()` when it exits. */
+export function spawnRipcord(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'ripcord.js'), ...args], {
+    env: { ...process.env, ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const done = new Promise<CliResult>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr })),
+  );
+  return { child, done, output: () => stdout + stderr };
 }

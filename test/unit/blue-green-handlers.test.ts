@@ -11,6 +11,7 @@ function world(o: { selector: Record<string, string>; blueReady: number }) {
   let rv = 1;
   const scale: Record<string, { replicas: number; readyReplicas: number }> = {
     'venue-service-blue': { replicas: 2, readyReplicas: o.blueReady },
+    'venue-service-green': { replicas: 2, readyReplicas: 2 },
   };
   const services: ServiceSelectorPort = {
     read: async () => ({ selector: { ...selector }, resourceVersion: String(rv) }),
@@ -150,5 +151,79 @@ describe('blue-green step handlers', () => {
     });
     expect(w.writes).toEqual(['scale venue-service-blue 0']);
     expect(w.selector()).toEqual({ app: 'venue-service', version: 'green' });
+  });
+});
+
+describe('scale-down re-checks that the Deployment no longer gets traffic (after the drain, and on resume)', () => {
+  const scaleDown = (notServing: unknown) =>
+    step(BLUE_GREEN_STEP_KINDS.scale, {
+      namespace: 'ns',
+      deployment: 'venue-service-green',
+      deploymentUid: '',
+      replicas: 0,
+      afterMs: 0,
+      notServing,
+    });
+  const bySelector = { kind: 'selector', service: 'venue-service', key: 'version', value: 'green' };
+
+  it('blue-green: someone switched the Service back to green during the drain: refused, green keeps its pods', async () => {
+    const w = world({ selector: { app: 'venue-service', version: 'green' }, blueReady: 2 });
+    await expect(
+      w.handlers[BLUE_GREEN_STEP_KINDS.scale]?.apply(scaleDown(bySelector), ctx()),
+    ).rejects.toMatchObject({
+      kind: 'refused',
+      message: expect.stringMatching(
+        /^service\/venue-service selects version=green again since the plan was made: deployment\/venue-service-green still serves, so it was not scaled to 0/,
+      ),
+    });
+    expect(w.writes).toEqual([]);
+  });
+
+  it('blue-green: the Service still selects blue: green is scaled to 0', async () => {
+    const w = world({ selector: { app: 'venue-service', version: 'blue' }, blueReady: 2 });
+    await expect(
+      w.handlers[BLUE_GREEN_STEP_KINDS.scale]?.apply(scaleDown(bySelector), ctx()),
+    ).resolves.toMatchObject({ scaled: true });
+    expect(w.writes).toEqual(['scale venue-service-green 0']);
+  });
+
+  it('canary: the route sends traffic to the canary again (a promotion, a manual shift): refused', async () => {
+    const writes: string[] = [];
+    let canaryWeight = 30;
+    const handlers = createBlueGreenHandlers({
+      kube: {
+        snapshot: async () => ({ deployment: { spec: { replicas: 1 } }, replicaSets: [] }),
+      } as unknown as KubernetesPort,
+      services: {} as ServiceSelectorPort,
+      scale: {
+        getScale: async () => ({ replicas: 1, readyReplicas: 1, resourceVersion: '1' }),
+        setReplicas: async (_ns, d, n) => void writes.push(`scale ${d} ${n}`),
+      },
+      probe: { get: async () => ({ status: 200, body: '', ms: 1 }) },
+      router: () =>
+        ({
+          getWeights: async () => ({
+            weights: { stable: 100 - canaryWeight, canary: canaryWeight },
+            resourceVersion: '1',
+          }),
+          setWeights: async () => undefined,
+        }) as never,
+    });
+    const byWeight = {
+      kind: 'weight',
+      ref: { namespace: 'ns', kind: 'VirtualService', name: 'venue-service' },
+      backend: 'canary',
+    };
+    const h = handlers[BLUE_GREEN_STEP_KINDS.scale];
+    await expect(h?.apply(scaleDown(byWeight), ctx())).rejects.toMatchObject({
+      kind: 'refused',
+      message: expect.stringMatching(
+        /^VirtualService\/venue-service sends 30% to canary again since the plan was made/,
+      ),
+    });
+    expect(writes).toEqual([]);
+    canaryWeight = 0;
+    await expect(h?.apply(scaleDown(byWeight), ctx())).resolves.toMatchObject({ scaled: true });
+    expect(writes).toEqual(['scale venue-service-green 0']);
   });
 });

@@ -48,13 +48,15 @@ function setup(value: string, o: { paused?: boolean } = {}) {
     handler,
     step,
     calls,
+    snapResourceVersion: snap.deployment.metadata?.resourceVersion,
     recreate: () => (live = { ...live, metadata: { ...live.metadata, uid: 'other' } }),
   };
 }
 
 describe('flag.set-env handler', () => {
   it('patches once with the change-cause, then is satisfied and patches nothing more', async () => {
-    const { handler, step, calls } = setup('true');
+    const { handler, step, calls, snapResourceVersion } = setup('true');
+    expect(snapResourceVersion).toBeTruthy();
     expect(await handler.check(step, ctx)).toBe(false);
     expect(await handler.apply(step, ctx)).toMatchObject({ patched: true, variable: 'FEATURE_NEW_PRICING' });
     expect(calls).toEqual([
@@ -65,6 +67,8 @@ describe('flag.set-env handler', () => {
           'kubernetes.io/change-cause':
             'ripcord rollback venue-service --scenario flag --flag new-pricing: FEATURE_NEW_PRICING=false',
         },
+        // The version the guard read goes with the write, as its precondition.
+        resourceVersion: snapResourceVersion,
       },
     ]);
     expect(await handler.check(step, ctx)).toBe(true);

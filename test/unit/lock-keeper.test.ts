@@ -8,11 +8,17 @@ const clock = { now: () => new Date() };
 
 /** A Lease table with a switch to make renewals fail or hand the Lease to somebody else. */
 function leases() {
-  let mode: 'ok' | 'error' | 'stolen' = 'ok';
+  let mode: 'ok' | 'error' | 'stolen' | 'hang' | 'slow' = 'ok';
   const renewals: string[] = [];
+  const starts: number[] = [];
   const kube = {
     async acquireLock(_ns: string, _name: string, holder: string) {
+      starts.push(Date.now());
       if (mode === 'error') throw new Error('the API server did not answer');
+      // A server that accepted the connection and never answers (the request timeout is longer than the lease).
+      if (mode === 'hang') return new Promise(() => undefined);
+      // Every renewal answers, but 2.2 s after it was sent: the lease's clock restarted when it was sent.
+      if (mode === 'slow') await sleep(2_200);
       if (mode === 'stolen') {
         const heldBy: LockHolder = {
           holder: 'ripcord/r-other@h:1:ab',
@@ -26,7 +32,7 @@ function leases() {
       return { acquired: true as const };
     },
   } as unknown as KubernetesPort;
-  return { kube, renewals, set: (m: typeof mode) => (mode = m) };
+  return { kube, renewals, starts, set: (m: typeof mode) => (mode = m) };
 }
 
 const lock = { namespace: 'ns', lockName: 'ripcord-x', holder: 'ripcord/r-1@h:2:cd', leaseSeconds: 3 };
@@ -73,6 +79,56 @@ describe('lock keeper', () => {
     expect(lost[0]).toMatch(
       /^could not renew the rollback lock ns\/ripcord-x for \ds \(lease 1s\): the API server/,
     );
+    keeper.stop();
+  });
+});
+
+describe('lock keeper: a renewal never outlives the lease', () => {
+  async function lostWithin(lost: string[], ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (lost.length === 0 && Date.now() < deadline) await sleep(10);
+  }
+
+  it('a renewal that hangs stops the run before the lease can lapse, not after its own request timeout', async () => {
+    const t = leases();
+    const lost: string[] = [];
+    const keeper = createLockKeeper({
+      kube: t.kube,
+      clock,
+      onLost: (w) => lost.push(w),
+      periodMs: () => 100,
+    });
+    keeper.hold({ ...lock, leaseSeconds: 3 });
+    await sleep(150); // one good renewal
+    expect(t.renewals.length).toBeGreaterThanOrEqual(1);
+    t.set('hang');
+    const lastGood = t.starts[t.renewals.length - 1] ?? 0;
+    await lostWithin(lost, 3_000);
+    const stoppedAfter = Date.now() - lastGood;
+    expect(lost[0]).toMatch(/the renewal did not answer before the lease could lapse/);
+    // Stopped within the lease (3 s) of the last good renewal's start (at 5/6 of it, 2.5 s): a taker could not
+    // have had it yet.
+    expect(stoppedAfter).toBeLessThan(3_000);
+    keeper.stop();
+  });
+
+  it('a renewal is counted from when it was sent, not when it returned', async () => {
+    const t = leases();
+    const lost: string[] = [];
+    const keeper = createLockKeeper({
+      kube: t.kube,
+      clock,
+      onLost: (w) => lost.push(w),
+      periodMs: () => 100,
+    });
+    keeper.hold({ ...lock, leaseSeconds: 3 });
+    t.set('slow');
+    // Sent at 0.1 s, answered at 2.3 s; the next is sent at 2.4 s and may only take until 0.1 + 2.5 s: it cannot
+    // answer in time, so the run stops at ~2.6 s. Stamped at the return, it would have gone on for ever.
+    await lostWithin(lost, 6_000);
+    expect(lost[0]).toMatch(/did not answer before the lease could lapse/);
+    const firstSent = t.starts[0] ?? 0;
+    expect(Date.now() - firstSent).toBeLessThan(3_000);
     keeper.stop();
   });
 });

@@ -3,6 +3,7 @@
  * checklist decides what is healthy); only "no answer" is an error, and it is 'unreachable'.
  */
 import { performance } from 'node:perf_hooks';
+import { AbortedError, abortReason } from '../../core/errors.js';
 import type { ProbePort } from '../../core/ports.js';
 import { displayUrl, noAnswer } from './no-answer.js';
 
@@ -23,8 +24,11 @@ export function createHttpProbe(opts: HttpProbeOptions = {}): ProbePort {
     async get(url, o = {}) {
       const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       const t0 = performance.now();
+      const signal = o.signal
+        ? AbortSignal.any([o.signal, AbortSignal.timeout(timeoutMs)])
+        : AbortSignal.timeout(timeoutMs);
       try {
-        const res = await doFetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+        const res = await doFetch(url, { signal, redirect: 'manual' });
         const text = await res.text();
         return {
           status: res.status,
@@ -33,6 +37,11 @@ export function createHttpProbe(opts: HttpProbeOptions = {}): ProbePort {
           headers: Object.fromEntries(res.headers),
         };
       } catch (err) {
+        if (o.signal?.aborted) {
+          throw new AbortedError(`aborted during GET ${displayUrl(url)}: ${abortReason(o.signal)}`, {
+            cause: err,
+          });
+        }
         throw noAnswer(err, { what: `GET ${displayUrl(url)}`, timeoutMs });
       }
     },

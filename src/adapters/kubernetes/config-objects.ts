@@ -143,9 +143,11 @@ export function createConfigObjectsAdapter(kc: KubeConfig, o: KubeApiOptions = {
       }
     },
 
-    async restartDeployment(namespace, name, restartedAt) {
-      // Exactly kubectl's patch (polymorphichelpers/objectrestarter.go): a strategic merge of one annotation.
+    async restartDeployment(namespace, name, restartedAt, guard) {
+      // kubectl's patch (polymorphichelpers/objectrestarter.go): a strategic merge of one annotation, plus the
+      // guard's resourceVersion, which the API server checks as a precondition (409 when the object moved on).
       const body = {
+        ...(guard?.resourceVersion ? { metadata: { resourceVersion: guard.resourceVersion } } : {}),
         spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: restartedAt } } } },
       };
       await kubeCall({ verb: 'patch', resource: 'deployments', group: 'apps', namespace, name }, () =>

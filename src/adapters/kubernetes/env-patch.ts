@@ -74,7 +74,15 @@ export function createDeploymentEnvAdapter(kc: KubeConfig, o: KubeApiOptions = {
       const deployment = await kubeCall({ verb: 'get', ...op }, () =>
         apps.readNamespacedDeployment({ name, namespace }),
       );
-      const body = envJsonPatch(deployment, change);
+      // The guard's resourceVersion (or this read's) as a precondition: the API server refuses the patch with a
+      // 409 when the Deployment changed since, instead of applying it to a template nobody checked.
+      const resourceVersion = change.resourceVersion ?? deployment.metadata?.resourceVersion;
+      const body: JsonPatchOp[] = [
+        ...(resourceVersion
+          ? [{ op: 'replace' as const, path: '/metadata/resourceVersion', value: resourceVersion }]
+          : []),
+        ...envJsonPatch(deployment, change),
+      ];
       await kubeCall({ verb: 'patch', ...op }, () =>
         apps.patchNamespacedDeployment(
           { name, namespace, body },

@@ -82,7 +82,10 @@ export function restartHandlers(deps: RestartHandlerDeps): StepHandlers {
         const current = deployment.spec?.template.metadata?.annotations?.[RESTARTED_AT_ANNOTATION];
         if (current === d.restartedAt) return { restartedAt: d.restartedAt, patched: false };
         const forced = refuseIfTemplateMoved(deployment, d, ctx.force === true);
-        await deps.restart.restartDeployment(d.namespace, d.deployment, d.restartedAt);
+        // Guarded by the resourceVersion the checks above read: a change since then is a conflict, not a write.
+        await deps.restart.restartDeployment(d.namespace, d.deployment, d.restartedAt, {
+          resourceVersion: deployment.metadata?.resourceVersion,
+        });
         return {
           restartedAt: d.restartedAt,
           patched: true,

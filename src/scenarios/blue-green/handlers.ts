@@ -7,7 +7,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { labelSelectorToString } from '../../core/app-rollback/deployment-util.js';
 import { AbortedError, abortReason, RipcordError } from '../../core/errors.js';
 import { StepFailedError, type StepContext, type StepHandlers } from '../../core/executor.js';
-import type { KubernetesPort, ProbePort, ScalePort, ServiceSelectorPort } from '../../core/ports.js';
+import type {
+  KubernetesPort,
+  ProbePort,
+  ScalePort,
+  ServiceSelectorPort,
+  TrafficRef,
+  TrafficRouterPort,
+} from '../../core/ports.js';
 import { answeredBy, servedText } from '../../core/steps/answered-by.js';
 import { guardedWrite } from '../../core/steps/guarded-write.js';
 import { desiredOf } from '../../core/steps/desired.js';
@@ -24,6 +31,8 @@ export interface BlueGreenHandlerDeps {
   services: ServiceSelectorPort;
   scale: ScalePort;
   probe: ProbePort;
+  /** The canary's route, for its scale-down's re-check that the canary gets no traffic. */
+  router?: (kind: TrafficRef['kind']) => TrafficRouterPort;
   /** Between polls; shorter in tests. */
   pollMs?: number;
 }
@@ -88,6 +97,23 @@ export function createBlueGreenHandlers(deps: BlueGreenHandlerDeps): StepHandler
     return r.written;
   };
 
+  /** Why the Deployment a scale-down targets still gets traffic, or undefined when it gets none. */
+  const stillServing = async (
+    namespace: string,
+    g: NonNullable<ScaleDesired['notServing']>,
+  ): Promise<string | undefined> => {
+    if (g.kind === 'selector') {
+      const { selector } = await services.read(namespace, g.service);
+      return selector[g.key] === g.value
+        ? `service/${g.service} selects ${g.key}=${g.value} again`
+        : undefined;
+    }
+    if (!deps.router) throw new RipcordError('invalid', 'a canary scale-down needs the traffic router port');
+    const { weights } = await deps.router(g.ref.kind).getWeights(g.ref);
+    const w = weights[g.backend] ?? 0;
+    return w > 0 ? `${g.ref.kind}/${g.ref.name} sends ${w}% to ${g.backend} again` : undefined;
+  };
+
   return {
     [BLUE_GREEN_STEP_KINDS.scale]: {
       async apply(step, ctx) {
@@ -105,6 +131,15 @@ export function createBlueGreenHandlers(deps: BlueGreenHandlerDeps): StepHandler
             `scaling deployment/${d.deployment} to ${d.replicas} in ${Math.round(d.afterMs / 1000)}s`,
           );
           await pause(d.afterMs, ctx, `scaling deployment/${d.deployment}`);
+        }
+        // After the drain, and on a resume hours later: traffic may have been sent back to it meanwhile.
+        const serving = d.notServing ? await stillServing(d.namespace, d.notServing) : undefined;
+        if (serving) {
+          throw new RipcordError(
+            'refused',
+            `${serving} since the plan was made: deployment/${d.deployment} still serves, so it was not scaled to ` +
+              `${d.replicas} (it keeps ${deployment.spec?.replicas ?? 1}). Scale it down yourself once it no longer gets traffic`,
+          );
         }
         const scaled = await setReplicas(d.namespace, d.deployment, d.replicas);
         return { replicas: d.replicas, scaled, previous: deployment.spec?.replicas ?? 1 };
@@ -206,7 +241,7 @@ export function createBlueGreenHandlers(deps: BlueGreenHandlerDeps): StepHandler
           endpoints: endpoints.map((e) => e.pod),
         };
         if (d.probe) {
-          const served = await answeredBy(deps.probe, d.probe);
+          const served = await answeredBy(deps.probe, d.probe, ctx.signal);
           evidence.served = served;
           if ((served[d.probe.release] ?? 0) !== d.probe.requests) {
             throw new StepFailedError(

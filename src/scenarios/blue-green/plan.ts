@@ -270,6 +270,7 @@ export function planBlueGreenRollback(
         0,
         `${live} no longer serves: free its capacity after ${formatDuration(settings.scaleDownAfterMs)} (connections drain)`,
         settings.scaleDownAfterMs,
+        { kind: 'selector', service: settings.service, key: settings.selectorKey, value: live },
       ),
     );
   }
@@ -289,6 +290,7 @@ function scaleStep(
   replicas: number,
   why: string,
   afterMs = 0,
+  notServing?: ScaleDesired['notServing'],
 ): PlanStep {
   return {
     id,
@@ -304,6 +306,7 @@ function scaleStep(
       deploymentUid: d.metadata?.uid ?? '',
       replicas,
       afterMs,
+      ...(notServing ? { notServing } : {}),
     } satisfies ScaleDesired,
     postcondition: `deployment/${name} wants ${replicas} replica(s).`,
     danger: replicas === 0 ? 'caution' : 'safe',

@@ -1,5 +1,6 @@
 /** The blue-green step kinds and the zod schemas of their desired states (the journal is an outside edge). */
 import * as z from 'zod';
+import { TrafficRefSchema } from '../../core/steps/traffic-ref.js';
 
 export const BLUE_GREEN_STEP_KINDS = {
   scale: 'bluegreen.scale',
@@ -17,6 +18,22 @@ export const ScaleDesired = z.object({
   deploymentUid: z.string(),
   replicas: z.number().int().nonnegative(),
   afterMs: z.number().nonnegative(),
+  /**
+   * A scale-down's re-check, made after the drain delay and on every resume: the Deployment must no longer get
+   * traffic — the Service does not select its colour (blue-green), the route gives its backend 0 (canary). A
+   * switch-back or a promotion since the plan keeps it running: refused, not scaled to 0 under traffic.
+   */
+  notServing: z
+    .discriminatedUnion('kind', [
+      z.object({
+        kind: z.literal('selector'),
+        service: z.string().min(1),
+        key: z.string().min(1),
+        value: z.string().min(1),
+      }),
+      z.object({ kind: z.literal('weight'), ref: TrafficRefSchema, backend: z.string().min(1) }),
+    ])
+    .optional(),
 });
 export type ScaleDesired = z.infer<typeof ScaleDesired>;
 

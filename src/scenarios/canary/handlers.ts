@@ -84,7 +84,7 @@ export function createCanaryHandlers(deps: CanaryHandlerDeps): StepHandlers {
         // The router applies a weight change within a moment; keep asking until the answers are all stable's.
         const deadline = ctx.clock.now().getTime() + d.probe.timeoutMs;
         for (;;) {
-          const served = await answeredBy(deps.probe, d.probe);
+          const served = await answeredBy(deps.probe, d.probe, ctx.signal);
           if ((served[d.probe.release] ?? 0) === d.probe.requests) return { weights, served };
           if (ctx.clock.now().getTime() >= deadline) {
             throw new StepFailedError(

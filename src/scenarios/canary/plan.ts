@@ -197,6 +197,7 @@ export function planCanaryRollback(
         deploymentUid: snap.canary.metadata?.uid ?? '',
         replicas: 0,
         afterMs: s.scaleDownAfterMs,
+        notServing: { kind: 'weight', ref: routeRef, backend: s.canary },
       } satisfies ScaleDesired,
       postcondition: `deployment/${s.canaryDeployment} wants 0 replicas.`,
       danger: 'caution',

@@ -63,6 +63,7 @@ export const canaryScenario: ScenarioModule = {
       services: ctx.ports.services,
       scale: ctx.ports.scale,
       probe: ctx.probe,
+      router: (kind) => ctx.ports.traffic(kind),
     });
     return {
       ...createCanaryHandlers({ router: (kind) => ctx.ports.traffic(kind), probe: ctx.probe }),

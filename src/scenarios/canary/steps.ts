@@ -1,17 +1,13 @@
 /** The canary step kinds and the zod schemas of their desired states. */
 import * as z from 'zod';
+import { TrafficRefSchema } from '../../core/steps/traffic-ref.js';
 
 export const CANARY_STEP_KINDS = {
   setWeights: 'canary.set-weights',
   verifyTraffic: 'canary.verify-traffic',
 } as const;
 
-export const TrafficRefSchema = z.object({
-  namespace: z.string().min(1),
-  kind: z.enum(['VirtualService', 'HTTPRoute']),
-  name: z.string().min(1),
-  route: z.string().optional(),
-});
+export { TrafficRefSchema };
 
 const Weights = z.record(z.string(), z.number().int().nonnegative());
 

@@ -42,6 +42,10 @@ export function createFlagEnvHandlers(deps: { kube: KubernetesPort; env: Deploym
           container: d.container,
           vars: { [d.variable]: d.value },
           annotations: { [CHANGE_CAUSE_ANNOTATION]: d.changeCause },
+          // What the guard above read: a change since then fails the write instead of going through.
+          ...(deployment.metadata?.resourceVersion
+            ? { resourceVersion: deployment.metadata.resourceVersion }
+            : {}),
         });
         return { ...where, patched: true, ...(forced ? { forced } : {}) };
       },
