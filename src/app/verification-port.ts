@@ -7,6 +7,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { readPodLogs } from '../adapters/kubernetes/pod-logs.js';
 import { runVerifyCommand } from '../adapters/process/verify-command.js';
+import { deadlineSignal } from '../adapters/http/deadline-signal.js';
 import { databaseFromHealth, pingDatabase } from '../adapters/postgres/db-ping.js';
 import type { KubernetesPort } from '../core/ports.js';
 import { notChecked, type VerifyItem } from '../core/verify/item.js';
@@ -19,7 +20,7 @@ async function databaseFromHealthUrl(
 ): Promise<VerifyItem | undefined> {
   try {
     const res = await fetch(healthUrl, {
-      signal: AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]),
+      signal: deadlineSignal(opts.timeoutMs, opts.signal),
     });
     const text = await res.text();
     let body: unknown;

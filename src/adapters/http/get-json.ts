@@ -7,6 +7,7 @@
  */
 import type { z } from 'zod';
 import { RipcordError, type ErrorKind } from '../../core/errors.js';
+import { deadlineSignal } from './deadline-signal.js';
 import { displayUrl, noAnswer } from './no-answer.js';
 
 export interface GetJsonOptions {
@@ -96,7 +97,6 @@ export async function requestJson<S extends z.ZodType>(
   } else if (opts.form) {
     body = opts.form;
   }
-  const timeout = AbortSignal.timeout(opts.timeoutMs);
   let res: Response;
   let text: string;
   try {
@@ -104,7 +104,7 @@ export async function requestJson<S extends z.ZodType>(
       method: opts.method,
       headers,
       body,
-      signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout,
+      signal: deadlineSignal(opts.timeoutMs, opts.signal),
       // A redirect could carry the token elsewhere, or turn a POST into a GET: none of these APIs redirect.
       redirect: 'error',
     });

@@ -3,6 +3,7 @@
  * checklist decides what is healthy); only "no answer" is an error, and it is 'unreachable'.
  */
 import { performance } from 'node:perf_hooks';
+import { deadlineSignal } from './deadline-signal.js';
 import { AbortedError, abortReason } from '../../core/errors.js';
 import type { ProbePort } from '../../core/ports.js';
 import { displayUrl, noAnswer } from './no-answer.js';
@@ -24,9 +25,7 @@ export function createHttpProbe(opts: HttpProbeOptions = {}): ProbePort {
     async get(url, o = {}) {
       const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       const t0 = performance.now();
-      const signal = o.signal
-        ? AbortSignal.any([o.signal, AbortSignal.timeout(timeoutMs)])
-        : AbortSignal.timeout(timeoutMs);
+      const signal = deadlineSignal(timeoutMs, o.signal);
       try {
         const res = await doFetch(url, { signal, redirect: 'manual' });
         const text = await res.text();

@@ -16,6 +16,7 @@ import {
   type RequestContext,
   type ResponseContext,
 } from '@kubernetes/client-node';
+import { deadlineSignal } from '../http/deadline-signal.js';
 import { RipcordError } from '../../core/errors.js';
 import { kubeCall, mapKubeError, type KubeOp } from './errors.js';
 
@@ -52,9 +53,9 @@ export interface KubeApis {
 function deadlineMiddleware(timeoutMs: number, current: () => AbortSignal | undefined) {
   return {
     pre: async (ctx: RequestContext): Promise<RequestContext> => {
-      const deadline = AbortSignal.timeout(timeoutMs);
-      const signal = current();
-      ctx.setSignal(signal ? AbortSignal.any([deadline, signal]) : deadline);
+      // Not AbortSignal.timeout/any: their signals are held weakly and a GC while node-fetch waits on a silent
+      // server dropped the deadline (core/deadline-signal.ts).
+      ctx.setSignal(deadlineSignal(timeoutMs, current()));
       return ctx;
     },
     post: async (ctx: ResponseContext): Promise<ResponseContext> => ctx,

@@ -4,6 +4,7 @@
  * error texts are redacted of every secret before they are kept.
  */
 import { causeCode } from '../http/cause-code.js';
+import { deadlineSignal } from '../http/deadline-signal.js';
 import { redactSecrets, type Secret } from '../../core/notify/secret.js';
 import { retryDecision, parseRetryAfter, type RetryPolicy } from './retry.js';
 
@@ -66,12 +67,11 @@ export async function postJson(req: PostRequest, deps: PostDeps = {}): Promise<P
     let retryAfterMs: number | undefined;
     let failure: string | undefined;
     try {
-      const signals = [AbortSignal.timeout(req.timeoutMs), ...(req.signal ? [req.signal] : [])];
       const res = await doFetch(req.url.reveal(), {
         method: 'POST',
         headers,
         body: payload,
-        signal: AbortSignal.any(signals),
+        signal: deadlineSignal(req.timeoutMs, req.signal),
         redirect: 'error',
       });
       status = res.status;

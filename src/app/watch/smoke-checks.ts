@@ -1,5 +1,6 @@
 import type { CompiledDetect } from '../../config/compile-detect.js';
 import { displayUrl } from '../../adapters/http/probe.js';
+import { deadlineSignal } from '../../adapters/http/deadline-signal.js';
 
 export type SmokeResult = { name: string; ok: boolean; detail: string };
 
@@ -11,7 +12,7 @@ export async function runSmokeChecks(
   return Promise.all(
     checks.map(async (c): Promise<SmokeResult> => {
       try {
-        const res = await fetch(c.url, { method: c.method, signal: AbortSignal.timeout(timeoutMs) });
+        const res = await fetch(c.url, { method: c.method, signal: deadlineSignal(timeoutMs) });
         const body = c.method === 'HEAD' ? '' : await res.text();
         if (res.status !== c.expectStatus) {
           return {
