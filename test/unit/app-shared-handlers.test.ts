@@ -12,7 +12,10 @@ function context(detect: { prometheusUrl?: string; alertmanagerUrl?: string }) {
       metrics: (url: string) => {
         asked.push(`prometheus ${url}`);
         return {
-          errorCounts: async () => ({ requests: 1000, errors: 0 }),
+          errorCounts: async (_sel: unknown, w: { windowSeconds: number }, now: Date) => {
+            asked.push(`window from ${now.getTime() - w.windowSeconds * 1000}`);
+            return { requests: 1000, errors: 0 };
+          },
           p50: async () => ({ p50: 0.01, samples: 100 }),
           alertsFiredIn: async () => [],
         };
@@ -64,13 +67,25 @@ describe('the shared step handlers the app layer adds to every plan', () => {
         { name: 'alerts', status: 'passed' },
       ],
     });
-    expect(asked).toEqual(['prometheus http://prom:9090', 'alertmanager http://am:9093']);
+    expect(asked.filter((a) => !a.startsWith('window'))).toEqual([
+      'prometheus http://prom:9090',
+      'alertmanager http://am:9093',
+    ]);
+  });
+
+  it('the first interval asked for lies wholly after the step began (traffic already moved), never before it', async () => {
+    const { ctx, asked } = context({ prometheusUrl: 'http://prom:9090' });
+    const began = Date.now();
+    await sharedHandlers(ctx)[RECOVERY_STEP_KIND]?.apply(step, stepCtx);
+    const from = asked.filter((a) => a.startsWith('window from ')).map((a) => Number(a.slice(12)));
+    expect(from.length).toBeGreaterThan(0);
+    expect(from[0]).toBeGreaterThanOrEqual(began);
   });
 
   it('a plan from a config that no longer names them uses the journaled URLs', async () => {
     const { ctx, asked } = context({});
     await sharedHandlers(ctx)[RECOVERY_STEP_KIND]?.apply(step, stepCtx);
-    expect(asked).toEqual([
+    expect(asked.filter((a) => !a.startsWith('window'))).toEqual([
       'prometheus http://journal-says-prometheus:9090',
       'alertmanager http://journal-says-alertmanager:9093',
     ]);

@@ -5,7 +5,7 @@ import { createBlueGreenHandlers } from '../../src/scenarios/blue-green/handlers
 import { BLUE_GREEN_STEP_KINDS } from '../../src/scenarios/blue-green/steps.js';
 
 /** In-memory Service selector and Deployment scale, recording every write. */
-function world(o: { selector: Record<string, string>; blueReady: number }) {
+function world(o: { selector: Record<string, string>; blueReady: number; target?: unknown }) {
   const writes: string[] = [];
   let selector = { ...o.selector };
   let rv = 1;
@@ -35,7 +35,7 @@ function world(o: { selector: Record<string, string>; blueReady: number }) {
   };
   const kube = {
     snapshot: async () => ({
-      deployment: { spec: { selector: { matchLabels: { version: 'blue' } } }, status: {} },
+      deployment: o.target ?? { spec: { selector: { matchLabels: { version: 'blue' } } }, status: {} },
       replicaSets: [],
     }),
     listPods: async () => [
@@ -225,5 +225,72 @@ describe('scale-down re-checks that the Deployment no longer gets traffic (after
     canaryWeight = 0;
     await expect(h?.apply(scaleDown(byWeight), ctx())).resolves.toMatchObject({ scaled: true });
     expect(writes).toEqual(['scale venue-service-green 0']);
+  });
+});
+
+describe('switch re-checks what the target colour runs (issue 26, hole 3)', () => {
+  const blue = (image: string, status: Record<string, number>) => ({
+    metadata: { generation: 2 },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { version: 'blue' } },
+      template: { spec: { containers: [{ name: 'venue-service', image }] } },
+    },
+    status,
+  });
+  const settled = { observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 2 };
+  const planned = step(BLUE_GREEN_STEP_KINDS.switchSelector, {
+    ...(switchToBlue.desired as object),
+    targetImages: ['venue-service:v1.2.2'],
+  });
+
+  it('the release the plan saw, rollout complete: switched', async () => {
+    const w = world({
+      selector: { app: 'venue-service', version: 'green' },
+      blueReady: 2,
+      target: blue('venue-service:v1.2.2', settled),
+    });
+    await expect(
+      w.handlers[BLUE_GREEN_STEP_KINDS.switchSelector]?.apply(planned, ctx()),
+    ).resolves.toMatchObject({
+      switched: true,
+    });
+  });
+
+  it('a release deployed to the idle colour since the plan: refused, the selector never moves', async () => {
+    const w = world({
+      selector: { app: 'venue-service', version: 'green' },
+      blueReady: 2,
+      target: blue('venue-service:v1.2.4', settled),
+    });
+    await expect(
+      w.handlers[BLUE_GREEN_STEP_KINDS.switchSelector]?.apply(planned, ctx()),
+    ).rejects.toMatchObject({
+      kind: 'refused',
+      message: expect.stringMatching(
+        /^deployment\/venue-service-blue's template changed since the plan was made \(venue-service:v1\.2\.2 -> venue-service:v1\.2\.4\)/,
+      ),
+    });
+    expect(w.writes).toEqual([]);
+  });
+
+  it('a rollout in progress (old pods still ready): refused, the selector never moves', async () => {
+    const w = world({
+      selector: { app: 'venue-service', version: 'green' },
+      blueReady: 2,
+      target: blue('venue-service:v1.2.2', {
+        observedGeneration: 2,
+        replicas: 3,
+        updatedReplicas: 1,
+        readyReplicas: 2,
+      }),
+    });
+    await expect(
+      w.handlers[BLUE_GREEN_STEP_KINDS.switchSelector]?.apply(planned, ctx()),
+    ).rejects.toMatchObject({
+      kind: 'refused',
+      message: expect.stringMatching(/is in the middle of a rollout \(1 of 2 updated, 3 pods\)/),
+    });
+    expect(w.writes).toEqual([]);
   });
 });

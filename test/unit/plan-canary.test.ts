@@ -30,6 +30,7 @@ const deployment = (name: string, tag: string, replicas: number): V1Deployment =
     selector: { matchLabels: { app: 'venue-service' } },
     template: { spec: { containers: [{ name: 'venue-service', image: `venue-service:${tag}` }] } },
   },
+  status: { readyReplicas: replicas },
 });
 const snap = {
   weights: { stable: 80, canary: 20 },
@@ -52,7 +53,11 @@ describe('canary plan (runbook 6)', () => {
     ]);
     expect(plan.steps[1]).toMatchObject({
       kind: CANARY_STEP_KINDS.setWeights,
-      desired: { weights: { stable: 100, canary: 0 }, from: { stable: 80, canary: 20 } },
+      desired: {
+        weights: { stable: 100, canary: 0 },
+        from: { stable: 80, canary: 20 },
+        stable: { namespace: 'tickettoken', deployment: 'venue-service', readyReplicas: 3 },
+      },
     });
     expect(plan.steps[2]?.desired).toMatchObject({ probe: { release: 'v1.2.2', header: 'x-venue-version' } });
     expect(plan.diff).toEqual([
@@ -115,6 +120,22 @@ describe('canary plan (runbook 6)', () => {
     const { canary: _c, ...noCanary } = snap;
     expect(() => planCanaryRollback(service, settings, noCanary, opts)).toThrow(
       /canary\.canaryDeployment: no deployment\/venue-service-canary in tickettoken/,
+    );
+  });
+
+  it('refuses (exit 3) when stable has fewer ready replicas than it wants: 100% would overload it', () => {
+    const weak = { ...snap, stable: { ...snap.stable, status: { readyReplicas: 1 } } };
+    const err = (() => {
+      try {
+        planCanaryRollback(service, settings, weak, opts);
+      } catch (e) {
+        return e;
+      }
+    })() as RipcordError;
+    expect(err).toBeInstanceOf(RipcordError);
+    expect(err.kind).toBe('refused');
+    expect(err.message).toMatch(
+      /^deployment\/venue-service has 1 ready replica\(s\) of the 3 it must have to take all of virtualservice\/venue-service -n tickettoken's traffic/,
     );
   });
 });

@@ -124,6 +124,14 @@ export function recoveryHandlers(deps: RecoveryHandlerDeps): StepHandlers {
         const errorIntervals: IntervalCounts[] = [];
         const p50Intervals: Array<{ p50: number | null; samples: number }> = [];
         for (let attempt = 1; ; attempt++) {
+          // Wait first: each interval asked for is the one that just ended, so the first lies wholly after this
+          // step began, when traffic had already moved. Asked at once, the first window held the bad release's
+          // last seconds (a blue-green switch 1.5 s earlier: "still 3.41% 5xx" on the old colour's requests).
+          try {
+            await sleep(pollMs, undefined, { signal: ctx.signal });
+          } catch {
+            throw new AbortedError(`recovery verification aborted: ${abortReason(ctx.signal)}`);
+          }
           const now = ctx.clock.now();
           const w = { windowSeconds: d.windowSeconds };
           const [errors, p50, firing] = await Promise.all([
@@ -159,11 +167,6 @@ export function recoveryHandlers(deps: RecoveryHandlerDeps): StepHandlers {
           ctx.progress(
             `recovery: waiting for ${pendingRecovery(r).join(', ')} (${Math.round(errorIntervals.reduce((n, c) => n + (c?.requests ?? 0), 0))} requests so far)`,
           );
-          try {
-            await sleep(pollMs, undefined, { signal: ctx.signal });
-          } catch {
-            throw new AbortedError(`recovery verification aborted: ${abortReason(ctx.signal)}`);
-          }
         }
       },
       // An observation over time, not a state: on resume it is observed again.

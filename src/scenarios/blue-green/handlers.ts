@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { labelSelectorToString } from '../../core/app-rollback/deployment-util.js';
+import { templateImages } from '../../core/app-rollback/history.js';
 import { AbortedError, abortReason, RipcordError } from '../../core/errors.js';
 import { StepFailedError, type StepContext, type StepHandlers } from '../../core/executor.js';
 import type {
@@ -95,6 +96,36 @@ export function createBlueGreenHandlers(deps: BlueGreenHandlerDeps): StepHandler
       write: (rv) => scale.setReplicas(namespace, deployment, replicas, rv),
     });
     return r.written;
+  };
+
+  /**
+   * The target colour still runs the release the plan switches to, and its rollout is complete (every replica
+   * updated, no old pod left, the controller has seen the latest spec): else refused, nothing changed.
+   */
+  const refuseIfTargetMoved = async (d: SwitchDesired): Promise<void> => {
+    const { deployment } = await kube.snapshot(d.namespace, d.targetDeployment);
+    const images = templateImages(deployment.spec?.template);
+    if (images.join(',') !== (d.targetImages ?? []).join(',')) {
+      throw new RipcordError(
+        'refused',
+        `deployment/${d.targetDeployment}'s template changed since the plan was made (${(d.targetImages ?? []).join(', ')} -> ` +
+          `${images.join(', ')}): it is not the release this rollback switches to; nothing was changed. Plan again`,
+      );
+    }
+    const st = deployment.status ?? {};
+    const replicas = deployment.spec?.replicas ?? 1;
+    const settled =
+      (st.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0) &&
+      (st.updatedReplicas ?? 0) >= replicas &&
+      (st.replicas ?? 0) === (st.updatedReplicas ?? 0);
+    if (!settled) {
+      throw new RipcordError(
+        'refused',
+        `deployment/${d.targetDeployment} is in the middle of a rollout (${st.updatedReplicas ?? 0} of ${replicas} ` +
+          `updated, ${st.replicas ?? 0} pods): its ready pods may be old ones; nothing was changed. Wait for ` +
+          `'kubectl rollout status deployment/${d.targetDeployment}' and plan again`,
+      );
+    }
   };
 
   /** Why the Deployment a scale-down targets still gets traffic, or undefined when it gets none. */
@@ -193,6 +224,7 @@ export function createBlueGreenHandlers(deps: BlueGreenHandlerDeps): StepHandler
           ...(ctx.force === true ? { force: true } : {}),
           // The runbook's blackout: never point the Service at a colour that cannot serve, whatever the plan said.
           beforeWrite: async () => {
+            if (d.targetImages) await refuseIfTargetMoved(d);
             const ready = (await scale.getScale(d.namespace, d.targetDeployment)).readyReplicas;
             if (ready < d.readyReplicas) {
               throw new RipcordError(

@@ -215,6 +215,7 @@ export function planBlueGreenRollback(
         colourKey: settings.selectorKey,
         targetDeployment: targetName,
         readyReplicas: needed,
+        targetImages: templateImages(targetDeployment.spec?.template),
       } satisfies SwitchDesired,
       postcondition: `service/${settings.service}'s selector is exactly ${Object.entries(toSelector)
         .map(([k, v]) => `${k}=${v}`)

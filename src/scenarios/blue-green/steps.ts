@@ -57,6 +57,12 @@ export const SwitchDesired = z.object({
   /** Re-checked right before the write: the target colour can serve (no blackout). */
   targetDeployment: z.string().min(1),
   readyReplicas: z.number().int().positive(),
+  /**
+   * The target colour's template images at plan time, re-checked right before the write with its rollout: a
+   * release deployed to the idle colour since the plan must not get the traffic, nor pods of a rollout in
+   * progress count as ready. Plans journaled before this field skip the check.
+   */
+  targetImages: z.array(z.string()).optional(),
 });
 export type SwitchDesired = z.infer<typeof SwitchDesired>;
 

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AbortedError, abortReason, RipcordError } from '../../core/errors.js';
 import { StepFailedError, type StepHandlers } from '../../core/executor.js';
-import type { ProbePort, TrafficRef, TrafficRouterPort } from '../../core/ports.js';
+import type { ProbePort, ScalePort, TrafficRef, TrafficRouterPort } from '../../core/ports.js';
 import { answeredBy, servedText } from '../../core/steps/answered-by.js';
 import { guardedWrite } from '../../core/steps/guarded-write.js';
 import { desiredOf } from '../../core/steps/desired.js';
@@ -15,6 +15,8 @@ import { CANARY_STEP_KINDS, SetWeightsDesired, VerifyTrafficDesired } from './st
 export interface CanaryHandlerDeps {
   router(kind: TrafficRef['kind']): TrafficRouterPort;
   probe: ProbePort;
+  /** The stable Deployment's ready count, checked right before all traffic goes to it. */
+  scale: Pick<ScalePort, 'getScale'>;
   pollMs?: number;
 }
 
@@ -45,13 +47,24 @@ export function createCanaryHandlers(deps: CanaryHandlerDeps): StepHandlers {
           what: `${d.ref.kind}/${d.ref.name}'s weights`,
           show: text,
           ...(ctx.force === true ? { force: true } : {}),
-          // A controller that took the route over since the plan would undo the write.
+          // A controller that took the route over since the plan would undo the write; a stable side that lost
+          // its ready pods since the plan could not take the traffic.
           beforeWrite: async () => {
             if (managedBy) {
               throw new RipcordError(
                 'refused',
                 `${d.ref.kind}/${d.ref.name} is now driven by ${managedBy.controller} (${managedBy.name}); nothing was changed`,
               );
+            }
+            if (d.stable) {
+              const { readyReplicas } = await deps.scale.getScale(d.stable.namespace, d.stable.deployment);
+              if (readyReplicas < d.stable.readyReplicas) {
+                throw new RipcordError(
+                  'refused',
+                  `deployment/${d.stable.deployment} has ${readyReplicas} ready replica(s), fewer than the ` +
+                    `${d.stable.readyReplicas} it must have to take all of ${d.ref.kind}/${d.ref.name}'s traffic; nothing was changed`,
+                );
+              }
             }
           },
           write: (rv) => router.setWeights(d.ref, d.weights, rv),

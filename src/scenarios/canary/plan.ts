@@ -94,6 +94,9 @@ export function planCanaryRollback(
       `${s.at}.stableDeployment: no deployment/${s.stableDeployment} in ${namespace}`,
     );
   const target = Object.fromEntries(Object.keys(snap.weights).map((k) => [k, k === s.stable ? 100 : 0]));
+  // All traffic is about to go to stable: it must be able to take it, as blue-green's target colour must.
+  const stableNeeded = Math.max(1, snap.stable.spec?.replicas ?? 1);
+  const stableReady = snap.stable.status?.readyReplicas ?? 0;
   const routeRef = routeRefOf(s, namespace);
   const base = {
     service: service.name,
@@ -125,6 +128,14 @@ export function planCanaryRollback(
     );
   }
   const body: PlanStep[] = [];
+  if (!sameWeights && stableReady < stableNeeded) {
+    throw new RipcordError(
+      'refused',
+      `deployment/${s.stableDeployment} has ${stableReady} ready replica(s) of the ${stableNeeded} it must have to take ` +
+        `all of ${where}'s traffic: sending 100% to ${s.stable} now would overload it. Scale it up and wait until ` +
+        `it is ready (kubectl scale deployment/${s.stableDeployment} --replicas=${stableNeeded}); nothing was changed`,
+    );
+  }
   if (!sameWeights) {
     body.push(
       {
@@ -137,7 +148,12 @@ export function planCanaryRollback(
         precondition: `The route's weights are still ${Object.entries(snap.weights)
           .map(([k, w]) => `${k}=${w}`)
           .join(', ')}.`,
-        desired: { ref: routeRef, weights: target, from: snap.weights } satisfies SetWeightsDesired,
+        desired: {
+          ref: routeRef,
+          weights: target,
+          from: snap.weights,
+          stable: { namespace, deployment: s.stableDeployment, readyReplicas: stableNeeded },
+        } satisfies SetWeightsDesired,
         postcondition: `The route's weights are ${Object.entries(target)
           .map(([k, w]) => `${k}=${w}`)
           .join(', ')}.`,

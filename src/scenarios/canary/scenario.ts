@@ -66,7 +66,11 @@ export const canaryScenario: ScenarioModule = {
       router: (kind) => ctx.ports.traffic(kind),
     });
     return {
-      ...createCanaryHandlers({ router: (kind) => ctx.ports.traffic(kind), probe: ctx.probe }),
+      ...createCanaryHandlers({
+        router: (kind) => ctx.ports.traffic(kind),
+        probe: ctx.probe,
+        scale: ctx.ports.scale,
+      }),
       // The canary's scale-down is the blue-green scale step.
       [BLUE_GREEN_STEP_KINDS.scale]: bg[BLUE_GREEN_STEP_KINDS.scale] as NonNullable<(typeof bg)[string]>,
     };
