@@ -1,7 +1,14 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readBackup, restoreTables, takeBackup } from '../../src/adapters/postgres-migrations/backup.js';
+import {
+  manifestChecksum,
+  readBackup,
+  restoreRows,
+  restoreTables,
+  takeBackup,
+} from '../../src/adapters/postgres-migrations/backup.js';
+import { RipcordError } from '../../src/core/errors.js';
 import {
   describeTables,
   readMigrationState,
@@ -65,6 +72,49 @@ describe('backups on real PostgreSQL', () => {
     // A tampered file is refused.
     writeFileSync(join(c.backups, 'b-roundtrip', 'table-gigs.data.sql'), '-- changed\n');
     expect(() => readBackup(join(c.backups, 'b-roundtrip'))).toThrow(/sha256/);
+    await c.close();
+  });
+
+  it('a manifest whose column type was rewritten into SQL (checksum recomputed) is refused; nothing runs', async () => {
+    const c = await dbCase(pg, 'tampered_type');
+    await c.knex.raw(`
+      create table venues (id serial primary key, name text not null, capacity numeric(10,2), tags text[]);
+      insert into venues (name, capacity, tags) values ('Hall', 1200.5, '{a,b}');
+    `);
+    const dir = join(c.backups, 'b-tampered');
+    await takeBackup(c.knex, c.url, {
+      directory: c.backups,
+      id: 'b-tampered',
+      service: 'svc',
+      tables: ['venues'],
+      reason: 'test',
+      migrationsTable: 'knex_migrations',
+    });
+    // The unmodified backup merges back through the catalog's type names (numeric(10,2) -> numeric, text[]).
+    await c.knex('venues').update({ name: 'changed' });
+    const ok = await restoreRows(c.knex, c.url, dir, [
+      { table: 'venues', key: ['id'], columns: ['name'], insertMissing: false },
+    ]);
+    expect(ok.updated).toEqual({ venues: 1 });
+    expect((await c.knex('venues').first()).name).toBe('Hall');
+
+    // Someone who can write the backup directory rewrites a type and recomputes the unkeyed checksum.
+    const file = join(dir, 'manifest.json');
+    const m = JSON.parse(readFileSync(file, 'utf8')) as Parameters<typeof manifestChecksum>[0];
+    const col = m.tables[0]?.columns.find((x) => x.name === 'name');
+    if (!col) throw new Error('no name column in the manifest');
+    col.type = 'text); CREATE TABLE pwned (x int); --';
+    writeFileSync(file, JSON.stringify({ ...m, checksum: manifestChecksum(m) }));
+    expect(readBackup(dir).tables[0]?.columns.find((x) => x.name === 'name')?.type).toContain('pwned');
+    const err = await restoreRows(c.knex, c.url, dir, [
+      { table: 'venues', key: ['id'], columns: ['name'], insertMissing: false },
+    ]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RipcordError);
+    expect((err as RipcordError).message).toMatch(
+      /^backup b-tampered: column venues\.name has a type PostgreSQL does not know .*nothing was restored$/,
+    );
+    const made = await c.knex.raw("select to_regclass('pwned') as t");
+    expect(made.rows[0].t).toBeNull();
     await c.close();
   });
 

@@ -382,6 +382,40 @@ export async function restoreTables(
  * backup, and (insertMissing) rows the release deleted are inserted again. Rows written since the backup are
  * left alone. Runs in one transaction through a scratch schema; sequences are not touched. Idempotent.
  */
+/**
+ * Each column's type as PostgreSQL's catalog names it (`to_regtype`: a parser, never executed; typmods such as a
+ * varchar length are dropped, harmless for a scratch copy). A type it does not know is refused, naming the
+ * column, before anything runs.
+ */
+async function catalogTypes(
+  knex: Knex,
+  backup: string,
+  table: string,
+  columns: readonly { name: string; type: string }[],
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const c of columns) {
+    let resolved: string | null = null;
+    try {
+      const r = (await knex.raw('select to_regtype(?)::text as t', [c.type])) as {
+        rows: { t: string | null }[];
+      };
+      resolved = r.rows[0]?.t ?? null;
+    } catch {
+      resolved = null; // a syntax error in the type name: as unknown
+    }
+    if (!resolved) {
+      throw new RipcordError(
+        'refused',
+        `backup ${backup}: column ${table}.${c.name} has a type PostgreSQL does not know (${JSON.stringify(c.type.slice(0, 60))}); ` +
+          'the manifest may have been altered; nothing was restored',
+      );
+    }
+    out.push(resolved);
+  }
+  return out;
+}
+
 export async function restoreRows(
   knex: Knex,
   url: string,
@@ -412,8 +446,11 @@ export async function restoreRows(
       if (!cur)
         throw new RipcordError('failed', `${t.table} does not exist: down() should have re-created it`);
       const s = `${scratch}.${quoteName(bt.name.replace(/\./g, '_'))}`;
+      // The manifest's column types are text an attacker who can write the backup could choose (its checksum is
+      // unkeyed): each is resolved by PostgreSQL's own type parser and only the catalog's name is used.
+      const types = await catalogTypes(knex, m.id, bt.name, bt.columns);
       setup.push(
-        `CREATE TABLE ${s} (${bt.columns.map((c) => `${quoteName(c.name)} ${c.type}`).join(', ')});`,
+        `CREATE TABLE ${s} (${bt.columns.map((c, i) => `${quoteName(c.name)} ${types[i]}`).join(', ')});`,
       );
       const data = readFileSync(join(dir, bt.dataFile), 'utf8')
         .split('\n')
