@@ -44,6 +44,8 @@ export interface BackupRequest {
   migrationsTable: string;
   /** lock_timeout for pg_dump's table locks (--lock-wait-timeout) and the snapshot transaction. */
   timeouts?: DbTimeouts;
+  /** The run's signal: an abort stops pg_dump at once. */
+  signal?: AbortSignal;
 }
 
 /** `b-20261127-194501-3f9a`. */
@@ -129,7 +131,9 @@ export async function takeBackup(knex: Knex, url: string, req: BackupRequest): P
             )
           : 0;
         const dump = (args: string[]) =>
-          runPgTool('pg_dump', [`--snapshot=${snapshot}`, ...lockWait, ...args], url);
+          runPgTool('pg_dump', [`--snapshot=${snapshot}`, ...lockWait, ...args], url, {
+            ...(req.signal ? { signal: req.signal } : {}),
+          });
         await dump(['--schema-only', '--no-owner', '--no-privileges', '-f', join(tmp, 'schema.sql')]);
         const tables = [];
         for (const t of ordered) {
@@ -292,12 +296,13 @@ async function psqlFiles(
   files: readonly string[],
   timeouts: DbTimeouts | undefined,
   extra: readonly string[] = ['-q'],
+  signal?: AbortSignal,
 ): Promise<string> {
   const { stdout } = await runPgTool(
     'psql',
     ['-X', ...extra, '-v', 'ON_ERROR_STOP=1', '--single-transaction', ...files.flatMap((f) => ['-f', f])],
     url,
-    timeouts ? { timeouts } : {},
+    { ...(timeouts ? { timeouts } : {}), ...(signal ? { signal } : {}) },
   );
   return stdout;
 }
@@ -335,6 +340,7 @@ export async function restoreTables(
   dir: string,
   tables: readonly string[],
   timeouts?: DbTimeouts,
+  signal?: AbortSignal,
 ): Promise<{ restored: string[] }> {
   const m = readBackup(dir);
   const wanted = m.tables.filter((t) => tables.includes(t.name));
@@ -370,7 +376,7 @@ export async function restoreTables(
     ...wanted.map((t) => join(dir, t.dataFile)),
   ];
   try {
-    await psqlFiles(url, files, timeouts);
+    await psqlFiles(url, files, timeouts, undefined, signal);
   } finally {
     for (const f of own) rmSync(f, { force: true });
   }
@@ -422,6 +428,7 @@ export async function restoreRows(
   dir: string,
   tables: readonly { table: string; key: string[]; columns: string[]; insertMissing: boolean }[],
   timeouts?: DbTimeouts,
+  signal?: AbortSignal,
 ): Promise<{ updated: Record<string, number>; inserted: Record<string, number> }> {
   const m = readBackup(dir);
   const scratch = `ripcord_restore_${process.pid}`;
@@ -487,7 +494,7 @@ export async function restoreRows(
     dataFiles.unshift(scratchFile(dir, 'setup', setup.join('\n') + '\n'));
     dataFiles.push(scratchFile(dir, 'merge', merge.join('\n') + '\n'));
     // Not -q here: psql then prints each command's tag (UPDATE n, INSERT 0 n), which is the evidence.
-    out = await psqlFiles(url, dataFiles, timeouts, ['-t', '-A']);
+    out = await psqlFiles(url, dataFiles, timeouts, ['-t', '-A'], signal);
   } finally {
     for (const f of dataFiles) rmSync(f, { force: true });
   }

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { RipcordError } from '../../core/errors.js';
+import { AbortedError, abortReason, RipcordError } from '../../core/errors.js';
 import type { DbTimeouts } from './migrate-down.js';
 import { redactConnectionStrings, sanitizeDbText } from './sanitize.js';
 
@@ -58,7 +58,8 @@ export async function runPgTool(
   tool: 'pg_dump' | 'psql',
   args: string[],
   url: string,
-  opts: { timeoutMs?: number; timeouts?: DbTimeouts } = {},
+  /** `signal`: the run's; Ctrl-C or a lost lock kills the tool (SIGTERM: psql's transaction is rolled back). */
+  opts: { timeoutMs?: number; timeouts?: DbTimeouts; signal?: AbortSignal } = {},
 ): Promise<{ stdout: string; stderr: string }> {
   // psql: VERBOSITY=verbose puts the SQLSTATE on the error line, which the sanitizer keeps.
   const fullArgs = tool === 'psql' ? ['-v', 'VERBOSITY=verbose', ...args] : args;
@@ -67,13 +68,28 @@ export async function runPgTool(
     // Session settings from the start (libpq's PGOPTIONS), so the first lock taken is already bounded.
     env.PGOPTIONS = `-c lock_timeout=${Math.round(opts.timeouts.lockTimeoutMs)} -c statement_timeout=${Math.round(opts.timeouts.statementTimeoutMs)}`;
   }
+  const aborted = (signal: AbortSignal) =>
+    new AbortedError(`aborted during ${tool}: ${abortReason(signal)} (${tool} stopped)`);
+  if (opts.signal?.aborted) throw aborted(opts.signal);
+  const pending = run(pgTool(tool), fullArgs, {
+    env,
+    timeout: opts.timeoutMs ?? 600_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  // On the run's abort: SIGINT, not execFile's `signal` (which sends SIGTERM): psql then sends the server a
+  // cancel request, so the statement stops there too; a SIGTERM'd psql exits and leaves it running. SIGKILL if
+  // the tool is still there 5 s later.
+  let kill: ReturnType<typeof setTimeout> | undefined;
+  const onAbort = (): void => {
+    pending.child.kill('SIGINT');
+    kill = setTimeout(() => pending.child.kill('SIGKILL'), 5_000);
+    kill.unref();
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return await run(pgTool(tool), fullArgs, {
-      env,
-      timeout: opts.timeoutMs ?? 600_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    return await pending;
   } catch (err) {
+    if (opts.signal?.aborted) throw aborted(opts.signal);
     const e = err as Error & { code?: string | number; stderr?: string };
     if (e.code === 'ENOENT') {
       throw new RipcordError('invalid', `${tool} is not installed (set RIPCORD_PG_BIN_DIR)`);
@@ -95,5 +111,8 @@ export async function runPgTool(
       ...(code ? { cause: { code } } : {}),
       ...(code === '55P03' || code === '57014' ? { retryable: true } : {}),
     });
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    if (kill) clearTimeout(kill);
   }
 }

@@ -234,6 +234,7 @@ export function createDbHandlers(deps: DbHandlerDeps): StepHandlers {
           reason: d.reason,
           migrationsTable: d.migrationsTable,
           timeouts: m.timeouts,
+          signal: ctx.signal,
         });
         return {
           backupId: manifest.id,
@@ -286,7 +287,7 @@ export function createDbHandlers(deps: DbHandlerDeps): StepHandlers {
         ctx.progress(`restoring rows from backup ${d.backupId}`);
         return {
           backupId: d.backupId,
-          ...(await restoreRows(m.knex(), m.url, d.backupDir, d.tables, m.timeouts)),
+          ...(await restoreRows(m.knex(), m.url, d.backupDir, d.tables, m.timeouts, ctx.signal)),
         };
       },
       // Merging by primary key is idempotent (updates to equal values are skipped, present rows not inserted),
@@ -298,7 +299,7 @@ export function createDbHandlers(deps: DbHandlerDeps): StepHandlers {
         const d = parse(RestoreTablesDesired, step);
         const m = open(d.service);
         ctx.progress(`restoring ${d.tables.join(', ')} from backup ${d.backupId}`);
-        const res = await restoreTables(m.knex(), m.url, d.backupDir, d.tables, m.timeouts);
+        const res = await restoreTables(m.knex(), m.url, d.backupDir, d.tables, m.timeouts, ctx.signal);
         const differing = await tablesDiffering(m.knex(), readBackup(d.backupDir), d.tables);
         if (differing.length) {
           throw new StepFailedError(`after restore, ${differing.join(', ')} still differ from the backup`, {
