@@ -158,11 +158,9 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
   if (opts.resume) {
     const index = plan.steps.findIndex((s) => s.recheckOnResume === true);
     const step = plan.steps[index];
-    if (
-      step &&
-      index === firstPending(plan, done) &&
-      plan.steps.slice(index + 1).some((s) => !done.has(s.id))
-    ) {
+    // Whatever comes before the lock step (a --security plan notifies first): two resumes of one run must not
+    // both notify and write the journal before one of them finds the lock held.
+    if (step && plan.steps.slice(index + 1).some((s) => !done.has(s.id))) {
       const t0 = clock.now();
       const handler = handlers[step.kind] as StepHandler;
       try {
@@ -324,11 +322,6 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     ...(failure ? { error: failure } : {}),
     summary,
   };
-}
-
-/** Index of the first step the journal does not call done. */
-function firstPending(plan: Plan, done: ReadonlyMap<string, StepRecord>): number {
-  return plan.steps.findIndex((s) => !done.has(s.id) || s.recheckOnResume === true);
 }
 
 /** The result of a resume refused before it wrote anything: the journal stays the other process's. */

@@ -375,45 +375,54 @@ describe('executePlan: resume under faults', () => {
     expect(again.status).toBe('succeeded');
   });
 
-  it('a resume refused by a live lock of another process writes nothing to the journal', async () => {
-    const clock = fakeClock();
-    const journal = createMemoryJournal();
-    const lockStep = step('acquire-lock', 'test.lock', { recheckOnResume: true });
-    const p = plan([lockStep, step('a')]);
-    const handlers: StepHandlers = {
-      ...world(clock).handlers,
-      'test.lock': {
-        async apply() {
-          throw new LockHeldError(
-            'another rollback is in progress: lock held by ripcord/r-x@h:1:ab',
-            'ripcord/r-x@h:1:ab',
-          );
+  it.each([
+    ['the lock step first', false],
+    ['a notify step before the lock (--security)', true],
+  ])(
+    'a resume refused by a live lock of another process writes nothing to the journal: %s',
+    async (_, notifyFirst) => {
+      const clock = fakeClock();
+      const journal = createMemoryJournal();
+      const lockStep = step('acquire-lock', 'test.lock', { recheckOnResume: true });
+      const p = plan([...(notifyFirst ? [step('notify')] : []), lockStep, step('a')]);
+      const w = world(clock);
+      const handlers: StepHandlers = {
+        ...w.handlers,
+        'test.lock': {
+          async apply() {
+            throw new LockHeldError(
+              'another rollback is in progress: lock held by ripcord/r-x@h:1:ab',
+              'ripcord/r-x@h:1:ab',
+            );
+          },
+          async check() {
+            return false;
+          },
         },
-        async check() {
-          return false;
-        },
-      },
-    };
-    await journal.createRun({
-      id: 'r-held',
-      service: p.service,
-      scenario: p.scenario,
-      plan: p,
-      owner: 'h:1:ab',
-    });
-    await journal.setRunStatus('r-held', 'running', { owner: 'h:1:ab' });
-    const before = JSON.stringify(await journal.getRun('r-held'));
-    const r = await executePlan({
-      plan: p,
-      runId: 'r-held',
-      journal,
-      handlers,
-      clock,
-      resume: true,
-      owner: 'h:2:cd',
-    });
-    expect(r.status).toBe('refused');
-    expect(r.error?.message).toMatch(/held by ripcord\/r-x/);
-    expect(JSON.stringify(await journal.getRun('r-held'))).toBe(before);
-  });
+      };
+      await journal.createRun({
+        id: 'r-held',
+        service: p.service,
+        scenario: p.scenario,
+        plan: p,
+        owner: 'h:1:ab',
+      });
+      await journal.setRunStatus('r-held', 'running', { owner: 'h:1:ab' });
+      const before = JSON.stringify(await journal.getRun('r-held'));
+      const r = await executePlan({
+        plan: p,
+        runId: 'r-held',
+        journal,
+        handlers,
+        clock,
+        resume: true,
+        owner: 'h:2:cd',
+      });
+      expect(r.status).toBe('refused');
+      expect(r.error?.message).toMatch(/held by ripcord\/r-x/);
+      expect(JSON.stringify(await journal.getRun('r-held'))).toBe(before);
+      // Nothing ran before the lock either: no second "rollback initiated" notification.
+      expect(w.applies).toEqual([]);
+    },
+  );
 });

@@ -12,7 +12,7 @@ import {
   sampleInterval,
 } from '../../adapters/prometheus/release-sampler.js';
 import type { Policy } from '../../config/compile-detect.js';
-import { checkGuards, recentlyBadImages } from '../../core/detect/guards.js';
+import { checkGuards, judgedReleaseStillLive, recentlyBadImages } from '../../core/detect/guards.js';
 import {
   judgeRelease,
   type DetectOptions,
@@ -159,6 +159,8 @@ async function act(
   const guards = { ...ctx.service.detect.guards, badRevisionMs: 24 * 3_600_000 };
   const plan = await planFor(ctx, w, j);
   if (plan.noop) return { judgement: j, action: 'reported', detail: plan.noop };
+  const live = judgedReleaseStillLive(plan.from, j.release);
+  if (!live.ok) return { judgement: j, action: 'refused-by-guard', detail: live.reason };
   const g = checkGuards(
     runs,
     { service: ctx.service.name, toRevisionImages: plan.to.images },

@@ -71,3 +71,24 @@ export function recentlyBadImages(
   }
   return out;
 }
+
+/**
+ * The watch plans from the cluster as it is when the verdict comes in; a fix-forward that landed between the
+ * verdict and the plan would be rolled back though nobody judged it. The plan's `from` must still be the
+ * release that was judged (same images; same revision where the plan names one), else the watch refuses.
+ */
+export function judgedReleaseStillLive(
+  from: { revision: number; images: readonly string[] },
+  judged: { revision: number; images: readonly string[]; deployment: string },
+): { ok: true } | { ok: false; reason: string } {
+  const sameImages = from.images.join(',') === judged.images.join(',');
+  const sameRevision = from.revision === 0 || judged.revision === 0 || from.revision === judged.revision;
+  if (sameImages && sameRevision) return { ok: true };
+  return {
+    ok: false,
+    reason:
+      `the judged release (deployment/${judged.deployment} revision ${judged.revision}: ${judged.images.join(', ')}) ` +
+      `is no longer live (now revision ${from.revision}: ${from.images.join(', ')}); not rolling back a release ` +
+      'that was not judged',
+  };
+}
