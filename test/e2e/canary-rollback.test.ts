@@ -5,7 +5,12 @@
  */
 import { AppsV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNothingToDo, ISTIO_CANARY_SECTION, rollBackCanary } from '../support/canary-rollback.js';
+import {
+  CANARY_STEPS,
+  expectNothingToDo,
+  ISTIO_CANARY_SECTION,
+  rollBackCanary,
+} from '../support/canary-rollback.js';
 import { ripcord } from '../support/cli.js';
 import { adminKubeConfig, deployCanaryVenue, testNamespace, versionsServed } from '../support/sandbox.js';
 import { writeServiceConfig } from '../support/service-config.js';
@@ -151,16 +156,6 @@ describe('canary rollback: --scenario canary on an Istio VirtualService', () => 
   }, 60_000);
 });
 
-const STEPS = [
-  'acquire-lock',
-  'set-weights',
-  'verify-traffic',
-  'verify',
-  'verify-checks',
-  'scale-down',
-  'release-lock',
-];
-
 describe('canary crash safety: SIGKILL at every step boundary, then resume', () => {
   let env: Awaited<ReturnType<typeof setUp>>;
   beforeAll(async () => {
@@ -168,7 +163,7 @@ describe('canary crash safety: SIGKILL at every step boundary, then resume', () 
   }, 240_000);
   afterAll(async () => env?.ns.cleanup());
 
-  it.each(STEPS)(
+  it.each(CANARY_STEPS)(
     'killed right after %s, resume converges: stable 100, canary 0 and scaled down',
     async (step) => {
       const ns = env.ns.name;

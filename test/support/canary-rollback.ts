@@ -15,6 +15,17 @@ export const ISTIO_CANARY_SECTION = [
 
 const ROLLBACK = ['rollback', 'venue-service', '--scenario', 'canary', '--yes'];
 
+/** The canary rollback's steps in order: what a run does, and each boundary the crash tests kill at. */
+export const CANARY_STEPS = [
+  'acquire-lock',
+  'set-weights',
+  'verify-traffic',
+  'verify',
+  'verify-checks',
+  'scale-down',
+  'release-lock',
+];
+
 /**
  * `ripcord rollback --scenario canary`: exit 0, the canary plan's steps in order, and the verify-traffic step
  * seeing only the stable release answer.
@@ -23,15 +34,7 @@ export async function rollBackCanary(config: string): Promise<void> {
   const r = await ripcord(['--config', config, ...ROLLBACK, '-o', 'json']);
   expect(r.code, r.stderr).toBe(0);
   const out = JSON.parse(r.stdout) as { steps: Array<{ stepId: string; evidence?: { served?: unknown } }> };
-  expect(out.steps.map((s) => s.stepId)).toEqual([
-    'acquire-lock',
-    'set-weights',
-    'verify-traffic',
-    'verify',
-    'verify-checks',
-    'scale-down',
-    'release-lock',
-  ]);
+  expect(out.steps.map((s) => s.stepId)).toEqual(CANARY_STEPS);
   expect(out.steps.find((s) => s.stepId === 'verify-traffic')?.evidence?.served).toEqual({ 'v1.2.2': 20 });
 }
 
