@@ -1,7 +1,8 @@
 /**
  * The Kubernetes API clients every adapter uses, built so that no call can hang: each request carries a
  * deadline (kubectl's --request-timeout, default 30 s here) and the run's AbortSignal, set on the request by a
- * middleware (client-node 1.x hands RequestContext.getSignal() to fetch, which also bounds reading the body).
+ * middleware (client-node 1.x hands RequestContext.getSignal() to fetch, which also bounds reading the body),
+ * and its TLS handshake ends at 10 s, as client-go's does (http/tls-handshake-timeout.ts).
  * Failures are mapped once (errors.ts) with the server named, as kubectl does.
  */
 import {
@@ -17,6 +18,7 @@ import {
   type ResponseContext,
 } from '@kubernetes/client-node';
 import { deadlineSignal } from '../http/deadline-signal.js';
+import { boundTlsHandshake } from '../http/tls-handshake-timeout.js';
 import { RipcordError } from '../../core/errors.js';
 import { kubeCall, mapKubeError, type KubeOp } from './errors.js';
 
@@ -56,6 +58,8 @@ function deadlineMiddleware(timeoutMs: number, current: () => AbortSignal | unde
       // Not AbortSignal.timeout/any: their signals are held weakly and a GC while node-fetch waits on a silent
       // server dropped the deadline (core/deadline-signal.ts).
       ctx.setSignal(deadlineSignal(timeoutMs, current()));
+      // The kubeconfig's agent (set by the auth step before any middleware): its handshakes end at 10 s.
+      boundTlsHandshake(ctx.getAgent());
       return ctx;
     },
     post: async (ctx: ResponseContext): Promise<ResponseContext> => ctx,

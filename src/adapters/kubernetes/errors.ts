@@ -7,6 +7,7 @@
 import { ApiException } from '@kubernetes/client-node';
 import { AbortedError, abortReason, RipcordError } from '../../core/errors.js';
 import { parseStatus } from './schema.js';
+import { TLS_HANDSHAKE_TIMEOUT_CODE, TLS_HANDSHAKE_TIMEOUT_MS } from '../http/tls-handshake-timeout.js';
 
 /** The call that failed, for messages when the server's own Status does not say. */
 export interface KubeOp {
@@ -36,6 +37,7 @@ const NETWORK_CODES = new Set([
   'EPIPE',
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_SOCKET',
+  TLS_HANDSHAKE_TIMEOUT_CODE,
 ]);
 
 // The authorizer's wording (RBAC): `User "u" cannot get resource "deployments" in API group "apps" in the
@@ -157,6 +159,14 @@ export function mapKubeError(err: unknown, op: KubeOp): Error {
     }
   }
   const code = networkCode(err);
+  if (code === TLS_HANDSHAKE_TIMEOUT_CODE) {
+    // kubectl: "Unable to connect to the server: net/http: TLS handshake timeout".
+    return new RipcordError(
+      'unreachable',
+      `the Kubernetes API server${op.server ? ` ${op.server}` : ''} did not complete the TLS handshake within ${TLS_HANDSHAKE_TIMEOUT_MS / 1000}s (TLS handshake timeout) while trying to ${op.verb} ${resourceName(op.resource, op.group)}`,
+      { cause: err },
+    );
+  }
   if (code) {
     return new RipcordError(
       'unreachable',
