@@ -56,7 +56,7 @@ export interface DbCase {
   /** knex migrate.latest, as the service does at start: one new batch. */
   migrate(): Promise<string[]>;
   plan(flags?: DbRollbackFlags, release?: string): Promise<Plan>;
-  run(plan: Plan, opts?: { resume?: boolean; runId?: string }): Promise<ExecuteResult>;
+  run(plan: Plan, opts?: { resume?: boolean; runId?: string; signal?: AbortSignal }): Promise<ExecuteResult>;
   journal: MemoryJournal;
   /** The per-service lock as the plan used it: who holds it now, and every take/release in order. */
   lease: LeaseDouble;
@@ -200,6 +200,7 @@ export async function dbCase(server: PgServer, label: string, opts: DbCaseOption
         handlers,
         clock: { now: () => new Date() },
         ...(opts.resume ? { resume: true } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
       });
     },
     async columns(table) {

@@ -172,6 +172,60 @@ describe('down() behind an idle-in-transaction session (lock_timeout)', () => {
     await c.close();
   });
 
+  it('Ctrl-C during a long down(): its statement is cancelled on the server at once, the transaction rolled back, the lock freed; resume finishes', async () => {
+    // The default statement_timeout (5 min): only the abort can end this down() early.
+    const c = await dbCase(pg_, 'abort');
+    c.write('001_create_venues', CREATE_VENUES);
+    await c.migrate();
+    c.write(
+      '002_slow',
+      `export async function up(knex) { await knex.schema.alterTable('venues', (t) => { t.integer('capacity'); }); }
+       export async function down(knex) {
+         await knex.schema.alterTable('venues', (t) => { t.dropColumn('capacity'); });
+         if (!process.env.DOWN_FAST) await knex.raw('select pg_sleep(120)');
+       }`,
+    );
+    await c.migrate();
+    const plan = await c.plan();
+    const ac = new AbortController();
+    const runId = 'r-abort-down';
+    const sleeping = async () =>
+      (
+        (await c.knex.raw(
+          "select pid from pg_stat_activity where query like 'select pg_sleep(120)%' and state = 'active'",
+        )) as { rows: { pid: number }[] }
+      ).rows;
+    const running = c.run(plan, { runId, signal: ac.signal });
+    await waitFor('down() to be in its pg_sleep', async () =>
+      (await sleeping()).length > 0 ? true : undefined,
+    );
+    const t0 = Date.now();
+    ac.abort(new Error('SIGINT'));
+    const res = await running;
+    const took = Date.now() - t0;
+    expect(res.status).toBe('aborted');
+    expect(res.error?.message).toMatch(
+      /aborted during down\(\) of 002_slow\.mjs: SIGINT \(its statement cancelled; the transaction rolled back, 002_slow\.mjs still recorded: resume runs it again\)/,
+    );
+    // Cancelled on the server, not abandoned there: no pg_sleep left running, nothing of down() applied.
+    expect(took).toBeLessThan(10_000);
+    expect(await sleeping()).toEqual([]);
+    expect(await c.columns('venues')).toEqual(['id', 'name', 'capacity']);
+    expect(await recorded(c)).toEqual(['001_create_venues.mjs', '002_slow.mjs']);
+    expect(await lockRow(c)).toEqual([0]);
+
+    process.env.DOWN_FAST = '1';
+    try {
+      const resumed = await c.run(plan, { runId, resume: true });
+      expect(resumed.status, resumed.error?.message).toBe('succeeded');
+    } finally {
+      delete process.env.DOWN_FAST;
+    }
+    expect(await c.columns('venues')).toEqual(['id', 'name']);
+    expect(await recorded(c)).toEqual(['001_create_venues.mjs']);
+    await c.close();
+  });
+
   it('a restore behind an idle-in-transaction session fails on its TRUNCATE after lockTimeout, changes nothing, and resumes', async () => {
     const c = await dbCase(pg_, 'restore', { lockTimeout: '1s' });
     await c.knex.raw(

@@ -7,7 +7,7 @@
  */
 import type { Knex } from 'knex';
 import { formatDuration } from '../../core/duration.js';
-import { RipcordError } from '../../core/errors.js';
+import { AbortedError, abortReason, RipcordError } from '../../core/errors.js';
 import { sameMigration } from '../../core/db-rollback/selection.js';
 import { dbError, LOCK_NOT_AVAILABLE, QUERY_CANCELED, sqlState } from './errors.js';
 import { quoteName, tableExists } from './inspect.js';
@@ -128,6 +128,12 @@ async function timeoutError(
   );
 }
 
+/** How a run stops a down() in flight: its signal, and what cancels the statements of `knex`'s sessions. */
+export interface DownAbort {
+  signal: AbortSignal;
+  cancelRunning(): Promise<number>;
+}
+
 export async function migrateDown(
   knex: Knex,
   table: string,
@@ -135,9 +141,29 @@ export async function migrateDown(
   mod: MigrationModule,
   transaction: boolean,
   timeouts?: DbTimeouts,
+  abort?: DownAbort,
 ): Promise<DownResult> {
   const down = mod.down;
   if (!down) throw new RipcordError('refused', `${name} has no down() function`);
+  const stopped = (): AbortedError | undefined =>
+    abort?.signal.aborted
+      ? new AbortedError(
+          `aborted during down() of ${name}: ${abortReason(abort.signal)} (its statement cancelled; ` +
+            (transaction
+              ? `the transaction rolled back, ${name} still recorded: resume runs it again)`
+              : `transaction: false, so what down() did before the cancel stays; ${name} still recorded)`),
+        )
+      : undefined;
+  const early = stopped();
+  if (early) throw early;
+  // Ctrl-C or a lost lock during down(): cancel the statement on the server, as psql does, so the
+  // migration's transaction rolls back now instead of running on unwatched (statement_timeout is minutes).
+  // Not once the lock is being freed: a cancelled freeLock would leave every later migration refused.
+  let cancellable = true;
+  const onAbort = (): void => {
+    if (cancellable) void abort?.cancelRunning();
+  };
+  abort?.signal.addEventListener('abort', onAbort, { once: true });
   let lockFreed = true;
   try {
     if (!(await recordedName(knex, table, name))) return { ran: false, name, transaction };
@@ -165,6 +191,7 @@ export async function migrateDown(
       }
       return { ran: true, name: recorded, transaction };
     } finally {
+      cancellable = false;
       // Always, also after a timeout: a lock left at 1 would make every later migration (and our resume)
       // refuse. A failure here is reported with the original error, not instead of it.
       try {
@@ -175,9 +202,12 @@ export async function migrateDown(
     }
   } catch (err) {
     throw (
+      stopped() ??
       (await timeoutError(knex, err, name, table, transaction, timeouts, lockFreed)) ??
       dbError(err, `down() of ${name}`)
     );
+  } finally {
+    abort?.signal.removeEventListener('abort', onAbort);
   }
 }
 

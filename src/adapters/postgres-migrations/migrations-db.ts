@@ -3,7 +3,9 @@
  * built, so handlers can be created for a resume without connecting), the release's migration files with the
  * SQL of their functions captured, and read-only inspection.
  */
+import { randomBytes } from 'node:crypto';
 import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
 import type { CompiledDatabase } from '../../config/compile-database.js';
 import type { MigrationFileInfo } from '../../core/db-rollback/model.js';
 import { createSqlCapturer } from './capture-sql.js';
@@ -26,8 +28,17 @@ export interface MigrationsDb {
   state(): Promise<MigrationState>;
   /** The release's migration files, each function's SQL captured without executing it. Cached per release. */
   releaseFiles(release: string): Promise<ReleaseFiles>;
+  /**
+   * Cancels every statement this pool's sessions are running (pg_cancel_backend, from a session of its own:
+   * the pool's may all be busy), as psql does on Ctrl-C. A transaction in progress is then rolled back by its
+   * caller. Resolves to how many were cancelled; never throws (best effort on the way out of an abort).
+   */
+  cancelRunning(): Promise<number>;
   close(): Promise<void>;
 }
+
+/** Connect and statement timeout of the session that sends a cancel. */
+const CANCEL_TIMEOUT_MS = 5_000;
 
 export function openMigrationsDb(db: CompiledDatabase): MigrationsDb {
   let k: Knex | undefined;
@@ -39,11 +50,18 @@ export function openMigrationsDb(db: CompiledDatabase): MigrationsDb {
   // Sent in the startup packet (node-postgres passes lock_timeout/statement_timeout through), so every session
   // starts with them: a transaction: false down() (which runs on whichever pooled session knex picks) is
   // bounded as well as a transactional one. knex's types do not list them, hence the widened type.
-  const connection: Knex.PgConnectionConfig & { lock_timeout: number; statement_timeout: number } = {
+  // application_name marks this pool's sessions in pg_stat_activity, so an abort cancels exactly them.
+  const applicationName = `ripcord-migrations-${randomBytes(6).toString('hex')}`;
+  const connection: Knex.PgConnectionConfig & {
+    lock_timeout: number;
+    statement_timeout: number;
+    application_name: string;
+  } = {
     connectionString: db.url,
     connectionTimeoutMillis: 5_000,
     lock_timeout: timeouts.lockTimeoutMs,
     statement_timeout: timeouts.statementTimeoutMs,
+    application_name: applicationName,
   };
   const knex = (): Knex => {
     k ??= knexFactory({
@@ -68,6 +86,28 @@ export function openMigrationsDb(db: CompiledDatabase): MigrationsDb {
         cache.set(release, p);
       }
       return p;
+    },
+    async cancelRunning() {
+      if (!k) return 0;
+      const client = new pg.Client({
+        connectionString: db.url,
+        connectionTimeoutMillis: CANCEL_TIMEOUT_MS,
+        statement_timeout: CANCEL_TIMEOUT_MS,
+      });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        const res = await client.query<{ cancelled: boolean }>(
+          `select pg_cancel_backend(pid) as cancelled from pg_stat_activity
+            where application_name = $1 and pid <> pg_backend_pid() and state <> 'idle'`,
+          [applicationName],
+        );
+        return res.rows.filter((r) => r.cancelled).length;
+      } catch {
+        return 0;
+      } finally {
+        await client.end().catch(() => undefined);
+      }
     },
     async close() {
       await k?.destroy();

@@ -272,6 +272,7 @@ export function createDbHandlers(deps: DbHandlerDeps): StepHandlers {
           found.module,
           d.transaction,
           m.timeouts,
+          { signal: ctx.signal, cancelRunning: () => m.cancelRunning() },
         );
         return { ...res, file: found.file, sql: info?.down ?? [] };
       },
