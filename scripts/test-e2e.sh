@@ -24,7 +24,7 @@ phase build npm run -s build
 if ! node bin/ripcord.js --sandbox-dir "$RIPCORD_SANDBOX_DIR" sandbox status >/dev/null 2>&1; then
   node bin/ripcord.js --sandbox-dir "$RIPCORD_SANDBOX_DIR" sandbox down >/dev/null 2>&1 || true
   # A 1 s CrashLoopBackOff base, as the CI sandbox uses (test/support/global-setup.ts).
-  phase "sandbox up" node bin/ripcord.js --sandbox-dir "$RIPCORD_SANDBOX_DIR" sandbox up --crash-backoff 1s
+  phase "sandbox up" node bin/ripcord.js --sandbox-dir "$RIPCORD_SANDBOX_DIR" sandbox up --crash-backoff 1s --argocd-resync 3s
 fi
 # The JSON report feeds `node scripts/e2e-timeouts.mjs .ripcord/test-results/e2e-dev.json` (per-file timeouts).
 phase "e2e files" npx vitest run --project e2e-solo --project e2e --maxWorkers=2 \

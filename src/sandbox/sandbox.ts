@@ -26,7 +26,12 @@ export interface StartOptions {
   databaseUrl?: string;
   /** Kubelet crash-loop back-off base; Kubernetes uses 10 s, tests may want less. */
   crashBackoffBaseMs?: number;
+  /** The Argo CD stand-in's reconciliation period (Argo CD: 180 s; the sandbox: 10 s, tests less). */
+  argocdResyncMs?: number;
 }
+
+/** The sandbox's Argo CD reconciliation period unless told: a new commit shows within seconds in the demo. */
+export const DEFAULT_ARGOCD_RESYNC_MS = 10_000;
 
 /**
  * Starts every part of the sandbox and records what it started in state.json. If any part fails, what was
@@ -100,7 +105,7 @@ export async function startSandbox(opts: StartOptions): Promise<SandboxState> {
     });
     started.push({ name: 'prometheus', pid: prom.pid, log: prom.log });
 
-    say('starting the sandbox kubelet and service router');
+    say('starting the sandbox kubelet, service router and Argo CD stand-in');
     const podNetwork = `127.${randomInt(20, 250)}`;
     const node = process.execPath;
     const dist = join(repoRoot(), 'dist', 'src', 'sandbox');
@@ -126,6 +131,17 @@ export async function startSandbox(opts: StartOptions): Promise<SandboxState> {
         command: node,
         args: [join(dist, 'router', 'main.js'), `--kubeconfig=${p.kubeconfig}`, `--routes-file=${p.routes}`],
         log: join(p.logs, 'router.log'),
+      }),
+      // The Argo CD application-controller stand-in (src/sandbox/argocd/controller.ts).
+      startDaemon({
+        name: 'argocd',
+        command: node,
+        args: [
+          join(dist, 'argocd', 'main.js'),
+          `--kubeconfig=${p.kubeconfig}`,
+          `--resync-ms=${opts.argocdResyncMs ?? DEFAULT_ARGOCD_RESYNC_MS}`,
+        ],
+        log: join(p.logs, 'argocd.log'),
       }),
     );
     const unleash = await unleashStart;

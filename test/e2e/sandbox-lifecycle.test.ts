@@ -49,6 +49,7 @@ describe('ripcord sandbox up / status / down (a second sandbox beside the test s
     expect(state?.processes.map((p) => p.name).sort()).toEqual(
       [
         'alertmanager',
+        'argocd',
         'etcd',
         'kube-apiserver',
         'kube-controller-manager',
@@ -97,8 +98,8 @@ describe('ripcord sandbox up / status / down (a second sandbox beside the test s
     const down = await ripcord(['sandbox', 'down', '--sandbox-dir', dir, '-o', 'json']);
     expect(down.code, down.stderr).toBe(0);
     const stopped = (JSON.parse(down.stdout) as { stopped: number[] }).stopped;
-    // 9 daemons + 2 venue-service containers, every one of them gone.
-    expect(stopped.length).toBeGreaterThanOrEqual(11);
+    // 10 daemons + 2 venue-service containers, every one of them gone.
+    expect(stopped.length).toBeGreaterThanOrEqual(12);
     for (const pid of stopped) expect(isAlive(pid), `pid ${pid} still alive`).toBe(false);
 
     // A warm `up` reuses etcd and PostgreSQL data; its time is printed (measured in bench/, not asserted here).

@@ -61,6 +61,9 @@ async function watch(dir: string): Promise<string> {
   return dir;
 }
 
+/** The Argo CD stand-in's reconciliation period in tests: a new commit is seen within 3 s. */
+export const ARGOCD_TEST_RESYNC_MS = 3_000;
+
 async function startOwned(): Promise<string> {
   const dir = join(repoRoot(), '.ripcord', 'test-sandbox');
   await stopSandbox(dir, { purge: true });
@@ -69,6 +72,7 @@ async function startOwned(): Promise<string> {
     dir,
     onProgress: (l) => console.log(`[sandbox] ${l}`),
     crashBackoffBaseMs: 1000,
+    argocdResyncMs: ARGOCD_TEST_RESYNC_MS,
   });
   console.log(`[sandbox] up in ${Date.now() - t0} ms at ${dir}`);
   return dir;

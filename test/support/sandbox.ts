@@ -40,6 +40,19 @@ export async function testNamespace(prefix: string): Promise<{ name: string; cle
   };
 }
 
+/** venue-service's own database for `namespace`, handed to its pods as Secret venue-service-db. */
+export async function venueDatabase(namespace: string): Promise<void> {
+  const st = sandbox();
+  if (!st.postgres) throw new Error('the sandbox has no PostgreSQL');
+  const url = await createDatabase(st.postgres.url, dbName(namespace));
+  await putDatabaseSecret(adminKubeConfig(), namespace, url);
+}
+
+/** The router URL of `namespace`'s venue-service Service, once the router listens for it. */
+export function venueRoute(namespace: string): Promise<string> {
+  return waitForRoute(sandboxPaths(sandbox().dir).routes, namespace, 'venue-service', 30_000);
+}
+
 function dbName(namespace: string): string {
   return `venues_${namespace.replace(/[^a-z0-9]/g, '_')}`;
 }
@@ -69,14 +82,11 @@ export async function deployVenueService(
   tag: string,
   opts: { replicas?: number; timeoutMs?: number } = {},
 ): Promise<string> {
-  const st = sandbox();
   const kc = adminKubeConfig();
-  if (!st.postgres) throw new Error('the sandbox has no PostgreSQL');
-  const url = await createDatabase(st.postgres.url, dbName(namespace));
-  await putDatabaseSecret(kc, namespace, url);
+  await venueDatabase(namespace);
   await deployRelease(kc, { namespace, image: `venue-service:${tag}`, replicas: opts.replicas });
   await waitForDeploymentRollout(kc, namespace, 'venue-service', { timeoutMs: opts.timeoutMs ?? 120_000 });
-  return waitForRoute(sandboxPaths(st.dir).routes, namespace, 'venue-service', 30_000);
+  return venueRoute(namespace);
 }
 
 /**

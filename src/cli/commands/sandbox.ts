@@ -69,40 +69,48 @@ export function registerSandboxCommands(program: Command): void {
     .description('start the sandbox (builds the control plane once, about 8 minutes, then cached)')
     .option('--database-url <url>', 'use this PostgreSQL instead of a private cluster')
     .option('--crash-backoff <duration>', 'kubelet CrashLoopBackOff base delay', '10s')
+    .option(
+      '--argocd-resync <duration>',
+      "the Argo CD stand-in's reconciliation period (Argo CD's timeout.reconciliation: 180s)",
+      '10s',
+    )
     .action(
-      action(async (o: { databaseUrl?: string; crashBackoff: string }, cmd: Command) => {
-        const g = globalOptions(cmd);
-        const dir = sandboxDir(g.sandboxDir);
-        const running = sandboxStatus(dir);
-        if (running && running.parts.every((p) => p.alive)) {
-          emit(
-            g,
-            { ...printable(running.state), endpoints: endpoints(running.state), alreadyRunning: true },
-            () =>
-              [
-                `sandbox already running (${dir})`,
-                ...Object.entries(endpoints(running.state)).map(([k, v]) => `  ${k.padEnd(15)} ${v}`),
-              ].join('\n'),
+      action(
+        async (o: { databaseUrl?: string; crashBackoff: string; argocdResync: string }, cmd: Command) => {
+          const g = globalOptions(cmd);
+          const dir = sandboxDir(g.sandboxDir);
+          const running = sandboxStatus(dir);
+          if (running && running.parts.every((p) => p.alive)) {
+            emit(
+              g,
+              { ...printable(running.state), endpoints: endpoints(running.state), alreadyRunning: true },
+              () =>
+                [
+                  `sandbox already running (${dir})`,
+                  ...Object.entries(endpoints(running.state)).map(([k, v]) => `  ${k.padEnd(15)} ${v}`),
+                ].join('\n'),
+            );
+            return;
+          }
+          if (running) await stopSandbox(dir); // half-dead: clean up before starting again
+          const t0 = Date.now();
+          const state = await startSandbox({
+            dir,
+            onProgress: progress,
+            databaseUrl: o.databaseUrl ?? process.env.RIPCORD_SANDBOX_DATABASE_URL,
+            crashBackoffBaseMs: parseDuration(o.crashBackoff, '--crash-backoff'),
+            argocdResyncMs: parseDuration(o.argocdResync, '--argocd-resync'),
+          });
+          emit(g, { ...printable(state), endpoints: endpoints(state), tookMs: Date.now() - t0 }, () =>
+            [
+              `sandbox up in ${((Date.now() - t0) / 1000).toFixed(1)} s (${dir})`,
+              ...Object.entries(endpoints(state)).map(([k, v]) => `  ${k.padEnd(15)} ${v}`),
+              `next: . ${sandboxPaths(dir).env} && kubectl get nodes,pods -A`,
+              `      ripcord sandbox deploy venue-service:v1.2.2`,
+            ].join('\n'),
           );
-          return;
-        }
-        if (running) await stopSandbox(dir); // half-dead: clean up before starting again
-        const t0 = Date.now();
-        const state = await startSandbox({
-          dir,
-          onProgress: progress,
-          databaseUrl: o.databaseUrl ?? process.env.RIPCORD_SANDBOX_DATABASE_URL,
-          crashBackoffBaseMs: parseDuration(o.crashBackoff, '--crash-backoff'),
-        });
-        emit(g, { ...printable(state), endpoints: endpoints(state), tookMs: Date.now() - t0 }, () =>
-          [
-            `sandbox up in ${((Date.now() - t0) / 1000).toFixed(1)} s (${dir})`,
-            ...Object.entries(endpoints(state)).map(([k, v]) => `  ${k.padEnd(15)} ${v}`),
-            `next: . ${sandboxPaths(dir).env} && kubectl get nodes,pods -A`,
-            `      ripcord sandbox deploy venue-service:v1.2.2`,
-          ].join('\n'),
-        );
-      }),
+        },
+      ),
     );
 
   sandbox

@@ -21,15 +21,16 @@ const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'ripcord-sandbox' };
 
 // The typed client serialises `x_kubernetes_preserve_unknown_fields` to `x-kubernetes-preserve-unknown-fields`
 // and silently drops the dashed spelling, which would let the apiserver prune every spec to {}.
-const openSchema: V1CustomResourceValidation = {
-  openAPIV3Schema: {
-    type: 'object',
-    properties: {
-      spec: { type: 'object', x_kubernetes_preserve_unknown_fields: true },
-      status: { type: 'object', x_kubernetes_preserve_unknown_fields: true },
+function openSchema(fields: readonly string[]): V1CustomResourceValidation {
+  return {
+    openAPIV3Schema: {
+      type: 'object',
+      properties: Object.fromEntries(
+        fields.map((f) => [f, { type: 'object', x_kubernetes_preserve_unknown_fields: true }]),
+      ),
     },
-  },
-};
+  };
+}
 
 interface CrdShape {
   group: string;
@@ -39,6 +40,8 @@ interface CrdShape {
   annotations?: Record<string, string>;
   /** Served versions; the one marked storage is where the apiserver keeps objects. */
   versions: ReadonlyArray<{ name: string; storage: boolean }>;
+  /** Top-level object fields kept as written (default spec and status; anything else is pruned). */
+  fields?: readonly string[];
 }
 
 function crd(c: CrdShape): V1CustomResourceDefinition {
@@ -65,7 +68,7 @@ function crd(c: CrdShape): V1CustomResourceDefinition {
         name: v.name,
         served: true,
         storage: v.storage,
-        schema: openSchema,
+        schema: openSchema(c.fields ?? ['spec', 'status']),
       })),
     },
   };
@@ -111,8 +114,35 @@ export const GATEWAY_CRDS: readonly V1CustomResourceDefinition[] = [
   }),
 ];
 
+/**
+ * Argo CD's Application and AppProject (argoproj.io/v1alpha1), for the Argo CD stand-in (src/sandbox/argocd/).
+ * As in Argo CD's own CRDs there is no status subresource: the controller writes status with the object, and
+ * `operation` (a requested sync, cleared when it ends) is a top-level field beside spec and status.
+ */
+export const ARGOCD_CRDS: readonly V1CustomResourceDefinition[] = [
+  crd({
+    group: 'argoproj.io',
+    kind: 'Application',
+    plural: 'applications',
+    shortNames: ['app', 'apps'],
+    versions: [{ name: 'v1alpha1', storage: true }],
+    fields: ['spec', 'status', 'operation'],
+  }),
+  crd({
+    group: 'argoproj.io',
+    kind: 'AppProject',
+    plural: 'appprojects',
+    shortNames: ['appproj', 'appprojs'],
+    versions: [{ name: 'v1alpha1', storage: true }],
+  }),
+];
+
 /** Every CRD `ripcord sandbox up` installs. */
-export const SANDBOX_CRDS: readonly V1CustomResourceDefinition[] = [...ISTIO_CRDS, ...GATEWAY_CRDS];
+export const SANDBOX_CRDS: readonly V1CustomResourceDefinition[] = [
+  ...ISTIO_CRDS,
+  ...GATEWAY_CRDS,
+  ...ARGOCD_CRDS,
+];
 
 /**
  * Creates the CRDs, or brings ones an earlier sandbox installed up to date; a definition someone else made
