@@ -104,6 +104,7 @@ function probesFor(state: SandboxState, now: () => number): Record<string, () =>
     prometheus: httpReady(state.prometheus?.url, '/-/ready'),
     alertmanager: httpReady(state.alertmanager?.url, '/-/ready'),
     unleash: httpReady(state.unleash?.url, '/health'),
+    argocd: httpReady(state.argocd?.url, '/api/version'),
     kubelet: async () => {
       const r = await httpsGet(`${state.kube.server}/api/v1/nodes/${DEFAULT_NODE_NAME}`, {
         ...api,

@@ -12,6 +12,9 @@ import { writeVenueServiceRules } from './monitoring/venue-service-rules.js';
 import { createDatabase, databaseUrl, startPostgres } from './postgres.js';
 import { isAlive, startDaemon, stopProcessGroup, type DaemonRecord } from './process.js';
 import { installSandboxCrds } from './router/sandbox-crds.js';
+import { ARGOCD_NAMESPACE } from './argocd/api-server.js';
+import { ensureArgoTokens, readArgoTokens } from './argocd/tokens.js';
+import { freePort } from './free-port.js';
 import { readState, sandboxPaths, writeState, type SandboxState } from './state.js';
 import { putUnleashSecret, readUnleashSecrets, startUnleash, type StartedUnleash } from './unleash.js';
 
@@ -54,6 +57,7 @@ export async function startSandbox(opts: StartOptions): Promise<SandboxState> {
     started.push(...cp.processes);
     const kc = loadKubeConfig(p.kubeconfig);
     await ensureNamespace(kc, DEMO_NAMESPACE);
+    await ensureNamespace(kc, ARGOCD_NAMESPACE);
     const ripcordToken = await ensureRipcordServiceAccount(kc);
     writeKubeconfig(p.kubeconfig, {
       server: cp.server,
@@ -107,6 +111,8 @@ export async function startSandbox(opts: StartOptions): Promise<SandboxState> {
 
     say('starting the sandbox kubelet, service router and Argo CD stand-in');
     const podNetwork = `127.${randomInt(20, 250)}`;
+    const argoTokens = ensureArgoTokens(p.argocd);
+    const argoPort = await freePort();
     const node = process.execPath;
     const dist = join(repoRoot(), 'dist', 'src', 'sandbox');
     started.push(
@@ -140,6 +146,8 @@ export async function startSandbox(opts: StartOptions): Promise<SandboxState> {
           join(dist, 'argocd', 'main.js'),
           `--kubeconfig=${p.kubeconfig}`,
           `--resync-ms=${opts.argocdResyncMs ?? DEFAULT_ARGOCD_RESYNC_MS}`,
+          `--api-port=${argoPort}`,
+          `--tokens-file=${argoTokens.file}`,
         ],
         log: join(p.logs, 'argocd.log'),
       }),
@@ -160,6 +168,7 @@ export async function startSandbox(opts: StartOptions): Promise<SandboxState> {
       prometheus: { url: prom.url },
       alertmanager: { url: am.url },
       unleash: { url: unleash.url, secretsFile: unleash.secretsFile },
+      argocd: { url: `http://127.0.0.1:${argoPort}`, tokensFile: argoTokens.file },
       processes: started,
     };
     writeState(state);
@@ -215,6 +224,7 @@ export function writeEnvFile(state: SandboxState, routes: Record<string, { url: 
     // The demo namespace's database, as its pods get it (Secret venue-service-db), for psql and `ripcord db`.
     ...(state.postgres ? [`export DATABASE_URL='${databaseUrl(state.postgres.url, DEMO_DATABASE)}'`] : []),
     ...unleashEnvLines(state),
+    ...argocdEnvLines(state),
   ];
   writeFileSync(sandboxPaths(state.dir).env, lines.join('\n') + '\n', { mode: 0o600 });
 }
@@ -227,6 +237,17 @@ function unleashEnvLines(state: SandboxState): string[] {
     `export UNLEASH_URL=${state.unleash.url}`,
     `export UNLEASH_ADMIN_TOKEN='${s.adminToken}'`,
     `export UNLEASH_CLIENT_TOKEN='${s.clientToken}'`,
+  ];
+}
+
+/** The names the argocd CLI reads: ARGOCD_SERVER (host:port), ARGOCD_AUTH_TOKEN, ARGOCD_OPTS (plain HTTP). */
+function argocdEnvLines(state: SandboxState): string[] {
+  if (!state.argocd) return [];
+  const t = readArgoTokens(state.argocd.tokensFile);
+  return [
+    `export ARGOCD_SERVER=${new URL(state.argocd.url).host}`,
+    `export ARGOCD_AUTH_TOKEN='${t.admin}'`,
+    `export ARGOCD_OPTS='--plaintext'`,
   ];
 }
 

@@ -25,6 +25,8 @@ export function sandboxPaths(dir: string) {
     alertmanager: join(dir, 'alertmanager'),
     /** Unleash's secrets.json (tokens, admin password), 0600. */
     unleash: join(dir, 'unleash'),
+    /** The Argo CD stand-in's tokens.json (0600). */
+    argocd: join(dir, 'argocd'),
     /** One JSON record per running container process (pid, pod uid), so nothing is ever left behind. */
     kubeletPods: join(dir, 'kubelet', 'pods'),
     /** Router listeners: one entry per Service, written by the router. */
@@ -52,6 +54,8 @@ export const SandboxState = z.object({
   alertmanager: z.object({ url: z.string() }).optional(),
   /** Tokens are not here (state.json is printed by `sandbox status -o json`): they live in secretsFile. */
   unleash: z.object({ url: z.string(), secretsFile: z.string() }).optional(),
+  /** The Argo CD API stand-in; its tokens live in tokensFile. */
+  argocd: z.object({ url: z.string(), tokensFile: z.string() }).optional(),
   processes: z.array(DaemonRecordSchema),
 });
 export type SandboxState = z.infer<typeof SandboxState>;

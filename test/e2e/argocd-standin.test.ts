@@ -3,126 +3,36 @@
  * real git repository, its history, OutOfSync once the branch moves, and the trap of runbook section 7: with
  * automated sync and self-heal on, a `kubectl rollout undo` is reverted within seconds.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { AppsV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { AppsV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  APPLICATIONS,
-  ARGOCD_GROUP,
-  ARGOCD_VERSION,
-  IN_CLUSTER,
-  TRACKING_ID_ANNOTATION,
-} from '../../src/sandbox/argocd/application.js';
-import {
-  commitDirectory,
-  ensureManifestRepo,
-  releaseManifests,
-} from '../../src/sandbox/argocd/manifest-repo.js';
+import { TRACKING_ID_ANNOTATION } from '../../src/sandbox/argocd/application.js';
 import { waitFor } from '../../src/sandbox/process.js';
-import {
-  adminKubeConfig,
-  kubectl,
-  testNamespace,
-  venueDatabase,
-  venueRoute,
-  versionsServed,
-} from '../support/sandbox.js';
-
-interface AppView {
-  status?: {
-    sync?: { status?: string; revision?: string };
-    health?: { status?: string };
-    operationState?: { phase?: string; syncResult?: { revision?: string } };
-    history?: Array<{
-      id: number;
-      revision: string;
-      initiatedBy?: { username?: string; automated?: boolean };
-    }>;
-    summary?: { images?: string[] };
-    reconciledAt?: string;
-  };
-  operation?: unknown;
-}
+import { argoVenue, settled } from '../support/argocd.js';
+import { adminKubeConfig, kubectl, testNamespace, venueRoute, versionsServed } from '../support/sandbox.js';
 
 describe('Argo CD stand-in: an Application synced from git', () => {
   let ns: Awaited<ReturnType<typeof testNamespace>>;
-  let dir: string;
-  let repo: string;
-  let repoURL: string;
-  const custom = () => adminKubeConfig().makeApiClient(CustomObjectsApi);
+  let argo: Awaited<ReturnType<typeof argoVenue>>;
   const apps = () => adminKubeConfig().makeApiClient(AppsV1Api);
-  const app = async (): Promise<AppView> =>
-    (await custom().getNamespacedCustomObject({
-      group: ARGOCD_GROUP,
-      version: ARGOCD_VERSION,
-      plural: APPLICATIONS,
-      namespace: ns.name,
-      name: 'venue-service',
-    })) as AppView;
-  const patchApp = (body: object) =>
-    custom().patchNamespacedCustomObject(
-      {
-        group: ARGOCD_GROUP,
-        version: ARGOCD_VERSION,
-        plural: APPLICATIONS,
-        namespace: ns.name,
-        name: 'venue-service',
-        body,
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
-  const image = async () =>
-    (await apps().readNamespacedDeployment({ name: 'venue-service', namespace: ns.name })).spec?.template.spec
-      ?.containers[0]?.image;
-  const until = (what: string, check: (a: AppView) => boolean | Promise<boolean>, ms = 60_000) =>
-    waitFor(what, async () => check(await app()), ms);
-  const release = (tag: string) =>
-    commitDirectory(
-      repo,
-      'venue-service',
-      releaseManifests(`venue-service:${tag}`, { replicas: 2 }),
-      `venue-service ${tag}`,
-    );
+  const app = () => argo.read();
+  const until: typeof argo.until = (...a) => argo.until(...a);
+  const image = () => argo.image();
 
   beforeAll(async () => {
     ns = await testNamespace('argo');
-    await venueDatabase(ns.name);
-    dir = mkdtempSync(join(tmpdir(), 'ripcord-argo-'));
-    repo = join(dir, 'manifests.git');
-    repoURL = await ensureManifestRepo(repo);
+    argo = await argoVenue(ns.name);
   });
   afterAll(async () => {
     await ns?.cleanup();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    argo?.cleanup();
   });
 
   it('a sync operation applies the revision, records history, and the Application shows Synced and Healthy', async () => {
-    const v122 = await release('v1.2.2');
-    await custom().createNamespacedCustomObject({
-      group: ARGOCD_GROUP,
-      version: ARGOCD_VERSION,
-      plural: APPLICATIONS,
-      namespace: ns.name,
-      body: {
-        apiVersion: `${ARGOCD_GROUP}/${ARGOCD_VERSION}`,
-        kind: 'Application',
-        metadata: { name: 'venue-service', namespace: ns.name },
-        spec: {
-          project: 'default',
-          source: { repoURL, path: 'venue-service', targetRevision: 'main' },
-          destination: { server: IN_CLUSTER, namespace: ns.name },
-        },
-        operation: { sync: { revision: 'main' }, initiatedBy: { username: 'e2e' } },
-      },
-    });
+    const v122 = await argo.release('v1.2.2');
+    await argo.create({ operation: { sync: { revision: 'main' }, initiatedBy: { username: 'e2e' } } });
     await until(
       'the first sync to succeed and the app to be Synced and Healthy',
-      (a) =>
-        a.status?.operationState?.phase === 'Succeeded' &&
-        a.status.sync?.status === 'Synced' &&
-        a.status.health?.status === 'Healthy',
+      (a) => settled(a, 1) && a.status?.sync?.status === 'Synced',
       120_000,
     );
     const a = await app();
@@ -155,7 +65,7 @@ describe('Argo CD stand-in: an Application synced from git', () => {
 
   it('a new commit makes it OutOfSync against the branch head; without auto-sync nothing changes until a sync', async () => {
     const before = (await app()).status?.reconciledAt;
-    const v123 = await release('v1.2.3');
+    const v123 = await argo.release('v1.2.3');
     await until(
       'OutOfSync against the new head',
       (a) => a.status?.sync?.status === 'OutOfSync' && a.status.sync.revision === v123,
@@ -163,15 +73,8 @@ describe('Argo CD stand-in: an Application synced from git', () => {
     expect(Date.parse((await app()).status?.reconciledAt ?? '')).toBeGreaterThan(Date.parse(before ?? ''));
     expect(await image()).toBe('venue-service:v1.2.2');
 
-    await patchApp({ operation: { sync: { revision: 'main' }, initiatedBy: { username: 'e2e' } } });
-    await until(
-      'the sync to v1.2.3',
-      (a) =>
-        a.status?.history?.length === 2 &&
-        a.status.sync?.status === 'Synced' &&
-        a.status.health?.status === 'Healthy',
-      120_000,
-    );
+    await argo.patch({ operation: { sync: { revision: 'main' }, initiatedBy: { username: 'e2e' } } });
+    await until('the sync to v1.2.3', (a) => settled(a, 2) && a.status?.sync?.status === 'Synced', 120_000);
     expect((await app()).status?.history?.map((h) => [h.id, h.revision])).toEqual([
       [0, expect.any(String)],
       [1, v123],
@@ -180,7 +83,7 @@ describe('Argo CD stand-in: an Application synced from git', () => {
   });
 
   it('with automated sync and self-heal, `kubectl rollout undo` is reverted within seconds', async () => {
-    await patchApp({ spec: { syncPolicy: { automated: { selfHeal: true } } } });
+    await argo.patch({ spec: { syncPolicy: { automated: { selfHeal: true } } } });
     const head = (await app()).status?.sync?.revision;
     const undo = await kubectl(['-n', ns.name, 'rollout', 'undo', 'deployment/venue-service']);
     expect(undo.code, undo.stderr).toBe(0);

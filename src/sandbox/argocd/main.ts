@@ -1,11 +1,14 @@
 import { parseArgs } from 'node:util';
 import { loadKubeConfig } from '../kube-clients.js';
 import { errorText, jsonLineLog } from '../router/router-log.js';
+import { startArgoApiServer } from './api-server.js';
 import { startAppController } from './controller.js';
+import { readArgoTokens, tokenRoles } from './tokens.js';
 
 /*
  * The Argo CD stand-in daemon (controller.ts): `node dist/src/sandbox/argocd/main.js --kubeconfig F
- * [--resync-ms N] [--self-heal-timeout-ms N] [--debug]`. Started by `ripcord sandbox up`; SIGTERM or SIGINT
+ * [--resync-ms N] [--self-heal-timeout-ms N] [--api-port N --tokens-file F] [--debug]`; with an API port it
+ * serves the API stand-in (api-server.ts) too. Started by `ripcord sandbox up`; SIGTERM or SIGINT
  * finishes the tick in progress and exits 0.
  */
 
@@ -14,6 +17,8 @@ const { values } = parseArgs({
     kubeconfig: { type: 'string' },
     'resync-ms': { type: 'string', default: '180000' },
     'self-heal-timeout-ms': { type: 'string', default: '5000' },
+    'api-port': { type: 'string' },
+    'tokens-file': { type: 'string' },
     debug: { type: 'boolean', default: false },
   },
   strict: true,
@@ -31,8 +36,17 @@ if (!kubeconfig || !(resyncMs > 0) || !(selfHealTimeoutMs >= 0)) {
 }
 
 try {
-  const controller = startAppController({ kc: loadKubeConfig(kubeconfig), resyncMs, selfHealTimeoutMs, log });
+  const kc = loadKubeConfig(kubeconfig);
+  const controller = startAppController({ kc, resyncMs, selfHealTimeoutMs, log });
   log('info', 'application controller started', { resyncMs, selfHealTimeoutMs });
+  if (values['api-port'] && values['tokens-file']) {
+    const api = await startArgoApiServer({
+      kc,
+      port: Number(values['api-port']),
+      tokens: tokenRoles(readArgoTokens(values['tokens-file'])),
+    });
+    log('info', 'API server listening', { url: api.url });
+  }
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
