@@ -12,7 +12,7 @@ import { writeVenueServiceRules } from './monitoring/venue-service-rules.js';
 import { createDatabase, databaseUrl, startPostgres } from './postgres.js';
 import { isAlive, startDaemon, stopProcessGroup, type DaemonRecord } from './process.js';
 import { installSandboxCrds } from './router/sandbox-crds.js';
-import { ARGOCD_NAMESPACE } from './argocd/api-server.js';
+import { ARGOCD_NAMESPACE } from './argocd/application.js';
 import { ensureArgoTokens, readArgoTokens } from './argocd/tokens.js';
 import { freePort } from './free-port.js';
 import { readState, sandboxPaths, writeState, type SandboxState } from './state.js';

@@ -22,7 +22,12 @@ export interface AppView {
   status?: {
     sync?: { status?: string; revision?: string };
     health?: { status?: string };
-    operationState?: { phase?: string; finishedAt?: string; syncResult?: { revision?: string } };
+    operationState?: {
+      phase?: string;
+      finishedAt?: string;
+      syncResult?: { revision?: string; resources?: Array<{ kind: string; name: string; status: string }> };
+    };
+    resources?: Array<{ kind: string; name: string; status: string; requiresPruning?: boolean }>;
     history?: Array<{
       id: number;
       revision: string;
@@ -69,6 +74,9 @@ export async function argoVenue(namespace: string) {
         releaseManifests(`venue-service:${tag}`, { replicas: 2 }),
         `venue-service ${tag}`,
       ),
+    /** Commits `files` (e.g. a release's manifests with one file left out) as the app's directory. */
+    commit: (files: Record<string, string>, message: string) =>
+      commitDirectory(repo, 'venue-service', files, message),
     create: (extra: { operation?: object; syncPolicy?: object } = {}) =>
       custom.createNamespacedCustomObject({
         ...ref,

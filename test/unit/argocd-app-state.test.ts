@@ -7,7 +7,12 @@ import {
   resourceSynced,
   worseHealth,
 } from '../../src/sandbox/argocd/app-state.js';
-import { appendHistory, nextHistoryId, trackingId } from '../../src/sandbox/argocd/application.js';
+import {
+  appendHistory,
+  instanceName,
+  nextHistoryId,
+  trackingId,
+} from '../../src/sandbox/argocd/application.js';
 
 const deployment = (image: string, extra: object = {}): KubernetesObject =>
   ({
@@ -147,6 +152,28 @@ describe('Argo CD stand-in: Deployment health (gitops-engine health_deployment.g
   });
 });
 
+describe('Argo CD stand-in: prune', () => {
+  it('a tracked live object the manifests no longer hold is OutOfSync, requires pruning, and does not count for health', () => {
+    const cm = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'old', namespace: 'ns' },
+    } as KubernetesObject;
+    const r = compareApp([{ desired: deployment('v:2'), live: live('v:2'), namespace: 'ns' }], [cm]);
+    expect(r.sync).toBe('OutOfSync');
+    expect(r.health).toEqual({ status: 'Healthy' });
+    expect(r.resources.at(-1)).toEqual({
+      group: '',
+      version: 'v1',
+      kind: 'ConfigMap',
+      namespace: 'ns',
+      name: 'old',
+      status: 'OutOfSync',
+      requiresPruning: true,
+    });
+  });
+});
+
 describe('Argo CD stand-in: history and tracking', () => {
   const entry = (id: number) => ({ id, revision: `sha${id}`, deployedAt: '2026-12-07T00:00:00Z' });
 
@@ -165,5 +192,8 @@ describe('Argo CD stand-in: history and tracking', () => {
       'venue:apps/Deployment:ns/venue-service',
     );
     expect(trackingId('venue', { apiVersion: 'v1', kind: 'Service' }, 'ns', 's')).toBe('venue:/Service:ns/s');
+    // Application.InstanceName: plain in the control-plane namespace, <namespace>_<name> elsewhere.
+    expect(instanceName({ name: 'venue', namespace: 'argocd' })).toBe('venue');
+    expect(instanceName({ name: 'venue', namespace: 'team-a' })).toBe('team-a_venue');
   });
 });

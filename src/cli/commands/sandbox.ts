@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RipcordError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
+import { deployWithArgoCd } from '../../sandbox/argocd/deploy-argocd.js';
 import { deployBlueGreen } from '../../sandbox/blue-green.js';
 import { CANARY_ROUTERS, deployCanary, type CanaryRouterKind } from '../../sandbox/canary.js';
 import { deployRelease, parseImage } from '../../sandbox/deploy.js';
@@ -172,11 +173,15 @@ export function registerSandboxCommands(program: Command): void {
     .option('--timeout <duration>', 'how long to wait for the rollout', '180s')
     .option(
       '--strategy <name>',
-      'rolling (one Deployment, the default), blue-green (the idle colour gets the release, then the Service switches to it) or canary (the release goes to <app>-canary, then the router splits traffic)',
+      'rolling (one Deployment, the default), blue-green (the idle colour gets the release, then the Service switches to it), canary (the release goes to <app>-canary, then the router splits traffic) or argocd (a commit to the sandbox manifest repo, synced by the Argo CD stand-in)',
       'rolling',
     )
     .option('--weight <n>', 'canary only: percent of traffic the canary gets, 0..100 (default 20)')
     .option('--router <kind>', 'canary only: VirtualService (Istio, the default) or HTTPRoute (Gateway API)')
+    .option(
+      '--manual-sync',
+      'argocd only: create the Application without auto-sync and sync this commit once',
+    )
     .action(
       action(
         async (
@@ -189,6 +194,7 @@ export function registerSandboxCommands(program: Command): void {
             strategy: string;
             weight?: string;
             router?: string;
+            manualSync?: boolean;
           },
           cmd: Command,
         ) => {
@@ -206,11 +212,14 @@ export function registerSandboxCommands(program: Command): void {
             );
           }
           const timeoutMs = parseDuration(o.timeout, '--timeout');
-          if (o.strategy !== 'rolling' && o.strategy !== 'blue-green' && o.strategy !== 'canary') {
+          if (!['rolling', 'blue-green', 'canary', 'argocd'].includes(o.strategy)) {
             throw new RipcordError(
               'invalid',
-              `--strategy: expected rolling, blue-green or canary, got "${o.strategy}"`,
+              `--strategy: expected rolling, blue-green, canary or argocd, got "${o.strategy}"`,
             );
+          }
+          if (o.manualSync && o.strategy !== 'argocd') {
+            throw new RipcordError('invalid', '--manual-sync: only applies to --strategy argocd');
           }
           // Refused rather than ignored: a --weight that silently did nothing would look like a canary deploy.
           for (const [flag, value] of [
@@ -255,6 +264,26 @@ export function registerSandboxCommands(program: Command): void {
               { namespace, image, strategy: 'blue-green', ...bg, tookMs: Date.now() - t0 },
               () =>
                 `deployment/${bg.deployment} runs ${image}; service/${app} switched ${bg.from ? `from ${bg.from} ` : ''}to ${bg.to}`,
+            );
+            return;
+          }
+          if (o.strategy === 'argocd') {
+            const a = await deployWithArgoCd(kc, {
+              sandboxDir: state.dir,
+              namespace,
+              image,
+              ...(replicas !== undefined ? { replicas } : {}),
+              manualSync: o.manualSync === true,
+              wait: o.wait,
+              timeoutMs,
+              onProgress: progress,
+            });
+            if (o.wait) await waitForRoute(sandboxPaths(state.dir).routes, namespace, app, 15_000);
+            writeEnvFile(state, readRoutes(state.dir));
+            emit(g, { image, strategy: 'argocd', ...a, tookMs: Date.now() - t0 }, () =>
+              o.wait
+                ? `application ${namespace}/${a.application} synced ${a.revision.slice(0, 7)} (${image}): ${a.sync}, ${a.health}`
+                : `committed ${a.revision.slice(0, 7)} (${image}); application ${namespace}/${a.application} will sync it`,
             );
             return;
           }

@@ -22,11 +22,15 @@ import type { AddressInfo } from 'node:net';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { apiStatus } from '../kube-clients.js';
-import { APPLICATIONS, ARGOCD_GROUP, ARGOCD_VERSION, Application, type Operation } from './application.js';
+import {
+  APPLICATIONS,
+  ARGOCD_GROUP,
+  ARGOCD_NAMESPACE,
+  ARGOCD_VERSION,
+  Application,
+  type Operation,
+} from './application.js';
 import { resolveRevision } from './git-source.js';
-
-/** The namespace Argo CD's API looks in when `appNamespace` is not given. */
-export const ARGOCD_NAMESPACE = 'argocd';
 
 export type ApiRole = 'admin' | 'readonly';
 

@@ -142,6 +142,8 @@ export interface ResourceStatus {
   name: string;
   status: SyncStatus;
   health?: Health;
+  /** A live object the Application tracks that its manifests no longer hold (deleted by a prune). */
+  requiresPruning?: boolean;
 }
 
 export function groupVersion(apiVersion: string | undefined): { group: string; version: string } {
@@ -152,9 +154,10 @@ export function groupVersion(apiVersion: string | undefined): { group: string; v
 /** The comparison of one Application: each resource, and the Application's sync status and health. */
 export function compareApp(
   pairs: ReadonlyArray<{ desired: KubernetesObject; live: KubernetesObject | undefined; namespace: string }>,
+  orphans: readonly KubernetesObject[] = [],
 ): { resources: ResourceStatus[]; sync: SyncStatus; health: Health } {
   let health: Health = { status: 'Healthy' };
-  const resources = pairs.map(({ desired, live, namespace }) => {
+  const resources: ResourceStatus[] = pairs.map(({ desired, live, namespace }) => {
     const h = resourceHealth(live, desired);
     if (h && worseHealth(health.status, h.status) !== health.status) health = h;
     return {
@@ -166,6 +169,17 @@ export function compareApp(
       ...(h ? { health: h } : {}),
     };
   });
+  // Objects to prune make the app OutOfSync but do not count for its health (Argo CD skips them there too).
+  for (const o of orphans) {
+    resources.push({
+      ...groupVersion(o.apiVersion),
+      kind: o.kind ?? '',
+      namespace: o.metadata?.namespace ?? '',
+      name: o.metadata?.name ?? '',
+      status: 'OutOfSync',
+      requiresPruning: true,
+    });
+  }
   const sync: SyncStatus = resources.every((r) => r.status === 'Synced') ? 'Synced' : 'OutOfSync';
   // The Application's health carries no per-resource message in Argo CD 3 (it is on the resource).
   return { resources, sync, health: { status: health.status } };

@@ -88,6 +88,7 @@ export const OperationState = z.looseObject({
 export type OperationState = z.infer<typeof OperationState>;
 
 export const AppStatus = z.looseObject({
+  health: z.looseObject({ status: z.string(), message: z.string().optional() }).optional(),
   history: z.array(HistoryEntry).optional(),
   operationState: OperationState.optional(),
   reconciledAt: z.string().optional(),
@@ -107,7 +108,18 @@ export const Application = z.looseObject({
 });
 export type Application = z.infer<typeof Application>;
 
-/** The tracking id Argo CD writes on each resource it manages (annotation tracking). */
+/** Argo CD's control-plane namespace: where its API looks when `appNamespace` is not given. */
+export const ARGOCD_NAMESPACE = 'argocd';
+
+/**
+ * The name an Application goes by in tracking values (Application.InstanceName): its name in the control-plane
+ * namespace, `<namespace>_<name>` elsewhere ("applications in any namespace").
+ */
+export function instanceName(app: { name: string; namespace: string }): string {
+  return app.namespace === ARGOCD_NAMESPACE ? app.name : `${app.namespace}_${app.name}`;
+}
+
+/** The tracking id Argo CD writes on each resource it manages (annotation tracking); `app` its instance name. */
 export function trackingId(
   app: string,
   obj: { apiVersion?: string; kind?: string },

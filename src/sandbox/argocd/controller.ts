@@ -18,7 +18,10 @@
  *   operation's `syncResult.revision`); with `selfHeal` again once the last sync finished `selfHealTimeout`
  *   ago (5 s by default). So after a manual sync to an older revision, auto-sync puts the branch head back:
  *   the reason Argo CD refuses a rollback while auto-sync is on.
- * Left out: prune (deleting tracked objects the manifests no longer hold), sync waves and hooks, retries,
+ * - Prune: live objects with the Application's tracking id that the manifests no longer hold are OutOfSync
+ *   (`requiresPruning`), deleted by a sync with `prune` ('Pruned'), else left ('PruneSkipped'); auto-sync does
+ *   not start for them alone unless `automated.prune`.
+ * Left out: sync waves and hooks, retries,
  * multiple sources, other clusters, Helm/Kustomize, AppProject restrictions, the self-heal backoff.
  */
 import {
@@ -40,6 +43,7 @@ import {
   FIELD_MANAGER,
   TRACKING_ID_ANNOTATION,
   appendHistory,
+  instanceName,
   nextHistoryId,
   trackingId,
   type Operation,
@@ -66,6 +70,14 @@ interface Resolved {
   key: string;
   objects: KubernetesObject[];
 }
+
+/** The kinds a prune looks for (the example apps' manifests hold nothing else). */
+const PRUNABLE_KINDS: ReadonlyArray<[string, string]> = [
+  ['apps/v1', 'Deployment'],
+  ['v1', 'Service'],
+  ['v1', 'ConfigMap'],
+  ['v1', 'Secret'],
+];
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -125,13 +137,38 @@ export function startAppController(opts: AppControllerOptions): { stop(): Promis
     return r;
   }
 
+  /**
+   * Live objects of the kinds the sandbox's apps use that carry this Application's tracking id and that `r`'s
+   * manifests do not hold: what a prune deletes. (Argo CD searches its cache of every kind in the cluster.)
+   */
+  async function orphansOf(app: Application, r: Resolved): Promise<KubernetesObject[]> {
+    const prefix = `${instanceName(app.metadata)}:`;
+    const namespaces = new Set([
+      app.spec.destination.namespace ?? app.metadata.namespace,
+      ...r.objects.map((o) => destNamespace(app, o)),
+    ]);
+    const want = new Set(r.objects.map((o) => `${o.kind}/${destNamespace(app, o)}/${o.metadata?.name}`));
+    const out: KubernetesObject[] = [];
+    for (const namespace of namespaces) {
+      for (const [apiVersion, kind] of PRUNABLE_KINDS) {
+        const list = await objects.list(apiVersion, kind, namespace);
+        for (const o of list.items) {
+          const id = o.metadata?.annotations?.[TRACKING_ID_ANNOTATION] ?? '';
+          if (!id.startsWith(prefix) || want.has(`${kind}/${namespace}/${o.metadata?.name}`)) continue;
+          out.push({ ...o, apiVersion, kind });
+        }
+      }
+    }
+    return out;
+  }
+
   async function compare(app: Application, r: Resolved) {
     const pairs = [];
     for (const d of r.objects) {
       const namespace = destNamespace(app, d);
       pairs.push({ desired: d, live: await readLive(d, namespace), namespace });
     }
-    return compareApp(pairs);
+    return compareApp(pairs, await orphansOf(app, r));
   }
 
   async function reconcile(raw: unknown): Promise<void> {
@@ -200,7 +237,10 @@ export function startAppController(opts: AppControllerOptions): { stop(): Promis
   async function autoSync(app: Application, sha: string, resources: ResourceStatus[]): Promise<void> {
     const automated = app.spec.syncPolicy?.automated;
     if (!automated || automated.enabled === false) return;
-    if (resources.every((x) => x.status === 'Synced')) return;
+    const outOfSync = resources.filter((x) => x.status !== 'Synced');
+    if (outOfSync.length === 0) return;
+    // "need to prune extra resources only but automated prune is disabled"
+    if (!automated.prune && outOfSync.every((x) => x.requiresPruning)) return;
     const os = app.status?.operationState;
     const attempted = os?.syncResult?.revision === sha;
     if (attempted && (!automated.selfHeal || os?.phase !== 'Succeeded')) return;
@@ -237,6 +277,7 @@ export function startAppController(opts: AppControllerOptions): { stop(): Promis
     try {
       sha = await resolveRevision(source.repoURL, op.sync?.revision ?? source.targetRevision);
       const objs = await renderDirectory(source.repoURL, sha, source.path);
+      const orphans = await orphansOf(app, { sha, at: Date.now(), key: '', objects: objs });
       for (const o of objs) {
         const namespace = destNamespace(app, o);
         const name = o.metadata?.name ?? '';
@@ -247,7 +288,7 @@ export function startAppController(opts: AppControllerOptions): { stop(): Promis
             namespace,
             annotations: {
               ...o.metadata?.annotations,
-              [TRACKING_ID_ANNOTATION]: trackingId(app.metadata.name, o, namespace, name),
+              [TRACKING_ID_ANNOTATION]: trackingId(instanceName(app.metadata), o, namespace, name),
             },
           },
         };
@@ -261,6 +302,20 @@ export function startAppController(opts: AppControllerOptions): { stop(): Promis
           name,
           status: 'Synced',
           message: `${(o.kind ?? '').toLowerCase()}/${name} ${op.sync?.dryRun ? 'configured (dry run)' : 'serverside-applied'}`,
+          syncPhase: 'Sync',
+        });
+      }
+      // Prune last, as Argo CD's default (PrunePropagationPolicy foreground aside); without prune they stay.
+      for (const o of orphans) {
+        const prune = op.sync?.prune === true;
+        if (prune && !op.sync?.dryRun) await objects.delete(o);
+        results.push({
+          ...groupVersion(o.apiVersion),
+          kind: o.kind,
+          namespace: o.metadata?.namespace,
+          name: o.metadata?.name,
+          status: prune ? 'Pruned' : 'PruneSkipped',
+          message: prune ? 'pruned' : 'ignored (requires pruning)',
           syncPhase: 'Sync',
         });
       }

@@ -75,7 +75,7 @@ export async function branchHead(repo: string): Promise<string | undefined> {
   }
 }
 
-/** Commits `files` as directory `path` on the branch (other top-level entries kept); returns the commit SHA. */
+/** Commits `files` as directory `path` (nested paths too) on the branch, everything else kept; returns the SHA. */
 export async function commitDirectory(
   repo: string,
   path: string,
@@ -87,16 +87,33 @@ export async function commitDirectory(
     const blob = (await git(repo, ['hash-object', '-w', '--stdin'], text)).trim();
     entries.push(`100644 blob ${blob}\t${name}`);
   }
-  const dirTree = (await git(repo, ['mktree'], `${entries.join('\n')}\n`)).trim();
+  const dirTree = await mktree(repo, entries);
   const parent = await branchHead(repo);
-  const root = parent
-    ? (await git(repo, ['ls-tree', parent])).split('\n').filter((l) => l && !l.endsWith(`\t${path}`))
-    : [];
-  root.push(`040000 tree ${dirTree}\t${path}`);
-  const rootTree = (await git(repo, ['mktree'], `${root.join('\n')}\n`)).trim();
+  const segments = path.split('/').filter(Boolean);
+  const rootTree = await withEntry(repo, parent ? `${parent}^{tree}` : undefined, segments, dirTree);
   const commit = (
     await git(repo, ['commit-tree', rootTree, ...(parent ? ['-p', parent] : []), '-m', message])
   ).trim();
   await git(repo, ['update-ref', `refs/heads/${MANIFEST_BRANCH}`, commit, ...(parent ? [parent] : [])]);
   return commit;
+}
+
+async function mktree(repo: string, entries: string[]): Promise<string> {
+  return (await git(repo, ['mktree'], entries.length ? `${entries.join('\n')}\n` : '')).trim();
+}
+
+/** `tree` with the directory at `segments` replaced by `leaf` (git mktree takes one level at a time). */
+async function withEntry(
+  repo: string,
+  tree: string | undefined,
+  segments: string[],
+  leaf: string,
+): Promise<string> {
+  const [head, ...rest] = segments;
+  if (head === undefined) return leaf;
+  const entries = tree ? (await git(repo, ['ls-tree', tree])).split('\n').filter(Boolean) : [];
+  const existing = entries.find((l) => l.endsWith(`\t${head}`));
+  const subtree = existing && / tree /.test(existing) ? existing.split(/\s+/)[2] : undefined;
+  const child = await withEntry(repo, subtree, rest, leaf);
+  return mktree(repo, [...entries.filter((l) => l !== existing), `040000 tree ${child}\t${head}`]);
 }
