@@ -34,7 +34,7 @@ export interface GetJsonOptions {
 }
 
 export interface RequestJsonOptions extends GetJsonOptions {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Sent as JSON, with Content-Type application/json. */
   json?: unknown;
   /** Sent as application/x-www-form-urlencoded (long PromQL never hits URL length limits). */
