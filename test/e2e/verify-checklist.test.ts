@@ -9,7 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployRelease } from '../../src/sandbox/deploy.js';
 import { waitForDeploymentRollout } from '../../src/sandbox/wait-rollout.js';
+import { waitFor } from '../../src/sandbox/process.js';
 import { ripcord } from '../support/cli.js';
+import { startWebhookDouble } from '../support/webhook-double.js';
 import { adminKubeConfig, deployVenueService, testNamespace } from '../support/sandbox.js';
 import { writeServiceConfig } from '../support/service-config.js';
 import { backgroundLoad, detectBlock } from '../support/watch-helpers.js';
@@ -114,4 +116,63 @@ describe('the verification checklist on the sandbox', () => {
     expect(Number(items['logs']?.evidence.errors)).toBeGreaterThan(0);
     expect(r.code).toBe(1);
   }, 120_000);
+
+  it('a hanging verify command and a smoke check with the wrong body fail, no Alertmanager is "not checked": in text, the journal and the webhook; the run escalates (exit 1)', async () => {
+    const hook = await startWebhookDouble();
+    try {
+      await deploy(ns.name, 'v1.2.2');
+      await deploy(ns.name, 'v1.2.3');
+      const config = writeServiceConfig({
+        namespace: ns.name,
+        url,
+        require: ['pods', 'health', 'core-functionality', 'alerts', 'commands'],
+        verifyExtra:
+          'commands: [{ name: hangs, run: [node, -e, "setTimeout(() => {}, 60000)"], timeout: 2s }]',
+        extra: [
+          '    detect:',
+          `      checks: [{ name: venues, url: '${url}/api/venues', expectBody: 'no-such-venue-text' }]`,
+          '    notify:',
+          `      webhooks: [{ name: tickets, url: '${hook.url}' }]`,
+        ],
+      });
+      const t0 = Date.now();
+      const r = await ripcord(['--config', config, 'rollback', 'venue-service', '--yes']);
+      const out = r.stdout + r.stderr;
+      expect(r.code, out).toBe(1);
+      // The hanging command ended at its 2 s timeout, not the 60 s it would have run.
+      expect(Date.now() - t0).toBeLessThan(60_000);
+      expect(out).toMatch(/\[!\] smoke:venues: .*no-such-venue-text/);
+      expect(out).toMatch(/\[!\] command:hangs: .*time/i);
+      expect(out).toMatch(
+        /\[-\] recovery-alerts: not checked: no Alertmanager configured \(set detect.alertmanagerUrl\)/i,
+      );
+
+      const runId = /run (r-[0-9-]+-[0-9a-f]+)/.exec(out)?.[1] ?? '';
+      expect(runId, out).not.toBe('');
+      const shown = await ripcord(['--config', config, 'show', runId, '-o', 'json']);
+      // The journal keeps the verdict with the item that was not checked, why, and what would check it.
+      const journal = JSON.parse(shown.stdout) as {
+        run: {
+          summary: { verification: { verified: boolean; failed: number; notChecked: number; line: string } };
+        };
+        steps: Array<{ stepId: string; evidence?: unknown }>;
+      };
+      expect(journal.run.summary.verification).toMatchObject({ verified: false, failed: 2, notChecked: 1 });
+      expect(journal.run.summary.verification.line).toContain(
+        '1 not checked: recovery-alerts (no Alertmanager configured; set detect.alertmanagerUrl)',
+      );
+      const checks = JSON.stringify(journal.steps.find((x) => x.stepId === 'verify-checks'));
+      expect(checks).toMatch(/"name":"command:hangs","status":"failed","detail":"timed out after 2s"/);
+
+      await waitFor('the ticket webhook', async () => hook.received.length > 0, 30_000);
+      const sent = JSON.stringify(hook.received.map((x) => x.body));
+      expect(sent).toMatch(/"status":"not-checked"/);
+      expect(sent).toContain('alertmanagerUrl');
+      expect(sent).toMatch(
+        /"name":"smoke:venues"[^}]*"status":"failed"|"status":"failed"[^}]*"name":"smoke:venues"/,
+      );
+    } finally {
+      await hook.close();
+    }
+  }, 180_000);
 });

@@ -22,7 +22,11 @@ export async function runSmokeChecks(
           };
         }
         if (c.expectBody !== undefined && !body.includes(c.expectBody)) {
-          return { name: c.name, ok: false, detail: `body of ${displayUrl(c.url)} lacks the expected text` };
+          return {
+            name: c.name,
+            ok: false,
+            detail: `body of ${displayUrl(c.url)} lacks the expected text "${c.expectBody.slice(0, 80)}"`,
+          };
         }
         return { name: c.name, ok: true, detail: `${res.status}` };
       } catch (err) {
