@@ -18,6 +18,16 @@ import { NotifySettings } from './schema-notify.js';
 
 export { Duration, PositiveDuration } from './schema-duration.js';
 
+/** Whether `source` compiles as a JavaScript regular expression. */
+function isRegExp(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A Kubernetes object name (DNS-1123 label): services, namespaces and Deployments are all named so. */
 export const KubeName = z
   .string()
@@ -124,10 +134,14 @@ export const VerifySettings = z.strictObject({
     .strictObject({
       enabled: z.boolean().optional().meta({ default: true }),
       maxErrorsPerMinute: z.number().min(0).optional().meta({ default: 0 }),
-      patterns: z.array(z.string().min(1)).optional().meta({
-        description:
-          'Regular expressions of error lines, replacing the defaults (JSON level, ERROR/FATAL, stack traces)',
-      }),
+      // Compiled here, so a bad pattern is exit 2 naming the field before anything runs, not a crash mid-run.
+      patterns: z
+        .array(z.string().min(1).refine(isRegExp, 'not a valid regular expression'))
+        .optional()
+        .meta({
+          description:
+            'Regular expressions of error lines, replacing the defaults (JSON level, ERROR/FATAL, stack traces)',
+        }),
       tailLines: z.int().positive().optional().meta({ default: 500 }),
     })
     .optional(),

@@ -529,3 +529,26 @@ describe('getService, listServices, rtoTargetMs', () => {
     expect(rtoTargetMs(s, 'database')).toBe(1_800_000);
   });
 });
+
+describe('the verification checklist settings: bad input names the field (exit 2), nothing runs', () => {
+  const service = (verify: string) =>
+    lines(
+      'version: 1',
+      'services:',
+      '  venue-service:',
+      '    kube: { namespace: x }',
+      `    verify: { ${verify} }`,
+    );
+
+  it('an unknown verify.require item, a command that is not an argv list, a log pattern that is not a regex', () => {
+    expect(problem(service('require: [pods, bogus]')).message).toMatch(
+      /services\.venue-service\.verify\.require\[1\]: invalid option: expected one of "pods"\|.*got "bogus"/,
+    );
+    expect(problem(service("commands: [{ name: x, run: 'echo hi' }]")).message).toMatch(
+      /services\.venue-service\.verify\.commands\[0\]\.run: expected a list, got "echo hi"/,
+    );
+    expect(problem(service("logs: { patterns: [panic, '(unclosed'] }")).message).toMatch(
+      /services\.venue-service\.verify\.logs\.patterns\[1\]: not a valid regular expression/,
+    );
+  });
+});
