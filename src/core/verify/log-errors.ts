@@ -344,7 +344,10 @@ export function evaluateLogs(input: EvaluateLogsInput): LogsItem {
   const ok = perMinute <= max;
   const detail =
     t.errors === 0
-      ? `no error lines in ${scope}${baselineText}${partial}`
+      ? t.lines === 0
+        ? // Passed, but say what was seen: nothing, not a clean read of lines (a quiet app logs nothing).
+          `nothing logged by ${podsRead.length} pod(s) over ${windowText(windowSeconds)}, so no error lines${baselineText}${partial}`
+        : `no error lines in ${scope}${baselineText}${partial}`
       : `${t.errors} error line(s) in ${scope}: ${perMinute}/min ${ok ? '<=' : '>'} ${max}/min allowed${baselineText}${partial}` +
         (t.examples[0] ? `; e.g. ${t.examples[0]}` : '');
   return { name: 'logs', status: ok ? 'passed' : 'failed', detail, evidence };
