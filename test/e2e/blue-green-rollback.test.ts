@@ -287,7 +287,7 @@ describe('blue-green rollback: --scenario blue-green', () => {
       sandbox().dir,
     ]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--strategy: expected rolling, blue-green or canary, got "purple"/);
+    expect(bad.stderr).toMatch(/--strategy: expected rolling, blue-green, canary or argocd, got "purple"/);
     const r = await ripcord([
       'sandbox',
       'deploy',

@@ -3,6 +3,7 @@ import { loadKubeConfig } from '../kube-clients.js';
 import { errorText, jsonLineLog } from '../router/router-log.js';
 import { startArgoApiServer } from './api-server.js';
 import { startAppController } from './controller.js';
+import { stopOnSignal } from '../stop-on-signal.js';
 import { readArgoTokens, tokenRoles } from './tokens.js';
 
 /*
@@ -30,7 +31,7 @@ const selfHealTimeoutMs = Number(values['self-heal-timeout-ms']);
 const log = jsonLineLog({ debug: values.debug });
 if (!kubeconfig || !(resyncMs > 0) || !(selfHealTimeoutMs >= 0)) {
   process.stderr.write(
-    'usage: argocd --kubeconfig FILE [--resync-ms N] [--self-heal-timeout-ms N] [--debug]\n',
+    'usage: argocd --kubeconfig FILE [--resync-ms N] [--self-heal-timeout-ms N] [--api-port N --tokens-file F] [--debug]\n',
   );
   process.exit(2);
 }
@@ -39,29 +40,19 @@ try {
   const kc = loadKubeConfig(kubeconfig);
   const controller = startAppController({ kc, resyncMs, selfHealTimeoutMs, log });
   log('info', 'application controller started', { resyncMs, selfHealTimeoutMs });
+  let api: Awaited<ReturnType<typeof startArgoApiServer>> | undefined;
   if (values['api-port'] && values['tokens-file']) {
-    const api = await startArgoApiServer({
+    api = await startArgoApiServer({
       kc,
       port: Number(values['api-port']),
       tokens: tokenRoles(readArgoTokens(values['tokens-file'])),
     });
     log('info', 'API server listening', { url: api.url });
   }
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log('info', 'stopping', { signal });
-    controller.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log('error', 'stop failed', { error: errorText(err) });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignal(async () => {
+    api?.server.close();
+    await controller.stop();
+  }, log);
 } catch (err) {
   log('error', 'application controller failed to start', { error: errorText(err) });
   process.exit(1);

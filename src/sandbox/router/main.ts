@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { errorText, jsonLineLog } from './router-log.js';
 import { startRouter } from './router.js';
+import { stopOnSignal } from '../stop-on-signal.js';
 
 /*
  * The sandbox router daemon: `node dist/src/sandbox/router/main.js --kubeconfig F --routes-file F [--debug]`.
@@ -26,21 +27,7 @@ if (!kubeconfig || !routesFile) {
 
 try {
   const router = await startRouter({ kubeconfig, routesFile, log });
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log('info', 'stopping', { signal });
-    router.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log('error', 'stop failed', { error: errorText(err) });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignal(() => router.stop(), log);
 } catch (err) {
   log('error', 'router failed to start', { error: errorText(err) });
   process.exit(1);
