@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { RipcordError, type ErrorKind } from '../../core/errors.js';
 import type { TokenSource } from '../../core/ports.js';
 import { requestJson, statusKind } from '../http/get-json.js';
-import { readTokenFile } from '../http/token-file.js';
+import { readTokenSource } from '../http/token-file.js';
 
 const Source = z.looseObject({
   repoURL: z.string(),
@@ -115,17 +115,6 @@ export interface ArgoCdApi {
   ): Promise<ArgoApplication>;
 }
 
-async function readToken(source: TokenSource): Promise<string> {
-  if ('env' in source) {
-    const value = process.env[source.env]?.trim();
-    if (!value) {
-      throw new RipcordError('invalid', `no Argo CD token: environment variable ${source.env} is not set`);
-    }
-    return value;
-  }
-  return readTokenFile(source.file, 'Argo CD');
-}
-
 export function createArgoCdApi(opts: ArgoCdApiOptions): ArgoCdApi {
   const server = opts.url.replace(/\/+$/, '');
   const origin = 'env' in opts.token ? `$${opts.token.env}` : opts.token.file;
@@ -142,7 +131,7 @@ export function createArgoCdApi(opts: ArgoCdApiOptions): ArgoCdApi {
     json?: unknown,
     signal?: AbortSignal,
   ): Promise<ArgoApplication> {
-    const token = await readToken(opts.token);
+    const token = await readTokenSource(opts.token, 'Argo CD');
     const { status, data } = await requestJson(`${server}${path}`, z.unknown(), {
       method,
       headers: { Authorization: `Bearer ${token}` },

@@ -11,7 +11,7 @@ import { RipcordError } from '../../core/errors.js';
 import type { TokenSource } from '../../core/ports.js';
 import type { FlagRef, FlagServicePort } from '../../core/ports.js';
 import { requestJson, statusKind } from '../http/get-json.js';
-import { readTokenFile } from '../http/token-file.js';
+import { readTokenSource } from '../http/token-file.js';
 import { Feature, UnleashErrorBody } from './schema.js';
 
 export interface UnleashAdminOptions {
@@ -28,18 +28,8 @@ function tokenOrigin(t: TokenSource): string {
 }
 
 /** Reads the token now; errors name where it should be, never what it is. */
-export async function readToken(source: TokenSource): Promise<string> {
-  if ('env' in source) {
-    const value = process.env[source.env]?.trim();
-    if (!value) {
-      throw new RipcordError(
-        'invalid',
-        `no Unleash token: environment variable ${source.env} is not set (an admin API token or personal access token)`,
-      );
-    }
-    return value;
-  }
-  return readTokenFile(source.file, 'Unleash');
+export function readToken(source: TokenSource): Promise<string> {
+  return readTokenSource(source, 'Unleash', 'an admin API token or personal access token');
 }
 
 interface Answer {

@@ -21,7 +21,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { apiStatus } from '../kube-clients.js';
+import { apiStatus, apiStatusMessage } from '../kube-clients.js';
 import {
   APPLICATIONS,
   ARGOCD_GROUP,
@@ -265,7 +265,7 @@ export async function startArgoApiServer(opts: ApiServerOptions): Promise<{ url:
             ? err
             : new ApiError(
                 apiStatus(err) === 422 || apiStatus(err) === 400 ? 'InvalidArgument' : 'Internal',
-                kubeMessage(err),
+                apiStatusMessage(err) ?? (err instanceof Error ? err.message : String(err)),
               );
         const c = CODES[e.kind];
         send(res, c.http, { error: e.message, code: c.code, message: e.message, details: [] });
@@ -300,19 +300,6 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   } catch {
     throw new ApiError('InvalidArgument', 'invalid character in the request body (not JSON)');
   }
-}
-
-function kubeMessage(err: unknown): string {
-  const body = (err as { body?: unknown }).body;
-  if (typeof body === 'string') {
-    try {
-      const m = (JSON.parse(body) as { message?: unknown }).message;
-      if (typeof m === 'string') return m;
-    } catch {
-      /* below */
-    }
-  }
-  return err instanceof Error ? err.message : String(err);
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

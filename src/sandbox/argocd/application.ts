@@ -4,6 +4,7 @@
  * writes is kept as written (the CRD preserves unknown fields) and ignored.
  */
 import { z } from 'zod';
+import { groupVersion } from './app-state.js';
 
 export const ARGOCD_GROUP = 'argoproj.io';
 export const ARGOCD_VERSION = 'v1alpha1';
@@ -126,7 +127,7 @@ export function trackingId(
   namespace: string,
   name: string,
 ): string {
-  const group = (obj.apiVersion ?? '').includes('/') ? (obj.apiVersion ?? '').split('/')[0] : '';
+  const { group } = groupVersion(obj.apiVersion);
   return `${app}:${group}/${obj.kind ?? ''}:${namespace}/${name}`;
 }
 

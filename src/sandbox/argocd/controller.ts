@@ -32,7 +32,7 @@ import {
   type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { apiStatus } from '../kube-clients.js';
+import { apiStatus, apiStatusMessage } from '../kube-clients.js';
 import { errorText, type RouterLog } from '../router/router-log.js';
 import { compareApp, groupVersion, type ResourceStatus } from './app-state.js';
 import {
@@ -408,17 +408,8 @@ function withProtocolDefaults(o: KubernetesObject): KubernetesObject {
 
 /** An API error as one line: the Status message the API server sent, not the client's whole dump. */
 function apiErrorText(err: unknown): string {
-  const body = (err as { body?: unknown }).body;
-  const code = apiStatus(err);
-  if (code !== undefined && typeof body === 'string') {
-    try {
-      const m = (JSON.parse(body) as { message?: unknown }).message;
-      if (typeof m === 'string') return `${code}: ${m}`;
-    } catch {
-      /* not JSON: the generic text below */
-    }
-  }
-  return errorText(err);
+  const m = apiStatusMessage(err);
+  return m !== undefined ? `${apiStatus(err)}: ${m}` : errorText(err);
 }
 
 /** Container images of the manifests (status.summary.images). */

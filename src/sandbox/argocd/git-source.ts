@@ -7,11 +7,9 @@
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 
-const run = promisify(execFile);
 const GIT_TIMEOUT_MS = 10_000;
 
 /** The bare repository a `file://` repoURL names; other schemes are not served by the stand-in. */
@@ -22,12 +20,26 @@ export function repoPath(repoURL: string): string {
   return fileURLToPath(repoURL);
 }
 
-async function git(repo: string, args: string[]): Promise<string> {
-  const { stdout } = await run('git', ['--git-dir', repo, ...args], {
-    timeout: GIT_TIMEOUT_MS,
-    maxBuffer: 16 * 1024 * 1024,
+/** Commits the sandbox makes (manifest-repo.ts) carry this author; git refuses to commit without one. */
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'ripcord sandbox',
+  GIT_AUTHOR_EMAIL: 'sandbox@ripcord.invalid',
+  GIT_COMMITTER_NAME: 'ripcord sandbox',
+  GIT_COMMITTER_EMAIL: 'sandbox@ripcord.invalid',
+};
+
+/** `git --git-dir REPO ARGS`, with `input` on stdin; fails with git's own stderr. */
+export function git(repo: string, args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      'git',
+      ['--git-dir', repo, ...args],
+      { timeout: GIT_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ...IDENTITY } },
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`git ${args[0]}: ${stderr || err.message}`)) : resolve(stdout),
+    );
+    if (input !== undefined) child.stdin?.end(input);
   });
-  return stdout;
 }
 
 /**

@@ -4,7 +4,6 @@
  * the app's directory (the example's manifests with the image set), made with git's plumbing commands, so no
  * work tree or clone is needed and other apps' directories stay as they are.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,28 +12,9 @@ import { stringify } from 'yaml';
 import { repoRoot } from '../control-plane/binaries.js';
 import { readManifests } from '../apply.js';
 import { parseImage } from '../deploy.js';
+import { git } from './git-source.js';
 
 export const MANIFEST_BRANCH = 'main';
-
-const IDENTITY = {
-  GIT_AUTHOR_NAME: 'ripcord sandbox',
-  GIT_AUTHOR_EMAIL: 'sandbox@ripcord.invalid',
-  GIT_COMMITTER_NAME: 'ripcord sandbox',
-  GIT_COMMITTER_EMAIL: 'sandbox@ripcord.invalid',
-};
-
-function git(repo: string, args: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      'git',
-      ['--git-dir', repo, ...args],
-      { timeout: 10_000, env: { ...process.env, ...IDENTITY } },
-      (err, stdout, stderr) =>
-        err ? reject(new Error(`git ${args[0]}: ${stderr || err.message}`)) : resolve(stdout),
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
 
 /** Creates the bare repository at `path` (if missing) and returns its file:// URL. */
 export async function ensureManifestRepo(path: string): Promise<string> {
