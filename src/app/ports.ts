@@ -14,6 +14,7 @@ import { createNotifier } from '../adapters/notify/notifier.js';
 import { openMigrationsDb } from '../adapters/postgres-migrations/migrations-db.js';
 import { createMetricsPort } from '../adapters/prometheus/metrics-port.js';
 import { createUnleashAdmin } from '../adapters/unleash/admin-api.js';
+import { createArgoCdApi } from '../adapters/argocd/argocd-api.js';
 import { vaultClientFor } from '../adapters/vault/connect.js';
 import type { CompiledService } from '../config/compile.js';
 import { RipcordError } from '../core/errors.js';
@@ -89,6 +90,7 @@ export function buildPorts(i: PortInputs): Ports {
     vault: (v, overrides) => vaultClientFor(v, overrides, env),
     vaultNamespace: (v) => v.namespace ?? env.VAULT_NAMESPACE,
     unleash: (o) => createUnleashAdmin(o),
+    argocd: (o) => createArgoCdApi({ url: o.url, token: o.token, timeoutMs: o.requestTimeoutMs }),
     database: (settings) => {
       const db = openMigrationsDb(settings);
       i.onClose(() => db.close());

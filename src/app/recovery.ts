@@ -22,6 +22,8 @@ import {
 import { labelSelectorToString } from '../core/app-rollback/deployment-util.js';
 import { VerifyDesired } from '../core/steps/verify.js';
 import type { ScenarioContext } from '../scenarios/types.js';
+import type { LogRate } from '../core/verify/log-errors.js';
+import { deadlineSignal } from '../adapters/http/deadline-signal.js';
 
 /** A rollout's pods take a while to replace the old ones: a window this soon after it is mixed. */
 const ROLLOUT_SETTLE_MS = 15_000;
@@ -117,7 +119,47 @@ function recoveryDesired(ctx: ScenarioContext, o: Observed, prometheusUrl: strin
   };
 }
 
-function checksDesired(ctx: ScenarioContext, o: Observed, target: VerifiedTarget): VerifyChecksDesired {
+/** How long reading the service's logs may hold up the plan: the comparison is worth less than the rollback. */
+const LOGS_BEFORE_TIMEOUT_MS = 10_000;
+
+/**
+ * The error-line rate of the service's pods now, before the rollback, over the verify window: what the logs
+ * item compares the rolled-back pods with. Unreadable logs only leave the comparison out.
+ */
+async function logsBefore(
+  ctx: ScenarioContext,
+  o: Observed,
+  target: VerifiedTarget,
+): Promise<LogRate | undefined> {
+  const s = ctx.service;
+  if (!s.verify.logs.enabled) return undefined;
+  try {
+    return await ctx.ports.verification.logRate(
+      {
+        namespace: target.namespace,
+        labelSelector: o.labelSelector,
+        sinceSeconds: logsWindowSeconds(ctx),
+        tailLines: s.verify.logs.tailLines,
+      },
+      {
+        ...(s.verify.logs.patterns ? { patterns: s.verify.logs.patterns } : {}),
+        signal: deadlineSignal(LOGS_BEFORE_TIMEOUT_MS),
+      },
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+const logsWindowSeconds = (ctx: ScenarioContext): number =>
+  Math.max(10, Math.round(ctx.service.verify.windowMs / 1000));
+
+function checksDesired(
+  ctx: ScenarioContext,
+  o: Observed,
+  target: VerifiedTarget,
+  before: LogRate | undefined,
+): VerifyChecksDesired {
   const s = ctx.service;
   return {
     namespace: target.namespace,
@@ -135,9 +177,10 @@ function checksDesired(ctx: ScenarioContext, o: Observed, target: VerifiedTarget
     ...(s.verify.logs.enabled
       ? {
           logs: {
-            sinceSeconds: Math.max(10, Math.round(s.verify.windowMs / 1000)),
+            sinceSeconds: logsWindowSeconds(ctx),
             tailLines: s.verify.logs.tailLines,
             maxErrorsPerMinute: s.verify.logs.maxErrorsPerMinute,
+            ...(before ? { before } : {}),
           },
         }
       : {}),
@@ -158,5 +201,9 @@ export async function withVerification(ctx: ScenarioContext, plan: Plan): Promis
   const recovered = url
     ? insertAfterVerify(withPolicy, recoveryStep(recoveryDesired(ctx, o, url), ctx.service.name))
     : withPolicy;
-  return insertVerifyChecks(recovered, verifyChecksStep(checksDesired(ctx, o, target), ctx.service.name));
+  const before = await logsBefore(ctx, o, target);
+  return insertVerifyChecks(
+    recovered,
+    verifyChecksStep(checksDesired(ctx, o, target, before), ctx.service.name),
+  );
 }

@@ -11,7 +11,7 @@ import { deadlineSignal } from '../adapters/http/deadline-signal.js';
 import { databaseFromHealth, pingDatabase } from '../adapters/postgres/db-ping.js';
 import type { KubernetesPort } from '../core/ports.js';
 import { notChecked, type VerifyItem } from '../core/verify/item.js';
-import { evaluateLogs, type LogErrorPatterns } from '../core/verify/log-errors.js';
+import { evaluateLogs, logRate, type LogErrorPatterns, type PodLogRead } from '../core/verify/log-errors.js';
 import type { VerificationPort } from '../scenarios/types.js';
 
 async function databaseFromHealthUrl(
@@ -36,7 +36,24 @@ async function databaseFromHealthUrl(
   }
 }
 
+/** The config's `verify.logs.patterns` (regex sources) as plain-line patterns; none keeps the defaults. */
+function configPatterns(patterns: string[] | undefined): LogErrorPatterns | undefined {
+  return patterns ? { plain: patterns.map((regex, i) => ({ name: `pattern-${i + 1}`, regex })) } : undefined;
+}
+
 export function createVerificationPort(kc: KubeConfig, kube: KubernetesPort): VerificationPort {
+  /** The running pods' logs over the window; undefined when no pod is running. */
+  const readLogs = async (
+    d: { namespace: string; labelSelector: string; sinceSeconds: number; tailLines: number },
+    signal: AbortSignal,
+  ): Promise<PodLogRead[] | undefined> => {
+    const pods = (await kube.listPods(d.namespace, d.labelSelector)).filter(
+      (p) => !p.metadata?.deletionTimestamp && p.status?.phase === 'Running',
+    );
+    const names = pods.map((p) => p.metadata?.name ?? '').filter((n) => n !== '');
+    if (names.length === 0 || signal.aborted) return undefined;
+    return readPodLogs(kc, d.namespace, names, { tailLines: d.tailLines, sinceSeconds: d.sinceSeconds });
+  };
   return {
     pingDatabase: (url, opts) =>
       url
@@ -44,25 +61,21 @@ export function createVerificationPort(kc: KubeConfig, kube: KubernetesPort): Ve
         : Promise.resolve(notChecked('database', 'no database URL configured', 'database.url')),
     databaseFromHealth: databaseFromHealthUrl,
     async logs(d, opts) {
-      const pods = (await kube.listPods(d.namespace, d.labelSelector)).filter(
-        (p) => !p.metadata?.deletionTimestamp && p.status?.phase === 'Running',
-      );
-      const names = pods.map((p) => p.metadata?.name ?? '').filter((n) => n !== '');
-      if (names.length === 0) return notChecked('logs', 'no running pods to read logs from');
-      const read = await readPodLogs(kc, d.namespace, names, {
-        tailLines: d.tailLines,
-        sinceSeconds: d.sinceSeconds,
-      });
-      const patterns: LogErrorPatterns | undefined = opts.patterns
-        ? { plain: opts.patterns.map((regex, i) => ({ name: `pattern-${i + 1}`, regex })) }
-        : undefined;
+      const read = await readLogs(d, opts.signal);
+      if (!read) return notChecked('logs', 'no running pods to read logs from');
+      const patterns = configPatterns(opts.patterns);
       return evaluateLogs({
         pods: read,
         windowSeconds: d.sinceSeconds,
         maxErrorsPerMinute: d.maxErrorsPerMinute,
         tailLines: d.tailLines,
+        ...(d.before ? { before: d.before } : {}),
         ...(patterns ? { patterns } : {}),
       });
+    },
+    async logRate(d, opts) {
+      const read = await readLogs(d, opts.signal);
+      return read ? logRate(read, d.sinceSeconds, configPatterns(opts.patterns)) : undefined;
     },
     command: (cmd, opts) => runVerifyCommand(cmd, opts),
   };

@@ -16,6 +16,7 @@ import { compileVerify, type CompiledVerify } from './compile-verify.js';
 import { compileDetect, type CompiledDetect } from './compile-detect.js';
 import { compileBlueGreen, type CompiledBlueGreen } from './compile-blue-green.js';
 import { compileCanary, type CompiledCanary } from './compile-canary.js';
+import { compileArgoCd, type CompiledArgoCd } from './compile-argocd.js';
 import { compileDatabase, type CompiledDatabase } from './compile-database.js';
 import { compileFlags, type CompiledFlags } from './compile-flags.js';
 import { compileNotify, type CompiledNotify } from './compile-notify.js';
@@ -62,6 +63,7 @@ export interface CompiledService {
   flags?: CompiledFlags;
   blueGreen?: CompiledBlueGreen;
   canary?: CompiledCanary;
+  argocd?: CompiledArgoCd;
   /** Scenario sections that did not compile, kept for the scenario that needs them; absent when none. */
   deferred?: Partial<Record<ScenarioSection, DeferredSection>>;
   /** Notification channels and escalation; absent when the file has no `notify:` (see defaultNotify). */
@@ -203,6 +205,9 @@ function compileService(
   );
   compileSection(compiled, 'canary', s.canary, deferred.canary, (v) =>
     compileCanary(v, compiled.deployment, at('canary')),
+  );
+  compileSection(compiled, 'argocd', s.argocd, deferred.argocd, (v) =>
+    compileArgoCd(v, source.baseDir, at('argocd')),
   );
   if (s.notify !== undefined) compiled.notify = compileNotify(s.notify, source.baseDir, at('notify'));
   return compiled;

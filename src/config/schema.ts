@@ -11,6 +11,7 @@ import { BUILTIN_DEFAULTS as D } from './defaults.js';
 import { DB_TIMEOUT_DEFAULTS } from './compile-database.js';
 import { BlueGreenSettings } from './schema-blue-green.js';
 import { CanarySettings } from './schema-canary.js';
+import { ArgoCdSettings } from './schema-argocd.js';
 import { ConfigRollbackSettings, VaultSettings } from './schema-config-rollback.js';
 import { DetectSettings } from './schema-detect.js';
 import { FlagSettings } from './schema-flags.js';
@@ -301,6 +302,9 @@ export const ServiceConfig = z.strictObject({
   }),
   blueGreen: BlueGreenSettings.optional().meta({
     description: 'Blue-green: the Service whose selector picks the live colour, and the colours’ Deployments',
+  }),
+  argocd: ArgoCdSettings.optional().meta({
+    description: 'Argo CD: the server and Application that manage the service (--scenario argocd)',
   }),
 });
 export type ServiceConfig = z.infer<typeof ServiceConfig>;

@@ -11,7 +11,15 @@ import type { CompiledService, RipcordConfig } from './compile.js';
 import type { Position } from './yaml-source.js';
 
 /** The service keys owned by a scenario, in the order `config check` reports them. */
-export const SCENARIO_SECTIONS = ['database', 'config', 'vault', 'flags', 'blueGreen', 'canary'] as const;
+export const SCENARIO_SECTIONS = [
+  'database',
+  'config',
+  'vault',
+  'flags',
+  'blueGreen',
+  'canary',
+  'argocd',
+] as const;
 export type ScenarioSection = (typeof SCENARIO_SECTIONS)[number];
 
 /** The `--scenario` that needs each section (`database` is also every `ripcord db` command). */
@@ -22,6 +30,7 @@ export const SECTION_SCENARIO = {
   flags: 'flag',
   blueGreen: 'blue-green',
   canary: 'canary',
+  argocd: 'argocd',
 } as const satisfies Record<ScenarioSection, Scenario>;
 
 export function isScenarioSection(key: unknown): key is ScenarioSection {

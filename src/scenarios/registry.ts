@@ -7,6 +7,7 @@ import type { CompiledService } from '../config/compile.js';
 import { sectionConfigured } from '../config/sections.js';
 import { RipcordError } from '../core/errors.js';
 import { appEntry } from './app/entry.js';
+import { argoCdEntry } from './argocd/entry.js';
 import { blueGreenEntry } from './blue-green/entry.js';
 import { canaryEntry } from './canary/entry.js';
 import { configEntry, secretEntry } from './config/entry.js';
@@ -22,6 +23,7 @@ export const SCENARIOS: readonly ScenarioEntry[] = [
   flagEntry,
   blueGreenEntry,
   canaryEntry,
+  argoCdEntry,
 ];
 
 /** The entry `--scenario` names (app when absent), or 'invalid' listing the known ones. */

@@ -5,7 +5,10 @@
  */
 import type { CompiledVerifyCommand } from '../config/compile-verify.js';
 import type { VerifyItem } from '../core/verify/item.js';
+import type { LogRate } from '../core/verify/log-errors.js';
 import type { VaultKvClient } from '../adapters/vault/kv-client.js';
+import type { ArgoCdApi } from '../adapters/argocd/argocd-api.js';
+import type { CompiledArgoCd } from '../config/compile-argocd.js';
 import type { MigrationsDb } from '../adapters/postgres-migrations/migrations-db.js';
 import type { CompiledService, RipcordConfig } from '../config/compile.js';
 import type { CompiledDatabase } from '../config/compile-database.js';
@@ -60,6 +63,8 @@ export interface Ports {
   vaultNamespace(v: CompiledVault): string | undefined;
   /** The Unleash admin API of one configured flag. */
   unleash(o: { url: string; token: { env: string } | { file: string }; timeoutMs: number }): FlagServicePort;
+  /** The Argo CD API of the service's argocd section. */
+  argocd(s: Pick<CompiledArgoCd, 'url' | 'token' | 'requestTimeoutMs'>): ArgoCdApi;
   /** The service's database (opened lazily, closed with the context). */
   database(settings: CompiledDatabase): MigrationsDb;
   /** The verify-checks step's probes: database, logs, verify commands (app/verification-port.ts). */
@@ -85,9 +90,15 @@ export interface VerificationPort {
       sinceSeconds: number;
       tailLines: number;
       maxErrorsPerMinute: number;
+      before?: LogRate;
     },
     opts: { patterns?: string[]; signal: AbortSignal },
   ): Promise<VerifyItem>;
+  /** The error-line rate of the pods the selector matches now; undefined when no pod's log could be read. */
+  logRate(
+    d: { namespace: string; labelSelector: string; sinceSeconds: number; tailLines: number },
+    opts: { patterns?: string[]; signal: AbortSignal },
+  ): Promise<LogRate | undefined>;
   /** Runs a verify command (argv, no shell); its output is kept truncated with the secrets masked. */
   command(
     cmd: CompiledVerifyCommand,

@@ -2,7 +2,8 @@
  * The verification checklist, complete and honest, on the sandbox's real pods, Prometheus and Alertmanager:
  * a rollback onto a release that is itself 3% bad is not called recovered; a failing verify command fails the
  * run; with too little traffic the error rate is "not checked: not enough traffic" (exit 6), never passed; a
- * release that answers 200 but logs errors fails the logs line; nothing secret reaches the output.
+ * release that answers 200 but logs errors fails the logs line, and the rollback from it shows the rate it had
+ * beside the rolled-back pods' clean logs; nothing secret reaches the output.
  */
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -109,13 +110,32 @@ describe('the verification checklist on the sandbox', () => {
     await sleep(4_000);
     const config = writeServiceConfig({ namespace: ns.name, url, require: ['pods', 'health'] });
     const r = await ripcord(['--config', config, 'verify', 'venue-service', '--window', '3s', '-o', 'json']);
-    await stopLoad();
     const items = byName((JSON.parse(r.stdout) as VerifyJson).checklist);
     expect(items['health']?.status).toBe('passed');
     expect(items['logs']?.status, JSON.stringify(items['logs'])).toBe('failed');
     expect(Number(items['logs']?.evidence.errors)).toBeGreaterThan(0);
     expect(r.code).toBe(1);
-  }, 120_000);
+
+    // Rolled back, under the same load: the new pods log nothing, beside the bad pods' rate before the rollback.
+    const rb = await ripcord(['--config', config, 'rollback', 'venue-service', '--yes']);
+    await stopLoad();
+    const out = rb.stdout + rb.stderr;
+    expect(rb.code, out).toBe(0);
+    const runId = /run (r-[0-9-]+-[0-9a-f]+)/.exec(out)?.[1] ?? '';
+    const shown = await ripcord(['--config', config, 'show', runId, '-o', 'json']);
+    const steps = (
+      JSON.parse(shown.stdout) as { steps: Array<{ stepId: string; evidence?: { checklist?: Item[] } }> }
+    ).steps;
+    const logs = steps
+      .find((x) => x.stepId === 'verify-checks')
+      ?.evidence?.checklist?.find((i) => i.name === 'logs');
+    expect(logs?.status, JSON.stringify(logs)).toBe('passed');
+    const before = logs?.evidence.before as { errors: number; pods: number } | undefined;
+    expect(before?.errors, JSON.stringify(logs)).toBeGreaterThan(0);
+    expect(before?.pods).toBe(2);
+    expect(logs?.detail).toMatch(/before the rollback: [\d.]+\/min on 2 pod\(s\)/);
+    expect(out).toMatch(/logs: .*before the rollback: [\d.]+\/min/);
+  }, 180_000);
 
   it('a hanging verify command and a smoke check with the wrong body fail, no Alertmanager is "not checked": in text, the journal and the webhook; the run escalates (exit 1)', async () => {
     const hook = await startWebhookDouble();

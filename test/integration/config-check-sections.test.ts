@@ -37,6 +37,7 @@ beforeEach(() => {
   // Only what the app rollback needs; none of the scenario sections' credentials.
   for (const v of SCENARIO_VARS) vi.stubEnv(v, undefined);
   vi.stubEnv('VENUE_SERVICE_URL', 'http://127.0.0.1:8080');
+  vi.stubEnv('ARGOCD_SERVER', '127.0.0.1:8085');
 });
 afterEach(() => {
   vi.restoreAllMocks();

@@ -15,7 +15,9 @@ import {
   releaseManifests,
 } from '../../src/sandbox/argocd/manifest-repo.js';
 import { waitFor } from '../../src/sandbox/process.js';
-import { adminKubeConfig, venueDatabase } from './sandbox.js';
+import { readArgoTokens } from '../../src/sandbox/argocd/tokens.js';
+import { adminKubeConfig, sandbox, testNamespace, venueDatabase, venueRoute } from './sandbox.js';
+import { writeServiceConfig } from './service-config.js';
 
 export interface AppView {
   spec?: { syncPolicy?: { automated?: unknown } | null; revisionHistoryLimit?: number };
@@ -105,5 +107,65 @@ export async function argoVenue(namespace: string) {
       (await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'venue-service', namespace })).spec
         ?.template.spec?.containers[0]?.image,
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** The sync policy the argocd scenario's tests start from: auto-sync with prune and self-heal, one option. */
+export const ARGO_POLICY = {
+  automated: { prune: true, selfHeal: true },
+  syncOptions: ['ApplyOutOfSyncOnly=true'],
+};
+
+/**
+ * venue-service deployed by an Application with ARGO_POLICY: v1.2.2 synced, then v1.2.3 committed and
+ * auto-synced (history 0 and 1). `config()` writes a ripcord.yaml with the argocd section; `env` holds the
+ * admin token as ARGOCD_AUTH_TOKEN; `reset()` puts the bad release back (auto-sync on again syncs the head).
+ */
+export async function argoBadRelease(prefix: string) {
+  const st = sandbox();
+  if (!st.argocd) throw new Error('the sandbox has no Argo CD stand-in (state.argocd missing)');
+  const server = st.argocd.url;
+  const env = { ARGOCD_AUTH_TOKEN: readArgoTokens(st.argocd.tokensFile).admin };
+  const ns = await testNamespace(prefix);
+  const argo = await argoVenue(ns.name);
+  await argo.release('v1.2.2');
+  await argo.create({ syncPolicy: ARGO_POLICY });
+  await argo.until('auto-sync of v1.2.2', (a) => settled(a, 1), 120_000);
+  await argo.release('v1.2.3');
+  await argo.patch({ metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } });
+  await argo.until('auto-sync of v1.2.3', (a) => settled(a, 2), 120_000);
+  const url = await venueRoute(ns.name);
+  const config = (extra: string[] = []) =>
+    writeServiceConfig({
+      namespace: ns.name,
+      url,
+      verifyWindow: '1s',
+      extra: ['    argocd:', `      server: ${server}`, '      syncTimeout: 2m', ...extra],
+    });
+  return {
+    ns,
+    argo,
+    url,
+    server,
+    env,
+    config,
+    /** Auto-sync back on: the head (v1.2.3) synced again and rolled out. */
+    async reset(): Promise<void> {
+      const before = (await argo.read()).status?.history?.at(-1)?.id ?? -1;
+      await argo.patch({
+        spec: { syncPolicy: ARGO_POLICY },
+        metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } },
+      });
+      await argo.until(
+        'auto-sync of v1.2.3 again',
+        (a) => (a.status?.history?.at(-1)?.id ?? -1) > before && settled(a, a.status?.history?.length ?? 0),
+        120_000,
+      );
+      await waitFor('v1.2.3 to serve', async () => (await argo.image()) === 'venue-service:v1.2.3', 60_000);
+    },
+    async cleanup(): Promise<void> {
+      await ns.cleanup();
+      argo.cleanup();
+    },
   };
 }

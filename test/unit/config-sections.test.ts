@@ -30,7 +30,7 @@ function thrown(fn: () => unknown): RipcordError {
 
 describe('the example config without database or Vault credentials', () => {
   // Only what the app rollback needs: no DATABASE_URL, no VAULT_ADDR, no tokens.
-  const env = { VENUE_SERVICE_URL: 'http://127.0.0.1:8080' };
+  const env = { VENUE_SERVICE_URL: 'http://127.0.0.1:8080', ARGOCD_SERVER: '127.0.0.1:8085' };
   const load = () => loadConfig({ cwd: repoRoot(), configPath: EXAMPLE, env });
 
   it('loads: everything the app rollback reads is compiled', async () => {

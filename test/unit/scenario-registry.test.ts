@@ -18,6 +18,7 @@ describe('the scenario registry', () => {
       'flag',
       'blue-green',
       'canary',
+      'argocd',
     ]);
     for (const s of SCENARIOS) expect(existsSync(s.docs.split('#')[0] as string), s.docs).toBe(true);
   });
@@ -46,7 +47,12 @@ describe('the scenario registry', () => {
       '--to-version <n>',
       '--flag <name>',
       '--keep',
+      '--to-history <id>',
+      '--revision <sha>',
     ]);
+    expect(cmd.options.find((o) => o.flags === '--revision <sha>')?.description).toBe(
+      'argocd: sync to this deployed revision (argocd app sync --revision)',
+    );
     expect(cmd.options.find((o) => o.flags === '--to-version <n>')?.description).toBe(
       'config/secret: the version to restore',
     );

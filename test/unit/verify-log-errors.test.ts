@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countLogErrors, evaluateLogs, redactLogLine } from '../../src/core/verify/log-errors.js';
+import { countLogErrors, evaluateLogs, logRate, redactLogLine } from '../../src/core/verify/log-errors.js';
 
 describe('error lines in container logs', () => {
   it('counts JSON lines by level (names and pino numbers), whatever their text says', () => {
@@ -80,14 +80,22 @@ describe('error lines in container logs', () => {
 describe('the logs item', () => {
   const pod = (name: string, lines: string[]) => ({ pod: name, container: 'app', lines });
 
-  it('passes with no error lines, fails above the allowance, showing the pods replaced by the rollback', () => {
-    const ok = evaluateLogs({
-      pods: [pod('new-1', ['GET /api/venues 200'])],
+  it('passes with no error lines, fails above the allowance, beside the rate before the rollback', () => {
+    const before = logRate([pod('old-1', ['ERROR a', 'ERROR b']), pod('old-2', ['ok'])], 60);
+    expect(before).toEqual({
+      pods: 2,
+      unreadPods: 0,
+      lines: 3,
+      errors: 2,
+      errorsPerMinute: 2,
       windowSeconds: 60,
-      baseline: [pod('old-1', ['ERROR a', 'ERROR b'])],
     });
+    const ok = evaluateLogs({ pods: [pod('new-1', ['GET /api/venues 200'])], windowSeconds: 60, before });
     expect(ok.status).toBe('passed');
-    expect(ok.detail).toBe('no error lines in 1 line(s) of 1 pod(s) over 1m; old pods: 2/min');
+    expect(ok.detail).toBe(
+      'no error lines in 1 line(s) of 1 pod(s) over 1m; before the rollback: 2/min on 2 pod(s)',
+    );
+    expect(ok.evidence.before).toEqual(before);
     const bad = evaluateLogs({ pods: [pod('new-1', ['ERROR a', 'ERROR b', 'ok'])], windowSeconds: 60 });
     expect(bad.status).toBe('failed');
     expect(bad.detail).toBe(
@@ -99,6 +107,30 @@ describe('the logs item', () => {
       maxErrorsPerMinute: 1,
     });
     expect(allowed.status).toBe('passed');
+  });
+
+  it('says when the rollback did not even lower the error rate, and not when it did', () => {
+    const before = logRate([pod('old-1', ['ERROR a'])], 60);
+    const worse = evaluateLogs({ pods: [pod('new-1', ['ERROR a', 'ERROR b'])], windowSeconds: 60, before });
+    expect(worse.status).toBe('failed');
+    expect(worse.detail).toContain(
+      '2/min > 0/min allowed (no fewer than before the rollback); before the rollback: 1/min on 1 pod(s)',
+    );
+    const fewer = evaluateLogs({
+      pods: [pod('new-1', ['ERROR a'])],
+      windowSeconds: 60,
+      before: logRate([pod('old-1', ['ERROR a', 'ERROR b', 'ERROR c'])], 60),
+    });
+    expect(fewer.status).toBe('failed');
+    expect(fewer.detail).not.toContain('no fewer');
+    expect(fewer.detail).toContain('before the rollback: 3/min on 1 pod(s)');
+  });
+
+  it('has no rate when no pod could be read, and counts the unreadable pods beside a read one', () => {
+    expect(logRate([{ pod: 'a', container: 'app', error: 'forbidden' }], 30)).toBeUndefined();
+    expect(
+      logRate([pod('a', ['ERROR x']), { pod: 'b', container: 'app', error: 'timeout' }], 30),
+    ).toMatchObject({ pods: 1, unreadPods: 1, errors: 1, errorsPerMinute: 2 });
   });
 
   it('says "nothing logged" when the pods logged nothing, rather than implying lines were read', () => {

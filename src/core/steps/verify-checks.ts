@@ -40,6 +40,17 @@ export const VerifyChecksDesired = z.object({
       sinceSeconds: z.number().positive(),
       tailLines: z.number().int().positive(),
       maxErrorsPerMinute: z.number().min(0),
+      /** The service's pods' error-line rate when the plan was made (core/verify/log-errors.ts LogRate). */
+      before: z
+        .object({
+          pods: z.number().int(),
+          unreadPods: z.number().int(),
+          lines: z.number().int(),
+          errors: z.number().int(),
+          errorsPerMinute: z.number(),
+          windowSeconds: z.number(),
+        })
+        .optional(),
     })
     .optional(),
   commands: z.array(z.object({ name: z.string(), timeoutMs: z.number().positive() })),

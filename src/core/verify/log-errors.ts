@@ -219,8 +219,11 @@ export interface EvaluateLogsInput {
   /** Allowed error lines per minute over all pods; a healthy release logs none (default 0). */
   maxErrorsPerMinute?: number;
   patterns?: LogErrorPatterns;
-  /** The old release's pods over the same window, shown beside the verdict for comparison (not judged). */
-  baseline?: readonly PodLogRead[];
+  /**
+   * The service's pods' rate before the rollback (read when the plan was made, logRate): shown beside the
+   * verdict, and a failure says when the rollback did not even lower it.
+   */
+  before?: LogRate;
   /** The tailLines the logs were read with: a container that returned this many lines may hold more. */
   tailLines?: number;
 }
@@ -258,6 +261,37 @@ const round2 = (n: number): number => Math.round(n * 100) / 100;
 function windowText(seconds: number): string {
   if (seconds % 60 === 0) return `${seconds / 60}m`;
   return seconds > 60 ? `${Math.floor(seconds / 60)}m${seconds % 60}s` : `${seconds}s`;
+}
+
+/** Error lines per minute of a set of pods over a window: numbers only, so it may enter a plan and the journal. */
+export interface LogRate {
+  /** Pods whose logs were read. */
+  pods: number;
+  /** Pods that could not be read. */
+  unreadPods: number;
+  lines: number;
+  errors: number;
+  errorsPerMinute: number;
+  windowSeconds: number;
+}
+
+/** The rate of error lines in pods' logs over the window; undefined when no pod's log could be read. */
+export function logRate(
+  pods: readonly PodLogRead[],
+  windowSeconds: number,
+  patterns?: LogErrorPatterns,
+): LogRate | undefined {
+  const t = tally(pods, patterns);
+  if (t.read.length === 0) return undefined;
+  const w = Math.max(1, Math.round(windowSeconds));
+  return {
+    pods: new Set(t.read.map((r) => r.pod)).size,
+    unreadPods: new Set(t.failed.map((f) => f.pod)).size,
+    lines: t.lines,
+    errors: t.errors,
+    errorsPerMinute: round2(t.errors / (w / 60)),
+    windowSeconds: w,
+  };
 }
 
 /** The patterns in use, as a reader of the evidence sees them. */
@@ -322,33 +356,27 @@ export function evaluateLogs(input: EvaluateLogsInput): LogsItem {
     const capped = t.read.filter((r) => 'lines' in r && r.lines.length >= (input.tailLines as number));
     if (capped.length > 0) evidence.tailLimited = [...new Set(capped.map((r) => r.pod))];
   }
-  let baselineText = '';
-  if (input.baseline) {
-    const b = tally(input.baseline, input.patterns);
-    if (b.read.length > 0) {
-      const bpm = round2(b.errors / (windowSeconds / 60));
-      evidence.baseline = {
-        pods: [...new Set(b.read.map((r) => r.pod))],
-        lines: b.lines,
-        errors: b.errors,
-        errorsPerMinute: bpm,
-      };
-      baselineText = `; old pods: ${bpm}/min`;
-    } else {
-      evidence.baseline = { unread: b.failed.map((f) => f.error).slice(0, 3) };
-    }
+  let beforeText = '';
+  if (input.before) {
+    evidence.before = input.before;
+    beforeText = `; before the rollback: ${input.before.errorsPerMinute}/min on ${input.before.pods} pod(s)`;
   }
   const scope = `${t.lines} line(s) of ${podsRead.length} pod(s) over ${windowText(windowSeconds)}`;
   const partial =
     failures.length > 0 ? `; ${new Set(failures.map((f) => f.pod)).size} pod(s) unreadable` : '';
   const ok = perMinute <= max;
+  // The rollback was meant to stop these errors: say so when it did not even make fewer.
+  const noBetter =
+    !ok && input.before !== undefined && perMinute >= input.before.errorsPerMinute
+      ? ' (no fewer than before the rollback)'
+      : '';
   const detail =
     t.errors === 0
       ? t.lines === 0
         ? // Passed, but say what was seen: nothing, not a clean read of lines (a quiet app logs nothing).
-          `nothing logged by ${podsRead.length} pod(s) over ${windowText(windowSeconds)}, so no error lines${baselineText}${partial}`
-        : `no error lines in ${scope}${baselineText}${partial}`
-      : `${t.errors} error line(s) in ${scope}: ${perMinute}/min ${ok ? '<=' : '>'} ${max}/min allowed${baselineText}${partial}` +
+          `nothing logged by ${podsRead.length} pod(s) over ${windowText(windowSeconds)}, so no error lines${beforeText}${partial}`
+        : `no error lines in ${scope}${beforeText}${partial}`
+      : `${t.errors} error line(s) in ${scope}: ${perMinute}/min ${ok ? '<=' : '>'} ${max}/min allowed${noBetter}${beforeText}${partial}` +
         (t.examples[0] ? `; e.g. ${t.examples[0]}` : '');
   return { name: 'logs', status: ok ? 'passed' : 'failed', detail, evidence };
 }

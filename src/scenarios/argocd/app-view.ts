@@ -1,0 +1,47 @@
+/** The API's Application as the scenario's view (view.ts). */
+import type { ArgoApplication } from '../../adapters/argocd/argocd-api.js';
+import { isAutoSync, type ArgoAppView } from './view.js';
+
+export function appViewOf(app: ArgoApplication): ArgoAppView {
+  const policy = (app.spec.syncPolicy ?? null) as Record<string, unknown> | null;
+  const automated = policy?.automated as { selfHeal?: unknown } | null | undefined;
+  const st = app.status ?? undefined;
+  const os = st?.operationState;
+  // A running operation has no syncResult yet: the revision it was asked for is its operation's.
+  const asked = (os as { operation?: { sync?: { revision?: unknown } } } | undefined)?.operation?.sync
+    ?.revision;
+  const osRevision = os?.syncResult?.revision ?? (typeof asked === 'string' ? asked : undefined);
+  const op = app.operation as { sync?: { revision?: unknown } } | null | undefined;
+  const pendingRevision = typeof op?.sync?.revision === 'string' ? op.sync.revision : undefined;
+  const health = st?.health as { status?: string; message?: unknown } | undefined;
+  return {
+    ref: {
+      name: app.metadata.name,
+      ...(app.metadata.namespace ? { namespace: app.metadata.namespace } : {}),
+    },
+    syncPolicy: policy,
+    autoSync: isAutoSync(policy),
+    selfHeal: isAutoSync(policy) && automated?.selfHeal === true,
+    ...(st?.sync?.revision ? { headRevision: st.sync.revision } : {}),
+    ...(st?.sync?.status ? { syncStatus: st.sync.status } : {}),
+    ...(health?.status ? { health: health.status } : {}),
+    ...(typeof health?.message === 'string' && health.message ? { healthMessage: health.message } : {}),
+    history: (st?.history ?? []).map((h) => ({
+      id: h.id,
+      revision: h.revision,
+      ...(h.deployedAt ? { deployedAt: h.deployedAt } : {}),
+    })),
+    ...(os
+      ? {
+          operation: {
+            phase: os.phase,
+            ...(osRevision ? { revision: osRevision } : {}),
+            ...(os.message ? { message: os.message } : {}),
+            ...(os.finishedAt ? { finishedAt: os.finishedAt } : {}),
+          },
+        }
+      : {}),
+    ...(op ? { operationPending: pendingRevision ? { revision: pendingRevision } : {} } : {}),
+    ...(st?.reconciledAt ? { reconciledAt: st.reconciledAt } : {}),
+  };
+}

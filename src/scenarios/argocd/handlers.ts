@@ -1,0 +1,179 @@
+/**
+ * The argocd step handlers, over the Argo CD API (adapters/argocd/argocd-api.ts). Each re-reads the
+ * Application and decides on what it sees now: pause refuses a sync policy that changed since the plan;
+ * rollback refuses an app that runs another revision than planned, or whose auto-sync came back, and takes an
+ * operation to its revision that is already running or done as its own (a resumed run after a crash); the
+ * wait fails on a Failed or Error operation and passes only once the app was reconciled after the sync and is
+ * Healthy, as `argocd app wait --sync --health` does.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ArgoCdApi } from '../../adapters/argocd/argocd-api.js';
+import { AbortedError, abortReason, RipcordError } from '../../core/errors.js';
+import { StepFailedError, type StepHandlers } from '../../core/executor.js';
+import { desiredOf } from '../../core/steps/desired.js';
+import { appViewOf } from './app-view.js';
+import { ARGOCD_STEP_KINDS, ArgoRollbackDesired, PauseAutoSyncDesired, WaitSyncedDesired } from './steps.js';
+import { appText, deployedOf, short, type ArgoAppView } from './view.js';
+
+export interface ArgoCdHandlerDeps {
+  /** The API of the service's Argo CD (its section of the current config), made when a step needs it. */
+  api(): ArgoCdApi;
+  /** How often the wait reads the Application (default 1 s). */
+  pollMs?: number;
+}
+
+/** Key order aside, the same JSON value. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+const inProgress = (v: ArgoAppView): { revision?: string } | undefined =>
+  v.operationPending ?? (v.operation?.phase === 'Running' ? v.operation : undefined);
+
+/** The sync to `revision` finished well, was reconciled after, and the app is Healthy. */
+export function settledOn(v: ArgoAppView, revision: string): boolean {
+  const op = v.operation;
+  if (inProgress(v) || op?.phase !== 'Succeeded' || op.revision !== revision) return false;
+  if (deployedOf(v)?.revision !== revision) return false;
+  const reconciled = Date.parse(v.reconciledAt ?? '');
+  const finished = Date.parse(op.finishedAt ?? '');
+  return v.health === 'Healthy' && Number.isFinite(reconciled) && reconciled > finished;
+}
+
+export function createArgoCdHandlers(deps: ArgoCdHandlerDeps): StepHandlers {
+  const pollMs = deps.pollMs ?? 1_000;
+  return {
+    [ARGOCD_STEP_KINDS.pauseAutoSync]: {
+      async apply(step, ctx) {
+        const d = desiredOf(step, PauseAutoSyncDesired);
+        const api = deps.api();
+        const v = appViewOf(await api.getApplication(d.app, ctx.signal));
+        if (!v.autoSync) return { paused: true, written: false, prior: d.prior };
+        let forced: { overrode: string } | undefined;
+        if (canonical(v.syncPolicy ?? {}) !== canonical(d.prior)) {
+          const line = `the sync policy of application/${appText(d.app)} changed since the plan was made (${JSON.stringify(d.prior)} -> ${JSON.stringify(v.syncPolicy)})`;
+          if (ctx.force !== true)
+            throw new RipcordError('refused', `${line}; nothing was changed. Plan again, or pass --force`);
+          forced = { overrode: line };
+        }
+        // A merge patch removing only `automated`: syncOptions, retry and the rest stay as they were.
+        await api.setSyncPolicy(d.app, { automated: null }, ctx.signal);
+        return { paused: true, written: true, prior: d.prior, ...(forced ? { forced } : {}) };
+      },
+      async check(step) {
+        const d = desiredOf(step, PauseAutoSyncDesired);
+        return !appViewOf(await deps.api().getApplication(d.app)).autoSync;
+      },
+    },
+
+    [ARGOCD_STEP_KINDS.rollback]: {
+      async apply(step, ctx) {
+        const d = desiredOf(step, ArgoRollbackDesired);
+        const api = deps.api();
+        const where = `application/${appText(d.app)}`;
+        const v = appViewOf(await api.getApplication(d.app, ctx.signal));
+        const running = inProgress(v);
+        // Ours, started before a crash (or by the same request retried): the wait step takes it from here.
+        if (running?.revision === d.revision) return { started: true, written: false, revision: d.revision };
+        if (running) {
+          throw new RipcordError(
+            'refused',
+            `${where} has another operation in progress${running.revision ? ` (to ${short(running.revision)})` : ''}; nothing was changed`,
+          );
+        }
+        const deployed = deployedOf(v);
+        if (deployed?.revision === d.revision && v.operation?.revision === d.revision) {
+          return { started: true, written: false, revision: d.revision, historyId: deployed.id };
+        }
+        let forced: { overrode: string } | undefined;
+        if (deployed?.revision !== d.from.revision) {
+          const line = `${where} now runs ${short(deployed?.revision ?? 'nothing')}, not ${short(d.from.revision)} as when the plan was made`;
+          if (ctx.force !== true)
+            throw new RipcordError('refused', `${line}; nothing was changed. Plan again, or pass --force`);
+          forced = { overrode: line };
+        }
+        if (v.autoSync) {
+          throw new RipcordError(
+            'refused',
+            `auto-sync of ${where} is on again (someone resumed it since the pause): it would undo the rollback; nothing was changed`,
+          );
+        }
+        if (d.method === 'rollback')
+          await api.rollback(d.app, d.historyId, { prune: false, signal: ctx.signal });
+        else await api.sync(d.app, { revision: d.revision, prune: false, signal: ctx.signal });
+        return {
+          started: true,
+          written: true,
+          method: d.method,
+          revision: d.revision,
+          historyId: d.historyId,
+          from: d.from,
+          ...(forced ? { forced } : {}),
+        };
+      },
+      async check(step) {
+        const d = desiredOf(step, ArgoRollbackDesired);
+        const v = appViewOf(await deps.api().getApplication(d.app));
+        return inProgress(v)?.revision === d.revision || v.operation?.revision === d.revision;
+      },
+    },
+
+    [ARGOCD_STEP_KINDS.waitSynced]: {
+      async apply(step, ctx) {
+        const d = desiredOf(step, WaitSyncedDesired);
+        const api = deps.api();
+        const where = `application/${appText(d.app)}`;
+        const deadline = ctx.clock.now().getTime() + d.timeoutMs;
+        let last = '';
+        for (;;) {
+          const v = appViewOf(await api.getApplication(d.app, ctx.signal));
+          const op = v.operation;
+          const seen = {
+            phase: op?.phase ?? 'none',
+            revision: op?.revision ? short(op.revision) : undefined,
+            health: v.health ?? 'Unknown',
+            sync: v.syncStatus ?? 'Unknown',
+          };
+          if (settledOn(v, d.revision)) return { ...seen, revision: d.revision };
+          if (
+            !inProgress(v) &&
+            op?.revision === d.revision &&
+            (op.phase === 'Failed' || op.phase === 'Error')
+          ) {
+            throw new StepFailedError(
+              `the sync of ${where} to ${short(d.revision)} ended ${op.phase}: ${op.message ?? ''}`,
+              seen,
+            );
+          }
+          const line = `${where}: operation ${seen.phase}${seen.revision ? ` on ${seen.revision}` : ''}, health ${seen.health}`;
+          if (line !== last) ctx.progress(line);
+          last = line;
+          if (ctx.clock.now().getTime() >= deadline) {
+            throw new StepFailedError(
+              `${where} did not sync ${short(d.revision)} and become Healthy within ${Math.round(d.timeoutMs / 1000)}s (${line})`,
+              seen,
+            );
+          }
+          try {
+            await sleep(pollMs, undefined, { signal: ctx.signal });
+          } catch {
+            throw new AbortedError(`waiting for ${where} aborted: ${abortReason(ctx.signal)}`);
+          }
+        }
+      },
+      async check(step) {
+        const d = desiredOf(step, WaitSyncedDesired);
+        return settledOn(appViewOf(await deps.api().getApplication(d.app)), d.revision);
+      },
+    },
+  };
+}

@@ -1,0 +1,51 @@
+/** The Argo CD step kinds and the zod schemas of their desired states (the journal is parsed, never cast). */
+import * as z from 'zod';
+
+export const ARGOCD_STEP_KINDS = {
+  pauseAutoSync: 'argocd.pause-auto-sync',
+  rollback: 'argocd.rollback',
+  waitSynced: 'argocd.wait-synced',
+} as const;
+
+/** An Application as the API names it: its name, and its namespace when not Argo CD's own. */
+export const ArgoAppRefSchema = z.object({
+  name: z.string().min(1),
+  namespace: z.string().min(1).optional(),
+});
+export type ArgoAppRefSchema = z.infer<typeof ArgoAppRefSchema>;
+
+/**
+ * desired of `argocd.pause-auto-sync`: the Application has no automated sync policy. `prior` is the whole
+ * sync policy the plan saw, kept so `ripcord gitops resume-sync` restores it exactly.
+ */
+export const PauseAutoSyncDesired = z.object({
+  app: ArgoAppRefSchema,
+  server: z.string().min(1),
+  prior: z.record(z.string(), z.unknown()),
+});
+export type PauseAutoSyncDesired = z.infer<typeof PauseAutoSyncDesired>;
+
+/**
+ * desired of `argocd.rollback`: the Application's last deployed revision is `revision`, reached by
+ * `argocd app rollback APP ID` (method rollback) or `argocd app sync APP --revision SHA` (method sync). It ran
+ * `from` when the plan was made.
+ */
+export const ArgoRollbackDesired = z.object({
+  app: ArgoAppRefSchema,
+  method: z.enum(['rollback', 'sync']),
+  historyId: z.number().int().nonnegative(),
+  revision: z.string().min(1),
+  from: z.object({ historyId: z.number().int().nonnegative(), revision: z.string().min(1) }),
+});
+export type ArgoRollbackDesired = z.infer<typeof ArgoRollbackDesired>;
+
+/**
+ * desired of `argocd.wait-synced`: the sync to `revision` succeeded, the app was reconciled after it finished,
+ * and it is Healthy (what `argocd app wait --health --sync` waits for on the revision).
+ */
+export const WaitSyncedDesired = z.object({
+  app: ArgoAppRefSchema,
+  revision: z.string().min(1),
+  timeoutMs: z.number().positive(),
+});
+export type WaitSyncedDesired = z.infer<typeof WaitSyncedDesired>;

@@ -1,0 +1,39 @@
+/**
+ * What the argocd scenario reads of an Application, in one place: the planner (pure) and the handlers both
+ * decide on this view, so "auto-sync is on" or "the deployed revision" never mean two things. app-view.ts
+ * makes it from the API's answer.
+ */
+export interface ArgoAppView {
+  ref: { name: string; namespace?: string };
+  /** spec.syncPolicy as it is (null when absent): what resume-sync restores. */
+  syncPolicy: Record<string, unknown> | null;
+  /** Automated sync is on: `automated` set and not `enabled: false` (Argo CD 3's switch). */
+  autoSync: boolean;
+  selfHeal: boolean;
+  /** status.sync.revision: the branch head Argo CD compares with. */
+  headRevision?: string;
+  syncStatus?: string;
+  health?: string;
+  healthMessage?: string;
+  /** status.history, oldest first: the last entry is what runs. */
+  history: Array<{ id: number; revision: string; deployedAt?: string }>;
+  /** status.operationState: the last or current operation. */
+  operation?: { phase: string; revision?: string; message?: string; finishedAt?: string };
+  /** An operation was requested and not yet taken up by the controller (`operation` set). */
+  operationPending?: { revision?: string };
+  reconciledAt?: string;
+}
+
+export function isAutoSync(policy: Record<string, unknown> | null | undefined): boolean {
+  const automated = policy?.automated;
+  if (automated === null || automated === undefined || typeof automated !== 'object') return false;
+  return (automated as { enabled?: unknown }).enabled !== false;
+}
+
+/** The revision that runs: the last history entry's. */
+export const deployedOf = (v: ArgoAppView): ArgoAppView['history'][number] | undefined => v.history.at(-1);
+
+export const short = (sha: string): string => (/^[0-9a-f]{40}$/.test(sha) ? sha.slice(0, 7) : sha);
+
+export const appText = (ref: ArgoAppView['ref']): string =>
+  ref.namespace ? `${ref.namespace}/${ref.name}` : ref.name;

@@ -1,0 +1,132 @@
+/**
+ * `--scenario argocd` on the sandbox's Argo CD stand-in: an Application with auto-sync and self-heal deploys
+ * v1.2.3 from its branch; the rollback pauses auto-sync (the prior policy journaled), rolls back to v1.2.2,
+ * waits for the sync and health, verifies, and v1.2.2 still answers three reconcile periods later. Bad input
+ * and a wrong token change nothing.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ripcord } from '../support/cli.js';
+import { ARGOCD_TEST_RESYNC_MS } from '../support/global-setup.js';
+import { ARGO_POLICY, argoBadRelease } from '../support/argocd.js';
+import { versionsServed } from '../support/sandbox.js';
+
+const POLICY = ARGO_POLICY;
+/** The sandbox's reconcile period in tests. */
+const RESYNC_MS = ARGOCD_TEST_RESYNC_MS;
+
+describe('--scenario argocd on the Argo CD stand-in', () => {
+  let t: Awaited<ReturnType<typeof argoBadRelease>>;
+  let argo: Awaited<ReturnType<typeof argoBadRelease>>['argo'];
+  let url = '';
+  let server = '';
+  let env: NodeJS.ProcessEnv = {};
+  const config = (extra: string[] = []) => t.config(extra);
+
+  beforeAll(async () => {
+    t = await argoBadRelease('argorb');
+    ({ argo, url, server, env } = t);
+  }, 300_000);
+  afterAll(async () => t?.cleanup());
+
+  it('bad input and a wrong token are refused with their exit codes, nothing changed', async () => {
+    const unknownId = await ripcord(
+      [
+        '--config',
+        config(),
+        'rollback',
+        'venue-service',
+        '--scenario',
+        'argocd',
+        '--to-history',
+        '9',
+        '--yes',
+      ],
+      env,
+    );
+    expect(unknownId.code, unknownId.stderr).toBe(2);
+    expect(unknownId.stderr).toMatch(
+      /--to-history: application .*venue-service has no history entry 9 \(it has 0, 1\)/,
+    );
+    const notDeployed = await ripcord(
+      ['--config', config(), 'plan', 'venue-service', '--scenario', 'argocd', '--revision', 'deadbeef'],
+      env,
+    );
+    expect(notDeployed.code, notDeployed.stderr).toBe(2);
+    expect(notDeployed.stderr).toContain('--revision: deadbeef is not a revision');
+    const unknownApp = await ripcord(
+      [
+        '--config',
+        config(['      application: nope']),
+        'rollback',
+        'venue-service',
+        '--scenario',
+        'argocd',
+        '--yes',
+      ],
+      env,
+    );
+    expect(unknownApp.code, unknownApp.stderr).toBe(2);
+    expect(unknownApp.stderr).toContain(`Argo CD at ${server} refused to get application nope`);
+    const wrong = await ripcord(
+      ['--config', config(), 'rollback', 'venue-service', '--scenario', 'argocd', '--yes'],
+      { ARGOCD_AUTH_TOKEN: 'w'.repeat(48) },
+    );
+    expect(wrong.code, wrong.stderr).toBe(5);
+    expect(wrong.stderr).toContain(`Argo CD at ${server}`);
+    expect(wrong.stderr).not.toContain('w'.repeat(48));
+    const a = await argo.read();
+    expect(a.spec?.syncPolicy).toEqual(POLICY);
+    expect(a.status?.history?.length).toBe(2);
+    expect(await argo.image()).toBe('venue-service:v1.2.3');
+  }, 60_000);
+
+  it('pauses auto-sync, rolls back to v1.2.2, verifies; it still serves v1.2.2 three reconcile periods later', async () => {
+    const cfg = config();
+    const plan = await ripcord(['--config', cfg, 'plan', 'venue-service', '--scenario', 'argocd'], env);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain('Pause auto-sync of application/');
+    expect(plan.stdout).toMatch(/ripcord gitops resume-sync venue-service/);
+    expect((await argo.read()).spec?.syncPolicy).toEqual(POLICY); // a plan changes nothing
+
+    const r = await ripcord(
+      ['--config', cfg, 'rollback', 'venue-service', '--scenario', 'argocd', '--yes'],
+      env,
+    );
+    const out = r.stdout + r.stderr;
+    expect(r.code, out).toBe(0);
+    expect(await argo.image()).toBe('venue-service:v1.2.2');
+    expect(await versionsServed(url, 10)).toEqual({ 'v1.2.2': 10 });
+    const a = await argo.read();
+    // Paused: only `automated` removed, the rest of the policy kept; history 0 rolled back to as entry 2.
+    expect(a.spec?.syncPolicy).toEqual({ syncOptions: POLICY.syncOptions });
+    expect(a.status?.history?.map((h) => h.id)).toEqual([0, 1, 2]);
+    expect(a.status?.history?.[2]?.revision).toBe(a.status?.history?.[0]?.revision);
+
+    // The journal keeps the exact prior policy, for resume-sync to restore.
+    const runId = /run (r-[0-9-]+-[0-9a-f]+)/.exec(out)?.[1] ?? '';
+    const shown = await ripcord(['--config', cfg, 'show', runId, '-o', 'json']);
+    const steps = (
+      JSON.parse(shown.stdout) as {
+        steps: Array<{ stepId: string; status: string; evidence?: { prior?: unknown } }>;
+      }
+    ).steps;
+    expect(steps.find((s) => s.stepId === 'pause-auto-sync')?.evidence?.prior).toEqual(POLICY);
+    expect(steps.filter((s) => s.status !== 'done').map((s) => s.stepId)).toEqual([]);
+
+    await sleep(3 * RESYNC_MS + 1_000);
+    expect(await argo.image()).toBe('venue-service:v1.2.2');
+    expect(await versionsServed(url, 10)).toEqual({ 'v1.2.2': 10 });
+    const later = await argo.read();
+    expect(later.status?.history?.length).toBe(3);
+    expect(later.status?.sync?.status).toBe('OutOfSync'); // the branch head still renders v1.2.3
+
+    // Again: the app runs an older revision with auto-sync off, so it is refused as rolled back already.
+    const again = await ripcord(
+      ['--config', cfg, 'rollback', 'venue-service', '--scenario', 'argocd', '--yes'],
+      env,
+    );
+    expect(again.code, again.stderr).toBe(3);
+    expect(again.stderr).toContain('looks rolled back already');
+  }, 180_000);
+});

@@ -1,0 +1,220 @@
+import { describe, expect, it } from 'vitest';
+import type { ArgoApplication, ArgoCdApi } from '../../src/adapters/argocd/argocd-api.js';
+import { RipcordError } from '../../src/core/errors.js';
+import { StepFailedError } from '../../src/core/executor.js';
+import type { PlanStep } from '../../src/core/plan.js';
+import { createArgoCdHandlers } from '../../src/scenarios/argocd/handlers.js';
+import { ARGOCD_STEP_KINDS } from '../../src/scenarios/argocd/steps.js';
+
+const A = 'a'.repeat(40);
+const B = 'b'.repeat(40);
+const POLICY = { automated: { prune: true, selfHeal: true }, syncOptions: ['X=true'] };
+
+/** An Application a test shapes; every write the handlers make is recorded. */
+function world(app: ArgoApplication) {
+  let current = structuredClone(app);
+  const writes: string[] = [];
+  const api: ArgoCdApi = {
+    server: 'http://argocd',
+    getApplication: async () => structuredClone(current),
+    setSyncPolicy: async (_ref, policy) => {
+      writes.push(`policy ${JSON.stringify(policy)}`);
+      const merged = { ...(current.spec.syncPolicy ?? {}), ...(policy as object) } as Record<string, unknown>;
+      for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];
+      current = { ...current, spec: { ...current.spec, syncPolicy: merged } };
+      return current;
+    },
+    rollback: async (_ref, id) => {
+      writes.push(`rollback ${id}`);
+      return current;
+    },
+    sync: async (_ref, o) => {
+      writes.push(`sync ${o?.revision ?? ''}`);
+      return current;
+    },
+  };
+  return {
+    handlers: createArgoCdHandlers({ api: () => api, pollMs: 1 }),
+    writes,
+    set: (a: ArgoApplication) => (current = structuredClone(a)),
+    now: () => current,
+  };
+}
+
+const bad: ArgoApplication = {
+  metadata: { name: 'venue-service', namespace: 'ns' },
+  spec: { syncPolicy: POLICY },
+  status: {
+    sync: { status: 'Synced', revision: B },
+    health: { status: 'Healthy' },
+    history: [
+      { id: 0, revision: A },
+      { id: 1, revision: B },
+    ],
+    operationState: { phase: 'Succeeded', syncResult: { revision: B }, finishedAt: '2026-12-07T08:00:00Z' },
+    reconciledAt: '2026-12-07T08:00:01Z',
+  },
+};
+const paused: ArgoApplication = { ...bad, spec: { syncPolicy: { syncOptions: ['X=true'] } } };
+
+const step = (id: string, kind: string, desired: unknown): PlanStep => ({
+  id,
+  kind,
+  description: '',
+  target: '',
+  why: '',
+  precondition: '',
+  desired,
+  postcondition: '',
+  danger: 'caution',
+  expectedDurationMs: 1,
+});
+const app = { name: 'venue-service', namespace: 'ns' };
+const pause = step('pause-auto-sync', ARGOCD_STEP_KINDS.pauseAutoSync, {
+  app,
+  server: 'http://argocd',
+  prior: POLICY,
+});
+const rollback = step('rollback', ARGOCD_STEP_KINDS.rollback, {
+  app,
+  method: 'rollback',
+  historyId: 0,
+  revision: A,
+  from: { historyId: 1, revision: B },
+});
+const wait = step('wait-synced', ARGOCD_STEP_KINDS.waitSynced, { app, revision: A, timeoutMs: 50 });
+const ctx = (force = false) => ({
+  runId: 'r-1',
+  signal: new AbortController().signal,
+  clock: { now: () => new Date() },
+  progress: () => undefined,
+  ...(force ? { force: true } : {}),
+});
+const refusedBy = async (p: Promise<unknown> | undefined): Promise<RipcordError> => {
+  const err = await Promise.resolve(p).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof RipcordError)) throw new Error(`expected a refusal, got ${String(err)}`);
+  return err;
+};
+
+describe('argocd pause-auto-sync', () => {
+  it('removes only `automated`, once; a second apply (a resumed run) writes nothing', async () => {
+    const w = world(bad);
+    const h = w.handlers[ARGOCD_STEP_KINDS.pauseAutoSync];
+    await expect(h?.apply(pause, ctx())).resolves.toMatchObject({ written: true, prior: POLICY });
+    expect(w.now().spec.syncPolicy).toEqual({ syncOptions: ['X=true'] });
+    await expect(h?.apply(pause, ctx())).resolves.toMatchObject({ written: false });
+    expect(w.writes).toEqual(['policy {"automated":null}']);
+    await expect(h?.check(pause, ctx())).resolves.toBe(true);
+  });
+
+  it('refuses a policy that changed since the plan (exit 3, nothing written); --force records the override', async () => {
+    const w = world({ ...bad, spec: { syncPolicy: { automated: { selfHeal: false } } } });
+    const h = w.handlers[ARGOCD_STEP_KINDS.pauseAutoSync];
+    const err = await refusedBy(h?.apply(pause, ctx()));
+    expect(err.kind).toBe('refused');
+    expect(err.message).toContain('changed since the plan');
+    expect(w.writes).toEqual([]);
+    await expect(h?.apply(pause, ctx(true))).resolves.toMatchObject({
+      forced: { overrode: expect.any(String) },
+    });
+  });
+});
+
+describe('argocd rollback', () => {
+  it('rolls back by history id when the app runs the planned revision with auto-sync off', async () => {
+    const w = world(paused);
+    await expect(w.handlers[ARGOCD_STEP_KINDS.rollback]?.apply(rollback, ctx())).resolves.toMatchObject({
+      written: true,
+      revision: A,
+    });
+    expect(w.writes).toEqual(['rollback 0']);
+  });
+
+  it('takes its own operation, running or done, as started after a crash: no second operation', async () => {
+    const running = world({
+      ...paused,
+      status: {
+        ...paused.status,
+        operationState: { phase: 'Running', operation: { sync: { revision: A } } },
+      },
+    });
+    await expect(running.handlers[ARGOCD_STEP_KINDS.rollback]?.apply(rollback, ctx())).resolves.toMatchObject(
+      {
+        written: false,
+      },
+    );
+    const requested = world({ ...paused, operation: { sync: { revision: A } } });
+    await expect(
+      requested.handlers[ARGOCD_STEP_KINDS.rollback]?.apply(rollback, ctx()),
+    ).resolves.toMatchObject({
+      written: false,
+    });
+    const done = world({
+      ...paused,
+      status: {
+        ...paused.status,
+        history: [...(paused.status?.history ?? []), { id: 2, revision: A }],
+        operationState: { phase: 'Succeeded', syncResult: { revision: A } },
+      },
+    });
+    await expect(done.handlers[ARGOCD_STEP_KINDS.rollback]?.apply(rollback, ctx())).resolves.toMatchObject({
+      written: false,
+    });
+    expect([...running.writes, ...requested.writes, ...done.writes]).toEqual([]);
+  });
+
+  it('refuses auto-sync back on, another revision running, another operation: nothing written', async () => {
+    const on = world(bad);
+    expect(
+      (await refusedBy(on.handlers[ARGOCD_STEP_KINDS.rollback]?.apply(rollback, ctx()))).message,
+    ).toContain('auto-sync');
+    const moved = world({
+      ...paused,
+      status: {
+        ...paused.status,
+        history: [
+          { id: 0, revision: A },
+          { id: 1, revision: B },
+          { id: 2, revision: 'c'.repeat(40) },
+        ],
+      },
+    });
+    expect(
+      (await refusedBy(moved.handlers[ARGOCD_STEP_KINDS.rollback]?.apply(rollback, ctx()))).message,
+    ).toContain('now runs ccccccc, not bbbbbbb');
+    const other = world({ ...paused, operation: { sync: { revision: B } } });
+    expect(
+      (await refusedBy(other.handlers[ARGOCD_STEP_KINDS.rollback]?.apply(rollback, ctx()))).message,
+    ).toContain('another operation in progress');
+    expect([...on.writes, ...moved.writes, ...other.writes]).toEqual([]);
+  });
+});
+
+describe('argocd wait-synced', () => {
+  it("fails with Argo CD's message when the sync to the revision failed, and at its timeout", async () => {
+    const failed = world({
+      ...paused,
+      status: {
+        ...paused.status,
+        operationState: {
+          phase: 'Failed',
+          syncResult: { revision: A },
+          message: 'one or more objects failed to apply',
+        },
+      },
+    });
+    const err = await failed.handlers[ARGOCD_STEP_KINDS.waitSynced]
+      ?.apply(wait, ctx())
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StepFailedError);
+    expect((err as Error).message).toContain('ended Failed: one or more objects failed to apply');
+    const slow = world(paused);
+    const late = await slow.handlers[ARGOCD_STEP_KINDS.waitSynced]
+      ?.apply(wait, ctx())
+      .catch((e: unknown) => e);
+    expect((late as Error).message).toMatch(/did not sync aaaaaaa and become Healthy within/);
+  });
+});

@@ -1,0 +1,305 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { sectionOf } from '../../src/config/sections.js';
+import { getService } from '../../src/config/services.js';
+import { RipcordError } from '../../src/core/errors.js';
+import { appViewOf } from '../../src/scenarios/argocd/app-view.js';
+import { parseHistoryId, parseRevision } from '../../src/scenarios/argocd/entry.js';
+import { settledOn } from '../../src/scenarios/argocd/handlers.js';
+import { planArgoCdRollback } from '../../src/scenarios/argocd/plan.js';
+import { applicationOf } from '../../src/scenarios/argocd/scenario.js';
+import { ARGOCD_STEP_KINDS } from '../../src/scenarios/argocd/steps.js';
+import type { ArgoAppView } from '../../src/scenarios/argocd/view.js';
+
+const A = 'a'.repeat(40);
+const B = 'b'.repeat(40);
+const C = 'c'.repeat(40);
+const service = {
+  name: 'venue-service',
+  namespace: 'tickettoken',
+  deployment: 'venue-service',
+  healthUrl: 'http://venue/api/venues/health',
+  verifyWindowMs: 10_000,
+  healthTimeoutMs: 2_000,
+  lockLeaseSeconds: 30,
+  rolloutTimeoutMs: 120_000,
+};
+const settings = {
+  url: 'http://127.0.0.1:8085',
+  syncTimeoutMs: 300_000,
+  at: 'services.venue-service.argocd',
+};
+const deployment: V1Deployment = {
+  metadata: {
+    name: 'venue-service',
+    namespace: 'tickettoken',
+    annotations: {
+      'deployment.kubernetes.io/revision': '2',
+      'argocd.argoproj.io/tracking-id': 'tickettoken_venue-service:apps/Deployment:tickettoken/venue-service',
+    },
+  },
+  spec: {
+    replicas: 2,
+    selector: { matchLabels: { app: 'venue-service' } },
+    template: { spec: { containers: [{ name: 'venue-service', image: 'venue-service:v1.2.3' }] } },
+  },
+};
+const policy = { automated: { prune: true, selfHeal: true }, syncOptions: ['CreateNamespace=true'] };
+const app = (over: Partial<ArgoAppView> = {}): ArgoAppView => ({
+  ref: { name: 'venue-service', namespace: 'tickettoken' },
+  syncPolicy: policy,
+  autoSync: true,
+  selfHeal: true,
+  headRevision: B,
+  syncStatus: 'Synced',
+  health: 'Healthy',
+  history: [
+    { id: 0, revision: A },
+    { id: 1, revision: B },
+  ],
+  operation: { phase: 'Succeeded', revision: B, finishedAt: '2026-12-07T08:00:00Z' },
+  reconciledAt: '2026-12-07T08:00:05Z',
+  ...over,
+});
+const opts = { rtoTargetMs: 300_000, now: new Date('2026-12-07T08:01:00Z') };
+const plan = (v: ArgoAppView, o: { toHistory?: number; revision?: string } = {}) =>
+  planArgoCdRollback(service, settings, { app: v, deployment }, { ...opts, ...o });
+
+function refusal(f: () => unknown): RipcordError {
+  try {
+    f();
+  } catch (err) {
+    if (err instanceof RipcordError) return err;
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('argocd plan', () => {
+  it('locks, pauses auto-sync keeping the prior policy, rolls back to the last other revision, waits, verifies', () => {
+    const p = plan(app());
+    expect(p.steps.map((s) => s.id)).toEqual([
+      'acquire-lock',
+      'pause-auto-sync',
+      'rollback',
+      'wait-synced',
+      'wait-rollout',
+      'verify',
+      'release-lock',
+    ]);
+    expect(p.steps[1]).toMatchObject({
+      kind: ARGOCD_STEP_KINDS.pauseAutoSync,
+      desired: { app: { name: 'venue-service', namespace: 'tickettoken' }, prior: policy },
+    });
+    expect(p.steps[2]).toMatchObject({
+      kind: ARGOCD_STEP_KINDS.rollback,
+      desired: { method: 'rollback', historyId: 0, revision: A, from: { historyId: 1, revision: B } },
+    });
+    expect(p.steps[2]?.why).toContain('argocd app rollback venue-service 0');
+    expect(p.steps[3]).toMatchObject({ kind: ARGOCD_STEP_KINDS.waitSynced, desired: { revision: A } });
+    expect(p.diff).toEqual([
+      {
+        kind: 'gitops-revision',
+        target: 'application/tickettoken/venue-service',
+        from: 'bbbbbbb (history 1)',
+        to: 'aaaaaaa (history 0)',
+      },
+    ]);
+    expect(p.warnings.join('\n')).toContain('ripcord gitops resume-sync venue-service');
+    expect(p.scenario).toBe('argocd');
+  });
+
+  it('skips re-syncs of the bad revision: the target ran something else', () => {
+    const p = plan(
+      app({
+        history: [
+          { id: 3, revision: C },
+          { id: 4, revision: A },
+          { id: 5, revision: B },
+          { id: 6, revision: B },
+        ],
+      }),
+    );
+    expect(p.steps.find((s) => s.id === 'rollback')?.desired).toMatchObject({ historyId: 4, revision: A });
+  });
+
+  it('--to-history and --revision choose the target; --revision syncs as the runbook does', () => {
+    const h = [
+      { id: 3, revision: C },
+      { id: 4, revision: A },
+      { id: 5, revision: B },
+    ];
+    expect(plan(app({ history: h }), { toHistory: 3 }).steps[2]?.desired).toMatchObject({
+      method: 'rollback',
+      historyId: 3,
+      revision: C,
+    });
+    const bySha = plan(app({ history: h }), { revision: 'ccccccc' });
+    expect(bySha.steps[2]?.desired).toMatchObject({ method: 'sync', historyId: 3, revision: C });
+    expect(bySha.steps[2]?.why).toContain(`argocd app sync venue-service --revision ${C}`);
+    const unknownId = refusal(() => plan(app({ history: h }), { toHistory: 9 }));
+    expect(unknownId.kind).toBe('invalid');
+    expect(unknownId.message).toMatch(/^--to-history: .*no history entry 9 \(it has 3, 4, 5\)/);
+    const unknownSha = refusal(() => plan(app({ history: h }), { revision: 'deadbeef' }));
+    expect(unknownSha.kind).toBe('invalid');
+    expect(unknownSha.message).toMatch(/^--revision: deadbeef is not a revision .* has deployed/);
+  });
+
+  it('refuses, changing nothing, an operation in progress, OutOfSync with auto-sync on, a rolled-back app', () => {
+    const running = refusal(() => plan(app({ operation: { phase: 'Running', revision: C } })));
+    expect(running.kind).toBe('refused');
+    expect(running.message).toContain('operation in progress (to ccccccc)');
+    expect(refusal(() => plan(app({ operationPending: {} }))).kind).toBe('refused');
+    const outOfSync = refusal(() => plan(app({ syncStatus: 'OutOfSync' })));
+    expect(outOfSync.kind).toBe('refused');
+    expect(outOfSync.message).toContain('OutOfSync with auto-sync on');
+    const paused = app({
+      syncPolicy: { syncOptions: ['CreateNamespace=true'] },
+      autoSync: false,
+      selfHeal: false,
+      syncStatus: 'OutOfSync',
+      history: [
+        { id: 0, revision: C },
+        { id: 1, revision: A },
+        { id: 2, revision: B },
+        { id: 3, revision: A },
+      ],
+    });
+    const rolledBack = refusal(() => plan(paused));
+    expect(rolledBack.kind).toBe('refused');
+    expect(rolledBack.message).toContain('looks rolled back already');
+    // Named explicitly, going further back is allowed; auto-sync is off already, so nothing is paused.
+    const further = plan(paused, { toHistory: 0 });
+    expect(further.steps.map((s) => s.id)).not.toContain('pause-auto-sync');
+    expect(further.warnings.join('\n')).toContain('auto-sync off already');
+    const never = refusal(() => plan(app({ history: [] })));
+    expect(never.kind).toBe('invalid');
+    const nothingEarlier = refusal(() => plan(app({ history: [{ id: 0, revision: B }] })));
+    expect(nothingEarlier.message).toContain('no earlier revision');
+  });
+
+  it('is a no-op when the target already runs, and warns (not refuses) on a Degraded app', () => {
+    const p = plan(
+      app({
+        history: [
+          { id: 0, revision: A },
+          { id: 1, revision: B },
+        ],
+      }),
+      { toHistory: 1 },
+    );
+    expect(p.noop).toContain('already runs bbbbbbb');
+    expect(p.steps).toEqual([]);
+    const degraded = plan(
+      app({ health: 'Degraded', healthMessage: 'Deployment exceeded its progress deadline' }),
+    );
+    expect(degraded.warnings[0]).toContain('is Degraded (Deployment exceeded its progress deadline)');
+  });
+});
+
+describe('argocd: finding the Application, options, waiting', () => {
+  const s = {
+    url: 'http://x',
+    token: { env: 'ARGOCD_AUTH_TOKEN' },
+    syncTimeoutMs: 1,
+    requestTimeoutMs: 1,
+    at: 'services.venue-service.argocd',
+  };
+  it("reads the Deployment's tracking annotation, then the instance label; a configured name wins", () => {
+    expect(applicationOf(s, deployment)).toEqual({ name: 'venue-service', namespace: 'tickettoken' });
+    const labelled: V1Deployment = {
+      metadata: { name: 'x', labels: { 'app.kubernetes.io/instance': 'venues' } },
+    };
+    expect(applicationOf(s, labelled)).toEqual({ name: 'venues' });
+    const inArgo: V1Deployment = {
+      metadata: {
+        name: 'x',
+        annotations: { 'argocd.argoproj.io/tracking-id': 'venues:apps/Deployment:t/x' },
+      },
+    };
+    expect(applicationOf(s, inArgo)).toEqual({ name: 'venues' });
+    expect(applicationOf({ ...s, application: 'named', appNamespace: 'apps' }, deployment)).toEqual({
+      name: 'named',
+      namespace: 'apps',
+    });
+    const none = refusal(() => applicationOf(s, { metadata: { name: 'x' } }));
+    expect(none.kind).toBe('invalid');
+    expect(none.message).toMatch(/^services\.venue-service\.argocd\.application: not set/);
+  });
+
+  it('refuses malformed --to-history and --revision naming the flag', () => {
+    expect(parseHistoryId('4')).toBe(4);
+    expect(refusal(() => parseHistoryId('-1')).message).toMatch(/^--to-history: /);
+    expect(parseRevision('ABCDEF1')).toBe('abcdef1');
+    expect(refusal(() => parseRevision('main')).message).toMatch(/^--revision: /);
+  });
+
+  it('waits for the sync to succeed on the revision, a reconcile after it, and Healthy', () => {
+    const done = app({
+      history: [
+        { id: 1, revision: B },
+        { id: 2, revision: A },
+      ],
+      operation: { phase: 'Succeeded', revision: A, finishedAt: '2026-12-07T08:00:00Z' },
+      reconciledAt: '2026-12-07T08:00:03Z',
+    });
+    expect(settledOn(done, A)).toBe(true);
+    expect(settledOn({ ...done, reconciledAt: '2026-12-07T07:59:59Z' }, A)).toBe(false);
+    expect(settledOn({ ...done, health: 'Progressing' }, A)).toBe(false);
+    expect(settledOn(done, B)).toBe(false);
+    expect(settledOn({ ...done, operationPending: { revision: A } }, A)).toBe(false);
+  });
+
+  it('sees auto-sync off in Argo CD 3 (automated.enabled false) and reads a running operation by what it asked', () => {
+    const v = appViewOf({
+      metadata: { name: 'a', namespace: 'argocd' },
+      spec: { syncPolicy: { automated: { enabled: false, selfHeal: true } } },
+      status: {
+        operationState: { phase: 'Running', operation: { sync: { revision: A } } },
+        history: [{ id: 0, revision: B }],
+      },
+    });
+    expect(v.autoSync).toBe(false);
+    expect(v.selfHeal).toBe(false);
+    expect(v.operation).toEqual({ phase: 'Running', revision: A });
+  });
+});
+
+describe('services.<name>.argocd', () => {
+  const parse = (section: string[], env: Record<string, string> = {}) =>
+    parseConfig(
+      ['version: 1', 'services:', '  venue-service:', '    argocd:', ...section].join('\n'),
+      'ripcord.yaml',
+      {
+        cwd: '/project',
+        env,
+        flags: {},
+      },
+    );
+  it('compiles ARGOCD_SERVER host:port with plaintext to http, the token env by default', () => {
+    const cfg = parse(['      server: ${ARGOCD_SERVER}', '      plaintext: true'], {
+      ARGOCD_SERVER: '127.0.0.1:8085',
+    });
+    expect(sectionOf(getService(cfg, 'venue-service'), 'argocd')).toEqual({
+      url: 'http://127.0.0.1:8085',
+      token: { env: 'ARGOCD_AUTH_TOKEN' },
+      syncTimeoutMs: 300_000,
+      requestTimeoutMs: 10_000,
+      at: 'services.venue-service.argocd',
+    });
+    const https = parse(['      server: argocd.example.com', '      tokenFile: secrets/argocd-token']);
+    expect(sectionOf(getService(https, 'venue-service'), 'argocd')).toMatchObject({
+      url: 'https://argocd.example.com',
+      token: { file: '/project/secrets/argocd-token' },
+    });
+  });
+
+  it('a bad server is refused naming the field, when the argocd scenario needs it', () => {
+    const cfg = parse(['      server: https://admin:pw@argocd.example.com']);
+    const err = refusal(() => sectionOf(getService(cfg, 'venue-service'), 'argocd'));
+    expect(err.kind).toBe('invalid');
+    expect(err.message).toContain('services.venue-service.argocd.server');
+    expect(err.message).not.toContain('pw@');
+  });
+});
