@@ -8,13 +8,15 @@ import { withLock } from '../core/steps/lock.js';
 import { parseScenarioOptions } from '../scenarios/options.js';
 import { scenarioNamed, SCENARIOS } from '../scenarios/registry.js';
 import type { RawScenarioFlags, ScenarioContext } from '../scenarios/types.js';
+import { refuseIfSelfHealed } from './gitops-guard.js';
 import { withVerification } from './recovery.js';
 
 export async function makePlan(ctx: ScenarioContext, flags: RawScenarioFlags): Promise<Plan> {
   const entry = scenarioNamed(flags.scenario);
   const options = parseScenarioOptions(entry, SCENARIOS, flags);
   const scenario = await entry.load();
-  const plan = await scenario.plan(ctx, options);
+  // A change that Argo CD's self-heal would undo is refused before the lock is even planned.
+  const plan = await refuseIfSelfHealed(ctx, await scenario.plan(ctx, options));
   const locked = withLock(plan, { service: ctx.service.name, leaseSeconds: ctx.service.lock.leaseSeconds });
   return withVerification(ctx, { ...locked, cluster: ctx.cluster });
 }

@@ -15,6 +15,7 @@ import { openMigrationsDb } from '../adapters/postgres-migrations/migrations-db.
 import { createMetricsPort } from '../adapters/prometheus/metrics-port.js';
 import { createUnleashAdmin } from '../adapters/unleash/admin-api.js';
 import { createArgoCdApi } from '../adapters/argocd/argocd-api.js';
+import { createCustomObjectReader } from '../adapters/kubernetes/custom-object-reader.js';
 import { vaultClientFor } from '../adapters/vault/connect.js';
 import type { CompiledService } from '../config/compile.js';
 import { RipcordError } from '../core/errors.js';
@@ -90,6 +91,7 @@ export function buildPorts(i: PortInputs): Ports {
     vault: (v, overrides) => vaultClientFor(v, overrides, env),
     vaultNamespace: (v) => v.namespace ?? env.VAULT_NAMESPACE,
     unleash: (o) => createUnleashAdmin(o),
+    customObjects: createCustomObjectReader(i.kc, i.kubeOptions),
     argocd: (o) => createArgoCdApi({ url: o.url, token: o.token, timeoutMs: o.requestTimeoutMs }),
     database: (settings) => {
       const db = openMigrationsDb(settings);

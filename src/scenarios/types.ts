@@ -8,6 +8,7 @@ import type { VerifyItem } from '../core/verify/item.js';
 import type { LogRate } from '../core/verify/log-errors.js';
 import type { VaultKvClient } from '../adapters/vault/kv-client.js';
 import type { ArgoCdApi } from '../adapters/argocd/argocd-api.js';
+import type { CustomObjectReader } from '../adapters/kubernetes/custom-object-reader.js';
 import type { CompiledArgoCd } from '../config/compile-argocd.js';
 import type { MigrationsDb } from '../adapters/postgres-migrations/migrations-db.js';
 import type { CompiledService, RipcordConfig } from '../config/compile.js';
@@ -63,6 +64,8 @@ export interface Ports {
   vaultNamespace(v: CompiledVault): string | undefined;
   /** The Unleash admin API of one configured flag. */
   unleash(o: { url: string; token: { env: string } | { file: string }; timeoutMs: number }): FlagServicePort;
+  /** Custom objects by group/version/plural (an Argo CD Application read as the object it is). */
+  customObjects: CustomObjectReader;
   /** The Argo CD API of the service's argocd section. */
   argocd(s: Pick<CompiledArgoCd, 'url' | 'token' | 'requestTimeoutMs'>): ArgoCdApi;
   /** The service's database (opened lazily, closed with the context). */

@@ -10,6 +10,7 @@ import { ripcord } from '../support/cli.js';
 import { ARGOCD_TEST_RESYNC_MS } from '../support/global-setup.js';
 import { ARGO_POLICY, argoBadRelease } from '../support/argocd.js';
 import { versionsServed } from '../support/sandbox.js';
+import { writeServiceConfig } from '../support/service-config.js';
 
 const POLICY = ARGO_POLICY;
 /** The sandbox's reconcile period in tests. */
@@ -79,6 +80,19 @@ describe('--scenario argocd on the Argo CD stand-in', () => {
     expect(a.spec?.syncPolicy).toEqual(POLICY);
     expect(a.status?.history?.length).toBe(2);
     expect(await argo.image()).toBe('venue-service:v1.2.3');
+  }, 60_000);
+
+  it('the app scenario on a Deployment Argo CD self-heals is refused (exit 3) naming --scenario argocd, read through the API or as the Application object; nothing changed', async () => {
+    const plain = writeServiceConfig({ namespace: t.ns.name, url, verifyWindow: '1s' });
+    for (const cfg of [config(), plain]) {
+      const r = await ripcord(['--config', cfg, 'rollback', 'venue-service', '--yes'], env);
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(
+        /deployment\/venue-service is deployed by Argo CD application \S+\/venue-service with self-heal on: .*Use --scenario argocd/,
+      );
+    }
+    expect(await argo.image()).toBe('venue-service:v1.2.3');
+    expect((await argo.read()).status?.history?.length).toBe(2);
   }, 60_000);
 
   it('pauses auto-sync, rolls back to v1.2.2, verifies; it still serves v1.2.2 three reconcile periods later', async () => {
