@@ -5,6 +5,7 @@ import { registerHistoryCommand } from './commands/history.js';
 import { registerNotifyCommands } from './commands/notify.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerRollbackCommands } from './commands/rollback.js';
+import { registerGitOpsCommands } from './commands/gitops.js';
 import { registerRunsCommands } from './commands/runs.js';
 import { registerSandboxCommands } from './commands/sandbox.js';
 import { registerStatusCommands } from './commands/status.js';
@@ -29,6 +30,7 @@ const program = new Command('ripcord')
 registerHistoryCommand(program);
 registerPlanCommand(program);
 registerRollbackCommands(program);
+registerGitOpsCommands(program);
 registerNotifyCommands(program);
 registerStatusCommands(program);
 registerVerifyCommand(program);

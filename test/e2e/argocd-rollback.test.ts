@@ -8,8 +8,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ripcord } from '../support/cli.js';
 import { ARGOCD_TEST_RESYNC_MS } from '../support/global-setup.js';
-import { ARGO_POLICY, argoBadRelease } from '../support/argocd.js';
-import { versionsServed } from '../support/sandbox.js';
+import { AppsV1Api } from '@kubernetes/client-node';
+import { releaseManifests } from '../../src/sandbox/argocd/manifest-repo.js';
+import { ARGO_POLICY, argoBadRelease, settled } from '../support/argocd.js';
+import { adminKubeConfig, versionsServed } from '../support/sandbox.js';
 import { writeServiceConfig } from '../support/service-config.js';
 
 const POLICY = ARGO_POLICY;
@@ -23,6 +25,8 @@ describe('--scenario argocd on the Argo CD stand-in', () => {
   let server = '';
   let env: NodeJS.ProcessEnv = {};
   const config = (extra: string[] = []) => t.config(extra);
+  /** The config (and so the journal) the argocd rollback ran with: resume-sync reads its pause there. */
+  let rolledBackWith = '';
 
   beforeAll(async () => {
     t = await argoBadRelease('argorb');
@@ -96,7 +100,7 @@ describe('--scenario argocd on the Argo CD stand-in', () => {
   }, 60_000);
 
   it('pauses auto-sync, rolls back to v1.2.2, verifies; it still serves v1.2.2 three reconcile periods later', async () => {
-    const cfg = config();
+    const cfg = (rolledBackWith = config());
     const plan = await ripcord(['--config', cfg, 'plan', 'venue-service', '--scenario', 'argocd'], env);
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toContain('Pause auto-sync of application/');
@@ -128,6 +132,13 @@ describe('--scenario argocd on the Argo CD stand-in', () => {
     expect(steps.find((s) => s.stepId === 'pause-auto-sync')?.evidence?.prior).toEqual(POLICY);
     expect(steps.filter((s) => s.status !== 'done').map((s) => s.stepId)).toEqual([]);
 
+    // status says auto-sync is paused, by which run, and how to resume it.
+    const st = await ripcord(['--config', cfg, 'status', 'venue-service'], env);
+    expect(st.code, st.stderr).toBe(0);
+    expect(st.stdout).toContain(
+      `auto-sync PAUSED by run ${runId} (resume: ripcord gitops resume-sync venue-service)`,
+    );
+
     await sleep(3 * RESYNC_MS + 1_000);
     expect(await argo.image()).toBe('venue-service:v1.2.2');
     expect(await versionsServed(url, 10)).toEqual({ 'v1.2.2': 10 });
@@ -142,5 +153,38 @@ describe('--scenario argocd on the Argo CD stand-in', () => {
     );
     expect(again.code, again.stderr).toBe(3);
     expect(again.stderr).toContain('looks rolled back already');
+  }, 180_000);
+
+  it('resume-sync is refused while the branch head renders v1.2.3; after a fix commit it restores the exact prior policy and the app syncs the fix', async () => {
+    const resume = () =>
+      ripcord(['--config', rolledBackWith, 'gitops', 'resume-sync', 'venue-service', '--yes'], env);
+    const refused = await resume();
+    expect(refused.code, refused.stderr).toBe(3);
+    expect(refused.stderr).toMatch(/the branch head \(\w+\) still renders what \w+ rendered/);
+    expect((await argo.read()).spec?.syncPolicy).toEqual({ syncOptions: POLICY.syncOptions });
+
+    const fix = await argo.commit(
+      releaseManifests('venue-service:v1.2.2', { replicas: 3 }),
+      'fix: v1.2.2 on 3 replicas',
+    );
+    const r = await resume();
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect((await argo.read()).spec?.syncPolicy).toEqual(POLICY);
+    await argo.until(
+      'auto-sync of the fix',
+      (a) => a.status?.history?.at(-1)?.revision === fix && settled(a, a.status?.history?.length ?? 0),
+      120_000,
+    );
+    const d = await adminKubeConfig()
+      .makeApiClient(AppsV1Api)
+      .readNamespacedDeployment({ name: 'venue-service', namespace: t.ns.name });
+    expect(d.spec?.replicas).toBe(3);
+    expect(await versionsServed(url, 6)).toEqual({ 'v1.2.2': 6 });
+    const st = await ripcord(['--config', rolledBackWith, 'status', 'venue-service', '-o', 'json'], env);
+    expect(JSON.parse(st.stdout)).toMatchObject({ argocd: { autoSync: true, selfHeal: true } });
+    expect(JSON.parse(st.stdout).argocd.pausedBy).toBeUndefined();
+    const again = await resume();
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout + again.stderr).toContain('nothing to do');
   }, 180_000);
 });

@@ -6,21 +6,37 @@ import type { PlanStep } from '../../src/core/plan.js';
 import { createArgoCdHandlers } from '../../src/scenarios/argocd/handlers.js';
 import { ARGOCD_STEP_KINDS } from '../../src/scenarios/argocd/steps.js';
 
+/** RFC 7396, as the API server applies a merge patch. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> =
+    target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as object) } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
 const POLICY = { automated: { prune: true, selfHeal: true }, syncOptions: ['X=true'] };
 
 /** An Application a test shapes; every write the handlers make is recorded. */
-function world(app: ArgoApplication) {
+function world(app: ArgoApplication, rendered: Record<string, string[]> = {}) {
   let current = structuredClone(app);
   const writes: string[] = [];
   const api: ArgoCdApi = {
     server: 'http://argocd',
     getApplication: async () => structuredClone(current),
+    // The branch head is 'HEAD' in `rendered`; its revision is the head's SHA given there as 'HEAD-SHA'.
+    getManifests: async (_ref, revision) => ({
+      manifests: rendered[revision ?? 'HEAD'] ?? [],
+      revision: revision ?? rendered['HEAD-SHA']?.[0] ?? 'head',
+    }),
     setSyncPolicy: async (_ref, policy) => {
       writes.push(`policy ${JSON.stringify(policy)}`);
-      const merged = { ...(current.spec.syncPolicy ?? {}), ...(policy as object) } as Record<string, unknown>;
-      for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];
+      const merged = mergePatch(current.spec.syncPolicy ?? {}, policy) as Record<string, unknown>;
       current = { ...current, spec: { ...current.spec, syncPolicy: merged } };
       return current;
     },
@@ -41,7 +57,7 @@ function world(app: ArgoApplication) {
   };
 }
 
-const bad: ArgoApplication = {
+const bad0: ArgoApplication = {
   metadata: { name: 'venue-service', namespace: 'ns' },
   spec: { syncPolicy: POLICY },
   status: {
@@ -55,7 +71,7 @@ const bad: ArgoApplication = {
     reconciledAt: '2026-12-07T08:00:01Z',
   },
 };
-const paused: ArgoApplication = { ...bad, spec: { syncPolicy: { syncOptions: ['X=true'] } } };
+const paused: ArgoApplication = { ...bad0, spec: { syncPolicy: { syncOptions: ['X=true'] } } };
 
 const step = (id: string, kind: string, desired: unknown): PlanStep => ({
   id,
@@ -101,7 +117,7 @@ const refusedBy = async (p: Promise<unknown> | undefined): Promise<RipcordError>
 
 describe('argocd pause-auto-sync', () => {
   it('removes only `automated`, once; a second apply (a resumed run) writes nothing', async () => {
-    const w = world(bad);
+    const w = world(bad0);
     const h = w.handlers[ARGOCD_STEP_KINDS.pauseAutoSync];
     await expect(h?.apply(pause, ctx())).resolves.toMatchObject({ written: true, prior: POLICY });
     expect(w.now().spec.syncPolicy).toEqual({ syncOptions: ['X=true'] });
@@ -111,7 +127,7 @@ describe('argocd pause-auto-sync', () => {
   });
 
   it('refuses a policy that changed since the plan (exit 3, nothing written); --force records the override', async () => {
-    const w = world({ ...bad, spec: { syncPolicy: { automated: { selfHeal: false } } } });
+    const w = world({ ...bad0, spec: { syncPolicy: { automated: { selfHeal: false } } } });
     const h = w.handlers[ARGOCD_STEP_KINDS.pauseAutoSync];
     const err = await refusedBy(h?.apply(pause, ctx()));
     expect(err.kind).toBe('refused');
@@ -167,7 +183,7 @@ describe('argocd rollback', () => {
   });
 
   it('refuses auto-sync back on, another revision running, another operation: nothing written', async () => {
-    const on = world(bad);
+    const on = world(bad0);
     expect(
       (await refusedBy(on.handlers[ARGOCD_STEP_KINDS.rollback]?.apply(rollback, ctx()))).message,
     ).toContain('auto-sync');
@@ -216,5 +232,57 @@ describe('argocd wait-synced', () => {
       ?.apply(wait, ctx())
       .catch((e: unknown) => e);
     expect((late as Error).message).toMatch(/did not sync aaaaaaa and become Healthy within/);
+  });
+});
+
+describe('argocd resume-auto-sync', () => {
+  const resume = step('resume-auto-sync', ARGOCD_STEP_KINDS.resumeAutoSync, {
+    app,
+    policy: POLICY,
+    pausedBy: 'r-1',
+    rolledBack: B,
+  });
+  const rolledBackTo = { ...paused, spec: { syncPolicy: { syncOptions: ['X=true'], retry: { limit: 2 } } } };
+  const bad = ['{"kind":"Deployment","spec":{"image":"v1.2.3"}}'];
+
+  it('refuses while the branch head renders what the rolled-back revision rendered, key order aside', async () => {
+    const w = world(rolledBackTo, {
+      HEAD: ['{"spec":{"image":"v1.2.3"},"kind":"Deployment"}'],
+      'HEAD-SHA': ['c'.repeat(40)],
+      [B]: bad,
+    });
+    const err = await refusedBy(w.handlers[ARGOCD_STEP_KINDS.resumeAutoSync]?.apply(resume, ctx()));
+    expect(err.kind).toBe('refused');
+    expect(err.message).toContain('still renders what bbbbbbb rendered');
+    expect(w.writes).toEqual([]);
+    await expect(
+      w.handlers[ARGOCD_STEP_KINDS.resumeAutoSync]?.apply(resume, ctx(true)),
+    ).resolves.toMatchObject({
+      written: true,
+      forced: { overrode: expect.stringContaining('still renders') },
+    });
+  });
+
+  it('restores exactly the prior policy once the head renders a fix: keys added since are removed', async () => {
+    const w = world(rolledBackTo, { HEAD: ['{"kind":"Deployment","spec":{"image":"v1.2.4"}}'], [B]: bad });
+    const h = w.handlers[ARGOCD_STEP_KINDS.resumeAutoSync];
+    await expect(h?.apply(resume, ctx())).resolves.toMatchObject({ written: true, restored: POLICY });
+    expect(w.now().spec.syncPolicy).toEqual(POLICY);
+    await expect(h?.check(resume, ctx())).resolves.toBe(true);
+    await expect(h?.apply(resume, ctx())).resolves.toMatchObject({ written: false });
+    expect(w.writes).toHaveLength(1);
+  });
+
+  it('refuses auto-sync switched on since with another policy, unless --force', async () => {
+    const w = world(
+      { ...bad0, spec: { syncPolicy: { automated: { selfHeal: false } } } },
+      {
+        HEAD: ['{"kind":"Deployment","spec":{"image":"v1.2.4"}}'],
+        [B]: bad,
+      },
+    );
+    const err = await refusedBy(w.handlers[ARGOCD_STEP_KINDS.resumeAutoSync]?.apply(resume, ctx()));
+    expect(err.message).toContain('is on again with another policy');
+    expect(w.writes).toEqual([]);
   });
 });

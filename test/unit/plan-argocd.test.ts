@@ -10,7 +10,8 @@ import { settledOn } from '../../src/scenarios/argocd/handlers.js';
 import { planArgoCdRollback } from '../../src/scenarios/argocd/plan.js';
 import { applicationOf } from '../../src/scenarios/argocd/scenario.js';
 import { ARGOCD_STEP_KINDS } from '../../src/scenarios/argocd/steps.js';
-import type { ArgoAppView } from '../../src/scenarios/argocd/view.js';
+import { mergePatchTo, type ArgoAppView } from '../../src/scenarios/argocd/view.js';
+import { planResumeSync } from '../../src/scenarios/argocd/plan-resume.js';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -301,5 +302,35 @@ describe('services.<name>.argocd', () => {
     expect(err.kind).toBe('invalid');
     expect(err.message).toContain('services.venue-service.argocd.server');
     expect(err.message).not.toContain('pw@');
+  });
+});
+
+describe('argocd resume-sync plan', () => {
+  const paused = {
+    runId: 'r-1',
+    app: { name: 'venue-service', namespace: 'tickettoken' },
+    prior: policy,
+    rolledBack: B,
+  };
+  it('locks and restores the paused policy; nothing to do when it is already as before', () => {
+    const p = planResumeSync(
+      service,
+      settings,
+      { app: app({ syncPolicy: { syncOptions: ['x'] }, autoSync: false }), paused },
+      opts,
+    );
+    expect(p.steps.map((s) => s.id)).toEqual(['acquire-lock', 'resume-auto-sync', 'release-lock']);
+    expect(p.steps[1]?.desired).toEqual({ app: paused.app, policy, pausedBy: 'r-1', rolledBack: B });
+    const same = planResumeSync(service, settings, { app: app({ syncPolicy: { ...policy } }), paused }, opts);
+    expect(same.noop).toContain('already what it was before run r-1');
+  });
+
+  it('the merge patch to a policy removes what was added since, nested too', () => {
+    expect(
+      mergePatchTo(
+        { syncOptions: ['y'], retry: { limit: 2 }, automated: { prune: false, allowEmpty: true } },
+        { automated: { prune: true }, syncOptions: ['x'] },
+      ),
+    ).toEqual({ retry: null, automated: { allowEmpty: null, prune: true }, syncOptions: ['x'] });
   });
 });

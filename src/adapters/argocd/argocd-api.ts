@@ -5,6 +5,7 @@
  *   PATCH /api/v1/applications/{name}                    { patch, patchType: merge } e.g. the sync policy
  *   POST  /api/v1/applications/{name}/rollback           { id, prune, dryRun }: sync to a history entry
  *   POST  /api/v1/applications/{name}/sync               { revision, prune, dryRun }
+ *   GET   /api/v1/applications/{name}/manifests?revision= what the source renders at a revision
  * The bearer token (ARGOCD_AUTH_TOKEN, or a file) is read at each call and never reaches a message. Errors
  * come as grpc-gateway JSON ({ error, code, message }) and map to Ripcord's kinds by their gRPC code:
  * Unauthenticated/PermissionDenied -> forbidden (exit 5), NotFound and InvalidArgument -> invalid (exit 2),
@@ -68,6 +69,13 @@ export const ArgoApplication = z.looseObject({
 });
 export type ArgoApplication = z.infer<typeof ArgoApplication>;
 
+/** GetManifests' answer: each manifest a JSON (or YAML) string, and the revision it was rendered at. */
+export const ManifestResponse = z.looseObject({
+  manifests: z.array(z.string()).nullable().optional(),
+  revision: z.string().optional(),
+});
+export type ManifestResponse = z.infer<typeof ManifestResponse>;
+
 /** grpc-gateway's error body. */
 const ErrorBody = z.looseObject({
   error: z.string().optional(),
@@ -102,6 +110,8 @@ export interface ArgoCdApiOptions {
 export interface ArgoCdApi {
   readonly server: string;
   getApplication(ref: ArgoAppRef, signal?: AbortSignal): Promise<ArgoApplication>;
+  /** What the app's source renders at `revision` (default: its targetRevision): GetManifests. */
+  getManifests(ref: ArgoAppRef, revision?: string, signal?: AbortSignal): Promise<ManifestResponse>;
   /** Sets `spec.syncPolicy` (null removes it: auto-sync off). */
   setSyncPolicy(ref: ArgoAppRef, syncPolicy: unknown, signal?: AbortSignal): Promise<ArgoApplication>;
   rollback(
@@ -124,13 +134,22 @@ export function createArgoCdApi(opts: ArgoCdApiOptions): ArgoCdApi {
     }`;
   const appName = (ref: ArgoAppRef): string => (ref.namespace ? `${ref.namespace}/${ref.name}` : ref.name);
 
-  async function call(
+  const call = (
     method: 'GET' | 'POST' | 'PATCH',
     path: string,
     what: string,
     json?: unknown,
     signal?: AbortSignal,
-  ): Promise<ArgoApplication> {
+  ): Promise<ArgoApplication> => callFor(ArgoApplication, method, path, what, json, signal);
+
+  async function callFor<T>(
+    schema: z.ZodType<T>,
+    method: 'GET' | 'POST' | 'PATCH',
+    path: string,
+    what: string,
+    json?: unknown,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const token = await readTokenSource(opts.token, 'Argo CD');
     const { status, data } = await requestJson(`${server}${path}`, z.unknown(), {
       method,
@@ -143,7 +162,7 @@ export function createArgoCdApi(opts: ArgoCdApiOptions): ArgoCdApi {
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
     });
     if (status >= 200 && status < 300) {
-      const app = ArgoApplication.safeParse(data);
+      const app = schema.safeParse(data);
       if (app.success) return app.data;
       throw new RipcordError(
         'invalid',
@@ -165,6 +184,18 @@ export function createArgoCdApi(opts: ArgoCdApiOptions): ArgoCdApi {
 
   return {
     server,
+    getManifests: (ref, revision, signal) => {
+      const path = appPath(ref, '/manifests');
+      const q = revision ? `${path.includes('?') ? '&' : '?'}revision=${encodeURIComponent(revision)}` : '';
+      return callFor(
+        ManifestResponse,
+        'GET',
+        `${path}${q}`,
+        `render application ${appName(ref)}${revision ? ` at ${revision}` : ''}`,
+        undefined,
+        signal,
+      );
+    },
     getApplication: (ref, signal) =>
       call('GET', appPath(ref), `get application ${appName(ref)}`, undefined, signal),
     setSyncPolicy: (ref, syncPolicy, signal) =>

@@ -75,7 +75,7 @@ export async function runPlan(
 }
 
 /** Prints the summary and sets the exit code from the run's outcome (mapped in core/errors.ts). */
-function report(g: GlobalOptions, plan: Plan, result: ExecuteResult): void {
+export function report(g: GlobalOptions, plan: Plan, result: ExecuteResult): void {
   const { error, ...rest } = result;
   emit(g, { ...rest, ...(error ? { error: error.message } : {}), from: plan.from, to: plan.to }, () =>
     runSummaryText(plan, result),

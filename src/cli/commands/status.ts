@@ -4,6 +4,7 @@ import { lockNameFor } from '../../core/steps/lock.js';
 import { sectionConfigured } from '../../config/sections.js';
 import { blueGreenStatus, blueGreenStatusLines } from '../../scenarios/blue-green/status.js';
 import { autoRecord } from '../../scenarios/config/revision-records.js';
+import { argoCdStatus, argoCdStatusLines } from '../../app/gitops-status.js';
 import { emit } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
 import { withServiceContext } from '../service-context.js';
@@ -11,7 +12,9 @@ import { withServiceContext } from '../service-context.js';
 export function registerStatusCommands(program: Command): void {
   program
     .command('status <service>')
-    .description('current revision and images, rollout progress, the rollback lock, the last run')
+    .description(
+      'current revision and images, rollout progress, the rollback lock, the last run; the Argo CD Application and its auto-sync',
+    )
     .action(
       action(async (name: string, _o: unknown, cmd: Command) => {
         const g = globalOptions(cmd);
@@ -27,6 +30,9 @@ export function registerStatusCommands(program: Command): void {
           const rollout = await kube.rolloutStatus(ns, deployment);
           const lock = await kube.readLock(ns, lockNameFor(service.name));
           const [lastRun] = await ctx.journal.listRuns({ service: service.name, limit: 1 });
+          const argocd = sectionConfigured(service, 'argocd')
+            ? await argoCdStatus(ctx, snap.deployment)
+            : undefined;
           const st = snap.deployment.status ?? {};
           const data = {
             service: service.name,
@@ -47,6 +53,7 @@ export function registerStatusCommands(program: Command): void {
               ? { id: lastRun.id, status: lastRun.status, createdAt: lastRun.createdAt }
               : null,
             ...(blueGreen ? { blueGreen } : {}),
+            ...(argocd ? { argocd } : {}),
           };
           emit(g, data, () =>
             [
@@ -56,6 +63,7 @@ export function registerStatusCommands(program: Command): void {
               `  lock:     ${lock ? `held by ${lock.holder} since ${lock.since}` : 'free'}`,
               `  last run: ${lastRun ? `${lastRun.id} ${lastRun.status} at ${lastRun.createdAt}` : 'none'}`,
               ...(blueGreen ? blueGreenStatusLines(blueGreen) : []),
+              ...(argocd ? argoCdStatusLines(argocd, service.name) : []),
             ].join('\n'),
           );
         });

@@ -38,14 +38,19 @@ export function checklistText(items: readonly VerifyItem[]): string[] {
 
 /** The summary a person reads after a rollback: from → to, measured time against the RTO, the checklist. */
 export function runSummaryText(plan: Plan, result: ExecuteResult): string {
-  const rev = (r: Plan['from']): string => `revision ${r.revision} (${r.images.join(', ')})`;
+  // A target with no images (an Argo CD history entry, a sync policy) is named by its change cause.
+  const rev = (r: Plan['from']): string =>
+    r.images.length === 0 && r.changeCause
+      ? r.changeCause
+      : `revision ${r.revision} (${r.images.join(', ')})`;
   const v = result.summary.verification;
+  const done = plan.done ?? 'Rolled back';
   const head =
     result.status !== 'succeeded'
-      ? `Rollback ${result.status}`
+      ? `${plan.done ? 'Run' : 'Rollback'} ${result.status}`
       : v && !v.verified
-        ? 'Rolled back, NOT verified'
-        : 'Rolled back';
+        ? `${done}, NOT verified`
+        : done;
   const lines = [
     `${head}: ${plan.service} ${rev(plan.from)} -> ${rev(plan.to)}`,
     `Time: ${result.summary.line}`,

@@ -75,6 +75,11 @@ export interface Plan {
   /** The runbook's RTO target for this scenario, to measure the run against. */
   rtoTargetMs: number;
   warnings: string[];
+  /**
+   * What a run of the plan does, in the past tense, for its summary ("Resumed auto-sync"); absent: a rollback
+   * ("Rolled back"). Plans that are not rollbacks (gitops resume-sync) set it.
+   */
+  done?: string;
   /** Set when nothing needs doing, with kubectl's own wording where it has one. */
   noop?: string;
   /** Config and secret rollbacks: the keys added/removed/changed per object (Secret and Vault values masked). */

@@ -59,11 +59,15 @@ export function requiredOf(plan: Pick<Plan, 'verification'> | undefined): Checkl
  * or "not verified", it failed); its checklist gets a not-checked line for every required line it lacks.
  */
 export function verdictOf(
-  plan: Pick<Plan, 'verification' | 'noop'>,
+  plan: Pick<Plan, 'verification' | 'noop' | 'done'>,
   steps: readonly StepOutcome[],
 ): ChecklistVerdict | undefined {
   if (plan.noop) return undefined;
-  return judgeChecklist(itemsOf(steps), requiredOf(plan));
+  const items = itemsOf(steps);
+  const required = requiredOf(plan);
+  // A run that is not a rollback (plan.done set) and asks for no checklist has no verdict to give.
+  if (plan.done !== undefined && required.length === 0 && items.length === 0) return undefined;
+  return judgeChecklist(items, required);
 }
 
 /** The run's whole checklist: the steps' items and a not-checked line for each required line missing. */

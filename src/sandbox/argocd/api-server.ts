@@ -5,7 +5,8 @@
  * (controller.ts) reconciles:
  * - GET /api/v1/applications/{name}, PUT /api/v1/applications/{name} (spec, labels, annotations),
  *   PATCH /api/v1/applications/{name} ({ patch, patchType: merge|json }), POST .../sync ({ revision, prune,
- *   dryRun }), POST .../rollback ({ id, prune, dryRun }); `appNamespace` (query or body) names the
+ *   dryRun }), POST .../rollback ({ id, prune, dryRun }), GET .../manifests?revision= (GetManifests: the
+ *   source rendered at a revision, { manifests: [JSON strings], revision }); `appNamespace` (query or body) names the
  *   Application's namespace, `argocd` when absent ("applications in any namespace").
  * - Bearer-token auth (`Authorization: Bearer`, or the `argocd.token` cookie); an `admin` token may do
  *   everything, a `readonly` one only get (Argo CD's built-in role:readonly).
@@ -15,7 +16,7 @@
  *   with its HTTP statuses (InvalidArgument and FailedPrecondition 400, Unauthenticated 401,
  *   PermissionDenied 403, NotFound 404).
  * Served over plain HTTP on loopback, as `argocd-server --insecure` does. Left out: gRPC, sessions and
- * accounts, projects' RBAC policies, the other ~60 endpoints, manifests and resource-tree queries.
+ * accounts, projects' RBAC policies, the other ~60 endpoints, resource-tree queries.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,7 +31,7 @@ import {
   Application,
   type Operation,
 } from './application.js';
-import { resolveRevision } from './git-source.js';
+import { renderDirectory, resolveRevision } from './git-source.js';
 
 export type ApiRole = 'admin' | 'readonly';
 
@@ -149,7 +150,7 @@ export async function startArgoApiServer(opts: ApiServerOptions): Promise<{ url:
   async function handle(req: IncomingMessage, url: URL): Promise<unknown> {
     // Public in Argo CD too: the argocd CLI asks it before logging in.
     if (req.method === 'GET' && url.pathname === '/api/version') return { Version: ARGOCD_STANDIN_VERSION };
-    const m = /^\/api\/v1\/applications\/([^/]+)(?:\/(sync|rollback|spec))?$/.exec(url.pathname);
+    const m = /^\/api\/v1\/applications\/([^/]+)(?:\/(sync|rollback|spec|manifests))?$/.exec(url.pathname);
     if (!m) throw new ApiError('NotFound', `Not Found: ${req.method} ${url.pathname}`);
     const who = authenticate(req);
     const name = decodeURIComponent(m[1] ?? '');
@@ -165,6 +166,33 @@ export async function startArgoApiServer(opts: ApiServerOptions): Promise<{ url:
     if (req.method === 'GET' && !action) {
       enforce(who, 'get', current);
       return read(namespace, name);
+    }
+    if (req.method === 'GET' && action === 'manifests') {
+      // ApplicationService.GetManifests: what the source renders at `revision` (default: targetRevision).
+      enforce(who, 'get', current);
+      const source = current.spec.source;
+      let sha: string;
+      try {
+        sha = await resolveRevision(
+          source.repoURL,
+          url.searchParams.get('revision') || source.targetRevision || 'HEAD',
+        );
+      } catch (err) {
+        throw new ApiError('InvalidArgument', (err as Error).message);
+      }
+      let objects: unknown[];
+      try {
+        objects = await renderDirectory(source.repoURL, sha, source.path);
+      } catch (err) {
+        throw new ApiError('InvalidArgument', (err as Error).message);
+      }
+      return {
+        manifests: objects.map((o) => JSON.stringify(o)),
+        namespace: current.spec.destination.namespace ?? '',
+        server: current.spec.destination.server ?? '',
+        revision: sha,
+        sourceType: 'Directory',
+      };
     }
     if (req.method === 'POST' && action === 'sync') {
       enforce(who, 'sync', current);

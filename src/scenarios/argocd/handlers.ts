@@ -4,7 +4,8 @@
  * rollback refuses an app that runs another revision than planned, or whose auto-sync came back, and takes an
  * operation to its revision that is already running or done as its own (a resumed run after a crash); the
  * wait fails on a Failed or Error operation and passes only once the app was reconciled after the sync and is
- * Healthy, as `argocd app wait --sync --health` does.
+ * Healthy, as `argocd app wait --sync --health` does. resume-auto-sync restores the paused policy exactly, and
+ * only while the branch head renders something else than the revision that was rolled back.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ArgoCdApi } from '../../adapters/argocd/argocd-api.js';
@@ -12,28 +13,20 @@ import { AbortedError, abortReason, RipcordError } from '../../core/errors.js';
 import { StepFailedError, type StepHandlers } from '../../core/executor.js';
 import { desiredOf } from '../../core/steps/desired.js';
 import { appViewOf } from './app-view.js';
-import { ARGOCD_STEP_KINDS, ArgoRollbackDesired, PauseAutoSyncDesired, WaitSyncedDesired } from './steps.js';
-import { appText, deployedOf, short, type ArgoAppView } from './view.js';
+import {
+  ARGOCD_STEP_KINDS,
+  ArgoRollbackDesired,
+  PauseAutoSyncDesired,
+  ResumeAutoSyncDesired,
+  WaitSyncedDesired,
+} from './steps.js';
+import { appText, canonical, deployedOf, mergePatchTo, short, type ArgoAppView } from './view.js';
 
 export interface ArgoCdHandlerDeps {
   /** The API of the service's Argo CD (its section of the current config), made when a step needs it. */
   api(): ArgoCdApi;
   /** How often the wait reads the Application (default 1 s). */
   pollMs?: number;
-}
-
-/** Key order aside, the same JSON value. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
 }
 
 const inProgress = (v: ArgoAppView): { revision?: string } | undefined =>
@@ -47,6 +40,18 @@ export function settledOn(v: ArgoAppView, revision: string): boolean {
   const reconciled = Date.parse(v.reconciledAt ?? '');
   const finished = Date.parse(op.finishedAt ?? '');
   return v.health === 'Healthy' && Number.isFinite(reconciled) && reconciled > finished;
+}
+
+/** Manifests as a set: each parsed when it is JSON, compared without key order. */
+function renders(manifests: readonly string[] | null | undefined): string {
+  const each = (manifests ?? []).map((m) => {
+    try {
+      return canonical(JSON.parse(m));
+    } catch {
+      return m.trim();
+    }
+  });
+  return each.sort().join('\n');
 }
 
 export function createArgoCdHandlers(deps: ArgoCdHandlerDeps): StepHandlers {
@@ -173,6 +178,55 @@ export function createArgoCdHandlers(deps: ArgoCdHandlerDeps): StepHandlers {
       async check(step) {
         const d = desiredOf(step, WaitSyncedDesired);
         return settledOn(appViewOf(await deps.api().getApplication(d.app)), d.revision);
+      },
+    },
+
+    [ARGOCD_STEP_KINDS.resumeAutoSync]: {
+      async apply(step, ctx) {
+        const d = desiredOf(step, ResumeAutoSyncDesired);
+        const api = deps.api();
+        const where = `application/${appText(d.app)}`;
+        const v = appViewOf(await api.getApplication(d.app, ctx.signal));
+        if (canonical(v.syncPolicy ?? {}) === canonical(d.policy))
+          return { restored: d.policy, written: false };
+        const overrides: string[] = [];
+        if (v.autoSync) {
+          const line = `auto-sync of ${where} is on again with another policy (${JSON.stringify(v.syncPolicy)})`;
+          if (ctx.force !== true)
+            throw new RipcordError('refused', `${line}; nothing was changed. Pass --force to replace it`);
+          overrides.push(line);
+        }
+        // What auto-sync would deploy: the branch head, rendered now (not the status' possibly stale revision).
+        const head = await api.getManifests(d.app, undefined, ctx.signal);
+        const headRevision = head.revision ?? '?';
+        const same =
+          headRevision === d.rolledBack ||
+          renders(head.manifests) ===
+            renders((await api.getManifests(d.app, d.rolledBack, ctx.signal)).manifests);
+        if (same) {
+          const line =
+            `the branch head (${short(headRevision)}) still renders what ${short(d.rolledBack)} rendered, the ` +
+            `release run ${d.pausedBy} rolled back: auto-sync would deploy it again`;
+          if (ctx.force !== true) {
+            throw new RipcordError(
+              'refused',
+              `${line}. Fix the branch (a revert or a fix commit), then resume; or pass --force. Nothing was changed`,
+            );
+          }
+          overrides.push(line);
+        }
+        await api.setSyncPolicy(d.app, mergePatchTo(v.syncPolicy, d.policy), ctx.signal);
+        return {
+          restored: d.policy,
+          written: true,
+          head: headRevision,
+          ...(overrides.length > 0 ? { forced: { overrode: overrides.join('; ') } } : {}),
+        };
+      },
+      async check(step) {
+        const d = desiredOf(step, ResumeAutoSyncDesired);
+        const v = appViewOf(await deps.api().getApplication(d.app));
+        return canonical(v.syncPolicy ?? {}) === canonical(d.policy);
       },
     },
   };

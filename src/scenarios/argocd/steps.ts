@@ -5,6 +5,7 @@ export const ARGOCD_STEP_KINDS = {
   pauseAutoSync: 'argocd.pause-auto-sync',
   rollback: 'argocd.rollback',
   waitSynced: 'argocd.wait-synced',
+  resumeAutoSync: 'argocd.resume-auto-sync',
 } as const;
 
 /** An Application as the API names it: its name, and its namespace when not Argo CD's own. */
@@ -49,3 +50,16 @@ export const WaitSyncedDesired = z.object({
   timeoutMs: z.number().positive(),
 });
 export type WaitSyncedDesired = z.infer<typeof WaitSyncedDesired>;
+
+/**
+ * desired of `argocd.resume-auto-sync`: the Application's sync policy is exactly `policy` (what run `pausedBy`
+ * paused), written only while the branch head renders something else than `rolledBack`, the revision that
+ * run rolled back from (else auto-sync would deploy the bad release again).
+ */
+export const ResumeAutoSyncDesired = z.object({
+  app: ArgoAppRefSchema,
+  policy: z.record(z.string(), z.unknown()),
+  pausedBy: z.string().min(1),
+  rolledBack: z.string().min(1),
+});
+export type ResumeAutoSyncDesired = z.infer<typeof ResumeAutoSyncDesired>;

@@ -37,3 +37,34 @@ export const short = (sha: string): string => (/^[0-9a-f]{40}$/.test(sha) ? sha.
 
 export const appText = (ref: ArgoAppView['ref']): string =>
   ref.namespace ? `${ref.namespace}/${ref.name}` : ref.name;
+
+/** Key order and undefined keys aside, the same JSON value: how policies and manifests are compared. */
+export function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+const isPlain = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The JSON merge patch (RFC 7396) that turns `current` into exactly `want`: keys `want` lacks are set to null
+ * (removed), nested objects patched the same way, everything else replaced.
+ */
+export function mergePatchTo(current: unknown, want: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const cur = isPlain(current) ? current : {};
+  for (const k of Object.keys(cur)) if (!(k in want)) out[k] = null;
+  for (const [k, v] of Object.entries(want)) {
+    out[k] = isPlain(v) && isPlain(cur[k]) ? mergePatchTo(cur[k], v) : v;
+  }
+  return out;
+}

@@ -1,0 +1,50 @@
+/**
+ * `ripcord gitops resume-sync SERVICE`: auto-sync back on, as it was before `rollback --scenario argocd`
+ * paused it, once the branch head no longer renders the release that was rolled back (refused, exit 3, until
+ * then; `--force` overrides and the journal records it). A journaled run like a rollback: `resume RUN` works.
+ */
+import type { Command } from 'commander';
+import { newRunId } from '../../app/run-plan.js';
+import { planResumeSyncFor } from '../../app/gitops-resume.js';
+import { confirmOrRefuse } from '../confirm.js';
+import { planText } from '../format/plan-text.js';
+import { emit, progress } from '../output.js';
+import { action, globalOptions } from '../run-action.js';
+import { withServiceContext } from '../service-context.js';
+import { report, runPlan } from './rollback.js';
+
+export function registerGitOpsCommands(program: Command): void {
+  const gitops = program
+    .command('gitops')
+    .description('Argo CD after a rollback: resume the auto-sync the argocd scenario paused');
+  gitops
+    .command('resume-sync <service>')
+    .description(
+      'restore the sync policy the last argocd rollback paused; refused while the branch head renders the rolled-back release',
+    )
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--dry-run', 'print the plan and change nothing')
+    .option('--force', 'resume even though the branch head still renders the rolled-back release (journaled)')
+    .action(
+      action(async (name: string, o: { yes?: boolean; dryRun?: boolean; force?: boolean }, cmd: Command) => {
+        const g = globalOptions(cmd);
+        await withServiceContext(g, name, async (ctx) => {
+          const plan = await planResumeSyncFor(ctx);
+          if (plan.noop) {
+            emit(g, { status: 'skipped', message: plan.noop, plan }, () => plan.noop ?? '');
+            return;
+          }
+          if (o.dryRun) {
+            emit(g, { dryRun: true, plan }, () => `${planText(plan)}\n\ndry run: nothing was changed`);
+            return;
+          }
+          if (!o.yes) {
+            progress(planText(plan));
+            await confirmOrRefuse(`Resume auto-sync of ${plan.service}?`, 'resume auto-sync');
+          }
+          const runId = newRunId(ctx.clock.now());
+          report(g, plan, await runPlan(ctx, plan, runId, false, { force: o.force === true }));
+        });
+      }),
+    );
+}
