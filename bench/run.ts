@@ -11,6 +11,7 @@ for (const bench of [
   'flag-config-rollback.js',
   'db-rollback.js',
   'traffic-rollback.js',
+  'argocd-rollback.js',
 ]) {
   execFileSync(process.execPath, [join(here, bench), ...process.argv.slice(2)], { stdio: 'inherit' });
 }

@@ -26,16 +26,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { deployBlueGreen } from '../src/sandbox/blue-green.js';
 import { deployCanary } from '../src/sandbox/canary.js';
 import { repoRoot } from '../src/sandbox/control-plane/binaries.js';
-import { apiStatus, loadKubeConfig } from '../src/sandbox/kube-clients.js';
+import { loadKubeConfig } from '../src/sandbox/kube-clients.js';
 import { NO_VERSION, percentile, runLoad, type LoadReport } from '../src/sandbox/load/index.js';
-import { createDatabase, dropDatabase } from '../src/sandbox/postgres.js';
 import { waitForRoute } from '../src/sandbox/router/routes.js';
-import { putDatabaseSecret } from '../src/sandbox/sandbox.js';
 import { readState, sandboxDir, sandboxPaths, type SandboxState } from '../src/sandbox/state.js';
+import { namespaceFor } from './support/bench-namespace.js';
 
 const execFileP = promisify(execFile);
 
@@ -195,36 +194,6 @@ interface RunResult {
   blackout: number;
   /** Ripcord only: the switch step's duration, within which the write landed (the uncertainty of writeAt). */
   switchStepMs?: number;
-}
-
-/** A namespace with venue-service's database Secret; `drop` deletes both and waits for the pods to go. */
-async function namespaceFor(env: Env, name: string): Promise<{ drop: () => Promise<void> }> {
-  const core = env.kc.makeApiClient(CoreV1Api);
-  await core.createNamespace({ body: { metadata: { name, labels: { 'ripcord.dev/bench': 'true' } } } });
-  const pg = env.state.postgres?.url ?? '';
-  const db = `bench_${name.replace(/-/g, '_')}`;
-  await putDatabaseSecret(env.kc, name, await createDatabase(pg, db));
-  return {
-    drop: async () => {
-      await core.deleteNamespace({ name }).catch(() => undefined);
-      // Waited for, untimed: the old pods' teardown must not share the CPU with the next run's measurement.
-      const end = Date.now() + 90_000;
-      for (;;) {
-        try {
-          await core.readNamespace({ name });
-        } catch (err) {
-          if (apiStatus(err) === 404) break;
-          throw err;
-        }
-        if (Date.now() > end) {
-          process.stderr.write(`warning: namespace ${name} still terminating after 90 s\n`);
-          break;
-        }
-        await sleep(500);
-      }
-      await dropDatabase(pg, db).catch(() => undefined);
-    },
-  };
 }
 
 /** Runs one tool's rollback under load in a fresh namespace; returns its numbers. */

@@ -150,3 +150,17 @@ describe('the logs item', () => {
     expect(evaluateLogs({ pods: [], windowSeconds: 10 }).status).toBe('not-checked');
   });
 });
+
+describe('the logs item evidence', () => {
+  it('keeps up to five example lines over all pods', () => {
+    const lines = Array.from({ length: 8 }, (_, i) => `ERROR failure ${i}`);
+    const item = evaluateLogs({
+      pods: [
+        { pod: 'a', container: 'app', lines: lines.slice(0, 4) },
+        { pod: 'b', container: 'app', lines: lines.slice(4) },
+      ],
+      windowSeconds: 60,
+    });
+    expect(item.evidence.examples).toEqual(lines.slice(0, 5));
+  });
+});

@@ -4,14 +4,11 @@
  * then; `--force` overrides and the journal records it). A journaled run like a rollback: `resume RUN` works.
  */
 import type { Command } from 'commander';
-import { newRunId } from '../../app/run-plan.js';
 import { planResumeSyncFor } from '../../app/gitops-resume.js';
 import { confirmOrRefuse } from '../confirm.js';
-import { planText } from '../format/plan-text.js';
-import { emit, progress } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
 import { withServiceContext } from '../service-context.js';
-import { report, runPlan } from './rollback.js';
+import { runPlanned } from './rollback.js';
 
 export function registerGitOpsCommands(program: Command): void {
   const gitops = program
@@ -30,20 +27,9 @@ export function registerGitOpsCommands(program: Command): void {
         const g = globalOptions(cmd);
         await withServiceContext(g, name, async (ctx) => {
           const plan = await planResumeSyncFor(ctx);
-          if (plan.noop) {
-            emit(g, { status: 'skipped', message: plan.noop, plan }, () => plan.noop ?? '');
-            return;
-          }
-          if (o.dryRun) {
-            emit(g, { dryRun: true, plan }, () => `${planText(plan)}\n\ndry run: nothing was changed`);
-            return;
-          }
-          if (!o.yes) {
-            progress(planText(plan));
-            await confirmOrRefuse(`Resume auto-sync of ${plan.service}?`, 'resume auto-sync');
-          }
-          const runId = newRunId(ctx.clock.now());
-          report(g, plan, await runPlan(ctx, plan, runId, false, { force: o.force === true }));
+          await runPlanned(g, ctx, plan, o, () =>
+            confirmOrRefuse(`Resume auto-sync of ${plan.service}?`, 'resume auto-sync'),
+          );
         });
       }),
     );

@@ -75,7 +75,7 @@ export async function runPlan(
 }
 
 /** Prints the summary and sets the exit code from the run's outcome (mapped in core/errors.ts). */
-export function report(g: GlobalOptions, plan: Plan, result: ExecuteResult): void {
+function report(g: GlobalOptions, plan: Plan, result: ExecuteResult): void {
   const { error, ...rest } = result;
   emit(g, { ...rest, ...(error ? { error: error.message } : {}), from: plan.from, to: plan.to }, () =>
     runSummaryText(plan, result),
@@ -85,6 +85,33 @@ export function report(g: GlobalOptions, plan: Plan, result: ExecuteResult): voi
   } else if (result.summary.verification && !result.summary.verification.verified) {
     process.exitCode = EXIT_NOT_VERIFIED;
   }
+}
+
+/**
+ * The tail every plan-and-run command shares: a no-op or a dry run is printed, otherwise the plan is shown and
+ * confirmed (unless --yes), run under a new run id, and reported.
+ */
+export async function runPlanned(
+  g: GlobalOptions,
+  ctx: ServiceContext,
+  plan: Plan,
+  o: { yes?: boolean; dryRun?: boolean; force?: boolean },
+  confirmRun: () => Promise<void>,
+): Promise<void> {
+  if (plan.noop) {
+    emit(g, { status: 'skipped', message: plan.noop, plan }, () => plan.noop ?? '');
+    return;
+  }
+  if (o.dryRun) {
+    emit(g, { dryRun: true, plan }, () => `${planText(plan)}\n\ndry run: nothing was changed`);
+    return;
+  }
+  if (!o.yes) {
+    progress(planText(plan));
+    await confirmRun();
+  }
+  const runId = newRunId(ctx.clock.now());
+  report(g, plan, await runPlan(ctx, plan, runId, false, { force: o.force === true }));
 }
 
 type RollbackFlags = RawScenarioFlags & {
@@ -114,20 +141,7 @@ export function registerRollbackCommands(program: Command): void {
           // Before rolling away from the current revision: --with-config may want to come back to it.
           await autoRecord(ctx);
           const plan = o.security ? markSecurityIncident(planned, ctx.service.contacts) : planned;
-          if (plan.noop) {
-            emit(g, { status: 'skipped', message: plan.noop, plan }, () => plan.noop ?? '');
-            return;
-          }
-          if (o.dryRun) {
-            emit(g, { dryRun: true, plan }, () => `${planText(plan)}\n\ndry run: nothing was changed`);
-            return;
-          }
-          if (!o.yes) {
-            progress(planText(plan));
-            await confirm(plan);
-          }
-          const runId = newRunId(ctx.clock.now());
-          report(g, plan, await runPlan(ctx, plan, runId, false, { force: o.force === true }));
+          await runPlanned(g, ctx, plan, o, () => confirm(plan));
         });
       }),
     );

@@ -59,6 +59,9 @@ export interface LogErrorCount {
 
 export const EXAMPLE_MAX_CHARS = 200;
 
+/** Example lines kept as evidence, over all pods: enough to see the pattern, few enough for a notification. */
+export const MAX_EXAMPLES = 5;
+
 // A stack frame: Node `    at fn (file:1:2)` / `    at file:1:2`, Java `\tat com.x.Y.m(Y.java:10)`.
 const FRAME = /^\s+at\s+(?:.*\(.*\)|\S+:\d+(?::\d+)?)\s*$/;
 // Lines inside a Node or Java trace that are not frames.
@@ -100,7 +103,7 @@ export function countLogErrors(
   const p = { ...DEFAULT_LOG_ERROR_PATTERNS, ...patterns };
   const levels = new Set(p.jsonLevels.map((l) => l.toLowerCase()));
   const plain = p.plain.map(compile);
-  const maxExamples = opts.maxExamples ?? 3;
+  const maxExamples = opts.maxExamples ?? MAX_EXAMPLES;
   const byPattern: Record<string, number> = {};
   const examples: string[] = [];
   let errors = 0;
@@ -251,7 +254,7 @@ function tally(pods: readonly PodLogRead[], patterns: LogErrorPatterns | undefin
     t.errors += c.errors;
     t.perPod[r.pod] = (t.perPod[r.pod] ?? 0) + c.errors;
     for (const [k, v] of Object.entries(c.byPattern)) t.byPattern[k] = (t.byPattern[k] ?? 0) + v;
-    for (const e of c.examples) if (t.examples.length < 3) t.examples.push(e);
+    for (const e of c.examples) if (t.examples.length < MAX_EXAMPLES) t.examples.push(e);
   }
   return t;
 }
