@@ -14,6 +14,7 @@ import type { Plan } from '../core/plan.js';
 import { RESTART_STEP_KIND } from '../core/steps/restart.js';
 import { SET_TEMPLATE_STEP_KIND } from '../scenarios/app/plan.js';
 import { appViewOf } from '../scenarios/argocd/app-view.js';
+import { applicationOf } from '../scenarios/argocd/scenario.js';
 import { selfHealVerdict, trackedApplication } from '../scenarios/argocd/self-heal.js';
 import type { ArgoAppView } from '../scenarios/argocd/view.js';
 import { FLAG_STEP_KINDS } from '../scenarios/flag/plan.js';
@@ -27,7 +28,7 @@ const ARGOCD_NAMESPACE = 'argocd';
 
 const Target = z.looseObject({ namespace: z.string().min(1), deployment: z.string().min(1) });
 
-async function applicationOf(
+async function trackingApplication(
   ctx: ScenarioContext,
   d: V1Deployment,
 ): Promise<{ name: string; app: ArgoAppView | { unreadable: string } | undefined } | undefined> {
@@ -36,13 +37,12 @@ async function applicationOf(
   const namespace = tracked.namespace ?? ARGOCD_NAMESPACE;
   const name = `${namespace}/${tracked.name}`;
   try {
-    if (sectionConfigured(ctx.service, 'argocd')) {
-      const s = sectionOf(ctx.service, 'argocd');
-      if (s) {
-        const api = ctx.ports.argocd(s);
-        const ref = { name: tracked.name, ...(tracked.namespace ? { namespace: tracked.namespace } : {}) };
-        return { name, app: appViewOf(await api.getApplication(ref)) };
-      }
+    const s = sectionConfigured(ctx.service, 'argocd') ? sectionOf(ctx.service, 'argocd') : undefined;
+    // The API names the Application as the argocd scenario does: the configured one, else the tracking's.
+    if (s) {
+      const ref = applicationOf(s, d);
+      const app = appViewOf(await ctx.ports.argocd(s).getApplication(ref));
+      return { name: `${ref.namespace ?? ARGOCD_NAMESPACE}/${ref.name}`, app };
     }
     const raw = await ctx.ports.customObjects.get({
       group: 'argoproj.io',
@@ -74,7 +74,7 @@ export async function refuseIfSelfHealed(ctx: ScenarioContext, plan: Plan): Prom
   const warnings: string[] = [];
   for (const t of targets.values()) {
     const snap = await ctx.kube.snapshot(t.namespace, t.deployment);
-    const found = await applicationOf(ctx, snap.deployment);
+    const found = await trackingApplication(ctx, snap.deployment);
     if (!found) continue;
     const verdict = selfHealVerdict({
       scenario: plan.scenario,

@@ -3,7 +3,7 @@
  * one row per revision number, change-cause from the ReplicaSet, sorted by revision), plus what an operator
  * wants beside them: the images, when the revision was first rolled out, and which one is live now.
  */
-import type { V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
+import type { V1Deployment, V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
 import type { RevisionRef } from '../plan.js';
 import type { DeploymentSnapshot } from '../ports.js';
 import {
@@ -33,6 +33,12 @@ export interface RevisionEntry {
 /** Container images of a template, in order. */
 export function templateImages(t: V1PodTemplateSpec | undefined): string[] {
   return (t?.spec?.containers ?? []).map((c) => c.image ?? '');
+}
+
+/** A Deployment as a plan's from/to: its revision (0 when it has none, or no Deployment) and its images. */
+export function revisionRefOf(d: V1Deployment | undefined): RevisionRef {
+  const r = d ? revisionOf(d) : undefined;
+  return { revision: r?.ok ? r.revision : 0, images: templateImages(d?.spec?.template) };
 }
 
 function isoTime(t: unknown): string | undefined {

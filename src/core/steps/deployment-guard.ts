@@ -2,6 +2,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { templateImages } from '../app-rollback/history.js';
 import { templateHash } from '../app-rollback/template-hash.js';
 import { RipcordError } from '../errors.js';
+import { refuseUnlessForced } from './guarded-write.js';
 import type { DeploymentSnapshot, KubernetesPort } from '../ports.js';
 import type { PlannedFrom } from './desired.js';
 
@@ -52,6 +53,5 @@ export function refuseIfTemplateMoved(
   const line =
     `deployment/${d.deployment} changed since the plan was made: ${what} ` +
     `(resourceVersion ${d.from.resourceVersion} -> ${deployment.metadata?.resourceVersion ?? '?'})`;
-  if (force) return { overrode: line };
-  throw new RipcordError('refused', `${line}; nothing was changed. Plan again, or pass --force to override`);
+  return refuseUnlessForced(line, force);
 }

@@ -32,6 +32,19 @@ export interface GuardedWrite<V> {
 export type GuardedWriteResult<V> =
   { written: false } | { written: true; previous: V; forced?: { overrode: string } };
 
+/**
+ * A step found the world not as planned (`line` says how): refused (exit 3, nothing changed) unless --force,
+ * in which case the override is returned for the step's evidence, so the journal records it.
+ */
+export function refuseUnlessForced(
+  line: string,
+  force: boolean | undefined,
+  instead = 'Plan again, or pass --force to override',
+): { overrode: string } {
+  if (force !== true) throw new RipcordError('refused', `${line}; nothing was changed. ${instead}`);
+  return { overrode: line };
+}
+
 export async function guardedWrite<V>(w: GuardedWrite<V>): Promise<GuardedWriteResult<V>> {
   const retries = w.retries ?? 3;
   for (let attempt = 0; ; attempt++) {
@@ -39,14 +52,10 @@ export async function guardedWrite<V>(w: GuardedWrite<V>): Promise<GuardedWriteR
     if (w.same(live.value, w.target)) return { written: false };
     let forced: { overrode: string } | undefined;
     if (w.planned !== undefined && !w.same(live.value, w.planned)) {
-      const line = `${w.what} changed since the plan was made (${w.show(w.planned)} -> ${w.show(live.value)})`;
-      if (w.force !== true) {
-        throw new RipcordError(
-          'refused',
-          `${line}; nothing was changed. Plan again, or pass --force to override`,
-        );
-      }
-      forced = { overrode: line };
+      forced = refuseUnlessForced(
+        `${w.what} changed since the plan was made (${w.show(w.planned)} -> ${w.show(live.value)})`,
+        w.force,
+      );
     }
     await w.beforeWrite?.();
     try {

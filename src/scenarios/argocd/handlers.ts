@@ -12,6 +12,7 @@ import type { ArgoCdApi } from '../../adapters/argocd/argocd-api.js';
 import { AbortedError, abortReason, RipcordError } from '../../core/errors.js';
 import { StepFailedError, type StepHandlers } from '../../core/executor.js';
 import { desiredOf } from '../../core/steps/desired.js';
+import { refuseUnlessForced } from '../../core/steps/guarded-write.js';
 import { appViewOf } from './app-view.js';
 import {
   ARGOCD_STEP_KINDS,
@@ -63,13 +64,13 @@ export function createArgoCdHandlers(deps: ArgoCdHandlerDeps): StepHandlers {
         const api = deps.api();
         const v = appViewOf(await api.getApplication(d.app, ctx.signal));
         if (!v.autoSync) return { paused: true, written: false, prior: d.prior };
-        let forced: { overrode: string } | undefined;
-        if (canonical(v.syncPolicy ?? {}) !== canonical(d.prior)) {
-          const line = `the sync policy of application/${appText(d.app)} changed since the plan was made (${JSON.stringify(d.prior)} -> ${JSON.stringify(v.syncPolicy)})`;
-          if (ctx.force !== true)
-            throw new RipcordError('refused', `${line}; nothing was changed. Plan again, or pass --force`);
-          forced = { overrode: line };
-        }
+        const forced =
+          canonical(v.syncPolicy ?? {}) !== canonical(d.prior)
+            ? refuseUnlessForced(
+                `the sync policy of application/${appText(d.app)} changed since the plan was made (${JSON.stringify(d.prior)} -> ${JSON.stringify(v.syncPolicy)})`,
+                ctx.force,
+              )
+            : undefined;
         // A merge patch removing only `automated`: syncOptions, retry and the rest stay as they were.
         await api.setSyncPolicy(d.app, { automated: null }, ctx.signal);
         return { paused: true, written: true, prior: d.prior, ...(forced ? { forced } : {}) };
@@ -99,13 +100,13 @@ export function createArgoCdHandlers(deps: ArgoCdHandlerDeps): StepHandlers {
         if (deployed?.revision === d.revision && v.operation?.revision === d.revision) {
           return { started: true, written: false, revision: d.revision, historyId: deployed.id };
         }
-        let forced: { overrode: string } | undefined;
-        if (deployed?.revision !== d.from.revision) {
-          const line = `${where} now runs ${short(deployed?.revision ?? 'nothing')}, not ${short(d.from.revision)} as when the plan was made`;
-          if (ctx.force !== true)
-            throw new RipcordError('refused', `${line}; nothing was changed. Plan again, or pass --force`);
-          forced = { overrode: line };
-        }
+        const forced =
+          deployed?.revision !== d.from.revision
+            ? refuseUnlessForced(
+                `${where} now runs ${short(deployed?.revision ?? 'nothing')}, not ${short(d.from.revision)} as when the plan was made`,
+                ctx.force,
+              )
+            : undefined;
         if (v.autoSync) {
           throw new RipcordError(
             'refused',
@@ -192,9 +193,7 @@ export function createArgoCdHandlers(deps: ArgoCdHandlerDeps): StepHandlers {
         const overrides: string[] = [];
         if (v.autoSync) {
           const line = `auto-sync of ${where} is on again with another policy (${JSON.stringify(v.syncPolicy)})`;
-          if (ctx.force !== true)
-            throw new RipcordError('refused', `${line}; nothing was changed. Pass --force to replace it`);
-          overrides.push(line);
+          overrides.push(refuseUnlessForced(line, ctx.force, 'Pass --force to replace it').overrode);
         }
         // What auto-sync would deploy: the branch head, rendered now (not the status' possibly stale revision).
         const head = await api.getManifests(d.app, undefined, ctx.signal);
@@ -207,13 +206,8 @@ export function createArgoCdHandlers(deps: ArgoCdHandlerDeps): StepHandlers {
           const line =
             `the branch head (${short(headRevision)}) still renders what ${short(d.rolledBack)} rendered, the ` +
             `release run ${d.pausedBy} rolled back: auto-sync would deploy it again`;
-          if (ctx.force !== true) {
-            throw new RipcordError(
-              'refused',
-              `${line}. Fix the branch (a revert or a fix commit), then resume; or pass --force. Nothing was changed`,
-            );
-          }
-          overrides.push(line);
+          const instead = 'Fix the branch (a revert or a fix commit), then resume; or pass --force';
+          overrides.push(refuseUnlessForced(line, ctx.force, instead).overrode);
         }
         await api.setSyncPolicy(d.app, mergePatchTo(v.syncPolicy, d.policy), ctx.signal);
         return {

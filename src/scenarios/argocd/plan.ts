@@ -16,8 +16,7 @@
  */
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { CompiledArgoCd } from '../../config/compile-argocd.js';
-import { revisionOf } from '../../core/app-rollback/deployment-util.js';
-import { templateImages } from '../../core/app-rollback/history.js';
+import { revisionRefOf } from '../../core/app-rollback/history.js';
 import { RipcordError } from '../../core/errors.js';
 import type { Plan, PlanStep, RevisionRef } from '../../core/plan.js';
 import type { PlanService } from '../../core/plan-service.js';
@@ -122,7 +121,7 @@ export function planArgoCdRollback(
   }
   const { entry, method } = chooseTarget(v, current, opts, name);
   const from: RevisionRef = {
-    ...deploymentRef(observed.deployment),
+    ...revisionRefOf(observed.deployment),
     changeCause: `${name} history ${current.id} (${short(current.revision)})`,
   };
   const to: RevisionRef = {
@@ -255,9 +254,4 @@ export function planArgoCdRollback(
     ),
     warnings,
   };
-}
-
-function deploymentRef(d: V1Deployment): Pick<RevisionRef, 'revision' | 'images'> {
-  const r = revisionOf(d);
-  return { revision: r.ok ? r.revision : 0, images: templateImages(d.spec?.template) };
 }

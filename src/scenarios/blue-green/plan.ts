@@ -11,11 +11,10 @@
  */
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { CompiledBlueGreen } from '../../config/compile-blue-green.js';
-import { templateImages } from '../../core/app-rollback/history.js';
-import { revisionOf } from '../../core/app-rollback/deployment-util.js';
+import { revisionRefOf, templateImages } from '../../core/app-rollback/history.js';
 import { formatDuration } from '../../core/duration.js';
 import { RipcordError } from '../../core/errors.js';
-import type { Plan, PlanStep, RevisionRef } from '../../core/plan.js';
+import type { Plan, PlanStep } from '../../core/plan.js';
 import type { PlanService } from '../../core/plan-service.js';
 import { leaseSecondsFor, lockAround } from '../../core/steps/lock.js';
 import { verifyFor } from '../../core/steps/verify.js';
@@ -44,11 +43,6 @@ export interface BlueGreenOptions {
   keep?: boolean;
   rtoTargetMs: number;
   now: Date;
-}
-
-function ref(d: V1Deployment): RevisionRef {
-  const r = revisionOf(d);
-  return { revision: r.ok ? r.revision : 0, images: templateImages(d.spec?.template) };
 }
 
 /** The release a colour runs: its first container's image tag (what a release header names). */
@@ -109,8 +103,8 @@ export function planBlueGreenRollback(
   }
   const liveDeployment = liveD as V1Deployment;
   const targetDeployment = targetD as V1Deployment;
-  const to = { ...ref(targetDeployment), changeCause: `${settings.selectorKey}=${target}` };
-  const from = { ...ref(liveDeployment), changeCause: `${settings.selectorKey}=${live}` };
+  const to = { ...revisionRefOf(targetDeployment), changeCause: `${settings.selectorKey}=${target}` };
+  const from = { ...revisionRefOf(liveDeployment), changeCause: `${settings.selectorKey}=${live}` };
   const toSelector = { ...snap.selector, [settings.selectorKey]: target };
   const base = {
     service: service.name,

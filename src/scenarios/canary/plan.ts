@@ -9,11 +9,10 @@
  */
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { CompiledCanary } from '../../config/compile-canary.js';
-import { revisionOf } from '../../core/app-rollback/deployment-util.js';
-import { templateImages } from '../../core/app-rollback/history.js';
+import { revisionRefOf } from '../../core/app-rollback/history.js';
 import { formatDuration } from '../../core/duration.js';
 import { RipcordError } from '../../core/errors.js';
-import type { Plan, PlanStep, RevisionRef } from '../../core/plan.js';
+import type { Plan, PlanStep } from '../../core/plan.js';
 import type { PlanService } from '../../core/plan-service.js';
 import type { TrafficRef } from '../../core/ports.js';
 import { leaseSecondsFor, lockAround } from '../../core/steps/lock.js';
@@ -31,11 +30,6 @@ export interface CanarySnapshot {
   stable?: V1Deployment;
   canary?: V1Deployment;
 }
-
-const ref = (d: V1Deployment | undefined): RevisionRef => {
-  const r = d ? revisionOf(d) : undefined;
-  return { revision: r?.ok ? r.revision : 0, images: templateImages(d?.spec?.template) };
-};
 
 /** What the controller's users run instead, for the refusal. */
 const INSTEAD = {
@@ -103,8 +97,8 @@ export function planCanaryRollback(
     scenario: 'canary' as const,
     namespace,
     createdAt: opts.now.toISOString(),
-    from: { ...ref(snap.canary), changeCause: `${s.canary} ${snap.weights[s.canary]}%` },
-    to: { ...ref(snap.stable), changeCause: `${s.stable} 100%` },
+    from: { ...revisionRefOf(snap.canary), changeCause: `${s.canary} ${snap.weights[s.canary]}%` },
+    to: { ...revisionRefOf(snap.stable), changeCause: `${s.stable} 100%` },
     rtoTargetMs: opts.rtoTargetMs,
     changes: [],
     diff: [{ kind: 'traffic-weights' as const, target: where, from: snap.weights, to: target }],

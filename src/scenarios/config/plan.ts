@@ -14,13 +14,12 @@
  */
 import type { V1Deployment } from '@kubernetes/client-node';
 import { RipcordError } from '../../core/errors.js';
-import { revisionOf } from '../../core/app-rollback/deployment-util.js';
-import { templateImages } from '../../core/app-rollback/history.js';
+import { revisionRefOf } from '../../core/app-rollback/history.js';
 import { leaseSecondsFor, lockAround } from '../../core/steps/lock.js';
 import { RESTART_STEP_KIND, restartStep } from '../../core/steps/restart.js';
 import { verifyFor } from '../../core/steps/verify.js';
 import { waitRolloutFor } from '../../core/steps/wait-rollout.js';
-import type { Plan, PlanStep, RevisionRef } from '../../core/plan.js';
+import type { Plan, PlanStep } from '../../core/plan.js';
 import type { PlanService } from '../../core/plan-service.js';
 import type { ConfigObject } from '../../core/ports.js';
 import {
@@ -75,11 +74,6 @@ export type ConfigPlanService = PlanService;
 export interface ConfigPlanOptions {
   rtoTargetMs: number;
   now: Date;
-}
-
-function deploymentRef(d: V1Deployment): RevisionRef {
-  const r = revisionOf(d);
-  return { revision: r.ok ? r.revision : 0, images: templateImages(d.spec?.template) };
 }
 
 /** `body` under the service's rollback lock. */
@@ -193,7 +187,7 @@ export function planConfigMapRollback(
     masked: false,
     changes: diffData(live, target.object, { masked: false }),
   };
-  const ref = deploymentRef(deployment);
+  const ref = revisionRefOf(deployment);
   const base = {
     service: service.name,
     scenario: 'config' as const,
@@ -350,7 +344,7 @@ export function planVaultRollback(
       })),
     ],
   };
-  const ref = deploymentRef(deployment);
+  const ref = revisionRefOf(deployment);
   const base = {
     service: service.name,
     scenario: 'secret' as const,
