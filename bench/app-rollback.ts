@@ -20,13 +20,9 @@ import { waitForRoute } from '../src/sandbox/router/routes.js';
 import { putDatabaseSecret } from '../src/sandbox/sandbox.js';
 import { readState, sandboxDir, sandboxPaths } from '../src/sandbox/state.js';
 import { waitForDeploymentRollout } from '../src/sandbox/wait-rollout.js';
+import { arg } from './support/bench-cli.js';
 
 const run = promisify(execFile);
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

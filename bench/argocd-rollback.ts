@@ -33,22 +33,18 @@ import {
 import { readArgoTokens } from '../src/sandbox/argocd/tokens.js';
 import { repoRoot } from '../src/sandbox/control-plane/binaries.js';
 import { loadKubeConfig } from '../src/sandbox/kube-clients.js';
-import { percentile } from '../src/sandbox/load/index.js';
 import { waitForRoute } from '../src/sandbox/router/routes.js';
 import { readState, sandboxDir, sandboxPaths, type SandboxState } from '../src/sandbox/state.js';
 import { namespaceFor } from './support/bench-namespace.js';
+import { arg, sec, served, sleep, stats } from './support/bench-cli.js';
+import { appViewOf } from '../src/scenarios/argocd/app-view.js';
+import { settledOn as settled } from '../src/scenarios/argocd/handlers.js';
 
 const execFileP = promisify(execFile);
 const GOOD = 'v1.2.2';
 const BAD = 'v1.2.3';
 const POLICY = { automated: { prune: true, selfHeal: true } };
 type Tool = 'ripcord' | 'runbook';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-}
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Env {
   state: SandboxState;
@@ -59,32 +55,18 @@ interface Env {
   verifyWindow: string;
 }
 
-/** Whether every one of `n` GETs was answered by `version` (the x-venue-version header). */
+/** Whether every one of `n` GETs was answered by `version`. */
 async function allServedBy(url: string, version: string, n: number): Promise<boolean> {
-  for (let i = 0; i < n; i++) {
-    const res = await fetch(`${url}/api/venues/health`).catch(() => undefined);
-    await res?.arrayBuffer();
-    if (res?.headers.get('x-venue-version') !== version) return false;
-  }
-  return true;
+  return (await served(url, n))[version] === n;
 }
 
-/** The last operation Succeeded on `revision`, reconciled after it, Healthy: `argocd app wait --health`. */
+/** `argocd app wait --health` on `revision`, judged as the argocd scenario's wait step judges it. */
 async function settledOn(
   env: Env,
   ref: { name: string; namespace: string },
   revision: string,
 ): Promise<boolean> {
-  const a = await env.api.getApplication(ref);
-  const s = a.status;
-  const op = s?.operationState;
-  return (
-    op?.phase === 'Succeeded' &&
-    op.syncResult?.revision === revision &&
-    s?.history?.at(-1)?.revision === revision &&
-    s.health?.status === 'Healthy' &&
-    Date.parse(s.reconciledAt ?? '') > Date.parse(op.finishedAt ?? '')
-  );
+  return settled(appViewOf(await env.api.getApplication(ref)), revision);
 }
 
 async function until(what: string, check: () => Promise<boolean>, ms: number, pollMs = 250): Promise<void> {
@@ -198,12 +180,6 @@ async function oneRun(env: Env, tool: Tool, i: number): Promise<{ servingMs: num
     await space.drop();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
-function stats(xs: number[]): { p50: number; p95: number } {
-  const s = Float64Array.from(xs).sort();
-  return { p50: percentile(s, 50), p95: percentile(s, 95) };
 }
 
 async function main(): Promise<void> {

@@ -30,13 +30,9 @@ import { repoRoot } from '../src/sandbox/control-plane/binaries.js';
 import { createDatabase, startPostgres } from '../src/sandbox/postgres.js';
 import { stopProcessGroup } from '../src/sandbox/process.js';
 import { openJournal } from '../src/store/open-journal.js';
+import { arg } from './support/bench-cli.js';
 
 const run = promisify(execFile);
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -39,21 +39,15 @@ import {
   UNLEASH_PROJECT,
 } from '../src/sandbox/unleash.js';
 import { waitForDeploymentRollout } from '../src/sandbox/wait-rollout.js';
+import { arg, sec } from './support/bench-cli.js';
 
 const run = promisify(execFile);
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
 }
-
-const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 /** One timed run: command start to flag off (when observable), to command exit, to the last 5xx. */
 interface Sample {

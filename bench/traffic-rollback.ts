@@ -31,10 +31,11 @@ import { deployBlueGreen } from '../src/sandbox/blue-green.js';
 import { deployCanary } from '../src/sandbox/canary.js';
 import { repoRoot } from '../src/sandbox/control-plane/binaries.js';
 import { loadKubeConfig } from '../src/sandbox/kube-clients.js';
-import { NO_VERSION, percentile, runLoad, type LoadReport } from '../src/sandbox/load/index.js';
+import { NO_VERSION, runLoad, type LoadReport } from '../src/sandbox/load/index.js';
 import { waitForRoute } from '../src/sandbox/router/routes.js';
 import { readState, sandboxDir, sandboxPaths, type SandboxState } from '../src/sandbox/state.js';
 import { namespaceFor } from './support/bench-namespace.js';
+import { arg, sec, sleep, stats, served } from './support/bench-cli.js';
 
 const execFileP = promisify(execFile);
 
@@ -67,11 +68,6 @@ const RUNBOOK: Record<Scenario, { patch: string[]; scale: string[] }> = {
   },
 };
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-}
-
 /**
  * Epoch ms on the load's clock: the load report's times are relative to performance.now(), anchored by its
  * startedAtEpochMs (timeOrigin-based), so every moment here is taken the same way.
@@ -84,20 +80,6 @@ const epochNow = (): number => performance.timeOrigin + performance.now();
  */
 function journalToEpoch(iso: string): number {
   return Date.parse(iso) - (Date.now() - epochNow());
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Versions that answered `n` GETs of the health route, by the x-venue-version header. */
-async function served(url: string, n: number): Promise<Record<string, number>> {
-  const seen: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const res = await fetch(`${url}/api/venues/health`).catch(() => undefined);
-    await res?.arrayBuffer();
-    const v = res ? (res.headers.get('x-venue-version') ?? `status-${res.status}`) : 'error';
-    seen[v] = (seen[v] ?? 0) + 1;
-  }
-  return seen;
 }
 
 /** Waits until the router serves the run's starting point: only the bad release, or both for a canary. */
@@ -329,13 +311,6 @@ async function oneRun(env: Env, scenario: Scenario, tool: Tool, i: number): Prom
   } finally {
     await space.drop();
   }
-}
-
-const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
-
-function stats(xs: number[]): { p50: number; p95: number } {
-  const s = Float64Array.from(xs).sort();
-  return { p50: percentile(s, 50), p95: percentile(s, 95) };
 }
 
 async function main(): Promise<void> {
