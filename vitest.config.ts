@@ -14,7 +14,7 @@ const E2E_SOLO = [
 const E2E = {
   allowOnly: false,
   globalSetup: ['test/support/global-setup.ts'],
-  // Per file: three times its slowest measured test (at least 90 s; test/e2e/timeouts.json); 240 s for a file not measured.
+  // Per file: four times its slowest measured test (150 s to slowest + 5 min; test/e2e/timeouts.json); 240 s for a file not measured.
   setupFiles: ['test/support/e2e-timeouts.ts'],
   testTimeout: 240_000,
   hookTimeout: 300_000,

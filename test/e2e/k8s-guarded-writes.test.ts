@@ -56,6 +56,27 @@ async function touch(name: string): Promise<void> {
 
 const read = (name: string) => apps.readNamespacedDeployment({ name, namespace: ns });
 
+/**
+ * A write with the resourceVersion read just before it. The deployment controller writes the object's status on
+ * its own schedule (a new resourceVersion each time; CI once hit one between the read and the write), so a
+ * conflict here means the read was not current after all: read again and retry, a few times. A write that
+ * ignored the resourceVersion would still fail the stale half of each test.
+ */
+async function withCurrent(
+  name: string,
+  write: (resourceVersion?: string) => Promise<unknown>,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const now = await read(name);
+    try {
+      await write(now.metadata?.resourceVersion);
+      return;
+    } catch (e) {
+      if (attempt >= 5 || !(e instanceof RipcordError) || !e.message.startsWith('conflict: ')) throw e;
+    }
+  }
+}
+
 describe('guarded Deployment writes', () => {
   it('rollout restart with a stale resourceVersion: conflict, template unchanged; with the current one: applied', async () => {
     const guardRead = await makeDeployment('restart-me');
@@ -73,10 +94,9 @@ describe('guarded Deployment writes', () => {
       (await read('restart-me')).spec?.template.metadata?.annotations?.[RESTARTED_AT_ANNOTATION],
     ).toBeUndefined();
 
-    const now = await read('restart-me');
-    await config.restartDeployment(ns, 'restart-me', '2026-12-06T00:00:00Z', {
-      resourceVersion: now.metadata?.resourceVersion,
-    });
+    await withCurrent('restart-me', (resourceVersion) =>
+      config.restartDeployment(ns, 'restart-me', '2026-12-06T00:00:00Z', { resourceVersion }),
+    );
     expect((await read('restart-me')).spec?.template.metadata?.annotations?.[RESTARTED_AT_ANNOTATION]).toBe(
       '2026-12-06T00:00:00Z',
     );
@@ -95,8 +115,9 @@ describe('guarded Deployment writes', () => {
     const flag = async () => (await read('env-me')).spec?.template.spec?.containers[0]?.env?.[0]?.value;
     expect(await flag()).toBe('true');
 
-    const now = await read('env-me');
-    await env.setContainerEnv(ns, 'env-me', { ...change, resourceVersion: now.metadata?.resourceVersion });
+    await withCurrent('env-me', (resourceVersion) =>
+      env.setContainerEnv(ns, 'env-me', { ...change, resourceVersion }),
+    );
     expect(await flag()).toBe('false');
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Per-file test timeouts for the e2e suite, read from test/e2e/timeouts.json: three times the file's slowest
- * measured test (at least 90 s), instead of one blanket 240 s for every test. A test that hangs is then
+ * Per-file test timeouts for the e2e suite, read from test/e2e/timeouts.json: four times the file's slowest
+ * measured test (at least 150 s), instead of one blanket 240 s for every test. A test that hangs is then
  * reported in the time its file's tests really take. Regenerate the table from a run's JSON report with
  * `node scripts/e2e-timeouts.mjs .ripcord/test-results/e2e.json`. A file not in the table keeps the config's
  * default; a test that passes its own timeout keeps it. Hooks keep the config's hookTimeout (not measured).
