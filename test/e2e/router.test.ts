@@ -252,6 +252,86 @@ describe('sandbox router on a real apiserver', () => {
     expect(await hits(url, 200)).toEqual({ 'shop-stable-1': 100, 'shop-stable-2': 100 });
   });
 
+  it('takes every http route in order: a header match to the canary, and a mirror whose copies get no answer back', async () => {
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const istio = { group: 'networking.istio.io', version: 'v1beta1', namespace: ns };
+    await pod('mir-stable-1', { app: 'mir', track: 'stable' }, 41, 'v1.2.2');
+    // The canary pod's own server counts what reaches it, mirrored copies included (they are never answered
+    // back to the client, so only the pod can tell).
+    const canaryHosts: string[] = [];
+    const canaryServer = await servePod(ip(42), 8080, 'mir-canary-1', 'v1.2.3');
+    canaryServer.on('request', (req: { headers: { host?: string } }) =>
+      canaryHosts.push(req.headers.host ?? ''),
+    );
+    servers.push(canaryServer);
+    await createFakePod(core, ns, {
+      name: 'mir-canary-1',
+      labels: { app: 'mir', track: 'canary' },
+      ip: ip(42),
+    });
+    const url = await service('mir', { app: 'mir' }, [{ name: 'http', port: 80, targetPort: 8080 }]);
+    await custom.createNamespacedCustomObject({
+      ...istio,
+      plural: 'destinationrules',
+      body: {
+        apiVersion: 'networking.istio.io/v1beta1',
+        kind: 'DestinationRule',
+        metadata: { name: 'mir' },
+        spec: {
+          host: 'mir',
+          subsets: [
+            { name: 'stable', labels: { track: 'stable' } },
+            { name: 'canary', labels: { track: 'canary' } },
+          ],
+        },
+      },
+    });
+    const to = (subset: string, weight?: number) => ({
+      destination: { host: 'mir', subset },
+      ...(weight === undefined ? {} : { weight }),
+    });
+    await custom.createNamespacedCustomObject({
+      ...istio,
+      plural: 'virtualservices',
+      body: {
+        apiVersion: 'networking.istio.io/v1beta1',
+        kind: 'VirtualService',
+        metadata: { name: 'mir' },
+        spec: {
+          hosts: ['mir'],
+          http: [
+            {
+              name: 'testers',
+              match: [{ headers: { 'x-canary': { exact: 'always' } } }],
+              route: [to('canary')],
+            },
+            // Istio: among several destinations an absent weight is 0; the mirror copies every request.
+            {
+              name: 'primary',
+              route: [to('stable', 100), to('canary')],
+              mirror: { host: 'mir', subset: 'canary' },
+            },
+          ],
+        },
+      },
+    });
+    await waitFor(
+      'the router to apply the header route and the mirror',
+      async () =>
+        routingLog.some(
+          (l) => l.includes(`${ns}/mir:80`) && l.includes('mirror 100% mir/canary=0[mir-canary-1]'),
+        ),
+      20_000,
+    );
+    expect(await hits(url, 20)).toEqual({ 'mir-stable-1': 20 });
+    await waitFor('20 mirrored copies at the canary', async () => canaryHosts.length >= 20, 10_000);
+    expect(canaryHosts.length).toBe(20);
+    // Envoy's shadow host: what lets a mirrored service tell copies from real requests.
+    expect(canaryHosts.every((h) => h.endsWith('-shadow'))).toBe(true);
+    expect(await hits(url, 10, { headers: { 'x-canary': 'always' } })).toEqual({ 'mir-canary-1': 10 });
+    expect(await hits(url, 10, { headers: { 'x-canary': 'never' } })).toEqual({ 'mir-stable-1': 10 });
+  });
+
   it('writes every TCP port of a Service to the routes file and follows port changes', async () => {
     const app = { app: 'multi' };
     servers.push(await servePod(ip(31), 9100, 'multi-1', 'v1'));

@@ -117,14 +117,17 @@ export async function releasePod(core: CoreV1Api, namespace: string, name: strin
 export async function hits(
   url: string,
   n: number,
-  init: { method?: string; path?: string } = {},
+  init: { method?: string; path?: string; headers?: Record<string, string> } = {},
 ): Promise<Record<string, number>> {
   const seen: Record<string, number> = {};
   for (let i = 0; i < n; i++) {
     const res = await fetch(`${url}${init.path ?? '/api/venues'}`, {
       method: init.method ?? 'GET',
       body: init.method === 'POST' ? '{"name":"x"}' : undefined,
-      headers: init.method === 'POST' ? { 'content-type': 'application/json' } : undefined,
+      headers: {
+        ...(init.method === 'POST' ? { 'content-type': 'application/json' } : {}),
+        ...init.headers,
+      },
     });
     await res.arrayBuffer();
     const key = res.status < 300 ? (res.headers.get('x-sandbox-pod') ?? 'no-pod') : `status-${res.status}`;

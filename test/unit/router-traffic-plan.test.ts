@@ -5,6 +5,7 @@ import {
   type ClusterView,
   type TrafficPlan,
 } from '../../src/sandbox/router/traffic-plan.js';
+import type { VirtualService } from '../../src/sandbox/router/resource-schemas.js';
 import { destinationRule, httpRoute, pod, service, virtualService } from './router-fixtures.js';
 
 const app = { app: 'venue' };
@@ -74,20 +75,42 @@ describe('planTraffic', () => {
     expect(split(planTraffic(view({ virtualServices: [vs] }), svc, sp))).toEqual({ 'venue/stable': 100 });
   });
 
-  it('a destination without subset takes all endpoints; absent weights mean equal shares', () => {
-    const vs = virtualService('venue', ['venue'], [{ host: 'venue' }, { host: 'venue', subset: 'canary' }]);
+  it('a destination without subset takes all endpoints; among several, an absent weight gets nothing (Istio)', () => {
+    const vs = virtualService(
+      'venue',
+      ['venue'],
+      [
+        { host: 'venue', weight: 100 },
+        { host: 'venue', subset: 'canary' },
+      ],
+    );
     const plan = planTraffic(view({ virtualServices: [vs] }), svc, sp);
-    expect(split(plan)).toEqual({ venue: 50, 'venue/canary': 50 });
+    expect(split(plan)).toEqual({ venue: 100 });
     const all = chooseDestination(plan, 0.1);
     expect(all.ok && all.endpoints).toHaveLength(3);
+    const none = virtualService('venue', ['venue'], [{ host: 'venue' }, { host: 'venue', subset: 'canary' }]);
+    expect(chooseDestination(planTraffic(view({ virtualServices: [none] }), svc, sp), 0.5)).toEqual({
+      ok: false,
+      reason: 'VirtualService shop/venue gives no destination of http[0] a weight above 0',
+    });
   });
 
   it('answers with a reason when weights are all zero, the subset is unknown, or the subset has no pods', () => {
-    const zero = virtualService('venue', ['venue'], [{ host: 'venue', subset: 'stable', weight: 0 }]);
+    const zero = virtualService(
+      'venue',
+      ['venue'],
+      [
+        { host: 'venue', subset: 'stable', weight: 0 },
+        { host: 'venue', subset: 'canary', weight: 0 },
+      ],
+    );
     expect(chooseDestination(planTraffic(view({ virtualServices: [zero] }), svc, sp), 0.5)).toEqual({
       ok: false,
-      reason: 'VirtualService shop/venue gives no destination a weight above 0',
+      reason: 'VirtualService shop/venue gives no destination of http[0] a weight above 0',
     });
+    // A lone destination takes everything whatever its weight (Istio).
+    const lone = virtualService('venue', ['venue'], [{ host: 'venue', subset: 'stable', weight: 0 }]);
+    expect(split(planTraffic(view({ virtualServices: [lone] }), svc, sp))).toEqual({ 'venue/stable': 100 });
     const unknown = virtualService('venue', ['venue'], [{ host: 'venue', subset: 'blue' }]);
     const c1 = chooseDestination(planTraffic(view({ virtualServices: [unknown] }), svc, sp), 0.5);
     expect(c1.ok || c1.reason).toMatch(/subset "blue" of host "venue" is not defined/);
@@ -181,12 +204,12 @@ describe('planTraffic with an HTTPRoute (GAMMA: parentRef kind Service)', () => 
     const zero = httpRoute('venue', 'venue', [[{ name: 'venue-stable', port: 80, weight: 0 }]]);
     expect(chooseDestination(planTraffic(hrView([zero]), svc, sp), 0.5)).toEqual({
       ok: false,
-      reason: 'HTTPRoute shop/venue gives no destination a weight above 0',
+      reason: 'HTTPRoute shop/venue gives no destination of rule 0 a weight above 0',
     });
-    const empty = httpRoute('venue', 'venue', []);
+    const empty = httpRoute('venue', 'venue', [[]]);
     expect(chooseDestination(planTraffic(hrView([empty]), svc, sp), 0.5)).toEqual({
       ok: false,
-      reason: 'HTTPRoute shop/venue: its first rule has no destinations',
+      reason: 'HTTPRoute shop/venue: rule 0 has no destinations',
     });
   });
 
@@ -213,12 +236,55 @@ describe('planTraffic with an HTTPRoute (GAMMA: parentRef kind Service)', () => 
     expect(reason({ name: 'venue-canary', namespace: 'shop', port: 80 })).toBe('ok');
   });
 
-  it('only the first rule counts (matches are not evaluated)', () => {
+  it('two rules without matches: both are PathPrefix "/", and the earlier rule wins the tie', () => {
     const hr = httpRoute('venue', 'venue', [
       [{ name: 'venue-canary', port: 80 }],
       [{ name: 'venue-stable', port: 80 }],
     ]);
     expect(split(planTraffic(hrView([hr]), svc, sp))).toEqual({ 'venue-canary': 100 });
+  });
+
+  it('the most specific match wins: a header match over the catch-all, whatever the rule order', () => {
+    const hr = httpRoute('venue', 'venue', [
+      [{ name: 'venue-stable', port: 80 }],
+      [{ name: 'venue-canary', port: 80 }],
+    ]);
+    hr.spec.rules![1]!.matches = [{ headers: [{ name: 'x-canary', value: 'always' }] }];
+    hr.spec.rules![1]!.name = 'testers';
+    const plan = planTraffic(hrView([hr]), svc, sp);
+    expect(split(plan)).toEqual({ 'venue-stable': 100 });
+    const tester = chooseDestination(plan, 0.5, {
+      method: 'GET',
+      path: '/',
+      headers: { 'x-canary': 'always' },
+    });
+    expect(tester.ok && tester.key).toBe('venue-canary');
+    const other = chooseDestination(plan, 0.5, {
+      method: 'GET',
+      path: '/',
+      headers: { 'x-canary': 'never' },
+    });
+    expect(other.ok && other.key).toBe('venue-stable');
+  });
+
+  it("a RequestMirror filter copies the rule's requests to its backend, at its percent or fraction", () => {
+    const hr = httpRoute('venue', 'venue', [[{ name: 'venue-stable', port: 80 }]]);
+    hr.spec.rules![0]!.filters = [
+      { type: 'RequestMirror', requestMirror: { backendRef: { name: 'venue-canary', port: 80 } } },
+      {
+        type: 'RequestMirror',
+        requestMirror: {
+          backendRef: { name: 'venue-canary', port: 80 },
+          fraction: { numerator: 1, denominator: 4 },
+        },
+      },
+    ];
+    const c = chooseDestination(planTraffic(hrView([hr]), svc, sp), 0.5);
+    expect(c.ok && c.key).toBe('venue-stable');
+    expect(c.ok && c.mirrors?.map((m) => [m.key, m.percent, m.endpoints.map((e) => e.pod)])).toEqual([
+      ['venue-canary', 100, ['canary-1']],
+      ['venue-canary', 25, ['canary-1']],
+    ]);
   });
 
   it('ignores routes bound to another Service, to a Gateway, from another namespace, or to another port', () => {
@@ -264,5 +330,107 @@ describe('planTraffic with an HTTPRoute (GAMMA: parentRef kind Service)', () => 
     const vs = virtualService('venue', ['venue'], [{ host: 'venue', subset: 'canary' }]);
     const both = planTraffic(hrView([newer, older], { virtualServices: [vs] }), svc, sp);
     expect(both.kind === 'split' && both.router).toEqual({ kind: 'VirtualService', name: 'shop/venue' });
+  });
+});
+
+describe('planTraffic: every Istio http route in order, with matches and mirrors', () => {
+  const vsWith = (
+    http: NonNullable<VirtualService['spec']['http']>,
+    extra: Partial<VirtualService['spec']> = {},
+  ) => {
+    const vs = virtualService('venue', ['venue'], []);
+    vs.spec = { ...vs.spec, ...extra, http };
+    return vs;
+  };
+  const to = (subset: string, weight?: number) => ({ destination: { host: 'venue', subset }, weight });
+  const req = (headers: Record<string, string> = {}, path = '/venues') => ({ method: 'GET', path, headers });
+
+  it('the first route whose match holds takes the request; a route without match takes the rest', () => {
+    const plan = planTraffic(
+      view({
+        virtualServices: [
+          vsWith([
+            {
+              name: 'testers',
+              match: [{ headers: { 'x-canary': { exact: 'always' } } }],
+              route: [to('canary')],
+            },
+            { name: 'legacy', match: [{ uri: { prefix: '/v0' } }], route: [to('stable')] },
+            { name: 'primary', route: [to('stable', 80), to('canary', 20)] },
+          ]),
+        ],
+      }),
+      svc,
+      sp,
+    );
+    const key = (c: ReturnType<typeof chooseDestination>) => (c.ok ? c.key : c.reason);
+    expect(key(chooseDestination(plan, 0.9, req({ 'x-canary': 'always' })))).toBe('venue/canary');
+    expect(key(chooseDestination(plan, 0.1, req({ 'x-canary': 'always' })))).toBe('venue/canary');
+    expect(key(chooseDestination(plan, 0.9, req({}, '/v0/venues')))).toBe('venue/stable');
+    expect(key(chooseDestination(plan, 0.9, req()))).toBe('venue/canary');
+    expect(key(chooseDestination(plan, 0.1, req()))).toBe('venue/stable');
+  });
+
+  it('prefix, regex (whole value) and withoutHeaders; no route taking the request is a 404', () => {
+    const plan = planTraffic(
+      view({
+        virtualServices: [
+          vsWith([
+            {
+              match: [
+                { headers: { 'x-user': { regex: 'qa-[0-9]+' } } },
+                {
+                  headers: { 'x-team': { prefix: 'ven' } },
+                  withoutHeaders: { 'x-stable': { exact: 'yes' } },
+                },
+              ],
+              route: [to('canary')],
+            },
+          ]),
+        ],
+      }),
+      svc,
+      sp,
+    );
+    expect(chooseDestination(plan, 0.5, req({ 'x-user': 'qa-12' })).ok).toBe(true);
+    expect(chooseDestination(plan, 0.5, req({ 'x-user': 'qa-12x' }))).toEqual({
+      ok: false,
+      status: 404,
+      reason: 'VirtualService shop/venue: no route takes GET /venues',
+    });
+    expect(chooseDestination(plan, 0.5, req({ 'x-team': 'venues' })).ok).toBe(true);
+    expect(chooseDestination(plan, 0.5, req({ 'x-team': 'venues', 'x-stable': 'yes' })).ok).toBe(false);
+  });
+
+  it('mirror with mirrorPercentage and the mirrors list are returned with the chosen route', () => {
+    const plan = planTraffic(
+      view({
+        virtualServices: [
+          vsWith([
+            {
+              route: [to('stable')],
+              mirror: { host: 'venue', subset: 'canary' },
+              mirrorPercentage: { value: 50 },
+              mirrors: [{ destination: { host: 'venue', subset: 'canary' } }],
+            },
+          ]),
+        ],
+      }),
+      svc,
+      sp,
+    );
+    const c = chooseDestination(plan, 0.5, req());
+    expect(c.ok && c.key).toBe('venue/stable');
+    expect(c.ok && c.mirrors?.map((m) => [m.key, m.percent])).toEqual([
+      ['venue/canary', 50],
+      ['venue/canary', 100],
+    ]);
+  });
+
+  it('a VirtualService bound only to gateways does not route mesh traffic; one naming "mesh" does', () => {
+    const gw = vsWith([{ route: [to('canary')] }], { gateways: ['venue-gateway'] });
+    expect(planTraffic(view({ virtualServices: [gw] }), svc, sp).kind).toBe('service');
+    const both = vsWith([{ route: [to('canary')] }], { gateways: ['venue-gateway', 'mesh'] });
+    expect(planTraffic(view({ virtualServices: [both] }), svc, sp).kind).toBe('split');
   });
 });

@@ -13,10 +13,14 @@ function shares(weights: number[], n = 1000): number[] {
 
 describe('effectiveWeights', () => {
   it.each([
+    // Istio: among several destinations an absent weight is 0, so none of them takes traffic.
     [
       [undefined, undefined],
-      [1, 1],
+      [0, 0],
     ],
+    // A lone destination takes everything, whatever its weight says.
+    [[undefined], [100]],
+    [[0], [100]],
     [
       [90, 10],
       [90, 10],

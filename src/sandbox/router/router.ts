@@ -16,7 +16,7 @@ import { routedPorts } from './routed-ports.js';
 import { errorText, jsonLineLog, type RouterLog } from './router-log.js';
 import { writeRoutes, type RoutesFile } from './routes.js';
 import { openServiceListener, type ServiceListener } from './service-listener.js';
-import { planTraffic, type ClusterView, type TrafficPlan } from './traffic-plan.js';
+import { planTraffic, type ClusterView, type TrafficPlan, type WeightedDestination } from './traffic-plan.js';
 
 export interface RouterOptions {
   /** Kubeconfig file to load; ignored when `kc` is given. */
@@ -76,10 +76,15 @@ function listCustom(
 function describePlan(plan: TrafficPlan): string {
   if (plan.kind === 'service')
     return plan.endpoints.map((e) => `${e.pod}@${e.ip}:${e.port}`).join(' ') || '(none)';
-  const split = plan.destinations
-    .map((d) => `${d.key}=${d.weight}[${d.problem ?? (d.endpoints.map((e) => e.pod).join(' ') || 'none')}]`)
-    .join(' ');
-  return `${plan.router.kind} ${plan.router.name}: ${split || '(no destinations)'}`;
+  const dest = (d: WeightedDestination) =>
+    `${d.key}=${d.weight}[${d.problem ?? (d.endpoints.map((e) => e.pod).join(' ') || 'none')}]`;
+  const routes = plan.routes
+    .map((r) => {
+      const mirrors = r.mirrors.map((m) => ` mirror ${m.percent}% ${dest(m.destination)}`).join('');
+      return `${r.label}: ${r.destinations.map(dest).join(' ') || '(no destinations)'}${mirrors}`;
+    })
+    .join('; ');
+  return `${plan.router.kind} ${plan.router.name}: ${routes || '(no routes)'}`;
 }
 
 interface OpenListener {

@@ -11,7 +11,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import type { Endpoint } from './endpoints.js';
 import { errorText, type RouterLog } from './router-log.js';
-import { chooseDestination, type TrafficPlan } from './traffic-plan.js';
+import { chooseDestination, type MirrorChoice, type TrafficPlan } from './traffic-plan.js';
 
 /** A local HTTP listener standing in for one Service port (what kube-proxy does for a ClusterIP:port). */
 export interface ServiceListener {
@@ -66,7 +66,7 @@ function replayable(req: IncomingMessage): boolean {
   return (req.method === 'GET' || req.method === 'HEAD') && !hasBody;
 }
 
-function sendError(res: ServerResponse, status: 502 | 503, body: string, pod?: string): void {
+function sendError(res: ServerResponse, status: 404 | 502 | 503, body: string, pod?: string): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -154,14 +154,38 @@ export async function openServiceListener(opts: ServiceListenerOptions): Promise
     }
   };
 
+  /**
+   * Envoy's request mirroring, as Istio and Gateway API implementations configure it: a copy of the request
+   * (body included) to one endpoint of the mirror, its Host suffixed "-shadow", fire and forget — the
+   * answer and any failure are dropped and never delay the real request.
+   */
+  const mirror = (req: IncomingMessage, m: MirrorChoice): void => {
+    const ep = m.endpoints[nextIndex(`mirror:${m.key}`, m.endpoints.length)];
+    if (!ep) return;
+    const headers = forwardable(req.headers);
+    if (typeof headers.host === 'string') headers.host = `${headers.host}-shadow`;
+    const copy = request({ host: ep.ip, port: ep.port, method: req.method, path: req.url, headers, agent });
+    copy.on('response', (r) => r.resume());
+    copy.on('error', (err) =>
+      opts.log('debug', 'mirror failed', { target: plan.target, mirror: m.key, error: errorText(err) }),
+    );
+    if (replayable(req)) copy.end();
+    else req.pipe(copy);
+  };
+
   const server = createServer((req, res) => {
-    const choice = chooseDestination(plan, random());
+    const choice = chooseDestination(plan, random(), {
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      headers: req.headers,
+    });
     if (!choice.ok) {
       // Drain any body so the client connection stays usable.
       req.resume();
-      sendError(res, 503, choice.reason);
+      sendError(res, choice.status ?? 503, choice.reason);
       return;
     }
+    for (const m of choice.mirrors ?? []) if (random() * 100 < m.percent) mirror(req, m);
     const canRetry = replayable(req);
     forward(req, res, choice.endpoints, nextIndex(choice.key, choice.endpoints.length), canRetry ? 1 : 0);
   });

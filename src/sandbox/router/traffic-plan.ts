@@ -1,11 +1,19 @@
 import { endpointsFor, endpointsWithLabels, type Endpoint } from './endpoints.js';
 import { hostRefersTo } from './host-match.js';
+import {
+  byGatewayPrecedence,
+  DEFAULT_GATEWAY_MATCH,
+  gatewayMatchHolds,
+  istioRouteTakes,
+  type RequestInfo,
+} from './request-match.js';
 import type {
   BackendRef,
   DestinationRule,
   HTTPRoute,
+  IstioDestination,
+  IstioHttpRoute,
   PodObject,
-  RouteDestination,
   ServiceObject,
   ServicePort,
   VirtualService,
@@ -40,14 +48,43 @@ export interface SplitRouter {
   name: string;
 }
 
-/** Where traffic for one Service port goes: straight to its endpoints, or split by a routing object. */
+/** A copy of each request (or of `percent` of them) sent to another destination, its answer discarded. */
+export interface MirrorTarget {
+  destination: WeightedDestination;
+  percent: number;
+}
+
+/** One route of the routing object: which requests it takes, where it sends them, and what it mirrors. */
+export interface PlannedRoute {
+  /** `http[0] primary` (VirtualService), `rule 1` (HTTPRoute): names the route in logs and errors. */
+  label: string;
+  takes: (req: RequestInfo) => boolean;
+  destinations: WeightedDestination[];
+  mirrors: MirrorTarget[];
+}
+
+/**
+ * Where traffic for one Service port goes: straight to its endpoints, or by a routing object's routes, tried
+ * in order (an HTTPRoute's already sorted by the Gateway API's precedence).
+ */
 export type TrafficPlan =
   | { kind: 'service'; target: string; endpoints: Endpoint[] }
-  | { kind: 'split'; target: string; router: SplitRouter; destinations: WeightedDestination[] };
+  | { kind: 'split'; target: string; router: SplitRouter; routes: PlannedRoute[] };
 
-/** The endpoints one request may use, or why there are none (the 503 body). */
+/** A mirror that can take its copy: its key, endpoints, and the share of requests it copies. */
+export interface MirrorChoice {
+  key: string;
+  endpoints: Endpoint[];
+  percent: number;
+}
+
+/** The endpoints one request may use (and its mirrors), or why there are none (the 404 or 503 body). */
 export type DestinationChoice =
-  { ok: true; key: string; endpoints: Endpoint[] } | { ok: false; reason: string };
+  | { ok: true; key: string; endpoints: Endpoint[]; mirrors?: MirrorChoice[] }
+  | { ok: false; status?: 404; reason: string };
+
+/** What a request with no particulars looks like: GET /, no headers. */
+export const PLAIN_REQUEST: RequestInfo = { method: 'GET', path: '/', headers: {} };
 
 function createdAt(obj: { metadata: { creationTimestamp?: string | Date | null; name: string } }): number {
   const t = obj.metadata.creationTimestamp;
@@ -63,12 +100,17 @@ function oldestFirst<T extends { metadata: { creationTimestamp?: string | Date |
   );
 }
 
-/** The VirtualService that routes this Service: in its namespace, naming it in spec.hosts, with an http route. */
+/**
+ * The VirtualService that routes this Service: in its namespace, bound to the mesh (no `gateways`, or a list
+ * naming "mesh"; one bound only to gateways routes ingress traffic, which the router does not carry), naming
+ * the Service in spec.hosts, with an http route.
+ */
 export function virtualServiceFor(view: ClusterView, service: ServiceObject): VirtualService | undefined {
   const { name, namespace } = service.metadata;
   return oldestFirst(view.virtualServices).find(
     (vs) =>
       vs.metadata.namespace === namespace &&
+      (vs.spec.gateways == null || vs.spec.gateways.length === 0 || vs.spec.gateways.includes('mesh')) &&
       (vs.spec.hosts ?? []).some((h) => hostRefersTo(h, name, namespace)) &&
       (vs.spec.http?.length ?? 0) > 0,
   );
@@ -78,10 +120,10 @@ function resolveDestination(
   view: ClusterView,
   service: ServiceObject,
   sp: ServicePort,
-  route: RouteDestination,
+  destination: IstioDestination,
   weight: number,
 ): WeightedDestination {
-  const { host, subset, port } = route.destination;
+  const { host, subset, port } = destination;
   const ns = service.metadata.namespace;
   const key = subset ? `${host}/${subset}` : host;
   const fail = (problem: string): WeightedDestination => ({ key, weight, endpoints: [], problem });
@@ -185,23 +227,84 @@ function resolveBackend(view: ClusterView, route: HTTPRoute, ref: BackendRef): W
   return { key, weight, endpoints: endpointsFor(target, targetPort, view.pods) };
 }
 
+function istioRoutes(
+  view: ClusterView,
+  service: ServiceObject,
+  sp: ServicePort,
+  vs: VirtualService,
+): PlannedRoute[] {
+  return (vs.spec.http ?? []).map((h: IstioHttpRoute, index) => {
+    const routes = h.route ?? [];
+    const weights = effectiveWeights(routes.map((r) => r.weight));
+    // `mirror` with `mirrorPercentage` (absent: every request), and the newer `mirrors` list.
+    const mirrors: MirrorTarget[] = [
+      ...(h.mirror ? [{ destination: h.mirror, percent: h.mirrorPercentage?.value ?? 100 }] : []),
+      ...(h.mirrors ?? []).map((m) => ({ destination: m.destination, percent: m.percentage?.value ?? 100 })),
+    ].map((m) => ({
+      destination: resolveDestination(view, service, sp, m.destination, 0),
+      percent: m.percent,
+    }));
+    return {
+      label: `http[${index}]${h.name ? ` ${h.name}` : ''}`,
+      takes: (req) => istioRouteTakes(h.match, req),
+      destinations: routes.map((r, i) =>
+        resolveDestination(view, service, sp, r.destination, weights[i] ?? 0),
+      ),
+      mirrors,
+    };
+  });
+}
+
+function mirrorPercent(m: {
+  percent?: number | null;
+  fraction?: { numerator: number; denominator?: number | null } | null;
+}): number {
+  if (m.percent != null) return m.percent;
+  if (m.fraction) return (100 * m.fraction.numerator) / (m.fraction.denominator ?? 100);
+  return 100;
+}
+
+function gatewayRoutes(view: ClusterView, hr: HTTPRoute): PlannedRoute[] {
+  const rules = (hr.spec.rules ?? []).map((rule, index) => ({
+    label: `rule ${index}${rule.name ? ` ${rule.name}` : ''}`,
+    destinations: (rule.backendRefs ?? []).map((b) => resolveBackend(view, hr, b)),
+    mirrors: (rule.filters ?? []).flatMap((f) =>
+      f.type === 'RequestMirror' && f.requestMirror
+        ? [
+            {
+              destination: resolveBackend(view, hr, f.requestMirror.backendRef),
+              percent: mirrorPercent(f.requestMirror),
+            },
+          ]
+        : [],
+    ),
+    matches: rule.matches && rule.matches.length > 0 ? rule.matches : [DEFAULT_GATEWAY_MATCH],
+    order: index,
+  }));
+  const flat = rules.flatMap((r) => r.matches.map((match) => ({ rule: r, match, order: r.order })));
+  return byGatewayPrecedence(flat).map(({ rule, match }) => ({
+    label: rule.label,
+    takes: (req: RequestInfo) => gatewayMatchHolds(match, req),
+    destinations: rule.destinations,
+    mirrors: rule.mirrors,
+  }));
+}
+
 /**
  * Plans traffic for one Service port. A VirtualService naming the Service wins over an HTTPRoute bound to it
  * (a cluster should have one or the other; choosing by kind keeps the sandbox's answer the same on every
- * reconcile). Only the first http route (VirtualService) or rule (HTTPRoute) counts, and its match conditions
- * are not evaluated: a sandbox splits traffic, it does not route by path or header.
+ * reconcile). Every http route (rule) counts, with its matches and mirrors, so a header-matched route or a
+ * mirror to the canary carries traffic here as it would on Istio or a Gateway API implementation.
  */
 export function planTraffic(view: ClusterView, service: ServiceObject, sp: ServicePort): TrafficPlan {
   const target = `${service.metadata.namespace}/${service.metadata.name}:${sp.port}`;
   const vs = virtualServiceFor(view, service);
   if (vs) {
-    const routes = vs.spec.http?.[0]?.route ?? [];
-    const weights = effectiveWeights(routes.map((r) => r.weight));
     return {
       kind: 'split',
       target,
       router: { kind: 'VirtualService', name: `${vs.metadata.namespace}/${vs.metadata.name}` },
-      destinations: routes.map((r, i) => resolveDestination(view, service, sp, r, weights[i] ?? 0)),
+      routes: istioRoutes(view, service, sp, vs),
     };
   }
   const hr = httpRouteFor(view, service, sp);
@@ -210,30 +313,40 @@ export function planTraffic(view: ClusterView, service: ServiceObject, sp: Servi
       kind: 'split',
       target,
       router: { kind: 'HTTPRoute', name: `${hr.metadata.namespace}/${hr.metadata.name}` },
-      destinations: (hr.spec.rules?.[0]?.backendRefs ?? []).map((b) => resolveBackend(view, hr, b)),
+      routes: gatewayRoutes(view, hr),
     };
   }
   return { kind: 'service', target, endpoints: endpointsFor(service, sp, view.pods) };
 }
 
-/** Picks the destination of one request; `r` is uniform in [0, 1). */
-export function chooseDestination(plan: TrafficPlan, r: number): DestinationChoice {
+/**
+ * Picks the destination of one request; `r` is uniform in [0, 1). The first route that takes the request
+ * decides; none (Envoy's "NR") is a 404, as on Istio and Gateway API implementations. The mirrors returned
+ * are those of that route that can serve; the listener rolls each one's percentage itself.
+ */
+export function chooseDestination(
+  plan: TrafficPlan,
+  r: number,
+  req: RequestInfo = PLAIN_REQUEST,
+): DestinationChoice {
   if (plan.kind === 'service') {
     if (plan.endpoints.length === 0)
       return { ok: false, reason: `no ready endpoints for service ${plan.target}` };
     return { ok: true, key: '', endpoints: plan.endpoints };
   }
   const by = `${plan.router.kind} ${plan.router.name}`;
-  if (plan.destinations.length === 0) {
-    const first = plan.router.kind === 'VirtualService' ? 'http route' : 'rule';
-    return { ok: false, reason: `${by}: its first ${first} has no destinations` };
+  const route = plan.routes.find((x) => x.takes(req));
+  if (!route) {
+    return { ok: false, status: 404, reason: `${by}: no route takes ${req.method} ${req.path}` };
   }
+  if (route.destinations.length === 0)
+    return { ok: false, reason: `${by}: ${route.label} has no destinations` };
   const i = pickWeighted(
-    plan.destinations.map((d) => d.weight),
+    route.destinations.map((d) => d.weight),
     r,
   );
-  const dest = i === undefined ? undefined : plan.destinations[i];
-  if (!dest) return { ok: false, reason: `${by} gives no destination a weight above 0` };
+  const dest = i === undefined ? undefined : route.destinations[i];
+  if (!dest) return { ok: false, reason: `${by} gives no destination of ${route.label} a weight above 0` };
   if (dest.problem) return { ok: false, reason: `${by}: ${dest.problem}` };
   if (dest.endpoints.length === 0) {
     return {
@@ -241,5 +354,8 @@ export function chooseDestination(plan: TrafficPlan, r: number): DestinationChoi
       reason: `no ready endpoints for destination ${dest.key} of ${by} (${plan.target})`,
     };
   }
-  return { ok: true, key: dest.key, endpoints: dest.endpoints };
+  const mirrors = route.mirrors
+    .filter((m) => !m.destination.problem && m.destination.endpoints.length > 0 && m.percent > 0)
+    .map((m) => ({ key: m.destination.key, endpoints: m.destination.endpoints, percent: m.percent }));
+  return { ok: true, key: dest.key, endpoints: dest.endpoints, ...(mirrors.length > 0 ? { mirrors } : {}) };
 }

@@ -1,10 +1,11 @@
 /**
- * Istio's weight rule for one http route: weights all absent mean equal shares; once any weight is given, a
- * missing one counts as 0. Negative or non-finite weights count as 0.
+ * Istio's weight rule for one http route: a lone destination takes all traffic whatever its weight; among
+ * several, the weight is proto3's (absent = 0), so a zero or absent weight gets no traffic. Negative or
+ * non-finite weights count as 0. (Not the Gateway API's rule: there an absent weight is 1.)
  */
 export function effectiveWeights(weights: ReadonlyArray<number | null | undefined>): number[] {
-  const anyGiven = weights.some((w) => w != null);
-  return weights.map((w) => (!anyGiven ? 1 : w != null && Number.isFinite(w) && w > 0 ? w : 0));
+  if (weights.length === 1) return [100];
+  return weights.map((w) => (w != null && Number.isFinite(w) && w > 0 ? w : 0));
 }
 
 /**
