@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { routeWeights, weightPatch } from '../../src/adapters/kubernetes/weighted-routes.js';
+import { routeWeights, weightPatch } from '../../src/core/traffic/weighted-routes.js';
 
 /** RFC 6902 add/replace/test, enough to apply the patches the way the API server does. */
 function applyPatch(doc: unknown, ops: Array<{ op: string; path: string; value: unknown }>): unknown {

@@ -8,7 +8,7 @@ import { PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/cl
 import { RipcordError } from '../../core/errors.js';
 import type { TrafficRef, TrafficRouterPort } from '../../core/ports.js';
 import { kubeApis, type KubeApiOptions } from './api-client.js';
-import { routeWeights, weightPatch, type RoutingKind } from './weighted-routes.js';
+import { routeWeights, weightPatch, type RoutingKind } from '../../core/traffic/weighted-routes.js';
 
 const API: Record<RoutingKind, { group: string; version: string; plural: string }> = {
   VirtualService: { group: 'networking.istio.io', version: 'v1beta1', plural: 'virtualservices' },

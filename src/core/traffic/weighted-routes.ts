@@ -7,7 +7,7 @@
  * preceded by a `test` op on the destination it belongs to, so a reordered object fails the patch instead of
  * re-weighting the wrong backend; the resourceVersion op makes the API server refuse (409) a changed object.
  */
-import { RipcordError } from '../../core/errors.js';
+import { RipcordError } from '../errors.js';
 
 export type RoutingKind = 'VirtualService' | 'HTTPRoute';
 
