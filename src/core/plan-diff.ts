@@ -54,6 +54,10 @@ export function extraChangeLines(plan: Plan): TemplateChange[] {
         from: mapText(d.from),
         to: mapText(d.to),
       });
+    } else if (d.kind === 'traffic-routes') {
+      for (const c of d.changes) {
+        out.push({ field: `route ${d.target} ${c.route}`, change: 'changed', from: c.from, to: c.to });
+      }
     } else if (d.kind === 'gitops-revision') {
       out.push({ field: `revision ${d.target}`, change: 'changed', from: d.from, to: d.to });
     }

@@ -5,6 +5,7 @@
 import type { V1Deployment, V1Pod, V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
 
 import type { OutgoingNotification } from './notify/message.js';
+import type { RoutingObject } from './traffic/canary-reach.js';
 
 export type { Journal } from './journal.js';
 
@@ -269,6 +270,20 @@ export interface TrafficRouterPort {
   setWeights(ref: TrafficRef, weights: Record<string, number>, expectResourceVersion: string): Promise<void>;
   /** Whether the data plane serves these weights yet; undefined when this router cannot tell. */
   verifyWeights(ref: TrafficRef, weights: Record<string, number>): Promise<boolean | undefined>;
+  /** Every object of this kind in the namespace (none when the API is not served there). */
+  list(namespace: string): Promise<RoutingObject[]>;
+  /** One object as `list` gives it. */
+  get(namespace: string, name: string): Promise<RoutingObject>;
+  /**
+   * Replaces whole sections of the object's spec, each guarded by a `test` of its planned value and the whole
+   * write by `resourceVersion` (409 when the object changed since it was read).
+   */
+  replaceSections(
+    namespace: string,
+    name: string,
+    sections: ReadonlyArray<{ path: string; before: unknown; after: unknown }>,
+    resourceVersion: string,
+  ): Promise<void>;
 }
 
 /** A Service's selector and the pods behind it (blue-green's switch). */

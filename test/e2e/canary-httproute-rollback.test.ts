@@ -1,13 +1,13 @@
 /**
  * Canary rollback (runbook 6) on the sandbox with a Gateway API HTTPRoute bound to Service venue-service (GAMMA)
  * and one Service per track: the counterpart of canary-rollback.test.ts (Istio). The sandbox router splits
- * requests by the HTTPRoute's first rule, so which release answered shows where traffic went. Asserts the
+ * requests by the HTTPRoute's rules, so which release answered shows where traffic went. Asserts the
  * object in the cluster (only the managed rule's weights changed) and the answers; then `sandbox deploy
  * --strategy canary` (the CLI) brings the canary back, and its bad input.
  */
 import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNothingToDo, rollBackCanary } from '../support/canary-rollback.js';
+import { expectNothingToDo, HTTPROUTE_CANARY_SECTION, rollBackCanary } from '../support/canary-rollback.js';
 import { ripcord } from '../support/cli.js';
 import {
   adminKubeConfig,
@@ -18,15 +18,7 @@ import {
 } from '../support/sandbox.js';
 import { writeServiceConfig } from '../support/service-config.js';
 
-const CANARY = [
-  '    canary:',
-  '      router: { kind: HTTPRoute, name: venue-service }',
-  '      stable: venue-service-stable',
-  '      canary: venue-service-canary',
-  '      canaryDeployment: venue-service-canary',
-  '      scaleDownAfter: 1s',
-  '      releaseHeader: x-venue-version',
-];
+const CANARY = HTTPROUTE_CANARY_SECTION;
 const GATEWAY = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' };
 
 const apps = () => adminKubeConfig().makeApiClient(AppsV1Api);

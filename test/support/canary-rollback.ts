@@ -13,12 +13,23 @@ export const ISTIO_CANARY_SECTION = [
   '      releaseHeader: x-venue-version',
 ];
 
+/** The `canary:` section for the Gateway API topology (one Service per track), indented by 4. */
+export const HTTPROUTE_CANARY_SECTION = [
+  '    canary:',
+  '      router: { kind: HTTPRoute, name: venue-service }',
+  '      stable: venue-service-stable',
+  '      canary: venue-service-canary',
+  '      canaryDeployment: venue-service-canary',
+  '      scaleDownAfter: 1s',
+  '      releaseHeader: x-venue-version',
+];
+
 const ROLLBACK = ['rollback', 'venue-service', '--scenario', 'canary', '--yes'];
 
 /** The canary rollback's steps in order: what a run does, and each boundary the crash tests kill at. */
 export const CANARY_STEPS = [
   'acquire-lock',
-  'set-weights',
+  'reroute-venue-service',
   'verify-traffic',
   'verify',
   'verify-checks',

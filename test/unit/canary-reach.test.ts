@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   canaryReach,
+  changeText,
   rerouteFromCanary,
   shortHost,
   sidesOf,
@@ -50,10 +51,11 @@ describe('sidesOf', () => {
 describe('rerouteFromCanary: Istio', () => {
   it('moves the weights, points the header route at stable, drops the mirror; the other routes stay as they were', () => {
     const r = rerouteFromCanary(mesh, ISTIO_SIDES)!;
-    expect(r.changes).toEqual([
+    expect(r.changes.map(changeText)).toEqual([
       'http[0] testers: canary → stable',
-      'http[1] primary: stable 80 → 100, canary 20 → 0; mirror to the canary removed',
-      'tcp[0]: stable 50 → 100, canary 50 → 0',
+      'http[1] primary: stable=80, canary=20 → stable=100, canary=0',
+      'http[1] primary: mirror to canary → no mirror',
+      'tcp[0]: stable=50, canary=50 → stable=100, canary=0',
     ]);
     const http = r.sections.find((s) => s.path === '/spec/http')!;
     expect(http.before).toBe(mesh.spec.http);
@@ -97,8 +99,8 @@ describe('rerouteFromCanary: Istio', () => {
         },
       ],
     });
-    expect(rerouteFromCanary(gateway, ISTIO_SIDES)?.changes).toEqual([
-      'http[0]: stable 90 → 100, canary 10 → 0',
+    expect(rerouteFromCanary(gateway, ISTIO_SIDES)?.changes.map(changeText)).toEqual([
+      'http[0]: stable=90, canary=10 → stable=100, canary=0',
     ]);
     const payments = vs('payments', {
       http: [
@@ -150,7 +152,10 @@ describe('rerouteFromCanary: Istio', () => {
       stable: { service: 'venue-stable', host: 'venue-stable', port: 80 },
     };
     const r = rerouteFromCanary(byHost, sides)!;
-    expect(r.changes).toEqual(['http[0]: canary → stable', 'http[1]: stable 70 → 100, canary 30 → 0']);
+    expect(r.changes.map(changeText)).toEqual([
+      'http[0]: canary → stable',
+      'http[1]: stable=70, canary=30 → stable=100, canary=0',
+    ]);
     expect((r.sections[0]?.after as Array<{ route: unknown[] }>)[0]?.route).toEqual([
       { destination: { host: 'venue-stable', port: { number: 80 } } },
     ]);
@@ -192,9 +197,10 @@ describe('rerouteFromCanary: Gateway API', () => {
 
   it('rewrites each rule that reaches the canary by weight, alone or by a mirror; keeps the other filters and rules', () => {
     const r = rerouteFromCanary(route, sides)!;
-    expect(r.changes).toEqual([
+    expect(r.changes.map(changeText)).toEqual([
       'rules[0] testers: canary → stable',
-      'rules[1]: stable 80 → 100, canary 20 → 0; RequestMirror to the canary removed',
+      'rules[1]: stable=80, canary=20 → stable=100, canary=0',
+      'rules[1]: RequestMirror to canary → no mirror',
     ]);
     const after = r.sections[0]?.after as Array<Record<string, unknown>>;
     expect(after[0]?.backendRefs).toEqual([{ name: 'venue-stable', port: 80 }]);
@@ -230,7 +236,9 @@ describe('rerouteFromCanary: Gateway API', () => {
         },
       ],
     });
-    expect(rerouteFromCanary(plain, sides)?.changes).toEqual(['rules[0]: stable 1 → 2, canary 1 → 0']);
+    expect(rerouteFromCanary(plain, sides)?.changes.map(changeText)).toEqual([
+      'rules[0]: stable=1, canary=1 → stable=2, canary=0',
+    ]);
   });
 });
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { RipcordError } from '../../src/core/errors.js';
 import { planCanaryRollback, type CanarySettings } from '../../src/scenarios/canary/plan.js';
 import { CANARY_STEP_KINDS } from '../../src/scenarios/canary/steps.js';
+import type { RoutingObject } from '../../src/core/traffic/canary-reach.js';
 
 const service = {
   name: 'venue-service',
@@ -32,12 +33,30 @@ const deployment = (name: string, tag: string, replicas: number): V1Deployment =
   },
   status: { readyReplicas: replicas },
 });
+const to = (subset: string, weight: number) => ({ destination: { host: 'venue-service', subset }, weight });
+/** The managed VirtualService: its primary route split stable/canary, and a legacy route to stable. */
+const managedVs = (stable: number, canary: number, extraHttp: unknown[] = []): RoutingObject => ({
+  kind: 'VirtualService',
+  namespace: 'tickettoken',
+  name: 'venue-service',
+  resourceVersion: '9',
+  spec: {
+    hosts: ['venue-service'],
+    http: [
+      ...extraHttp,
+      { name: 'primary', route: [to('stable', stable), to('canary', canary)] },
+      { name: 'legacy', match: [{ uri: { prefix: '/v0' } }], route: [to('stable', 100)] },
+    ],
+  },
+});
 const snap = {
   weights: { stable: 80, canary: 20 },
   resourceVersion: '9',
+  objects: [managedVs(80, 20)],
   stable: deployment('venue-service', 'v1.2.2', 3),
   canary: deployment('venue-service-canary', 'v1.2.3', 1),
 };
+const rolledBack = { weights: { stable: 100, canary: 0 }, objects: [managedVs(100, 0)] };
 const opts = { rtoTargetMs: 300_000, now: new Date('2026-12-03T08:00:00Z') };
 
 describe('canary plan (runbook 6)', () => {
@@ -45,21 +64,33 @@ describe('canary plan (runbook 6)', () => {
     const plan = planCanaryRollback(service, settings, snap, opts);
     expect(plan.steps.map((s) => s.id)).toEqual([
       'acquire-lock',
-      'set-weights',
+      'reroute-venue-service',
       'verify-traffic',
       'verify',
       'scale-down',
       'release-lock',
     ]);
+    const http = snap.objects[0]!.spec.http as unknown[];
     expect(plan.steps[1]).toMatchObject({
-      kind: CANARY_STEP_KINDS.setWeights,
+      kind: CANARY_STEP_KINDS.reroute,
       desired: {
-        weights: { stable: 100, canary: 0 },
-        from: { stable: 80, canary: 20 },
+        ref: { namespace: 'tickettoken', kind: 'VirtualService', name: 'venue-service' },
+        sections: [
+          {
+            path: '/spec/http',
+            before: http,
+            after: [{ name: 'primary', route: [to('stable', 100), to('canary', 0)] }, http[1]],
+          },
+        ],
         stable: { namespace: 'tickettoken', deployment: 'venue-service', readyReplicas: 3 },
       },
     });
-    expect(plan.steps[2]?.desired).toMatchObject({ probe: { release: 'v1.2.2', header: 'x-venue-version' } });
+    expect(plan.steps[2]?.desired).toMatchObject({
+      weights: { stable: 100, canary: 0 },
+      objects: [{ kind: 'VirtualService', name: 'venue-service' }],
+      canary: { service: 'venue-service', subset: 'canary' },
+      probe: { release: 'v1.2.2', header: 'x-venue-version' },
+    });
     expect(plan.diff).toEqual([
       {
         kind: 'traffic-weights',
@@ -67,7 +98,113 @@ describe('canary plan (runbook 6)', () => {
         from: { stable: 80, canary: 20 },
         to: { stable: 100, canary: 0 },
       },
+      {
+        kind: 'traffic-routes',
+        target: 'virtualservice/venue-service -n tickettoken',
+        changes: [{ route: 'http[0] primary', from: 'stable=80, canary=20', to: 'stable=100, canary=0' }],
+      },
     ]);
+  });
+
+  it('every object that reaches the canary gets its own guarded write; the ones that do not are left alone', () => {
+    const header = {
+      name: 'testers',
+      match: [{ headers: { 'x-canary': { exact: 'always' } } }],
+      route: [{ destination: { host: 'venue-service', subset: 'canary' } }],
+    };
+    const gateway: RoutingObject = {
+      kind: 'VirtualService',
+      namespace: 'tickettoken',
+      name: 'venue-gateway',
+      resourceVersion: '4',
+      spec: {
+        gateways: ['public'],
+        http: [
+          {
+            route: [
+              { destination: { host: 'venue-service.tickettoken.svc.cluster.local', subset: 'stable' } },
+            ],
+            mirror: { host: 'venue-service.tickettoken.svc.cluster.local', subset: 'canary' },
+          },
+        ],
+      },
+    };
+    const unrelated: RoutingObject = {
+      kind: 'VirtualService',
+      namespace: 'tickettoken',
+      name: 'payments',
+      resourceVersion: '5',
+      spec: { http: [{ route: [{ destination: { host: 'payments', subset: 'canary' } }] }] },
+    };
+    const plan = planCanaryRollback(
+      service,
+      settings,
+      { ...snap, objects: [unrelated, gateway, managedVs(80, 20, [header])] },
+      opts,
+    );
+    expect(plan.steps.map((s) => s.id)).toEqual([
+      'acquire-lock',
+      'reroute-venue-service',
+      'reroute-venue-gateway',
+      'verify-traffic',
+      'verify',
+      'scale-down',
+      'release-lock',
+    ]);
+    expect(plan.diff?.filter((d) => d.kind === 'traffic-routes')).toEqual([
+      {
+        kind: 'traffic-routes',
+        target: 'virtualservice/venue-service -n tickettoken',
+        changes: [
+          { route: 'http[0] testers', from: 'canary', to: 'stable' },
+          { route: 'http[1] primary', from: 'stable=80, canary=20', to: 'stable=100, canary=0' },
+        ],
+      },
+      {
+        kind: 'traffic-routes',
+        target: 'virtualservice/venue-gateway -n tickettoken',
+        changes: [{ route: 'http[0]', from: 'mirror to canary', to: 'no mirror' }],
+      },
+    ]);
+    expect(plan.steps[3]?.desired).toMatchObject({
+      objects: [{ name: 'venue-service' }, { name: 'venue-gateway' }],
+    });
+  });
+
+  it('the managed route reset but a header route still to the canary: not nothing to do', () => {
+    const header = {
+      match: [{ headers: { 'x-canary': { exact: 'always' } } }],
+      route: [{ destination: { host: 'venue-service', subset: 'canary' } }],
+    };
+    const plan = planCanaryRollback(
+      service,
+      settings,
+      {
+        ...snap,
+        ...rolledBack,
+        objects: [managedVs(100, 0, [header])],
+        canary: deployment('venue-service-canary', 'v1.2.3', 0),
+      },
+      opts,
+    );
+    expect(plan.noop).toBeUndefined();
+    expect(plan.steps.map((s) => s.id)).toContain('reroute-venue-service');
+  });
+
+  it('another object that reaches the canary driven by a controller is refused, naming it', () => {
+    const flagger: RoutingObject = {
+      kind: 'VirtualService',
+      namespace: 'tickettoken',
+      name: 'venue-primary',
+      resourceVersion: '3',
+      spec: { http: [{ route: [{ destination: { host: 'venue-service', subset: 'canary' } }] }] },
+      managedBy: { controller: 'Flagger', name: 'venue' },
+    };
+    expect(() =>
+      planCanaryRollback(service, settings, { ...snap, objects: [...snap.objects, flagger] }, opts),
+    ).toThrow(
+      /virtualservice\/venue-primary -n tickettoken also sends traffic to canary and is driven by Flagger \(venue\)/,
+    );
   });
 
   it('already at stable with the canary at 0: nothing to do', () => {
@@ -76,7 +213,7 @@ describe('canary plan (runbook 6)', () => {
       settings,
       {
         ...snap,
-        weights: { stable: 100, canary: 0 },
+        ...rolledBack,
         canary: deployment('venue-service-canary', 'v1.2.3', 0),
       },
       opts,
@@ -88,12 +225,7 @@ describe('canary plan (runbook 6)', () => {
   });
 
   it('weights at stable but the canary still running: only the verification and the scale-down', () => {
-    const plan = planCanaryRollback(
-      service,
-      settings,
-      { ...snap, weights: { stable: 100, canary: 0 } },
-      opts,
-    );
+    const plan = planCanaryRollback(service, settings, { ...snap, ...rolledBack }, opts);
     expect(plan.steps.map((s) => s.id)).toEqual(['acquire-lock', 'verify', 'scale-down', 'release-lock']);
   });
 

@@ -7,7 +7,9 @@
 import { PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { RipcordError } from '../../core/errors.js';
 import type { TrafficRef, TrafficRouterPort } from '../../core/ports.js';
+import type { RoutingObject } from '../../core/traffic/canary-reach.js';
 import { kubeApis, type KubeApiOptions } from './api-client.js';
+import { isNotFound } from './errors.js';
 import { routeWeights, weightPatch, type RoutingKind } from '../../core/traffic/weighted-routes.js';
 
 const API: Record<RoutingKind, { group: string; version: string; plural: string }> = {
@@ -18,10 +20,15 @@ const API: Record<RoutingKind, { group: string; version: string; plural: string 
 /** Argo Rollouts annotates the VirtualService it drives; Flagger owns the objects it generates. */
 export const ARGO_MANAGED_ANNOTATION = 'argo-rollouts.argoproj.io/managed-by-rollouts';
 
-function managedByOf(meta: {
+interface RoutingMeta {
+  resourceVersion?: string;
   annotations?: Record<string, string>;
   ownerReferences?: Array<{ kind?: string; apiVersion?: string; name?: string }>;
-}): { controller: 'Flagger' | 'Argo Rollouts'; name: string } | undefined {
+}
+
+function managedByOf(
+  meta: RoutingMeta,
+): { controller: 'Flagger' | 'Argo Rollouts'; name: string } | undefined {
   const argo = meta.annotations?.[ARGO_MANAGED_ANNOTATION];
   if (argo) return { controller: 'Argo Rollouts', name: argo };
   const owner = meta.ownerReferences?.find(
@@ -31,6 +38,19 @@ function managedByOf(meta: {
   );
   if (!owner) return undefined;
   return { controller: owner.kind === 'Canary' ? 'Flagger' : 'Argo Rollouts', name: owner.name ?? '?' };
+}
+
+function routingObject(kind: RoutingKind, namespace: string, raw: unknown): RoutingObject {
+  const o = (raw ?? {}) as { metadata?: RoutingMeta & { name?: string }; spec?: Record<string, unknown> };
+  const managedBy = managedByOf(o.metadata ?? {});
+  return {
+    kind,
+    namespace,
+    name: o.metadata?.name ?? '?',
+    resourceVersion: o.metadata?.resourceVersion ?? '',
+    spec: o.spec ?? {},
+    ...(managedBy ? { managedBy } : {}),
+  };
 }
 
 export function createTrafficRouter(
@@ -61,11 +81,7 @@ export function createTrafficRouter(
     async getWeights(ref) {
       check(ref);
       const object = await read(ref);
-      const meta = (object.metadata ?? {}) as {
-        resourceVersion?: string;
-        annotations?: Record<string, string>;
-        ownerReferences?: Array<{ kind?: string; apiVersion?: string; name?: string }>;
-      };
+      const meta = (object.metadata ?? {}) as RoutingMeta;
       const managedBy = managedByOf(meta);
       return {
         weights: routeWeights(kind, object, where(ref), ref.route),
@@ -87,5 +103,36 @@ export function createTrafficRouter(
     // Neither API reports what the data plane applies (Istio's proxy-status is per pod, outside the API):
     // the canary scenario proves it by which release answers requests instead.
     verifyWeights: async () => undefined,
+    async list(namespace) {
+      const listOp = { verb: 'list', resource: api.plural, group: api.group, namespace };
+      let listed: unknown;
+      try {
+        listed = await k.custom.listNamespacedCustomObject({ ...api, namespace });
+      } catch (err) {
+        // The API not served here (no Istio, no Gateway API): there are none of these objects.
+        if (isNotFound(err)) return [];
+        throw k.fail(err, listOp);
+      }
+      return ((listed as { items?: unknown[] }).items ?? []).map((o) => routingObject(kind, namespace, o));
+    },
+    async get(namespace, name) {
+      return routingObject(kind, namespace, await read({ namespace, kind, name }));
+    },
+    async replaceSections(namespace, name, sections, resourceVersion) {
+      const ref = { namespace, kind, name };
+      const body = [
+        { op: 'replace', path: '/metadata/resourceVersion', value: resourceVersion },
+        ...sections.flatMap((s) => [
+          { op: 'test', path: s.path, value: s.before },
+          { op: 'replace', path: s.path, value: s.after },
+        ]),
+      ];
+      await k.call(op('patch', ref), () =>
+        k.custom.patchNamespacedCustomObject(
+          { ...api, namespace, name, body },
+          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+        ),
+      );
+    },
   };
 }

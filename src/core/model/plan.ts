@@ -109,6 +109,8 @@ export type PlanDiff =
   | { kind: 'config-data'; target: string; from: string; to: string; data: DataDiff }
   | { kind: 'flag-state'; target: string; from: 'on' | 'off' | 'unknown'; to: 'on' | 'off' }
   | { kind: 'traffic-weights'; target: string; from: Record<string, number>; to: Record<string, number> }
+  /** Every other route of a routing object that reached the canary (issue 29), one change per line. */
+  | { kind: 'traffic-routes'; target: string; changes: Array<{ route: string; from: string; to: string }> }
   | { kind: 'service-selector'; target: string; from: Record<string, string>; to: Record<string, string> }
   | { kind: 'gitops-revision'; target: string; from: string; to: string };
 

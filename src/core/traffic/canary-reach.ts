@@ -50,8 +50,10 @@ export interface CanarySides {
 }
 
 /** One replaced section of an object's spec: its JSON pointer, and the value before and after. */
+export type RouteSection = 'http' | 'tcp' | 'tls' | 'rules';
+
 export interface SectionRewrite {
-  path: string;
+  path: `/spec/${RouteSection}`;
   before: unknown;
   after: unknown;
 }
@@ -62,9 +64,17 @@ export interface RouteRewrite {
   name: string;
   resourceVersion: string;
   sections: SectionRewrite[];
-  /** One line per changed route, e.g. `http[0] primary: stable 80 → 100, canary 20 → 0`. */
-  changes: string[];
+  changes: RouteChange[];
 }
+
+/** One change to one route, e.g. `http[1] primary`: `stable=80, canary=20` → `stable=100, canary=0`. */
+export interface RouteChange {
+  route: string;
+  from: string;
+  to: string;
+}
+
+export const changeText = (c: RouteChange): string => `${c.route}: ${c.from} → ${c.to}`;
 
 /** An Istio host as the short name of a Service in `namespace`; a host elsewhere stays fully qualified. */
 export function shortHost(host: string, namespace: string): string {
@@ -134,7 +144,7 @@ function rerouted(
   namespace: string,
   entries: Json[],
   sides: CanarySides,
-): { entries: Json[]; change?: string } {
+): { entries: Json[]; change?: { from: string; to: string } } {
   const backends = entries.map((e) => backendOf(kind, targetOf(kind, e), namespace));
   const weights = effectiveWeights(kind, entries);
   const toCanary = backends.flatMap((b, i) => (sendsTo(b, sides.canary) ? [i] : []));
@@ -151,14 +161,20 @@ function rerouted(
     });
     return {
       entries: out,
-      change: `stable ${before} → ${before + canaryWeight}, canary ${canaryWeight} → 0`,
+      change: {
+        from: `stable=${before}, canary=${canaryWeight}`,
+        to: `stable=${before + canaryWeight}, canary=0`,
+      },
     };
   }
   return {
     entries: entries.map((e, i) => (toCanary.includes(i) ? pointedAtStable(kind, e, sides.stable) : e)),
-    change: 'canary → stable',
+    change: { from: 'canary', to: 'stable' },
   };
 }
+
+const sectionsOf = (kind: RoutingKind): RouteSection[] =>
+  kind === 'VirtualService' ? ['http', 'tcp', 'tls'] : ['rules'];
 
 const label = (section: string, i: number, route: Json): string =>
   `${section}[${i}]${str(route.name) ? ` ${str(route.name)}` : ''}`;
@@ -216,15 +232,14 @@ function withFilters(o: Json, filters: unknown[] | undefined): Json {
 export function rerouteFromCanary(object: RoutingObject, sides: CanarySides): RouteRewrite | undefined {
   const { kind, namespace } = object;
   const sections: SectionRewrite[] = [];
-  const changes: string[] = [];
-  const sectionNames = kind === 'VirtualService' ? ['http', 'tcp', 'tls'] : ['rules'];
-  for (const section of sectionNames) {
+  const changes: RouteChange[] = [];
+  for (const section of sectionsOf(kind)) {
     const before = object.spec[section];
     if (!Array.isArray(before)) continue;
     let touched = false;
     const after = before.map((raw, i) => {
       let route = obj(raw);
-      const lines: string[] = [];
+      const lines: Array<{ from: string; to: string }> = [];
       const listKey = kind === 'VirtualService' ? 'route' : 'backendRefs';
       const r = rerouted(kind, namespace, arr(route[listKey]).map(obj), sides);
       if (r.change) {
@@ -235,7 +250,7 @@ export function rerouteFromCanary(object: RoutingObject, sides: CanarySides): Ro
         const m = istioUnmirrored(route, namespace, sides.canary);
         if (m.removed > 0) {
           route = m.route;
-          lines.push(`mirror to the canary removed`);
+          lines.push({ from: 'mirror to canary', to: 'no mirror' });
         }
       }
       if (kind === 'HTTPRoute') {
@@ -252,11 +267,11 @@ export function rerouteFromCanary(object: RoutingObject, sides: CanarySides): Ro
             }),
           };
         }
-        if (removed > 0) lines.push('RequestMirror to the canary removed');
+        if (removed > 0) lines.push({ from: 'RequestMirror to canary', to: 'no mirror' });
       }
       if (lines.length === 0) return raw;
       touched = true;
-      changes.push(`${label(section, i, obj(raw))}: ${lines.join('; ')}`);
+      for (const l of lines) changes.push({ route: label(section, i, obj(raw)), ...l });
       return route;
     });
     if (touched) sections.push({ path: `/spec/${section}`, before, after });
@@ -279,8 +294,7 @@ export function rerouteFromCanary(object: RoutingObject, sides: CanarySides): Ro
 export function canaryReach(object: RoutingObject, canary: Backend): string[] {
   const { kind, namespace } = object;
   const out: string[] = [];
-  const sectionNames = kind === 'VirtualService' ? ['http', 'tcp', 'tls'] : ['rules'];
-  for (const section of sectionNames) {
+  for (const section of sectionsOf(kind)) {
     arr(object.spec[section]).forEach((raw, i) => {
       const route = obj(raw);
       const entries = arr(route[kind === 'VirtualService' ? 'route' : 'backendRefs']).map(obj);

@@ -1,16 +1,20 @@
 /**
- * The canary step handlers, over the traffic-router and probe ports. set-weights re-reads the route and refuses
- * when its weights moved since the plan (someone promoted or shifted traffic); verify-traffic reads the weights
- * back and, with a release header, proves no request reaches the canary release.
+ * The canary step handlers, over the traffic-router and probe ports. reroute re-reads one routing object and
+ * refuses when the routes it rewrites moved since the plan (someone promoted, shifted traffic, added a route);
+ * set-weights (plans before issue 29) does the same for the managed route's weights. verify-traffic reads
+ * every rewritten object back (no route reaches the canary) and, with a release header, proves no request
+ * reaches the canary release.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isDeepStrictEqual } from 'node:util';
 import { AbortedError, abortReason, RipcordError } from '../../core/errors.js';
 import { StepFailedError, type StepHandlers } from '../../core/executor.js';
 import type { ProbePort, ScalePort, TrafficRef, TrafficRouterPort } from '../../core/ports.js';
 import { answeredBy, servedText } from '../../core/steps/answered-by.js';
 import { guardedWrite } from '../../core/steps/guarded-write.js';
 import { desiredOf } from '../../core/steps/desired.js';
-import { CANARY_STEP_KINDS, SetWeightsDesired, VerifyTrafficDesired } from './steps.js';
+import { canaryReach, type RoutingObject } from '../../core/traffic/canary-reach.js';
+import { CANARY_STEP_KINDS, RerouteDesired, SetWeightsDesired, VerifyTrafficDesired } from './steps.js';
 
 export interface CanaryHandlerDeps {
   router(kind: TrafficRef['kind']): TrafficRouterPort;
@@ -27,14 +31,99 @@ const text = (w: Record<string, number>): string =>
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
 
+type Controller = RoutingObject['managedBy'];
+
+/** Refuses a write a controller would undo. */
+function notTakenOver(managedBy: Controller, what: string): void {
+  if (managedBy) {
+    throw new RipcordError(
+      'refused',
+      `${what} is now driven by ${managedBy.controller} (${managedBy.name}); nothing was changed`,
+    );
+  }
+}
+
+/** Refuses sending all traffic to a stable side that lost its ready pods since the plan. */
+async function stableCanTakeIt(
+  deps: CanaryHandlerDeps,
+  stable: { namespace: string; deployment: string; readyReplicas: number } | undefined,
+  what: string,
+): Promise<void> {
+  if (!stable) return;
+  const { readyReplicas } = await deps.scale.getScale(stable.namespace, stable.deployment);
+  if (readyReplicas < stable.readyReplicas) {
+    throw new RipcordError(
+      'refused',
+      `deployment/${stable.deployment} has ${readyReplicas} ready replica(s), fewer than the ` +
+        `${stable.readyReplicas} it must have to take all of ${what}'s traffic; nothing was changed`,
+    );
+  }
+}
+
+const sectionsOf = (o: RoutingObject, d: RerouteDesired): unknown[] =>
+  d.sections.map((sec) => o.spec[sec.path.replace(/^\/spec\//, '')]);
+
 export function createCanaryHandlers(deps: CanaryHandlerDeps): StepHandlers {
   const pollMs = deps.pollMs ?? 300;
   return {
+    [CANARY_STEP_KINDS.reroute]: {
+      async apply(step, ctx) {
+        const d = desiredOf(step, RerouteDesired);
+        const router = deps.router(d.ref.kind);
+        const what = `${d.ref.kind.toLowerCase()}/${d.ref.name}`;
+        let live: RoutingObject | undefined;
+        const r = await guardedWrite<unknown[]>({
+          read: async () => {
+            live = await router.get(d.ref.namespace, d.ref.name);
+            return { value: sectionsOf(live, d), resourceVersion: live.resourceVersion };
+          },
+          target: d.sections.map((sec) => sec.after),
+          planned: d.sections.map((sec) => sec.before),
+          same: isDeepStrictEqual,
+          what: `${what}'s routes`,
+          // The routes themselves are long; what matters is where they send the canary's share.
+          show: (v) => {
+            const spec = Object.fromEntries(d.sections.map((sec, i) => [sec.path.slice(6), v[i]]));
+            const reach = canaryReach({ ...d.ref, resourceVersion: '', spec }, d.sides.canary);
+            return reach.length > 0 ? `to the canary: ${reach.join(', ')}` : 'nothing to the canary';
+          },
+          ...(ctx.force === true ? { force: true } : {}),
+          beforeWrite: async () => {
+            notTakenOver(live?.managedBy, what);
+            await stableCanTakeIt(deps, d.stable, what);
+          },
+          // Each section tested against what was just read (the plan's, unless --force overrode it).
+          write: (rv) =>
+            router.replaceSections(
+              d.ref.namespace,
+              d.ref.name,
+              d.sections.map((sec, i) => ({
+                path: sec.path,
+                before: live ? sectionsOf(live, d)[i] : sec.before,
+                after: sec.after,
+              })),
+              rv,
+            ),
+        });
+        const evidence = { object: what, changes: d.changes.length };
+        if (!r.written) return { ...evidence, written: false };
+        return { ...evidence, written: true, ...(r.forced ? { forced: r.forced } : {}) };
+      },
+      async check(step) {
+        const d = desiredOf(step, RerouteDesired);
+        const live = await deps.router(d.ref.kind).get(d.ref.namespace, d.ref.name);
+        return isDeepStrictEqual(
+          sectionsOf(live, d),
+          d.sections.map((sec) => sec.after),
+        );
+      },
+    },
+
     [CANARY_STEP_KINDS.setWeights]: {
       async apply(step, ctx) {
         const d = desiredOf(step, SetWeightsDesired);
         const router = deps.router(d.ref.kind);
-        let managedBy: Awaited<ReturnType<TrafficRouterPort['getWeights']>>['managedBy'];
+        let managedBy: Controller;
         const r = await guardedWrite({
           read: async () => {
             const now = await router.getWeights(d.ref);
@@ -50,22 +139,8 @@ export function createCanaryHandlers(deps: CanaryHandlerDeps): StepHandlers {
           // A controller that took the route over since the plan would undo the write; a stable side that lost
           // its ready pods since the plan could not take the traffic.
           beforeWrite: async () => {
-            if (managedBy) {
-              throw new RipcordError(
-                'refused',
-                `${d.ref.kind}/${d.ref.name} is now driven by ${managedBy.controller} (${managedBy.name}); nothing was changed`,
-              );
-            }
-            if (d.stable) {
-              const { readyReplicas } = await deps.scale.getScale(d.stable.namespace, d.stable.deployment);
-              if (readyReplicas < d.stable.readyReplicas) {
-                throw new RipcordError(
-                  'refused',
-                  `deployment/${d.stable.deployment} has ${readyReplicas} ready replica(s), fewer than the ` +
-                    `${d.stable.readyReplicas} it must have to take all of ${d.ref.kind}/${d.ref.name}'s traffic; nothing was changed`,
-                );
-              }
-            }
+            notTakenOver(managedBy, `${d.ref.kind}/${d.ref.name}`);
+            await stableCanTakeIt(deps, d.stable, `${d.ref.kind}/${d.ref.name}`);
           },
           write: (rv) => router.setWeights(d.ref, d.weights, rv),
         });
@@ -92,6 +167,23 @@ export function createCanaryHandlers(deps: CanaryHandlerDeps): StepHandlers {
             `the route's weights read back as ${text(weights)}, not ${text(d.weights)}`,
             { weights },
           );
+        }
+        const canary = d.canary;
+        if (canary) {
+          const still = (
+            await Promise.all(
+              (d.objects ?? []).map(async (o) => {
+                const live = await deps.router(o.kind).get(o.namespace, o.name);
+                return canaryReach(live, canary).map((x) => `${o.kind.toLowerCase()}/${o.name} ${x}`);
+              }),
+            )
+          ).flat();
+          if (still.length > 0) {
+            throw new StepFailedError(`routes still reach the canary: ${still.join('; ')}`, {
+              weights,
+              still,
+            });
+          }
         }
         if (!d.probe) return { weights, served: 'not checked (no canary.releaseHeader or healthUrl)' };
         // The router applies a weight change within a moment; keep asking until the answers are all stable's.

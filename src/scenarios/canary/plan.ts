@@ -2,10 +2,14 @@
  * The runbook's section 6 (canary) as a plan. Pure: the route's weights and both Deployments come in.
  *
  * The runbook's command is a merge patch that replaces the VirtualService's whole `http` list, dropping every
- * other route, match, retry and header rule. Here the managed route's weights go to stable 100 / canary 0 and
- * nothing else in the object changes; the weights are read back and, with a release header, requests must all
- * be answered by the stable release; then the stable pods are verified and the canary scaled to 0 (or --keep).
- * A route driven by Flagger or Argo Rollouts is refused: that controller would undo the change.
+ * other route, match, retry and header rule. Here every route of every object of the router's kind in the
+ * namespace that still reaches the canary is rewritten (core/traffic/canary-reach.ts): the managed route's
+ * weights go to stable 100 / canary 0, a header route to the canary points at stable, a mirror to it goes;
+ * nothing else changes, and objects that never reach the canary are not written. One guarded write per
+ * object, managed object first. Then every rewritten object is read back (nothing reaches the canary) and,
+ * with a release header, requests must all be answered by the stable release; then the stable pods are
+ * verified and the canary scaled to 0 (or --keep). An object driven by Flagger or Argo Rollouts is refused:
+ * that controller would undo the change.
  */
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { CompiledCanary } from '../../config/compile-canary.js';
@@ -16,10 +20,17 @@ import type { Plan, PlanStep } from '../../core/plan.js';
 import type { PlanService } from '../../core/plan-service.js';
 import type { TrafficRef } from '../../core/ports.js';
 import { leaseSecondsFor, lockAround } from '../../core/steps/lock.js';
+import {
+  rerouteFromCanary,
+  sidesOf,
+  type RouteRewrite,
+  type RoutingObject,
+} from '../../core/traffic/canary-reach.js';
+import { managedRoute, routeWeights } from '../../core/traffic/weighted-routes.js';
 import { verifyFor } from '../../core/steps/verify.js';
 import { releaseOf } from '../blue-green/plan.js';
 import { BLUE_GREEN_STEP_KINDS, type ScaleDesired } from '../blue-green/steps.js';
-import { CANARY_STEP_KINDS, type SetWeightsDesired, type VerifyTrafficDesired } from './steps.js';
+import { CANARY_STEP_KINDS, type RerouteDesired, type VerifyTrafficDesired } from './steps.js';
 
 export type CanarySettings = CompiledCanary;
 
@@ -27,6 +38,8 @@ export interface CanarySnapshot {
   weights: Record<string, number>;
   resourceVersion: string;
   managedBy?: { controller: 'Flagger' | 'Argo Rollouts'; name: string };
+  /** Every object of the router's kind in the namespace, the managed one included. */
+  objects: RoutingObject[];
   stable?: V1Deployment;
   canary?: V1Deployment;
 }
@@ -87,25 +100,62 @@ export function planCanaryRollback(
       'invalid',
       `${s.at}.stableDeployment: no deployment/${s.stableDeployment} in ${namespace}`,
     );
-  const target = Object.fromEntries(Object.keys(snap.weights).map((k) => [k, k === s.stable ? 100 : 0]));
+  const managed = snap.objects.find((o) => o.name === s.router.name);
+  if (!managed) throw new RipcordError('invalid', `${s.at}.router: no ${where}`);
+  const found = managedRoute(s.router.kind, { spec: managed.spec }, where, s.router.route);
+  const sides = sidesOf(s.router.kind, managed.spec, namespace, found.index, {
+    canary: s.canary,
+    stable: s.stable,
+  });
+  if (!sides) throw new RipcordError('invalid', `${s.at}: ${where}'s route names no backend "${s.canary}"`);
+  // The managed object first: the route the canary section names is the one the runbook resets.
+  const rewrites = [
+    managed,
+    ...snap.objects.filter((o) => o !== managed).sort((a, b) => a.name.localeCompare(b.name)),
+  ]
+    .map((o) => ({ object: o, rewrite: rerouteFromCanary(o, sides) }))
+    .filter((x): x is { object: RoutingObject; rewrite: RouteRewrite } => x.rewrite !== undefined);
+  for (const { object } of rewrites) {
+    if (object.managedBy) {
+      const other = `${s.router.kind.toLowerCase()}/${object.name} -n ${namespace}`;
+      throw new RipcordError(
+        'refused',
+        `${other} also sends traffic to ${s.canary} and is driven by ${object.managedBy.controller} (${object.managedBy.name}): ` +
+          `it would undo the change. Run \`${INSTEAD[object.managedBy.controller](object.managedBy.name)}\` instead; nothing was changed`,
+      );
+    }
+  }
+  const managedRewrite = rewrites.find((x) => x.object === managed)?.rewrite;
+  const target = managedRewrite
+    ? routeWeights(s.router.kind, { spec: applied(managed.spec, managedRewrite) }, where, s.router.route)
+    : snap.weights;
   // All traffic is about to go to stable: it must be able to take it, as blue-green's target colour must.
   const stableNeeded = Math.max(1, snap.stable.spec?.replicas ?? 1);
   const stableReady = snap.stable.status?.readyReplicas ?? 0;
   const routeRef = routeRefOf(s, namespace);
+  const objectRef = (o: RoutingObject) => `${o.kind.toLowerCase()}/${o.name} -n ${namespace}`;
   const base = {
     service: service.name,
     scenario: 'canary' as const,
     namespace,
     createdAt: opts.now.toISOString(),
     from: { ...revisionRefOf(snap.canary), changeCause: `${s.canary} ${snap.weights[s.canary]}%` },
-    to: { ...revisionRefOf(snap.stable), changeCause: `${s.stable} 100%` },
+    to: { ...revisionRefOf(snap.stable), changeCause: `${s.stable} ${target[s.stable] ?? 100}%` },
     rtoTargetMs: opts.rtoTargetMs,
     changes: [],
-    diff: [{ kind: 'traffic-weights' as const, target: where, from: snap.weights, to: target }],
+    diff: [
+      ...(managedRewrite
+        ? [{ kind: 'traffic-weights' as const, target: where, from: snap.weights, to: target }]
+        : []),
+      ...rewrites.map(({ object, rewrite }) => ({
+        kind: 'traffic-routes' as const,
+        target: objectRef(object),
+        changes: rewrite.changes,
+      })),
+    ],
   };
   const canaryReplicas = snap.canary.spec?.replicas ?? 0;
-  const sameWeights = Object.keys(target).every((k) => snap.weights[k] === target[k]);
-  if (sameWeights && (opts.keep || canaryReplicas === 0)) {
+  if (rewrites.length === 0 && (opts.keep || canaryReplicas === 0)) {
     return {
       ...base,
       diff: [],
@@ -118,11 +168,11 @@ export function planCanaryRollback(
   const release = releaseOf(snap.stable);
   if (!s.releaseHeader || !service.healthUrl) {
     warnings.push(
-      `${s.at}.releaseHeader or healthUrl not set: whether requests still reach the canary is not checked (the weights are)`,
+      `${s.at}.releaseHeader or healthUrl not set: whether requests still reach the canary is not checked (the routes are)`,
     );
   }
   const body: PlanStep[] = [];
-  if (!sameWeights && stableReady < stableNeeded) {
+  if (rewrites.length > 0 && stableReady < stableNeeded) {
     throw new RipcordError(
       'refused',
       `deployment/${s.stableDeployment} has ${stableReady} ready replica(s) of the ${stableNeeded} it must have to take ` +
@@ -130,58 +180,61 @@ export function planCanaryRollback(
         `it is ready (kubectl scale deployment/${s.stableDeployment} --replicas=${stableNeeded}); nothing was changed`,
     );
   }
-  if (!sameWeights) {
-    body.push(
-      {
-        id: 'set-weights',
-        kind: CANARY_STEP_KINDS.setWeights,
-        role: 'change',
-        description: `Send 100% of ${where}'s route to ${s.stable}, 0% to ${s.canary}`,
-        target: where,
-        why: 'Runbook 6: the canary weight back to 0 — on the managed route only, every other route, match, retry and header rule untouched.',
-        precondition: `The route's weights are still ${Object.entries(snap.weights)
-          .map(([k, w]) => `${k}=${w}`)
-          .join(', ')}.`,
-        desired: {
-          ref: routeRef,
-          weights: target,
-          from: snap.weights,
-          stable: { namespace, deployment: s.stableDeployment, readyReplicas: stableNeeded },
-        } satisfies SetWeightsDesired,
-        postcondition: `The route's weights are ${Object.entries(target)
-          .map(([k, w]) => `${k}=${w}`)
-          .join(', ')}.`,
-        danger: 'caution',
-        expectedDurationMs: 1_000,
-      },
-      {
-        id: 'verify-traffic',
-        kind: CANARY_STEP_KINDS.verifyTraffic,
-        role: 'verify',
-        description: `Verify no request reaches ${s.canary}`,
-        target: where,
-        why: 'The reset counts when traffic moved: the weights read back, and requests are answered by the stable release.',
-        precondition: 'The weights are set.',
-        desired: {
-          ref: routeRef,
-          weights: target,
-          ...(s.releaseHeader && service.healthUrl && release
-            ? {
-                probe: {
-                  url: service.healthUrl,
-                  header: s.releaseHeader,
-                  release,
-                  requests: 20,
-                  timeoutMs: 15_000,
-                },
-              }
-            : {}),
-        } satisfies VerifyTrafficDesired,
-        postcondition: `Weights read back as set${s.releaseHeader && service.healthUrl ? `; 20 requests to ${service.healthUrl} answered by ${release ?? '?'}` : ''}.`,
-        danger: 'safe',
-        expectedDurationMs: 2_000,
-      },
-    );
+  for (const { object, rewrite } of rewrites) {
+    const lines = rewrite.changes.map((c) => `${c.route}: ${c.from} → ${c.to}`);
+    body.push({
+      id: `reroute-${object.name}`,
+      kind: CANARY_STEP_KINDS.reroute,
+      role: 'change',
+      description: `Send ${objectRef(object)}'s canary traffic to ${s.stable} (${lines.length} change${lines.length === 1 ? '' : 's'})`,
+      target: objectRef(object),
+      why:
+        object === managed
+          ? 'Runbook 6: the canary weight back to 0 — and every other route of the object that reaches the canary (header routes, mirrors) sent to stable; nothing else changes.'
+          : `It also reaches ${s.canary}: left alone it would keep sending requests to the bad release after the weight reset.`,
+      precondition: `The routes are still as planned: ${lines.join('; ')}.`,
+      desired: {
+        ref: { namespace, kind: object.kind, name: object.name },
+        sides,
+        sections: rewrite.sections,
+        changes: rewrite.changes,
+        stable: { namespace, deployment: s.stableDeployment, readyReplicas: stableNeeded },
+      } satisfies RerouteDesired,
+      postcondition: `No route of ${objectRef(object)} reaches ${s.canary}.`,
+      danger: 'caution',
+      expectedDurationMs: 1_000,
+    });
+  }
+  if (rewrites.length > 0) {
+    body.push({
+      id: 'verify-traffic',
+      kind: CANARY_STEP_KINDS.verifyTraffic,
+      role: 'verify',
+      description: `Verify no request reaches ${s.canary}`,
+      target: where,
+      why: 'The reset counts when traffic moved: no route reaches the canary when read back, and requests are answered by the stable release.',
+      precondition: 'The routes are rewritten.',
+      desired: {
+        ref: routeRef,
+        weights: target,
+        objects: rewrites.map(({ object }) => ({ namespace, kind: object.kind, name: object.name })),
+        canary: sides.canary,
+        ...(s.releaseHeader && service.healthUrl && release
+          ? {
+              probe: {
+                url: service.healthUrl,
+                header: s.releaseHeader,
+                release,
+                requests: 20,
+                timeoutMs: 15_000,
+              },
+            }
+          : {}),
+      } satisfies VerifyTrafficDesired,
+      postcondition: `Routes read back with nothing to ${s.canary}${s.releaseHeader && service.healthUrl ? `; 20 requests to ${service.healthUrl} answered by ${release ?? '?'}` : ''}.`,
+      danger: 'safe',
+      expectedDurationMs: 2_000,
+    });
   }
   body.push(
     verifyFor({ ...service, deployment: s.stableDeployment }, snap.stable, {
@@ -226,4 +279,11 @@ export function planCanaryRollback(
     ),
     warnings,
   };
+}
+
+/** The object's spec with a rewrite's sections in place. */
+function applied(spec: Record<string, unknown>, rewrite: RouteRewrite): Record<string, unknown> {
+  const out = { ...spec };
+  for (const sec of rewrite.sections) out[sec.path.replace(/^\/spec\//, '')] = sec.after;
+  return out;
 }

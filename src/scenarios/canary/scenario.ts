@@ -35,7 +35,9 @@ export const canaryScenario: ScenarioModule = {
     const { keep } = options as OptionValues<typeof canaryOptions>;
     const s = requireCanary(ctx);
     const ns = ctx.service.kube.namespace;
-    const observed = await ctx.ports.traffic(s.router.kind).getWeights(routeRefOf(s, ns));
+    const router = ctx.ports.traffic(s.router.kind);
+    // The managed route (validated, its weights) and every object of its kind that may also reach the canary.
+    const [observed, objects] = await Promise.all([router.getWeights(routeRefOf(s, ns)), router.list(ns)]);
     const [stable, canary] = await Promise.all([
       deployment(ctx, s.stableDeployment),
       deployment(ctx, s.canaryDeployment),
@@ -46,6 +48,7 @@ export const canaryScenario: ScenarioModule = {
       {
         weights: observed.weights,
         resourceVersion: observed.resourceVersion,
+        objects,
         ...(observed.managedBy ? { managedBy: observed.managedBy } : {}),
         ...(stable ? { stable } : {}),
         ...(canary ? { canary } : {}),
