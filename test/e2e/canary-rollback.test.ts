@@ -96,38 +96,43 @@ describe('canary rollback: --scenario canary on an Istio VirtualService', () => 
     await expectNothingToDo(env.config, 'stable');
   }, 120_000);
 
-  it('a VirtualService Argo Rollouts manages is refused (exit 3) with the command to run; nothing changed', async () => {
+  it('a VirtualService an Argo Rollouts Rollout names is refused (exit 3) with the command to run; nothing changed', async () => {
     const ns = env.ns.name;
+    // What Argo Rollouts really marks: nothing on the VirtualService; the Rollout names it in its spec.
+    const ROLLOUTS = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts', namespace: ns };
     await custom().patchNamespacedCustomObject(
       {
         ...ISTIO,
         namespace: ns,
         plural: 'virtualservices',
         name: 'venue-service',
-        body: {
-          metadata: { annotations: { 'argo-rollouts.argoproj.io/managed-by-rollouts': 'venue-service' } },
-          spec: { http: virtualService(70, 30).spec.http },
-        },
+        body: { spec: { http: virtualService(70, 30).spec.http } },
       },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
+    await custom().createNamespacedCustomObject({
+      ...ROLLOUTS,
+      body: {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Rollout',
+        metadata: { name: 'venue-rollout' },
+        spec: {
+          strategy: {
+            canary: {
+              trafficRouting: { istio: { virtualService: { name: 'venue-service', routes: ['primary'] } } },
+            },
+          },
+        },
+      },
+    });
     const before = await readVs(ns);
     const r = await ripcord(['--config', env.config, 'plan', 'venue-service', '--scenario', 'canary']);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(
-      /driven by Argo Rollouts \(venue-service\).*kubectl argo rollouts abort venue-service/,
+      /driven by Argo Rollouts \(venue-rollout\).*kubectl argo rollouts abort venue-rollout/,
     );
     expect((await readVs(ns)).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
-    await custom().patchNamespacedCustomObject(
-      {
-        ...ISTIO,
-        namespace: ns,
-        plural: 'virtualservices',
-        name: 'venue-service',
-        body: { metadata: { annotations: { 'argo-rollouts.argoproj.io/managed-by-rollouts': null } } },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await custom().deleteNamespacedCustomObject({ ...ROLLOUTS, name: 'venue-rollout' });
   }, 60_000);
 
   it('bad input: a stable subset the route lacks is exit 2 naming the field', async () => {

@@ -191,6 +191,18 @@ describe('canary plan (runbook 6)', () => {
     expect(plan.steps.map((s) => s.id)).toContain('reroute-venue-service');
   });
 
+  it('Rollouts that could not be read: planned, with a warning that ownership was not checked', () => {
+    const plan = planCanaryRollback(
+      service,
+      settings,
+      { ...snap, ownershipUnchecked: 'forbidden: cannot list rollouts.argoproj.io in namespace tickettoken' },
+      opts,
+    );
+    expect(plan.warnings).toContain(
+      'whether Argo Rollouts drives these routes is not checked: its Rollouts could not be read (forbidden: cannot list rollouts.argoproj.io in namespace tickettoken)',
+    );
+  });
+
   it('another object that reaches the canary driven by a controller is refused, naming it', () => {
     const flagger: RoutingObject = {
       kind: 'VirtualService',
@@ -203,7 +215,7 @@ describe('canary plan (runbook 6)', () => {
     expect(() =>
       planCanaryRollback(service, settings, { ...snap, objects: [...snap.objects, flagger] }, opts),
     ).toThrow(
-      /virtualservice\/venue-primary -n tickettoken also sends traffic to canary and is driven by Flagger \(venue\)/,
+      /virtualservice\/venue-primary -n tickettoken also sends traffic to canary and is driven by Flagger \(venue\).*rollback webhook/,
     );
   });
 

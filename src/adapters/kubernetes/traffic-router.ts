@@ -17,20 +17,20 @@ const API: Record<RoutingKind, { group: string; version: string; plural: string 
   HTTPRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' },
 };
 
-/** Argo Rollouts annotates the VirtualService it drives; Flagger owns the objects it generates. */
-export const ARGO_MANAGED_ANNOTATION = 'argo-rollouts.argoproj.io/managed-by-rollouts';
-
 interface RoutingMeta {
   resourceVersion?: string;
   annotations?: Record<string, string>;
   ownerReferences?: Array<{ kind?: string; apiVersion?: string; name?: string }>;
 }
 
+/**
+ * Flagger generates the objects it drives and owns them (an ownerReference to its Canary), as does a Rollout
+ * that created one. Argo Rollouts writes nothing on a route it merely drives: its Rollout names the route,
+ * which the canary scenario reads (core/traffic/route-owners.ts).
+ */
 function managedByOf(
   meta: RoutingMeta,
 ): { controller: 'Flagger' | 'Argo Rollouts'; name: string } | undefined {
-  const argo = meta.annotations?.[ARGO_MANAGED_ANNOTATION];
-  if (argo) return { controller: 'Argo Rollouts', name: argo };
   const owner = meta.ownerReferences?.find(
     (o) =>
       (o.kind === 'Canary' && o.apiVersion?.startsWith('flagger.app/')) ||

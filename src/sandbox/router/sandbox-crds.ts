@@ -137,11 +137,35 @@ export const ARGOCD_CRDS: readonly V1CustomResourceDefinition[] = [
   }),
 ];
 
+/**
+ * The objects of the progressive-delivery controllers a canary rollback must not fight: Argo Rollouts' Rollout
+ * and Flagger's Canary. No controller runs in the sandbox; the CRDs let tests create the objects those
+ * controllers would, so the canary scenario's ownership checks meet the real shapes (and a list is answered
+ * instead of a 404).
+ */
+export const PROGRESSIVE_DELIVERY_CRDS: readonly V1CustomResourceDefinition[] = [
+  crd({
+    group: 'argoproj.io',
+    kind: 'Rollout',
+    plural: 'rollouts',
+    shortNames: ['ro'],
+    versions: [{ name: 'v1alpha1', storage: true }],
+  }),
+  crd({
+    group: 'flagger.app',
+    kind: 'Canary',
+    plural: 'canaries',
+    shortNames: ['canary'],
+    versions: [{ name: 'v1beta1', storage: true }],
+  }),
+];
+
 /** Every CRD `ripcord sandbox up` installs. */
 export const SANDBOX_CRDS: readonly V1CustomResourceDefinition[] = [
   ...ISTIO_CRDS,
   ...GATEWAY_CRDS,
   ...ARGOCD_CRDS,
+  ...PROGRESSIVE_DELIVERY_CRDS,
 ];
 
 /**

@@ -14,6 +14,7 @@ import { answeredBy, servedText } from '../../core/steps/answered-by.js';
 import { guardedWrite } from '../../core/steps/guarded-write.js';
 import { desiredOf } from '../../core/steps/desired.js';
 import { canaryReach, type RoutingObject } from '../../core/traffic/canary-reach.js';
+import { rolloutDriving, type RolloutRoute } from '../../core/traffic/route-owners.js';
 import { CANARY_STEP_KINDS, RerouteDesired, SetWeightsDesired, VerifyTrafficDesired } from './steps.js';
 
 export interface CanaryHandlerDeps {
@@ -21,6 +22,8 @@ export interface CanaryHandlerDeps {
   probe: ProbePort;
   /** The stable Deployment's ready count, checked right before all traffic goes to it. */
   scale: Pick<ScalePort, 'getScale'>;
+  /** The routes Argo Rollouts drives in a namespace (undefined: not readable, as the plan warned). */
+  rolloutRoutes?(namespace: string): Promise<RolloutRoute[] | undefined>;
   pollMs?: number;
 }
 
@@ -90,6 +93,9 @@ export function createCanaryHandlers(deps: CanaryHandlerDeps): StepHandlers {
           ...(ctx.force === true ? { force: true } : {}),
           beforeWrite: async () => {
             notTakenOver(live?.managedBy, what);
+            const routes = await deps.rolloutRoutes?.(d.ref.namespace);
+            const rollout = routes ? rolloutDriving(routes, d.ref) : undefined;
+            if (rollout) notTakenOver({ controller: 'Argo Rollouts', name: rollout }, what);
             await stableCanTakeIt(deps, d.stable, what);
           },
           // Each section tested against what was just read (the plan's, unless --force overrode it).

@@ -40,15 +40,21 @@ export interface CanarySnapshot {
   managedBy?: { controller: 'Flagger' | 'Argo Rollouts'; name: string };
   /** Every object of the router's kind in the namespace, the managed one included. */
   objects: RoutingObject[];
+  /** Why the Rollouts of the namespace could not be read (whether Argo Rollouts drives a route is not checked). */
+  ownershipUnchecked?: string;
   stable?: V1Deployment;
   canary?: V1Deployment;
 }
 
-/** What the controller's users run instead, for the refusal. */
+/**
+ * What the controller's users run instead, for the refusal: Argo Rollouts' abort (traffic back to stable,
+ * the Rollout Degraded); for Flagger, a `rollback` webhook on the Canary's analysis, which Flagger documents
+ * as the way to fail a canary while it runs (flagger-loadtester serves one: POST /rollback/open).
+ */
 const INSTEAD = {
   'Argo Rollouts': (name: string) => `kubectl argo rollouts abort ${name}`,
   Flagger: (name: string) =>
-    `kubectl annotate canary/${name} flagger.app/rollback=true (or fix and let Flagger roll back)`,
+    `fail canary/${name}'s analysis through its rollback webhook (spec.analysis.webhooks type: rollback; with flagger-loadtester: POST /rollback/open); Flagger then routes all traffic to the primary`,
 };
 
 /** The managed route of the service's canary section, as the traffic port names it. */
@@ -165,6 +171,11 @@ export function planCanaryRollback(
     };
   }
   const warnings: string[] = [];
+  if (snap.ownershipUnchecked) {
+    warnings.push(
+      `whether Argo Rollouts drives these routes is not checked: its Rollouts could not be read (${snap.ownershipUnchecked})`,
+    );
+  }
   const release = releaseOf(snap.stable);
   if (!s.releaseHeader || !service.healthUrl) {
     warnings.push(

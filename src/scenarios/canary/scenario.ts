@@ -4,6 +4,8 @@ import { rtoTargetMs } from '../../config/services.js';
 import { RipcordError } from '../../core/errors.js';
 import { createBlueGreenHandlers } from '../blue-green/handlers.js';
 import { BLUE_GREEN_STEP_KINDS } from '../blue-green/steps.js';
+import type { RoutingObject } from '../../core/traffic/canary-reach.js';
+import { rolloutDriving, rolloutRoutes, type RolloutRoute } from '../../core/traffic/route-owners.js';
 import { planServiceOf } from '../plan-service.js';
 import type { OptionValues, ScenarioContext, ScenarioModule } from '../types.js';
 import type { canaryOptions } from './entry.js';
@@ -19,6 +21,32 @@ export function requireCanary(ctx: Pick<ScenarioContext, 'service'>): CanarySett
     );
   }
   return s;
+}
+
+const ROLLOUTS = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' };
+
+/**
+ * The routes Argo Rollouts' Rollouts in the namespace drive (core/traffic/route-owners.ts), or why they could
+ * not be read (a Role without list on rollouts.argoproj.io): then ownership is reported as not checked.
+ */
+export async function rolloutRoutesIn(
+  ctx: Pick<ScenarioContext, 'ports'>,
+  namespace: string,
+): Promise<{ routes: RolloutRoute[] } | { unchecked: string }> {
+  try {
+    return { routes: rolloutRoutes(await ctx.ports.customObjects.list({ ...ROLLOUTS, namespace })) };
+  } catch (err) {
+    if (err instanceof RipcordError && err.kind === 'forbidden') return { unchecked: err.message };
+    throw err;
+  }
+}
+
+/** The objects with the Rollout that drives one marked as its controller. */
+function withRollouts(objects: RoutingObject[], routes: readonly RolloutRoute[]): RoutingObject[] {
+  return objects.map((o) => {
+    const rollout = o.managedBy ? undefined : rolloutDriving(routes, o);
+    return rollout ? { ...o, managedBy: { controller: 'Argo Rollouts' as const, name: rollout } } : o;
+  });
 }
 
 async function deployment(ctx: ScenarioContext, name: string) {
@@ -37,7 +65,13 @@ export const canaryScenario: ScenarioModule = {
     const ns = ctx.service.kube.namespace;
     const router = ctx.ports.traffic(s.router.kind);
     // The managed route (validated, its weights) and every object of its kind that may also reach the canary.
-    const [observed, objects] = await Promise.all([router.getWeights(routeRefOf(s, ns)), router.list(ns)]);
+    const [observed, listed, rollouts] = await Promise.all([
+      router.getWeights(routeRefOf(s, ns)),
+      router.list(ns),
+      rolloutRoutesIn(ctx, ns),
+    ]);
+    const objects = 'routes' in rollouts ? withRollouts(listed, rollouts.routes) : listed;
+    const managedBy = observed.managedBy ?? objects.find((o) => o.name === s.router.name)?.managedBy;
     const [stable, canary] = await Promise.all([
       deployment(ctx, s.stableDeployment),
       deployment(ctx, s.canaryDeployment),
@@ -49,7 +83,8 @@ export const canaryScenario: ScenarioModule = {
         weights: observed.weights,
         resourceVersion: observed.resourceVersion,
         objects,
-        ...(observed.managedBy ? { managedBy: observed.managedBy } : {}),
+        ...(managedBy ? { managedBy } : {}),
+        ...('unchecked' in rollouts ? { ownershipUnchecked: rollouts.unchecked } : {}),
         ...(stable ? { stable } : {}),
         ...(canary ? { canary } : {}),
       },
@@ -73,6 +108,10 @@ export const canaryScenario: ScenarioModule = {
         router: (kind) => ctx.ports.traffic(kind),
         probe: ctx.probe,
         scale: ctx.ports.scale,
+        rolloutRoutes: async (namespace) => {
+          const r = await rolloutRoutesIn(ctx, namespace);
+          return 'routes' in r ? r.routes : undefined;
+        },
       }),
       // The canary's scale-down is the blue-green scale step.
       [BLUE_GREEN_STEP_KINDS.scale]: bg[BLUE_GREEN_STEP_KINDS.scale] as NonNullable<(typeof bg)[string]>,
