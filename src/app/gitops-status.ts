@@ -5,6 +5,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { appViewOf } from '../scenarios/argocd/app-view.js';
 import { applicationOf, requireArgoCd } from '../scenarios/argocd/scenario.js';
+import { trackedApplication } from '../scenarios/argocd/self-heal.js';
 import { appText, canonical, deployedOf, isAutoSync, short } from '../scenarios/argocd/view.js';
 import type { ScenarioContext } from '../scenarios/types.js';
 import { lastPause } from './gitops-resume.js';
@@ -24,8 +25,17 @@ export interface ArgoCdStatus {
   pausedBy?: string;
 }
 
-export async function argoCdStatus(ctx: ScenarioContext, deployment: V1Deployment): Promise<ArgoCdStatus> {
+/**
+ * Undefined when the section names no Application and the Deployment carries no Argo CD tracking: an argocd
+ * section describes how to roll back once Argo CD deploys the service, and a Deployment applied some other way
+ * (the example's rolling or blue-green deploys) is not an Application's to report.
+ */
+export async function argoCdStatus(
+  ctx: ScenarioContext,
+  deployment: V1Deployment,
+): Promise<ArgoCdStatus | undefined> {
   const s = requireArgoCd(ctx);
+  if (!s.application && !trackedApplication(deployment)) return undefined;
   const ref = applicationOf(s, deployment);
   const v = appViewOf(await ctx.ports.argocd(s).getApplication(ref));
   const pause = await lastPause(ctx);

@@ -3,8 +3,6 @@
  * refusal of another scenario's flag, resume's handlers and the watch's choice all come from this list; each
  * scenario's module is imported only when a plan of it is made or run.
  */
-import type { CompiledService } from '../config/compile.js';
-import { sectionConfigured } from '../config/sections.js';
 import { RipcordError } from '../core/errors.js';
 import { appEntry } from './app/entry.js';
 import { argoCdEntry } from './argocd/entry.js';
@@ -13,6 +11,7 @@ import { canaryEntry } from './canary/entry.js';
 import { configEntry, secretEntry } from './config/entry.js';
 import { databaseEntry } from './database/entry.js';
 import { flagEntry } from './flag/entry.js';
+import type { TrafficSection } from './live-traffic.js';
 import type { ScenarioEntry } from './types.js';
 
 export const SCENARIOS: readonly ScenarioEntry[] = [
@@ -40,12 +39,13 @@ export function scenarioNamed(name: string | undefined): ScenarioEntry {
 }
 
 /**
- * The scenario the watch and the controller plan for a service: the traffic strategy its config declares
- * (canary, blue-green: their rollback is the traffic move, not a Deployment rollback), else the app rollback.
+ * The scenario the watch and the controller plan for a service: the traffic strategy live for it
+ * (live-traffic.ts: canary, blue-green, whose rollback is the traffic move, not a Deployment rollback), else the
+ * app rollback.
  */
-export function watchScenarioFor(service: CompiledService): ScenarioEntry {
+export function watchScenarioFor(live: TrafficSection | undefined): ScenarioEntry {
   const watched = SCENARIOS.filter((s) => s.watch);
-  const declared = watched.find((s) => s.configSection && sectionConfigured(service, s.configSection));
+  const declared = live === undefined ? undefined : watched.find((s) => s.configSection === live);
   const fallback = watched.find((s) => !s.configSection);
   const found = declared ?? fallback;
   if (!found) throw new RipcordError('invalid', 'no scenario is marked for the watch');

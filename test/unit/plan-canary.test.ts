@@ -93,12 +93,6 @@ describe('canary plan (runbook 6)', () => {
     });
     expect(plan.diff).toEqual([
       {
-        kind: 'traffic-weights',
-        target: 'virtualservice/venue-service -n tickettoken',
-        from: { stable: 80, canary: 20 },
-        to: { stable: 100, canary: 0 },
-      },
-      {
         kind: 'traffic-routes',
         target: 'virtualservice/venue-service -n tickettoken',
         changes: [{ route: 'http[0] primary', from: 'stable=80, canary=20', to: 'stable=100, canary=0' }],

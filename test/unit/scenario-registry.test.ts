@@ -6,6 +6,7 @@ import { RipcordError } from '../../src/core/errors.js';
 import { addScenarioOptions, parseScenarioOptions } from '../../src/scenarios/options.js';
 import { parseConfig } from '../../src/config/load.js';
 import { getService } from '../../src/config/services.js';
+import { liveTrafficSection } from '../../src/scenarios/live-traffic.js';
 import { scenarioNamed, SCENARIOS, watchScenarioFor } from '../../src/scenarios/registry.js';
 
 describe('the scenario registry', () => {
@@ -74,7 +75,7 @@ describe('the scenario registry', () => {
     expect(() => scenarioNamed('bluegreen')).toThrow(/--scenario: unknown scenario "bluegreen"/);
   });
 
-  it('the watch plans the service’s traffic strategy when its config declares one, else the app rollback', () => {
+  it('the watch plans the traffic strategy live for the service, else the app rollback', async () => {
     const service = (extra: string[]) =>
       getService(
         parseConfig(
@@ -92,7 +93,6 @@ describe('the scenario registry', () => {
         ),
         'venue-service',
       );
-    expect(watchScenarioFor(service([])).name).toBe('app');
     const canary = [
       '    canary:',
       '      router: { kind: VirtualService, name: venue-service }',
@@ -100,13 +100,72 @@ describe('the scenario registry', () => {
       '      canary: canary',
       '      canaryDeployment: venue-service-canary',
     ];
-    expect(watchScenarioFor(service(canary)).name).toBe('canary');
     const blueGreen = [
       '    blueGreen:',
       '      service: venue-service',
       '      colours: { blue: venue-service-blue, green: venue-service-green }',
     ];
-    expect(watchScenarioFor(service(blueGreen)).name).toBe('blue-green');
+    // A cluster holding these Deployments, this selector on the Service and these VirtualServices.
+    const cluster = (deployments: string[], selector: Record<string, string>, routes: string[]) => {
+      const reads: string[] = [];
+      const missing = (what: string) => new RipcordError('invalid', `${what} not found`);
+      const ctx = {
+        kube: {
+          snapshot: async (_ns: string, name: string) => {
+            reads.push(`deployment/${name}`);
+            if (!deployments.includes(name)) throw missing(name);
+            return {};
+          },
+        },
+        ports: {
+          services: {
+            read: async (_ns: string, name: string) => (reads.push(`service/${name}`), { selector }),
+          },
+          traffic: (kind: string) => ({
+            list: async () => (reads.push(kind), routes.map((name) => ({ name }))),
+          }),
+        },
+      };
+      return { ctx, reads };
+    };
+    const live = async (extra: string[], c: ReturnType<typeof cluster>) =>
+      liveTrafficSection({ service: service(extra), ...c.ctx } as never);
+
+    // One traffic section (or none): the file decides, nothing is read.
+    const none = cluster([], {}, []);
+    expect(await live([], none)).toBeUndefined();
+    expect(await live(canary, none)).toBe('canary');
+    expect(await live(blueGreen, none)).toBe('blueGreen');
+    expect(none.reads).toEqual([]);
+
+    // Both (the example's ripcord.yaml): the topology the cluster runs.
+    const both = [...blueGreen, ...canary];
+    const rolling = cluster(['venue-service'], { app: 'venue-service' }, []);
+    expect(await live(both, rolling)).toBeUndefined();
+    const colours = cluster(['venue-service-green'], { app: 'venue-service', version: 'green' }, []);
+    expect(await live(both, colours)).toBe('blueGreen');
+    const split = cluster(['venue-service', 'venue-service-canary'], { app: 'venue-service' }, [
+      'venue-service',
+    ]);
+    expect(await live(both, split)).toBe('canary');
+    expect(split.reads).toEqual([
+      'service/venue-service',
+      'VirtualService',
+      'deployment/venue-service-canary',
+    ]);
+    // A route left behind without its canary Deployment is not a canary; a colour selected but deleted is not live.
+    expect(await live(both, cluster(['venue-service'], {}, ['venue-service']))).toBeUndefined();
+    expect(await live(both, cluster([], { version: 'green' }, []))).toBeUndefined();
+    // Anything but not-found (the API down) is the caller's error, not a guess.
+    const down = cluster([], {}, []);
+    down.ctx.ports.services.read = async () => {
+      throw new RipcordError('unreachable', 'connect ECONNREFUSED');
+    };
+    await expect(live(both, down)).rejects.toThrow(/ECONNREFUSED/);
+
+    expect(watchScenarioFor(undefined).name).toBe('app');
+    expect(watchScenarioFor('canary').name).toBe('canary');
+    expect(watchScenarioFor('blueGreen').name).toBe('blue-green');
     // Only the strategies with a watch are candidates: a flag or database section changes nothing.
     expect(SCENARIOS.filter((s) => s.watch).map((s) => s.name)).toEqual(['app', 'blue-green', 'canary']);
   });

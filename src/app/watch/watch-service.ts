@@ -28,6 +28,7 @@ import { contactNotification } from '../../core/notify/message.js';
 import { newRunId, runPlan } from '../run-plan.js';
 import { notifierFor } from '../notify-run.js';
 import { makePlan } from '../plan-rollback.js';
+import { liveTrafficSection } from '../../scenarios/live-traffic.js';
 import { watchScenarioFor } from '../../scenarios/registry.js';
 import type { ScenarioEntry, ScenarioWatch } from '../../scenarios/types.js';
 import type { RunContext } from '../notify-run.js';
@@ -387,7 +388,7 @@ export async function watchService(ctx: WatchContext, o: WatchOptions): Promise<
   const decisions: WatchDecision[] = [];
   const opts = detectOptions(ctx);
   const st: WatchState = { tracked: undefined, lastKey: undefined, looked: false, own: new Set() };
-  const entry = watchScenarioFor(service);
+  const entry = watchScenarioFor(await liveTrafficSection(ctx));
   const w: Watcher = { scenario: entry.name, watch: await watchOf(entry) };
   const { unhealthyAfter, maxBackoffMs } = service.detect.failures;
   let failures = 0;

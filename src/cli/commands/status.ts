@@ -4,6 +4,7 @@ import { lockNameFor } from '../../core/steps/lock.js';
 import { sectionConfigured } from '../../config/sections.js';
 import { blueGreenStatus, blueGreenStatusLines } from '../../scenarios/blue-green/status.js';
 import { autoRecord } from '../../scenarios/config/revision-records.js';
+import { liveTrafficSection } from '../../scenarios/live-traffic.js';
 import { argoCdStatus, argoCdStatusLines } from '../../app/gitops-status.js';
 import { emit } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
@@ -22,7 +23,8 @@ export function registerStatusCommands(program: Command): void {
           const { service, kube } = ctx;
           const ns = service.kube.namespace;
           // A blue-green service: the live colour's Deployment is the one whose revision and rollout matter.
-          const blueGreen = sectionConfigured(service, 'blueGreen') ? await blueGreenStatus(ctx) : undefined;
+          const blueGreen =
+            (await liveTrafficSection(ctx)) === 'blueGreen' ? await blueGreenStatus(ctx) : undefined;
           const deployment = blueGreen?.colours.find((c) => c.live)?.deployment ?? service.deployment;
           const snap = await kube.snapshot(ns, deployment);
           await autoRecord(ctx, snap);
@@ -30,9 +32,12 @@ export function registerStatusCommands(program: Command): void {
           const rollout = await kube.rolloutStatus(ns, deployment);
           const lock = await kube.readLock(ns, lockNameFor(service.name));
           const [lastRun] = await ctx.journal.listRuns({ service: service.name, limit: 1 });
-          const argocd = sectionConfigured(service, 'argocd')
-            ? await argoCdStatus(ctx, snap.deployment)
-            : undefined;
+          // A section that did not compile (ARGOCD_SERVER unset in this shell) is said, not a failed status.
+          const argocdProblem = service.deferred?.argocd?.error.message;
+          const argocd =
+            sectionConfigured(service, 'argocd') && !argocdProblem
+              ? await argoCdStatus(ctx, snap.deployment)
+              : undefined;
           const st = snap.deployment.status ?? {};
           const data = {
             service: service.name,
@@ -54,6 +59,7 @@ export function registerStatusCommands(program: Command): void {
               : null,
             ...(blueGreen ? { blueGreen } : {}),
             ...(argocd ? { argocd } : {}),
+            ...(argocdProblem ? { argocdNotChecked: argocdProblem } : {}),
           };
           emit(g, data, () =>
             [
@@ -64,6 +70,7 @@ export function registerStatusCommands(program: Command): void {
               `  last run: ${lastRun ? `${lastRun.id} ${lastRun.status} at ${lastRun.createdAt}` : 'none'}`,
               ...(blueGreen ? blueGreenStatusLines(blueGreen) : []),
               ...(argocd ? argoCdStatusLines(argocd, service.name) : []),
+              ...(argocdProblem ? [`  argocd:   not checked: ${argocdProblem}`] : []),
             ].join('\n'),
           );
         });

@@ -149,10 +149,9 @@ export function planCanaryRollback(
     to: { ...revisionRefOf(snap.stable), changeCause: `${s.stable} ${target[s.stable] ?? 100}%` },
     rtoTargetMs: opts.rtoTargetMs,
     changes: [],
+    // One line per route changed; the managed route's weights are one of them (a separate traffic-weights
+    // line said the same thing twice).
     diff: [
-      ...(managedRewrite
-        ? [{ kind: 'traffic-weights' as const, target: where, from: snap.weights, to: target }]
-        : []),
       ...rewrites.map(({ object, rewrite }) => ({
         kind: 'traffic-routes' as const,
         target: objectRef(object),

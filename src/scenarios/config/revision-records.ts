@@ -12,6 +12,7 @@ import { RipcordError } from '../../core/errors.js';
 import type { Plan } from '../../core/plan.js';
 import type { ConfigObject, DeploymentSnapshot } from '../../core/ports.js';
 import { sectionConfigured, sectionOf } from '../../config/sections.js';
+import { liveTrafficSection } from '../live-traffic.js';
 import type { ScenarioContext } from '../types.js';
 
 /** The current Vault KV version of the service's secret, as a record holds it. */
@@ -74,8 +75,8 @@ let warned = false;
  */
 export async function autoRecord(ctx: ScenarioContext, snapshot?: DeploymentSnapshot): Promise<void> {
   // A blue-green service has colour Deployments, not one with revisions to record (--with-config is app's).
-  if (sectionConfigured(ctx.service, 'blueGreen')) return;
   try {
+    if ((await liveTrafficSection(ctx)) === 'blueGreen') return;
     const res = await recordCurrentRevision(ctx, {
       source: 'auto',
       overwrite: false,
