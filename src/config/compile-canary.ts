@@ -9,6 +9,9 @@ export interface CompiledCanary {
   canaryDeployment: string;
   stableDeployment: string;
   scaleDownAfterMs: number;
+  /** The ready replicas stable needs for all traffic; absent: its spec.replicas. */
+  stableReplicas?: number;
+  readyTimeoutMs: number;
   /** Lower-case header name; absent: which release answers is not checked. */
   releaseHeader?: string;
   at: string;
@@ -26,6 +29,8 @@ export function compileCanary(s: CanarySettings, deployment: string, at: string)
     canaryDeployment: s.canaryDeployment,
     stableDeployment: s.stableDeployment ?? deployment,
     scaleDownAfterMs: parseDuration(s.scaleDownAfter ?? '30s', `${at}.scaleDownAfter`),
+    ...(s.stableReplicas !== undefined ? { stableReplicas: s.stableReplicas } : {}),
+    readyTimeoutMs: parseDuration(s.readyTimeout ?? '3m', `${at}.readyTimeout`),
     ...(s.releaseHeader ? { releaseHeader: s.releaseHeader.toLowerCase() } : {}),
     at,
   };

@@ -28,6 +28,14 @@ export const CanarySettings = z.strictObject({
   stableDeployment: Name.optional().meta({
     description: 'The stable Deployment (default: the service’s deployment)',
   }),
+  stableReplicas: z.number().int().positive().optional().meta({
+    description:
+      'The ready replicas stable needs to take all the traffic (default: its spec.replicas). Set it when stable was scaled down while the canary took a share (an HPA, Argo Rollouts’ dynamicStableScale): below it the rollback is refused, or --scale-stable scales stable up first',
+  }),
+  readyTimeout: PositiveDuration.optional().meta({
+    description: 'With --scale-stable: the longest wait for stable to have its replicas ready',
+    default: '3m',
+  }),
   scaleDownAfter: PositiveDuration.optional().meta({
     default: '30s',
     description: 'When the canary is scaled to 0 (--keep keeps it)',

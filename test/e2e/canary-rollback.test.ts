@@ -135,6 +135,104 @@ describe('canary rollback: --scenario canary on an Istio VirtualService', () => 
     await custom().deleteNamespacedCustomObject({ ...ROLLOUTS, name: 'venue-rollout' });
   }, 60_000);
 
+  it('a stable subset whose labels also pick the canary pods is refused before any write; the example subset passes', async () => {
+    const ns = env.ns.name;
+    const dr = { ...ISTIO, namespace: ns, plural: 'destinationrules', name: 'venue-service' };
+    const subsets = (stable: Record<string, string>) => ({
+      spec: {
+        subsets: [
+          { name: 'stable', labels: stable },
+          { name: 'canary', labels: { track: 'canary' } },
+        ],
+      },
+    });
+    const patchDr = (body: unknown) =>
+      custom().patchNamespacedCustomObject(
+        { ...dr, body },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    await patchDr(subsets({ app: 'venue-service' }));
+    const before = await readVs(ns);
+    const r = await ripcord([
+      '--config',
+      env.config,
+      'rollback',
+      'venue-service',
+      '--scenario',
+      'canary',
+      '--yes',
+    ]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(
+      /service\/venue-service subset stable \(destinationrule\/venue-service: app=venue-service\) also selects deployment\/venue-service-canary's pods \(app=venue-service,track=canary\): requests sent to stable would still reach the canary; nothing was changed/,
+    );
+    expect((await readVs(ns)).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    await patchDr(subsets({ track: 'stable' }));
+    const ok = await ripcord(['--config', env.config, 'plan', 'venue-service', '--scenario', 'canary']);
+    expect(ok.code, ok.stderr).toBe(0);
+  }, 60_000);
+
+  it('stable at 1 ready replica of the 3 all traffic needs: refused before any write; --scale-stable scales, waits, then reroutes', async () => {
+    const ns = env.ns.name;
+    // Left by the test before: the route at 70/30. Stable shrinks to 1 under the canary, as an HPA would.
+    await apps().patchNamespacedDeploymentScale(
+      { name: 'venue-service', namespace: ns, body: { spec: { replicas: 1 } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    for (const end = Date.now() + 30_000; ;) {
+      const st = (await apps().readNamespacedDeployment({ name: 'venue-service', namespace: ns })).status;
+      if ((st?.readyReplicas ?? 0) === 1 && (st?.replicas ?? 0) === 1) break;
+      if (Date.now() > end) throw new Error(`stable never settled at 1: ${JSON.stringify(st)}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const config = writeServiceConfig({
+      namespace: ns,
+      url: env.url,
+      verifyWindow: '1s',
+      extra: [...CANARY, '      stableReplicas: 3', '      readyTimeout: 60s'],
+    });
+    const before = await readVs(ns);
+    const refused = await ripcord([
+      '--config',
+      config,
+      'rollback',
+      'venue-service',
+      '--scenario',
+      'canary',
+      '--yes',
+    ]);
+    expect(refused.code, refused.stderr).toBe(3);
+    expect(refused.stderr).toMatch(
+      /deployment\/venue-service has 1 ready replica\(s\) of the 3 it must have .*\(2 missing\).*--scale-stable/,
+    );
+    expect((await readVs(ns)).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    expect(await replicas(ns, 'venue-service')).toBe(1);
+
+    const r = await ripcord([
+      '--config',
+      config,
+      'rollback',
+      'venue-service',
+      '--scenario',
+      'canary',
+      '--scale-stable',
+      '--yes',
+      '-o',
+      'json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const run = JSON.parse(r.stdout) as { steps: Array<{ stepId: string }> };
+    const done = run.steps.map((st) => st.stepId);
+    expect(done.indexOf('scale-stable')).toBeLessThan(done.indexOf('wait-ready'));
+    expect(done.indexOf('wait-ready')).toBeLessThan(done.indexOf('reroute-venue-service'));
+    const stable = await apps().readNamespacedDeployment({ name: 'venue-service', namespace: ns });
+    expect(stable.spec?.replicas).toBe(3);
+    expect(stable.status?.readyReplicas).toBe(3);
+    const after = await readVs(ns);
+    expect(after.spec.http[0]!.route.map((x) => x.weight)).toEqual([100, 0]);
+    expect(await versionsServed(env.url, 20)).toEqual({ 'v1.2.2': 20 });
+  }, 120_000);
+
   it('bad input: a stable subset the route lacks is exit 2 naming the field', async () => {
     const bad = writeServiceConfig({
       namespace: env.ns.name,

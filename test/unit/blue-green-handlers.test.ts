@@ -3,6 +3,7 @@ import type { KubernetesPort, ScalePort, ServiceSelectorPort } from '../../src/c
 import type { PlanStep } from '../../src/core/plan.js';
 import { createBlueGreenHandlers } from '../../src/scenarios/blue-green/handlers.js';
 import { BLUE_GREEN_STEP_KINDS } from '../../src/scenarios/blue-green/steps.js';
+import { createReplicaHandlers } from '../../src/core/steps/replicas.js';
 
 /** In-memory Service selector and Deployment scale, recording every write. */
 function world(o: { selector: Record<string, string>; blueReady: number; target?: unknown }) {
@@ -190,16 +191,15 @@ describe('scale-down re-checks that the Deployment no longer gets traffic (after
   it('canary: the route sends traffic to the canary again (a promotion, a manual shift): refused', async () => {
     const writes: string[] = [];
     let canaryWeight = 30;
-    const handlers = createBlueGreenHandlers({
+    // The canary's scale-down is the shared replica step, with the route as its re-check.
+    const handlers = createReplicaHandlers({
       kube: {
         snapshot: async () => ({ deployment: { spec: { replicas: 1 } }, replicaSets: [] }),
       } as unknown as KubernetesPort,
-      services: {} as ServiceSelectorPort,
       scale: {
         getScale: async () => ({ replicas: 1, readyReplicas: 1, resourceVersion: '1' }),
         setReplicas: async (_ns, d, n) => void writes.push(`scale ${d} ${n}`),
       },
-      probe: { get: async () => ({ status: 200, body: '', ms: 1 }) },
       router: () =>
         ({
           getWeights: async () => ({

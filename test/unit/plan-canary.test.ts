@@ -21,6 +21,7 @@ const settings: CanarySettings = {
   canaryDeployment: 'venue-service-canary',
   stableDeployment: 'venue-service',
   scaleDownAfterMs: 30_000,
+  readyTimeoutMs: 180_000,
   releaseHeader: 'x-venue-version',
   at: 'services.venue-service.canary',
 };
@@ -274,6 +275,109 @@ describe('canary plan (runbook 6)', () => {
     expect(err.kind).toBe('refused');
     expect(err.message).toMatch(
       /^deployment\/venue-service has 1 ready replica\(s\) of the 3 it must have to take all of virtualservice\/venue-service -n tickettoken's traffic/,
+    );
+  });
+
+  it('stable scaled down under the canary: refused naming what is missing; --scale-stable scales, waits, then reroutes', () => {
+    // Stable runs 1 of the 3 replicas all traffic needs (an HPA or dynamicStableScale shrank it under the canary).
+    const shrunk = { ...snap, stable: deployment('venue-service', 'v1.2.2', 1) };
+    const three = { ...settings, stableReplicas: 3 };
+    expect(() => planCanaryRollback(service, three, shrunk, opts)).toThrow(
+      new RegExp(
+        "^deployment/venue-service has 1 ready replica\\(s\\) of the 3 it must have to take all of virtualservice/venue-service -n tickettoken's traffic \\(2 missing\\).*--scale-stable to scale it to 3",
+      ),
+    );
+    const plan = planCanaryRollback(service, three, shrunk, { ...opts, scaleStable: true });
+    expect(plan.steps.map((st) => st.id)).toEqual([
+      'acquire-lock',
+      'scale-stable',
+      'wait-ready',
+      'reroute-venue-service',
+      'verify-traffic',
+      'verify',
+      'scale-down',
+      'release-lock',
+    ]);
+    expect(plan.steps[1]?.desired).toMatchObject({
+      deployment: 'venue-service',
+      deploymentUid: 'uid-venue-service',
+      replicas: 3,
+      afterMs: 0,
+    });
+    expect(plan.steps[2]?.desired).toEqual({
+      namespace: 'tickettoken',
+      deployment: 'venue-service',
+      readyReplicas: 3,
+      timeoutMs: 180_000,
+      restoreReplicas: 1,
+      unmoved: 'no route was changed',
+    });
+    // The reroute re-checks the same count right before its write.
+    expect(plan.steps[3]?.desired).toMatchObject({ stable: { readyReplicas: 3 } });
+    expect(plan.warnings.join('\n')).toMatch(
+      /has 1 ready replica\(s\) of the 3 .*: it is scaled to 3 and waited for/,
+    );
+
+    // Wanting enough but not all ready (pods starting): --scale-stable only waits, and restores nothing.
+    const starting = { ...snap, stable: { ...snap.stable, status: { readyReplicas: 1 } } };
+    const waitOnly = planCanaryRollback(service, settings, starting, { ...opts, scaleStable: true });
+    expect(waitOnly.steps.map((st) => st.id).slice(0, 3)).toEqual([
+      'acquire-lock',
+      'wait-ready',
+      'reroute-venue-service',
+    ]);
+    expect(waitOnly.steps[1]?.desired).toMatchObject({ readyReplicas: 3, restoreReplicas: 3 });
+    // Enough ready: --scale-stable changes nothing.
+    const enough = planCanaryRollback(service, settings, snap, { ...opts, scaleStable: true });
+    expect(enough.steps.map((st) => st.id)).not.toContain('scale-stable');
+    expect(enough.steps.map((st) => st.id)).not.toContain('wait-ready');
+  });
+
+  it('the stable subset decides where "stable" lands: refused before any write when it misses or includes the canary', () => {
+    const labelled = (d: V1Deployment, track: string): V1Deployment => ({
+      ...d,
+      spec: {
+        ...d.spec!,
+        template: { ...d.spec!.template, metadata: { labels: { app: 'venue-service', track } } },
+      },
+    });
+    const tracked = {
+      ...snap,
+      stable: labelled(snap.stable, 'stable'),
+      canary: labelled(snap.canary, 'canary'),
+    };
+    const rules = (stable: Record<string, string>) => [
+      {
+        name: 'venue-service',
+        spec: { host: 'venue-service', subsets: [{ name: 'stable', labels: stable }] },
+      },
+    ];
+    const backend = (labels: Record<string, string>) => ({
+      ...tracked,
+      stableBackend: { serviceSelector: { app: 'venue-service' }, destinationRules: rules(labels) },
+    });
+    expect(planCanaryRollback(service, settings, backend({ track: 'stable' }), opts).steps).toHaveLength(6);
+    expect(() => planCanaryRollback(service, settings, backend({ app: 'venue-service' }), opts)).toThrow(
+      /subset stable .* also selects deployment\/venue-service-canary's pods .*: requests sent to stable would still reach the canary; nothing was changed$/,
+    );
+    // Not readable: planned, and said.
+    const unread = planCanaryRollback(
+      service,
+      settings,
+      { ...tracked, stableBackend: { serviceSelector: { app: 'venue-service' } } },
+      opts,
+    );
+    expect(unread.warnings).toContain(
+      "subset stable's labels are not checked: the DestinationRules could not be read",
+    );
+    const forbidden = planCanaryRollback(
+      service,
+      settings,
+      { ...tracked, stableBackend: { unchecked: 'services "venue-service" is forbidden' } },
+      opts,
+    );
+    expect(forbidden.warnings.join('\n')).toMatch(
+      /whether stable selects the stable pods only is not checked/,
     );
   });
 });

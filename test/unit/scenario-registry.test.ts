@@ -48,6 +48,7 @@ describe('the scenario registry', () => {
       '--to-version <n>',
       '--flag <name>',
       '--keep',
+      '--scale-stable',
       '--to-history <id>',
       '--revision <sha>',
     ]);

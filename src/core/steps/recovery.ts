@@ -3,7 +3,6 @@
  * alerts until they are back to the pre-incident baseline, or fail after the timeout (the run then escalates
  * instead of declaring victory). The app layer adds it to any plan whose service has Prometheus configured.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod';
 import {
   candidateWindows,
@@ -12,12 +11,12 @@ import {
   type BaselineChoice,
 } from '../detect/baseline.js';
 import { evaluateRecovery, pendingRecovery } from '../detect/recovery.js';
-import { AbortedError, abortReason } from '../errors.js';
 import { StepFailedError, type StepHandlers } from '../executor.js';
 import type { IntervalCounts } from '../judge/index.js';
 import type { Plan, PlanStep } from '../plan.js';
 import type { AlertsPort, MetricsPort } from '../ports.js';
 import { desiredOf } from './desired.js';
+import { pauseOrAbort } from './pause.js';
 
 export const RECOVERY_STEP_KIND = 'recovery.verify';
 export const RECOVERY_STEP_ID = 'verify-recovery';
@@ -127,11 +126,7 @@ export function recoveryHandlers(deps: RecoveryHandlerDeps): StepHandlers {
           // Wait first: each interval asked for is the one that just ended, so the first lies wholly after this
           // step began, when traffic had already moved. Asked at once, the first window held the bad release's
           // last seconds (a blue-green switch 1.5 s earlier: "still 3.41% 5xx" on the old colour's requests).
-          try {
-            await sleep(pollMs, undefined, { signal: ctx.signal });
-          } catch {
-            throw new AbortedError(`recovery verification aborted: ${abortReason(ctx.signal)}`);
-          }
+          await pauseOrAbort(pollMs, ctx.signal, 'recovery verification');
           const now = ctx.clock.now();
           const w = { windowSeconds: d.windowSeconds };
           const [errors, p50, firing] = await Promise.all([

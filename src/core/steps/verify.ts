@@ -3,11 +3,9 @@
  * `app.verify` step every Deployment-changing plan ends with. An observation of now, not a state: on resume it
  * is always done again.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Deployment } from '@kubernetes/client-node';
 import * as z from 'zod';
 import { labelSelectorToString } from '../app-rollback/deployment-util.js';
-import { AbortedError, abortReason } from '../errors.js';
 import { StepFailedError, type StepContext, type StepHandlers } from '../executor.js';
 import type { PlanStep } from '../plan.js';
 import type { PlanService } from '../plan-service.js';
@@ -19,6 +17,7 @@ import {
   type HealthObservation,
 } from '../verify.js';
 import { desiredOf } from './desired.js';
+import { pauseOrAbort } from './pause.js';
 
 export const VERIFY_STEP_KIND = 'app.verify';
 
@@ -90,13 +89,8 @@ export interface VerifyHandlerDeps {
   wait?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-async function defaultWait(ms: number, signal: AbortSignal): Promise<void> {
-  try {
-    await sleep(ms, undefined, { signal });
-  } catch {
-    throw new AbortedError(`verification aborted: ${abortReason(signal)}`);
-  }
-}
+const defaultWait = (ms: number, signal: AbortSignal): Promise<void> =>
+  pauseOrAbort(ms, signal, 'verification');
 
 export function verifyHandlers(deps: VerifyHandlerDeps): StepHandlers {
   return {

@@ -7,11 +7,11 @@
  * Healthy, as `argocd app wait --sync --health` does. resume-auto-sync restores the paused policy exactly, and
  * only while the branch head renders something else than the revision that was rolled back.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ArgoCdApi } from '../../adapters/argocd/argocd-api.js';
-import { AbortedError, abortReason, RipcordError } from '../../core/errors.js';
+import { RipcordError } from '../../core/errors.js';
 import { StepFailedError, type StepHandlers } from '../../core/executor.js';
 import { desiredOf } from '../../core/steps/desired.js';
+import { pauseOrAbort } from '../../core/steps/pause.js';
 import { refuseUnlessForced } from '../../core/steps/guarded-write.js';
 import { appViewOf } from './app-view.js';
 import {
@@ -169,11 +169,7 @@ export function createArgoCdHandlers(deps: ArgoCdHandlerDeps): StepHandlers {
               seen,
             );
           }
-          try {
-            await sleep(pollMs, undefined, { signal: ctx.signal });
-          } catch {
-            throw new AbortedError(`waiting for ${where} aborted: ${abortReason(ctx.signal)}`);
-          }
+          await pauseOrAbort(pollMs, ctx.signal, `waiting for ${where}`);
         }
       },
       async check(step) {

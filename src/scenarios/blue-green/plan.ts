@@ -18,13 +18,8 @@ import type { Plan, PlanStep } from '../../core/plan.js';
 import type { PlanService } from '../../core/plan-service.js';
 import { leaseSecondsFor, lockAround } from '../../core/steps/lock.js';
 import { verifyFor } from '../../core/steps/verify.js';
-import {
-  BLUE_GREEN_STEP_KINDS,
-  type ScaleDesired,
-  type SwitchDesired,
-  type VerifyEndpointsDesired,
-  type WaitReadyDesired,
-} from './steps.js';
+import { scaleStep, waitReadyStep } from '../../core/steps/replicas.js';
+import { BLUE_GREEN_STEP_KINDS, type SwitchDesired, type VerifyEndpointsDesired } from './steps.js';
 
 /** The blue-green settings the planner needs: the compiled config section. */
 export type BlueGreenSettings = CompiledBlueGreen;
@@ -163,33 +158,23 @@ export function planBlueGreenRollback(
         'and must be ready before the switch (the runbook would have switched to it at once: a blackout)',
     );
     body.push(
-      scaleStep(
-        'scale-up',
+      scaleStep({
+        id: 'scale-up',
         namespace,
-        targetName,
-        targetDeployment,
+        name: targetName,
+        deployment: targetDeployment,
         replicas,
-        `${target}: serve the traffic first`,
-      ),
-      {
-        id: 'wait-ready',
-        kind: BLUE_GREEN_STEP_KINDS.waitReady,
-        role: 'wait',
-        description: `Wait until deployment/${targetName} has ${needed} ready replica(s)`,
-        target: `deployment/${targetName} -n ${namespace}`,
+        why: `${target}: serve the traffic first`,
+      }),
+      waitReadyStep({
+        namespace,
+        name: targetName,
+        ready: needed,
+        timeoutMs: settings.readyTimeoutMs,
+        restore: targetWanted,
         why: 'The colour traffic goes back to must be able to serve it before the switch, never after.',
-        precondition: 'The target colour is scaled up.',
-        desired: {
-          namespace,
-          deployment: targetName,
-          readyReplicas: needed,
-          timeoutMs: settings.readyTimeoutMs,
-          restoreReplicas: targetWanted,
-        } satisfies WaitReadyDesired,
-        postcondition: `deployment/${targetName} has at least ${needed} ready replica(s); else it is scaled back to ${targetWanted} and the rollback is refused (exit 3), saying why.`,
-        danger: 'safe',
-        expectedDurationMs: 30_000,
-      },
+        unmoved: 'the selector was not switched',
+      }),
     );
   }
   body.push(
@@ -257,16 +242,16 @@ export function planBlueGreenRollback(
     );
   } else {
     body.push(
-      scaleStep(
-        'scale-down',
+      scaleStep({
+        id: 'scale-down',
         namespace,
-        liveName,
-        liveDeployment,
-        0,
-        `${live} no longer serves: free its capacity after ${formatDuration(settings.scaleDownAfterMs)} (connections drain)`,
-        settings.scaleDownAfterMs,
-        { kind: 'selector', service: settings.service, key: settings.selectorKey, value: live },
-      ),
+        name: liveName,
+        deployment: liveDeployment,
+        replicas: 0,
+        why: `${live} no longer serves: free its capacity after ${formatDuration(settings.scaleDownAfterMs)} (connections drain)`,
+        afterMs: settings.scaleDownAfterMs,
+        notServing: { kind: 'selector', service: settings.service, key: settings.selectorKey, value: live },
+      }),
     );
   }
   const leaseSeconds = leaseSecondsFor(service.lockLeaseSeconds, opts.rtoTargetMs);
@@ -274,37 +259,5 @@ export function planBlueGreenRollback(
     ...base,
     steps: lockAround({ service: service.name, namespace, leaseSeconds }, body),
     warnings,
-  };
-}
-
-function scaleStep(
-  id: string,
-  namespace: string,
-  name: string,
-  d: V1Deployment,
-  replicas: number,
-  why: string,
-  afterMs = 0,
-  notServing?: ScaleDesired['notServing'],
-): PlanStep {
-  return {
-    id,
-    kind: BLUE_GREEN_STEP_KINDS.scale,
-    role: 'change',
-    description: `Scale deployment/${name} to ${replicas}${afterMs ? ` after ${formatDuration(afterMs)}` : ''}`,
-    target: `deployment/${name} -n ${namespace}`,
-    why,
-    precondition: `deployment/${name} has UID ${d.metadata?.uid ?? '?'}.`,
-    desired: {
-      namespace,
-      deployment: name,
-      deploymentUid: d.metadata?.uid ?? '',
-      replicas,
-      afterMs,
-      ...(notServing ? { notServing } : {}),
-    } satisfies ScaleDesired,
-    postcondition: `deployment/${name} wants ${replicas} replica(s).`,
-    danger: replicas === 0 ? 'caution' : 'safe',
-    expectedDurationMs: 1_000 + afterMs,
   };
 }

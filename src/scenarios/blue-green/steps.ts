@@ -1,51 +1,16 @@
 /** The blue-green step kinds and the zod schemas of their desired states (the journal is an outside edge). */
 import * as z from 'zod';
-import { TrafficRefSchema } from '../../core/steps/traffic-ref.js';
+import { REPLICA_STEP_KINDS } from '../../core/steps/replicas.js';
+
+export { ScaleDesired, WaitReadyDesired } from '../../core/steps/replicas.js';
 
 export const BLUE_GREEN_STEP_KINDS = {
-  scale: 'bluegreen.scale',
-  waitReady: 'bluegreen.wait-ready',
+  ...REPLICA_STEP_KINDS,
   switchSelector: 'bluegreen.switch-selector',
   verifyEndpoints: 'bluegreen.verify-traffic',
 } as const;
 
 const Labels = z.record(z.string(), z.string());
-
-/** desired of `bluegreen.scale`: the Deployment wants `replicas`, set no sooner than `afterMs` into the step. */
-export const ScaleDesired = z.object({
-  namespace: z.string().min(1),
-  deployment: z.string().min(1),
-  deploymentUid: z.string(),
-  replicas: z.number().int().nonnegative(),
-  afterMs: z.number().nonnegative(),
-  /**
-   * A scale-down's re-check, made after the drain delay and on every resume: the Deployment must no longer get
-   * traffic — the Service does not select its colour (blue-green), the route gives its backend 0 (canary). A
-   * switch-back or a promotion since the plan keeps it running: refused, not scaled to 0 under traffic.
-   */
-  notServing: z
-    .discriminatedUnion('kind', [
-      z.object({
-        kind: z.literal('selector'),
-        service: z.string().min(1),
-        key: z.string().min(1),
-        value: z.string().min(1),
-      }),
-      z.object({ kind: z.literal('weight'), ref: TrafficRefSchema, backend: z.string().min(1) }),
-    ])
-    .optional(),
-});
-export type ScaleDesired = z.infer<typeof ScaleDesired>;
-
-/** desired of `bluegreen.wait-ready`: at least `readyReplicas` ready; else back to `restoreReplicas`, refused. */
-export const WaitReadyDesired = z.object({
-  namespace: z.string().min(1),
-  deployment: z.string().min(1),
-  readyReplicas: z.number().int().positive(),
-  timeoutMs: z.number().positive(),
-  restoreReplicas: z.number().int().nonnegative(),
-});
-export type WaitReadyDesired = z.infer<typeof WaitReadyDesired>;
 
 /** desired of `bluegreen.switch-selector`: the selector is exactly `selector`; it was `from` at plan time. */
 export const SwitchDesired = z.object({

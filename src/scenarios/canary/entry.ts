@@ -4,6 +4,10 @@ import type { ScenarioEntry } from '../types.js';
 
 export const canaryOptions = {
   keep: switchOption('--keep', 'leave the release traffic left running, for forensics (no scale to 0)'),
+  scaleStable: switchOption(
+    '--scale-stable',
+    'when stable has fewer ready replicas than all the traffic needs, scale it up and wait for them first',
+  ),
 };
 
 export const canaryEntry: ScenarioEntry = {

@@ -5,14 +5,14 @@
  * every rewritten object back (no route reaches the canary) and, with a release header, proves no request
  * reaches the canary release.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
-import { AbortedError, abortReason, RipcordError } from '../../core/errors.js';
+import { RipcordError } from '../../core/errors.js';
 import { StepFailedError, type StepHandlers } from '../../core/executor.js';
 import type { ProbePort, ScalePort, TrafficRef, TrafficRouterPort } from '../../core/ports.js';
 import { answeredBy, servedText } from '../../core/steps/answered-by.js';
 import { guardedWrite } from '../../core/steps/guarded-write.js';
 import { desiredOf } from '../../core/steps/desired.js';
+import { pauseOrAbort } from '../../core/steps/pause.js';
 import { canaryReach, type RoutingObject } from '../../core/traffic/canary-reach.js';
 import { rolloutDriving, type RolloutRoute } from '../../core/traffic/route-owners.js';
 import { CANARY_STEP_KINDS, RerouteDesired, SetWeightsDesired, VerifyTrafficDesired } from './steps.js';
@@ -203,11 +203,7 @@ export function createCanaryHandlers(deps: CanaryHandlerDeps): StepHandlers {
               { weights, served },
             );
           }
-          try {
-            await sleep(pollMs, undefined, { signal: ctx.signal });
-          } catch {
-            throw new AbortedError(`verifying traffic aborted: ${abortReason(ctx.signal)}`);
-          }
+          await pauseOrAbort(pollMs, ctx.signal, 'verifying traffic');
         }
       },
       check: async () => false,

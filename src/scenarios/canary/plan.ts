@@ -20,16 +20,18 @@ import type { Plan, PlanStep } from '../../core/plan.js';
 import type { PlanService } from '../../core/plan-service.js';
 import type { TrafficRef } from '../../core/ports.js';
 import { leaseSecondsFor, lockAround } from '../../core/steps/lock.js';
+import { scaleStep, waitReadyStep } from '../../core/steps/replicas.js';
 import {
   rerouteFromCanary,
   sidesOf,
+  type Backend,
   type RouteRewrite,
   type RoutingObject,
 } from '../../core/traffic/canary-reach.js';
 import { managedRoute, routeWeights } from '../../core/traffic/weighted-routes.js';
+import { stableBackendProblem, type StableBackendWorld } from '../../core/traffic/stable-backend.js';
 import { verifyFor } from '../../core/steps/verify.js';
 import { releaseOf } from '../blue-green/plan.js';
-import { BLUE_GREEN_STEP_KINDS, type ScaleDesired } from '../blue-green/steps.js';
 import { CANARY_STEP_KINDS, type RerouteDesired, type VerifyTrafficDesired } from './steps.js';
 
 export type CanarySettings = CompiledCanary;
@@ -42,6 +44,11 @@ export interface CanarySnapshot {
   objects: RoutingObject[];
   /** Why the Rollouts of the namespace could not be read (whether Argo Rollouts drives a route is not checked). */
   ownershipUnchecked?: string;
+  /**
+   * What decides where the stable backend's requests land (its Service's selector, the DestinationRules), or
+   * why that could not be read; absent when the route names no stable backend (the plan says so itself).
+   */
+  stableBackend?: Omit<StableBackendWorld, 'stablePodLabels' | 'canaryPodLabels'> | { unchecked: string };
   stable?: V1Deployment;
   canary?: V1Deployment;
 }
@@ -70,11 +77,28 @@ export function routeRefOf(
   };
 }
 
+/** The stable backend the managed route names (what the scenario reads the Service and subset of), if any. */
+export function stableSideOf(
+  s: CanarySettings,
+  objects: readonly RoutingObject[],
+  namespace: string,
+): Backend | undefined {
+  const managed = objects.find((o) => o.name === s.router.name);
+  if (!managed) return undefined;
+  try {
+    const where = `${s.router.kind.toLowerCase()}/${s.router.name} -n ${namespace}`;
+    const found = managedRoute(s.router.kind, { spec: managed.spec }, where, s.router.route);
+    return sidesOf(s.router.kind, managed.spec, namespace, found.index, s)?.stable;
+  } catch {
+    return undefined; // the plan refuses the route itself, with the reason
+  }
+}
+
 export function planCanaryRollback(
   service: PlanService,
   s: CanarySettings,
   snap: CanarySnapshot,
-  opts: { keep?: boolean; rtoTargetMs: number; now: Date },
+  opts: { keep?: boolean; scaleStable?: boolean; rtoTargetMs: number; now: Date },
 ): Plan {
   const namespace = service.namespace;
   const where = `${s.router.kind.toLowerCase()}/${s.router.name} -n ${namespace}`;
@@ -135,8 +159,10 @@ export function planCanaryRollback(
   const target = managedRewrite
     ? routeWeights(s.router.kind, { spec: applied(managed.spec, managedRewrite) }, where, s.router.route)
     : snap.weights;
-  // All traffic is about to go to stable: it must be able to take it, as blue-green's target colour must.
-  const stableNeeded = Math.max(1, snap.stable.spec?.replicas ?? 1);
+  // All traffic is about to go to stable: it must be able to take it, as blue-green's target colour must. What
+  // "all" needs is its own spec.replicas, or more when it was scaled down while the canary took a share.
+  const stableWanted = snap.stable.spec?.replicas ?? 1;
+  const stableNeeded = Math.max(1, s.stableReplicas ?? stableWanted);
   const stableReady = snap.stable.status?.readyReplicas ?? 0;
   const routeRef = routeRefOf(s, namespace);
   const objectRef = (o: RoutingObject) => `${o.kind.toLowerCase()}/${o.name} -n ${namespace}`;
@@ -175,6 +201,31 @@ export function planCanaryRollback(
       `whether Argo Rollouts drives these routes is not checked: its Rollouts could not be read (${snap.ownershipUnchecked})`,
     );
   }
+  // Where "stable" really lands: a subset no DestinationRule defines is a 503 for everyone, one that also
+  // matches the canary's pods keeps the bad release in traffic after the weights read 100/0.
+  const podLabels = (d: V1Deployment) => d.spec?.template.metadata?.labels ?? {};
+  if (snap.stableBackend && 'unchecked' in snap.stableBackend) {
+    warnings.push(
+      `whether ${s.stable} selects the stable pods only is not checked: ${snap.stableBackend.unchecked}`,
+    );
+  } else if (snap.stableBackend) {
+    const problem = stableBackendProblem(
+      sides.stable,
+      namespace,
+      {
+        ...snap.stableBackend,
+        stablePodLabels: podLabels(snap.stable),
+        canaryPodLabels: podLabels(snap.canary),
+      },
+      { stableDeployment: s.stableDeployment, canaryDeployment: s.canaryDeployment },
+    );
+    if (problem) throw new RipcordError('refused', `${problem}; nothing was changed`);
+    if (s.router.kind === 'VirtualService' && sides.stable.subset && !snap.stableBackend.destinationRules) {
+      warnings.push(
+        `subset ${sides.stable.subset}'s labels are not checked: the DestinationRules could not be read`,
+      );
+    }
+  }
   const release = releaseOf(snap.stable);
   if (!s.releaseHeader || !service.healthUrl) {
     warnings.push(
@@ -183,11 +234,42 @@ export function planCanaryRollback(
   }
   const body: PlanStep[] = [];
   if (rewrites.length > 0 && stableReady < stableNeeded) {
-    throw new RipcordError(
-      'refused',
-      `deployment/${s.stableDeployment} has ${stableReady} ready replica(s) of the ${stableNeeded} it must have to take ` +
-        `all of ${where}'s traffic: sending 100% to ${s.stable} now would overload it. Scale it up and wait until ` +
-        `it is ready (kubectl scale deployment/${s.stableDeployment} --replicas=${stableNeeded}); nothing was changed`,
+    const scaleTo = Math.max(stableNeeded, stableWanted);
+    if (!opts.scaleStable) {
+      throw new RipcordError(
+        'refused',
+        `deployment/${s.stableDeployment} has ${stableReady} ready replica(s) of the ${stableNeeded} it must have to take ` +
+          `all of ${where}'s traffic (${stableNeeded - stableReady} missing): sending 100% to ${s.stable} now would ` +
+          `overload it. Run again with --scale-stable to scale it to ${scaleTo} and wait until they are ready, or ` +
+          `scale it yourself (kubectl scale deployment/${s.stableDeployment} --replicas=${scaleTo}); nothing was changed`,
+      );
+    }
+    warnings.push(
+      `deployment/${s.stableDeployment} has ${stableReady} ready replica(s) of the ${stableNeeded} all the traffic needs: ` +
+        `it is ${scaleTo > stableWanted ? `scaled to ${scaleTo} and ` : ''}waited for before any route changes`,
+    );
+    if (scaleTo > stableWanted) {
+      body.push(
+        scaleStep({
+          id: 'scale-stable',
+          namespace,
+          name: s.stableDeployment,
+          deployment: snap.stable,
+          replicas: scaleTo,
+          why: `--scale-stable: ${s.stable} must serve all of ${where}'s traffic before it gets it, never after.`,
+        }),
+      );
+    }
+    body.push(
+      waitReadyStep({
+        namespace,
+        name: s.stableDeployment,
+        ready: stableNeeded,
+        timeoutMs: s.readyTimeoutMs,
+        restore: stableWanted,
+        why: `The stable side must be able to serve all of ${where}'s traffic before the routes send it there.`,
+        unmoved: 'no route was changed',
+      }),
     );
   }
   for (const { object, rewrite } of rewrites) {
@@ -256,26 +338,18 @@ export function planCanaryRollback(
       `--keep: deployment/${s.canaryDeployment} keeps running for forensics; scale it to 0 yourself`,
     );
   } else if (canaryReplicas > 0) {
-    body.push({
-      id: 'scale-down',
-      kind: BLUE_GREEN_STEP_KINDS.scale,
-      role: 'change',
-      description: `Scale deployment/${s.canaryDeployment} to 0 after ${formatDuration(s.scaleDownAfterMs)}`,
-      target: `deployment/${s.canaryDeployment} -n ${namespace}`,
-      why: `The canary no longer serves: free its capacity after ${formatDuration(s.scaleDownAfterMs)} (connections drain).`,
-      precondition: `deployment/${s.canaryDeployment} has UID ${snap.canary.metadata?.uid ?? '?'}.`,
-      desired: {
+    body.push(
+      scaleStep({
+        id: 'scale-down',
         namespace,
-        deployment: s.canaryDeployment,
-        deploymentUid: snap.canary.metadata?.uid ?? '',
+        name: s.canaryDeployment,
+        deployment: snap.canary,
         replicas: 0,
+        why: `The canary no longer serves: free its capacity after ${formatDuration(s.scaleDownAfterMs)} (connections drain).`,
         afterMs: s.scaleDownAfterMs,
         notServing: { kind: 'weight', ref: routeRef, backend: s.canary },
-      } satisfies ScaleDesired,
-      postcondition: `deployment/${s.canaryDeployment} wants 0 replicas.`,
-      danger: 'caution',
-      expectedDurationMs: 1_000 + s.scaleDownAfterMs,
-    });
+      }),
+    );
   }
   return {
     ...base,

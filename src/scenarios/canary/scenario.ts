@@ -2,15 +2,20 @@
 import { sectionOf } from '../../config/sections.js';
 import { rtoTargetMs } from '../../config/services.js';
 import { RipcordError } from '../../core/errors.js';
-import { createBlueGreenHandlers } from '../blue-green/handlers.js';
-import { BLUE_GREEN_STEP_KINDS } from '../blue-green/steps.js';
-import type { RoutingObject } from '../../core/traffic/canary-reach.js';
+import { createReplicaHandlers } from '../../core/steps/replicas.js';
+import type { Backend, RoutingObject } from '../../core/traffic/canary-reach.js';
 import { rolloutDriving, rolloutRoutes, type RolloutRoute } from '../../core/traffic/route-owners.js';
 import { planServiceOf } from '../plan-service.js';
 import type { OptionValues, ScenarioContext, ScenarioModule } from '../types.js';
 import type { canaryOptions } from './entry.js';
 import { createCanaryHandlers } from './handlers.js';
-import { planCanaryRollback, routeRefOf, type CanarySettings } from './plan.js';
+import {
+  planCanaryRollback,
+  routeRefOf,
+  stableSideOf,
+  type CanarySettings,
+  type CanarySnapshot,
+} from './plan.js';
 
 export function requireCanary(ctx: Pick<ScenarioContext, 'service'>): CanarySettings {
   const s = sectionOf(ctx.service, 'canary');
@@ -49,6 +54,44 @@ function withRollouts(objects: RoutingObject[], routes: readonly RolloutRoute[])
   });
 }
 
+const DESTINATION_RULES = { group: 'networking.istio.io', version: 'v1beta1', plural: 'destinationrules' };
+
+/**
+ * What decides where the stable backend's requests land: the selector of the Service it names and, for an
+ * Istio subset, the namespace's DestinationRules. A Role that may not read them makes it "not checked".
+ */
+async function stableBackendIn(
+  ctx: ScenarioContext,
+  s: CanarySettings,
+  stable: Backend,
+): Promise<CanarySnapshot['stableBackend']> {
+  const ns = ctx.service.kube.namespace;
+  try {
+    const serviceSelector = await ctx.ports.services.read(ns, stable.service).then(
+      (svc) => svc.selector,
+      (err: unknown) => {
+        if (err instanceof RipcordError && err.kind === 'invalid') return undefined; // 404
+        throw err;
+      },
+    );
+    if (s.router.kind !== 'VirtualService' || stable.subset === undefined) return { serviceSelector };
+    const listed = await ctx.ports.customObjects
+      .list({ ...DESTINATION_RULES, namespace: ns })
+      .catch((err: unknown) => {
+        if (err instanceof RipcordError && err.kind === 'forbidden') return undefined;
+        throw err;
+      });
+    const destinationRules = listed?.map((o) => {
+      const r = o as { metadata?: { name?: string }; spec?: Record<string, unknown> };
+      return { name: r.metadata?.name ?? '?', spec: r.spec ?? {} };
+    });
+    return { serviceSelector, ...(destinationRules ? { destinationRules } : {}) };
+  } catch (err) {
+    if (err instanceof RipcordError && err.kind === 'forbidden') return { unchecked: err.message };
+    throw err;
+  }
+}
+
 async function deployment(ctx: ScenarioContext, name: string) {
   const snap = await ctx.kube.snapshot(ctx.service.kube.namespace, name).catch((err: unknown) => {
     if (err instanceof RipcordError && err.kind === 'invalid') return undefined;
@@ -60,7 +103,7 @@ async function deployment(ctx: ScenarioContext, name: string) {
 export const canaryScenario: ScenarioModule = {
   name: 'canary',
   async plan(ctx, options) {
-    const { keep } = options as OptionValues<typeof canaryOptions>;
+    const { keep, scaleStable } = options as OptionValues<typeof canaryOptions>;
     const s = requireCanary(ctx);
     const ns = ctx.service.kube.namespace;
     const router = ctx.ports.traffic(s.router.kind);
@@ -72,9 +115,11 @@ export const canaryScenario: ScenarioModule = {
     ]);
     const objects = 'routes' in rollouts ? withRollouts(listed, rollouts.routes) : listed;
     const managedBy = observed.managedBy ?? objects.find((o) => o.name === s.router.name)?.managedBy;
-    const [stable, canary] = await Promise.all([
+    const stableSide = stableSideOf(s, objects, ns);
+    const [stable, canary, stableBackend] = await Promise.all([
       deployment(ctx, s.stableDeployment),
       deployment(ctx, s.canaryDeployment),
+      stableSide ? stableBackendIn(ctx, s, stableSide) : undefined,
     ]);
     return planCanaryRollback(
       planServiceOf(ctx.service),
@@ -87,23 +132,24 @@ export const canaryScenario: ScenarioModule = {
         ...('unchecked' in rollouts ? { ownershipUnchecked: rollouts.unchecked } : {}),
         ...(stable ? { stable } : {}),
         ...(canary ? { canary } : {}),
+        ...(stableBackend ? { stableBackend } : {}),
       },
       {
         ...(keep ? { keep: true } : {}),
+        ...(scaleStable ? { scaleStable: true } : {}),
         rtoTargetMs: rtoTargetMs(ctx.service, 'canary'),
         now: ctx.clock.now(),
       },
     );
   },
   handlers: (ctx) => {
-    const bg = createBlueGreenHandlers({
-      kube: ctx.kube,
-      services: ctx.ports.services,
-      scale: ctx.ports.scale,
-      probe: ctx.probe,
-      router: (kind) => ctx.ports.traffic(kind),
-    });
     return {
+      // Stable scaled up before the traffic (--scale-stable), the canary down after: the shared replica steps.
+      ...createReplicaHandlers({
+        kube: ctx.kube,
+        scale: ctx.ports.scale,
+        router: (kind) => ctx.ports.traffic(kind),
+      }),
       ...createCanaryHandlers({
         router: (kind) => ctx.ports.traffic(kind),
         probe: ctx.probe,
@@ -113,8 +159,6 @@ export const canaryScenario: ScenarioModule = {
           return 'routes' in r ? r.routes : undefined;
         },
       }),
-      // The canary's scale-down is the blue-green scale step.
-      [BLUE_GREEN_STEP_KINDS.scale]: bg[BLUE_GREEN_STEP_KINDS.scale] as NonNullable<(typeof bg)[string]>,
     };
   },
 };
