@@ -291,13 +291,21 @@ export interface ServiceSelectorPort {
   read(
     namespace: string,
     name: string,
-  ): Promise<{ selector: Record<string, string>; resourceVersion: string }>;
-  /** Replaces the selector exactly, guarded by resourceVersion. */
+  ): Promise<{
+    selector: Record<string, string>;
+    resourceVersion: string;
+    annotations?: Record<string, string>;
+  }>;
+  /**
+   * Replaces the selector exactly, guarded by resourceVersion; with `annotations`, replaces those too in the
+   * same write (the whole map: pass the ones read, changed).
+   */
   setSelector(
     namespace: string,
     name: string,
     selector: Record<string, string>,
     expectResourceVersion: string,
+    annotations?: Record<string, string>,
   ): Promise<void>;
   /** The ready endpoints' pods with their labels, to prove which colour answers. */
   readyEndpoints(

@@ -173,6 +173,13 @@ describe('blue-green rollback: --scenario blue-green', () => {
       /already serves blue, which rollback r-[0-9a-f-]+ switched to/,
     );
     expect(await selector(ns)).toEqual({ app: 'venue-service', version: 'blue' });
+    // Read from the Service, not this machine's journal: another machine (a config with an empty journal) sees it.
+    const elsewhere = writeServiceConfig({ namespace: ns, url: env.url, extra: BLUE_GREEN });
+    const other = await ripcord(['--config', elsewhere, 'plan', 'venue-service', '--scenario', 'blue-green']);
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.stdout + other.stderr).toMatch(
+      /already serves blue, which rollback r-[0-9a-f-]+ switched to/,
+    );
   }, 120_000);
 
   it('blue scaled to 0: scaled up and ready BEFORE the switch, never a blackout', async () => {

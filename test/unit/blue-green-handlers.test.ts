@@ -9,17 +9,23 @@ import { createReplicaHandlers } from '../../src/core/steps/replicas.js';
 function world(o: { selector: Record<string, string>; blueReady: number; target?: unknown }) {
   const writes: string[] = [];
   let selector = { ...o.selector };
+  let annotations: Record<string, string> = { team: 'venues' };
   let rv = 1;
   const scale: Record<string, { replicas: number; readyReplicas: number }> = {
     'venue-service-blue': { replicas: 2, readyReplicas: o.blueReady },
     'venue-service-green': { replicas: 2, readyReplicas: 2 },
   };
   const services: ServiceSelectorPort = {
-    read: async () => ({ selector: { ...selector }, resourceVersion: String(rv) }),
-    setSelector: async (_ns, _n, s, expect) => {
+    read: async () => ({
+      selector: { ...selector },
+      resourceVersion: String(rv),
+      annotations: { ...annotations },
+    }),
+    setSelector: async (_ns, _n, s, expect, a) => {
       if (expect !== String(rv)) throw new Error('conflict');
       writes.push(`selector ${JSON.stringify(s)}`);
       selector = { ...s };
+      if (a) annotations = { ...a };
       rv++;
     },
     readyEndpoints: async () => [],
@@ -64,7 +70,7 @@ function world(o: { selector: Record<string, string>; blueReady: number; target?
     probe: { get: async () => ({ status: 200, body: '', ms: 1 }) },
     pollMs: 1,
   });
-  return { handlers, writes, selector: () => selector };
+  return { handlers, writes, selector: () => selector, annotations: () => annotations };
 }
 
 const step = (kind: string, desired: unknown): PlanStep => ({
@@ -104,6 +110,10 @@ describe('blue-green step handlers', () => {
     await expect(h?.apply(switchToBlue, ctx())).resolves.toMatchObject({ switched: false });
     expect(w.writes).toEqual(['selector {"app":"venue-service","version":"blue"}']);
     expect(await h?.check(switchToBlue, ctx())).toBe(true);
+    // The same write marks the Service: which colour, which run; the Service's own annotations kept.
+    const { team, 'ripcord.dev/rolled-back': mark } = w.annotations();
+    expect(team).toBe('venues');
+    expect(JSON.parse(mark ?? '{}')).toMatchObject({ colour: 'blue', run: 'r-1' });
   });
 
   it('switch: refused when blue lost its ready pods since the plan — the write would black out traffic', async () => {

@@ -4,6 +4,7 @@ import { RipcordError } from '../../src/core/errors.js';
 import { planDiff } from '../../src/core/plan-diff.js';
 import { planBlueGreenRollback, type BlueGreenSettings } from '../../src/scenarios/blue-green/plan.js';
 import { BLUE_GREEN_STEP_KINDS } from '../../src/scenarios/blue-green/steps.js';
+import { rollbackMarkOf, withRollbackMark } from '../../src/core/traffic/rollback-mark.js';
 
 const service = {
   name: 'venue-service',
@@ -169,12 +170,34 @@ describe('blue-green: a second rollback', () => {
     const s = {
       ...snapshot(3, 3),
       selector: { app: 'venue-service', version: 'blue' },
-      lastRollback: { colour: 'blue', runId: 'r-1', at: '2026-12-03T06:59:00Z' },
+      lastRollback: {
+        colour: 'blue',
+        run: 'r-1',
+        at: '2026-12-03T06:59:00Z',
+        images: ['venue-service:v1.2.2'],
+      },
     };
     const plan = planBlueGreenRollback(service, settings, s, opts);
     expect(plan.steps).toEqual([]);
     expect(plan.noop).toBe(
       'service/venue-service already serves blue, which rollback r-1 switched to at 2026-12-03T06:59:00Z; nothing to do (deploy a fixed release to green to move on)',
     );
+    // A stale mark is no reason to stop: another colour is live, or blue got a new release since.
+    const green = { ...s, selector: { app: 'venue-service', version: 'green' } };
+    expect(planBlueGreenRollback(service, settings, green, opts).noop).toBeUndefined();
+    const redeployed = { ...s, lastRollback: { ...s.lastRollback, images: ['venue-service:v1.2.1'] } };
+    expect(planBlueGreenRollback(service, settings, redeployed, opts).noop).toBeUndefined();
+  });
+});
+
+describe('the rollback mark on the Service', () => {
+  it('reads back what was written, ignores what it does not understand, keeps other annotations', () => {
+    const mark = { colour: 'blue', run: 'r-1', at: '2026-12-03T06:59:00Z', images: ['venue-service:v1.2.2'] };
+    const a = withRollbackMark({ team: 'venues' }, mark);
+    expect(a.team).toBe('venues');
+    expect(rollbackMarkOf(a)).toEqual(mark);
+    expect(rollbackMarkOf(undefined)).toBeUndefined();
+    expect(rollbackMarkOf({ 'ripcord.dev/rolled-back': 'not json' })).toBeUndefined();
+    expect(rollbackMarkOf({ 'ripcord.dev/rolled-back': '{"colour":"blue"}' })).toBeUndefined();
   });
 });

@@ -26,12 +26,16 @@ export function createServiceSelectorAdapter(kc: KubeConfig, o: KubeApiOptions =
       return {
         selector: { ...(s.spec?.selector ?? {}) },
         resourceVersion: s.metadata?.resourceVersion ?? '',
+        annotations: { ...(s.metadata?.annotations ?? {}) },
       };
     },
-    async setSelector(namespace, name, selector, expectResourceVersion) {
+    async setSelector(namespace, name, selector, expectResourceVersion, annotations) {
       const body = [
         { op: 'replace', path: '/metadata/resourceVersion', value: expectResourceVersion },
         { op: 'replace', path: '/spec/selector', value: selector },
+        // 'add' sets the member whether or not the Service had annotations; the resourceVersion op above
+        // makes it the map just read plus the change, never a lost update.
+        ...(annotations ? [{ op: 'add', path: '/metadata/annotations', value: annotations }] : []),
       ];
       await k.call(op('patch', namespace, name), () =>
         k.core.patchNamespacedService({ name, namespace, body }, jsonPatch),

@@ -11,6 +11,7 @@ import { answeredBy, servedText } from '../../core/steps/answered-by.js';
 import { guardedWrite } from '../../core/steps/guarded-write.js';
 import { desiredOf } from '../../core/steps/desired.js';
 import { pauseOrAbort } from '../../core/steps/pause.js';
+import { withRollbackMark } from '../../core/traffic/rollback-mark.js';
 import { createReplicaHandlers } from '../../core/steps/replicas.js';
 import { BLUE_GREEN_STEP_KINDS, SwitchDesired, VerifyEndpointsDesired } from './steps.js';
 
@@ -72,9 +73,11 @@ export function createBlueGreenHandlers(deps: BlueGreenHandlerDeps): StepHandler
     [BLUE_GREEN_STEP_KINDS.switchSelector]: {
       async apply(step, ctx) {
         const d = desiredOf(step, SwitchDesired);
+        let annotations: Record<string, string> | undefined;
         const r = await guardedWrite({
           read: async () => {
             const now = await services.read(d.namespace, d.service);
+            annotations = now.annotations;
             return { value: now.selector, resourceVersion: now.resourceVersion };
           },
           target: d.selector,
@@ -95,7 +98,20 @@ export function createBlueGreenHandlers(deps: BlueGreenHandlerDeps): StepHandler
               );
             }
           },
-          write: (rv) => services.setSelector(d.namespace, d.service, d.selector, rv),
+          // The mark rides on the same write: "already rolled back" is read from the cluster, not a journal.
+          write: (rv) =>
+            services.setSelector(
+              d.namespace,
+              d.service,
+              d.selector,
+              rv,
+              withRollbackMark(annotations, {
+                colour: d.selector[d.colourKey] ?? '',
+                run: ctx.runId,
+                at: ctx.clock.now().toISOString(),
+                ...(d.targetImages ? { images: d.targetImages } : {}),
+              }),
+            ),
         });
         if (!r.written) return { selector: d.selector, switched: false };
         return {

@@ -19,6 +19,7 @@ import type { PlanService } from '../../core/plan-service.js';
 import { leaseSecondsFor, lockAround } from '../../core/steps/lock.js';
 import { verifyFor } from '../../core/steps/verify.js';
 import { scaleStep, waitReadyStep } from '../../core/steps/replicas.js';
+import { stillRolledBack, type RollbackMark } from '../../core/traffic/rollback-mark.js';
 import { BLUE_GREEN_STEP_KINDS, type SwitchDesired, type VerifyEndpointsDesired } from './steps.js';
 
 /** The blue-green settings the planner needs: the compiled config section. */
@@ -30,7 +31,8 @@ export interface BlueGreenSnapshot {
   resourceVersion: string;
   deployments: Record<string, V1Deployment>;
   /** The colour the service's last successful blue-green rollback switched to, from the journal. */
-  lastRollback?: { colour: string; runId: string; at: string };
+  /** The mark the last blue-green rollback left on the Service (core/traffic/rollback-mark.ts). */
+  lastRollback?: RollbackMark;
 }
 
 export interface BlueGreenOptions {
@@ -121,7 +123,10 @@ export function planBlueGreenRollback(
   };
 
   // A second rollback would "roll back" to the bad colour: after a rollback, the live colour is the good one.
-  if (snap.lastRollback?.colour === live) {
+  if (
+    snap.lastRollback &&
+    stillRolledBack(snap.lastRollback, live, templateImages(liveDeployment.spec?.template))
+  ) {
     return {
       ...base,
       to: from,
@@ -129,7 +134,7 @@ export function planBlueGreenRollback(
       steps: [],
       warnings: [],
       noop:
-        `service/${settings.service} already serves ${live}, which rollback ${snap.lastRollback.runId} switched to ` +
+        `service/${settings.service} already serves ${live}, which rollback ${snap.lastRollback.run} switched to ` +
         `at ${snap.lastRollback.at}; nothing to do (deploy a fixed release to ${target} to move on)`,
     };
   }

@@ -2,13 +2,13 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { sectionOf } from '../../config/sections.js';
 import { rtoTargetMs } from '../../config/services.js';
+import { rollbackMarkOf } from '../../core/traffic/rollback-mark.js';
 import { RipcordError } from '../../core/errors.js';
 import { planServiceOf } from '../plan-service.js';
 import type { OptionValues, ScenarioContext, ScenarioModule } from '../types.js';
 import type { blueGreenOptions } from './entry.js';
 import { createBlueGreenHandlers } from './handlers.js';
 import { planBlueGreenRollback, type BlueGreenSettings } from './plan.js';
-import { BLUE_GREEN_STEP_KINDS, SwitchDesired } from './steps.js';
 
 /** The service's blueGreen section, or 'invalid' naming it. */
 export function requireBlueGreen(ctx: Pick<ScenarioContext, 'service'>): BlueGreenSettings {
@@ -20,20 +20,6 @@ export function requireBlueGreen(ctx: Pick<ScenarioContext, 'service'>): BlueGre
     );
   }
   return s;
-}
-
-/** The colour the service's most recent blue-green run switched to, when that run succeeded. */
-async function lastRollbackTo(
-  ctx: ScenarioContext,
-  colourKey: string,
-): Promise<{ colour: string; runId: string; at: string } | undefined> {
-  const runs = await ctx.journal.listRuns({ service: ctx.service.name, limit: 50 });
-  const last = runs.find((r) => r.plan.scenario === 'blue-green' && r.status !== 'planned');
-  if (!last || last.status !== 'succeeded') return undefined;
-  const sw = last.plan.steps.find((s) => s.kind === BLUE_GREEN_STEP_KINDS.switchSelector);
-  const parsed = SwitchDesired.safeParse(sw?.desired);
-  const colour = parsed.success ? parsed.data.selector[colourKey] : undefined;
-  return colour ? { colour, runId: last.id, at: last.updatedAt } : undefined;
 }
 
 export const blueGreenScenario: ScenarioModule = {
@@ -51,7 +37,8 @@ export const blueGreenScenario: ScenarioModule = {
       });
       if (snap) deployments[colour] = snap.deployment;
     }
-    const lastRollback = await lastRollbackTo(ctx, settings.selectorKey);
+    // Read from the Service, where the switch left it: any machine, any journal sees the last rollback.
+    const lastRollback = rollbackMarkOf(svc.annotations);
     return planBlueGreenRollback(
       planServiceOf(ctx.service),
       settings,
