@@ -4,6 +4,7 @@
  * dataDiff: journaled plans and JSON consumers read it) and get their diff derived here; scenarios that change
  * something else (traffic weights, a Service selector, a GitOps revision) set Plan.diff themselves.
  */
+import { labelText } from './labels.js';
 import type { Plan, PlanDiff, TemplateChange } from './plan.js';
 
 const FLAG_FIELD = /^unleash /;
@@ -35,10 +36,7 @@ export function planDiff(plan: Plan): PlanDiff[] {
   return out;
 }
 
-const mapText = (m: Record<string, string | number>): string =>
-  Object.entries(m)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(', ') || '<none>';
+const mapText = (m: Record<string, string | number>): string => labelText(m, ', ');
 
 /**
  * The change lines of the kinds the stored `changes` cannot carry (traffic, selectors, GitOps), in the same

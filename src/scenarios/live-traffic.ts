@@ -8,6 +8,7 @@
 import { sectionConfigured, sectionOf } from '../config/sections.js';
 import { RipcordError } from '../core/errors.js';
 import type { ScenarioContext } from './types.js';
+import { snapshotIfExists } from './existing-deployment.js';
 
 export type TrafficSection = 'blueGreen' | 'canary';
 
@@ -22,7 +23,7 @@ function absent(err: unknown): false {
 }
 
 async function exists(ctx: Ctx, deployment: string): Promise<boolean> {
-  return ctx.kube.snapshot(ctx.service.kube.namespace, deployment).then(() => true, absent);
+  return (await snapshotIfExists(ctx.kube, ctx.service.kube.namespace, deployment)) !== undefined;
 }
 
 /** The Service selects one of the configured colours, and that colour's Deployment exists. */

@@ -360,6 +360,19 @@ describe('canary plan (runbook 6)', () => {
     expect(() => planCanaryRollback(service, settings, backend({ app: 'venue-service' }), opts)).toThrow(
       /subset stable .* also selects deployment\/venue-service-canary's pods .*: requests sent to stable would still reach the canary; nothing was changed$/,
     );
+    // A route to the bare host reaches the canary's pods too (the Service selects both tracks): said, not rewritten.
+    const debug = {
+      name: 'debug',
+      match: [{ headers: { 'x-debug': { exact: '1' } } }],
+      route: [{ destination: { host: 'venue-service' } }],
+    };
+    const withBare = {
+      ...backend({ track: 'stable' }),
+      objects: [managedVs(80, 20, [debug])],
+    };
+    expect(planCanaryRollback(service, settings, withBare, opts).warnings.join('\n')).toMatch(
+      /virtualservice\/venue-service http\[0\] debug sends to host venue-service without a subset: its pods include the canary's, so those requests reach the canary until it is scaled to 0; not rewritten/,
+    );
     // Not readable: planned, and said.
     const unread = planCanaryRollback(
       service,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stableBackendProblem } from '../../src/core/traffic/stable-backend.js';
+import { bareHostDestinations, stableBackendProblem } from '../../src/core/traffic/stable-backend.js';
 
 const names = { stableDeployment: 'venue-service', canaryDeployment: 'venue-service-canary' };
 const stablePods = { app: 'venue-service', track: 'stable' };
@@ -79,5 +79,30 @@ describe('where the stable backend lands', () => {
     expect(
       stableBackendProblem(subset, 'tickettoken', world(undefined, { app: 'venue-service' }), names),
     ).toBeUndefined();
+  });
+});
+
+describe('destinations to the bare host', () => {
+  it('names routes and mirrors to the host without a subset, in VirtualServices only', () => {
+    const vs = {
+      kind: 'VirtualService',
+      name: 'venue-service',
+      spec: {
+        http: [
+          { name: 'primary', route: [{ destination: { host: 'venue-service', subset: 'stable' } }] },
+          {
+            name: 'debug',
+            route: [{ destination: { host: 'venue-service.tickettoken.svc.cluster.local' } }],
+          },
+          { route: [{ destination: { host: 'other' } }], mirror: { host: 'venue-service' } },
+        ],
+      },
+    };
+    const route = { kind: 'HTTPRoute', name: 'venue-service', spec: { rules: [] } };
+    expect(bareHostDestinations([vs, route], 'venue-service', 'tickettoken')).toEqual([
+      'virtualservice/venue-service http[1] debug',
+      'virtualservice/venue-service http[2] (mirror)',
+    ]);
+    expect(bareHostDestinations([vs], 'other-service', 'tickettoken')).toEqual([]);
   });
 });

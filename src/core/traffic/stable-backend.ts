@@ -8,6 +8,7 @@
  */
 import type { Backend } from './canary-reach.js';
 import { shortHost } from './canary-reach.js';
+import { labelText } from '../labels.js';
 
 type Labels = Record<string, string>;
 
@@ -20,10 +21,7 @@ export interface StableBackendWorld {
   canaryPodLabels: Labels;
 }
 
-const text = (l: Labels): string =>
-  Object.entries(l)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',') || '<none>';
+const text = (l: Labels): string => labelText(l);
 
 const selects = (selector: Labels, labels: Labels): boolean =>
   Object.entries(selector).every(([k, v]) => labels[k] === v);
@@ -83,4 +81,34 @@ export function stableBackendProblem(
     return `${what} also selects deployment/${names.canaryDeployment}'s pods (${text(world.canaryPodLabels)}): requests sent to stable would still reach the canary`;
   }
   return undefined;
+}
+
+/**
+ * VirtualService destinations (routes and mirrors) to `host` with no subset: Istio sends those to every pod of
+ * the Service, the canary's included when its selector picks them. They are not rewritten (they do not point at
+ * the canary alone, and a subset chosen for them would change who else they reach), so the plan names them:
+ * until the canary is scaled to 0 (never, with --keep) they still reach it.
+ */
+export function bareHostDestinations(
+  objects: ReadonlyArray<{ kind: string; name: string; spec: Record<string, unknown> }>,
+  host: string,
+  namespace: string,
+): string[] {
+  const out: string[] = [];
+  const bare = (d: unknown): boolean => {
+    const t = (d ?? {}) as { host?: unknown; subset?: unknown };
+    return typeof t.host === 'string' && shortHost(t.host, namespace) === host && t.subset === undefined;
+  };
+  for (const o of objects) {
+    if (o.kind !== 'VirtualService') continue;
+    const http = Array.isArray(o.spec.http) ? (o.spec.http as Array<Record<string, unknown>>) : [];
+    http.forEach((r, i) => {
+      const where = `virtualservice/${o.name} http[${i}]${typeof r.name === 'string' ? ` ${r.name}` : ''}`;
+      const routes = Array.isArray(r.route) ? (r.route as Array<{ destination?: unknown }>) : [];
+      if (routes.some((x) => bare(x.destination))) out.push(where);
+      const mirrors = Array.isArray(r.mirrors) ? (r.mirrors as Array<{ destination?: unknown }>) : [];
+      if (bare(r.mirror) || mirrors.some((m) => bare(m.destination))) out.push(`${where} (mirror)`);
+    });
+  }
+  return out;
 }

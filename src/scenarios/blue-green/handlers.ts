@@ -5,6 +5,7 @@
  */
 import { templateImages } from '../../core/app-rollback/history.js';
 import { RipcordError } from '../../core/errors.js';
+import { labelText, sameMap } from '../../core/labels.js';
 import { StepFailedError, type StepHandlers } from '../../core/executor.js';
 import type { KubernetesPort, ProbePort, ScalePort, ServiceSelectorPort } from '../../core/ports.js';
 import { answeredBy, servedText } from '../../core/steps/answered-by.js';
@@ -23,15 +24,6 @@ export interface BlueGreenHandlerDeps {
   /** Between polls; shorter in tests. */
   pollMs?: number;
 }
-
-const sameLabels = (a: Record<string, string>, b: Record<string, string>): boolean => {
-  const ka = Object.keys(a).sort();
-  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
-};
-const labelText = (l: Record<string, string>): string =>
-  Object.entries(l)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',') || '<none>';
 
 export function createBlueGreenHandlers(deps: BlueGreenHandlerDeps): StepHandlers {
   const { kube, services, scale } = deps;
@@ -82,7 +74,7 @@ export function createBlueGreenHandlers(deps: BlueGreenHandlerDeps): StepHandler
           },
           target: d.selector,
           planned: d.from,
-          same: sameLabels,
+          same: sameMap,
           what: `service/${d.service}'s selector`,
           show: labelText,
           ...(ctx.force === true ? { force: true } : {}),
@@ -123,7 +115,7 @@ export function createBlueGreenHandlers(deps: BlueGreenHandlerDeps): StepHandler
       },
       async check(step) {
         const d = desiredOf(step, SwitchDesired);
-        return sameLabels((await services.read(d.namespace, d.service)).selector, d.selector);
+        return sameMap((await services.read(d.namespace, d.service)).selector, d.selector);
       },
     },
 

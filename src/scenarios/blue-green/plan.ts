@@ -12,6 +12,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { CompiledBlueGreen } from '../../config/compile-blue-green.js';
 import { revisionRefOf, templateImages } from '../../core/app-rollback/history.js';
+import { labelText } from '../../core/labels.js';
 import { formatDuration } from '../../core/duration.js';
 import { RipcordError } from '../../core/errors.js';
 import type { Plan, PlanStep } from '../../core/plan.js';
@@ -201,9 +202,7 @@ export function planBlueGreenRollback(
         readyReplicas: needed,
         targetImages: templateImages(targetDeployment.spec?.template),
       } satisfies SwitchDesired,
-      postcondition: `service/${settings.service}'s selector is exactly ${Object.entries(toSelector)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(',')}.`,
+      postcondition: `service/${settings.service}'s selector is exactly ${labelText(toSelector)}.`,
       danger: 'caution',
       expectedDurationMs: 1_000,
     },

@@ -2,6 +2,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { sectionOf } from '../../config/sections.js';
 import { rtoTargetMs } from '../../config/services.js';
+import { snapshotIfExists } from '../existing-deployment.js';
 import { rollbackMarkOf } from '../../core/traffic/rollback-mark.js';
 import { RipcordError } from '../../core/errors.js';
 import { planServiceOf } from '../plan-service.js';
@@ -31,10 +32,7 @@ export const blueGreenScenario: ScenarioModule = {
     const svc = await ctx.ports.services.read(ns, settings.service);
     const deployments: Record<string, V1Deployment> = {};
     for (const [colour, name] of Object.entries(settings.colours)) {
-      const snap = await ctx.kube.snapshot(ns, name).catch((err: unknown) => {
-        if (err instanceof RipcordError && err.kind === 'invalid') return undefined;
-        throw err;
-      });
+      const snap = await snapshotIfExists(ctx.kube, ns, name);
       if (snap) deployments[colour] = snap.deployment;
     }
     // Read from the Service, where the switch left it: any machine, any journal sees the last rollback.

@@ -1,6 +1,6 @@
 /** `ripcord status` for a blue-green service: which colour is live, and each colour's ready replicas and image. */
 import { templateImages } from '../../core/app-rollback/history.js';
-import { RipcordError } from '../../core/errors.js';
+import { snapshotIfExists } from '../existing-deployment.js';
 import type { ScenarioContext } from '../types.js';
 import { colours } from './plan.js';
 import { requireBlueGreen } from './scenario.js';
@@ -30,10 +30,7 @@ export async function blueGreenStatus(
   const { live } = colours(s, svc.selector);
   const out: ColourStatus[] = [];
   for (const [colour, deployment] of Object.entries(s.colours)) {
-    const snap = await ctx.kube.snapshot(ns, deployment).catch((err: unknown) => {
-      if (err instanceof RipcordError && err.kind === 'invalid') return undefined;
-      throw err;
-    });
+    const snap = await snapshotIfExists(ctx.kube, ns, deployment);
     const d = snap?.deployment;
     out.push({
       colour,

@@ -4,8 +4,8 @@
  * served until the switch). The rollback the watch plans is the switch back.
  */
 import { blueGreenReleaseOf } from '../../core/detect/release.js';
-import { RipcordError } from '../../core/errors.js';
 import type { ScenarioWatch } from '../types.js';
+import { snapshotIfExists } from '../existing-deployment.js';
 import { colours } from './plan.js';
 import { requireBlueGreen } from './scenario.js';
 
@@ -19,11 +19,8 @@ export const blueGreenWatch: ScenarioWatch = {
     const otherName = s.colours[target] ?? '';
     const [liveSnap, otherSnap] = await Promise.all([
       ctx.kube.snapshot(ns, liveName),
-      ctx.kube.snapshot(ns, otherName).catch((err: unknown) => {
-        // The other colour may be gone (deleted after a release): then there is no baseline, not an error.
-        if (err instanceof RipcordError && err.kind === 'invalid') return undefined;
-        throw err;
-      }),
+      // The other colour may be gone (deleted after a release): then there is no baseline, not an error.
+      snapshotIfExists(ctx.kube, ns, otherName),
     ]);
     return {
       release: (seenAt) => blueGreenReleaseOf(liveSnap, otherSnap, seenAt),

@@ -7,6 +7,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { RipcordError } from '../../core/errors.js';
+import { labelText, sameMap } from '../../core/labels.js';
 import { StepFailedError, type StepHandlers } from '../../core/executor.js';
 import type { ProbePort, ScalePort, TrafficRef, TrafficRouterPort } from '../../core/ports.js';
 import { answeredBy, servedText } from '../../core/steps/answered-by.js';
@@ -27,12 +28,8 @@ export interface CanaryHandlerDeps {
   pollMs?: number;
 }
 
-const same = (a: Record<string, number>, b: Record<string, number>): boolean =>
-  Object.keys(a).length === Object.keys(b).length && Object.keys(a).every((k) => a[k] === b[k]);
-const text = (w: Record<string, number>): string =>
-  Object.entries(w)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(', ');
+const same = sameMap<number>;
+const text = (w: Record<string, number>): string => labelText(w, ', ');
 
 type Controller = RoutingObject['managedBy'];
 

@@ -29,7 +29,11 @@ import {
   type RoutingObject,
 } from '../../core/traffic/canary-reach.js';
 import { managedRoute, routeWeights } from '../../core/traffic/weighted-routes.js';
-import { stableBackendProblem, type StableBackendWorld } from '../../core/traffic/stable-backend.js';
+import {
+  bareHostDestinations,
+  stableBackendProblem,
+  type StableBackendWorld,
+} from '../../core/traffic/stable-backend.js';
 import { verifyFor } from '../../core/steps/verify.js';
 import { releaseOf } from '../blue-green/plan.js';
 import { CANARY_STEP_KINDS, type RerouteDesired, type VerifyTrafficDesired } from './steps.js';
@@ -220,6 +224,21 @@ export function planCanaryRollback(
       { stableDeployment: s.stableDeployment, canaryDeployment: s.canaryDeployment },
     );
     if (problem) throw new RipcordError('refused', `${problem}; nothing was changed`);
+    const selector = snap.stableBackend.serviceSelector;
+    const canaryLabels = podLabels(snap.canary);
+    if (
+      s.router.kind === 'VirtualService' &&
+      selector &&
+      Object.entries(selector).every(([k, v]) => canaryLabels[k] === v)
+    ) {
+      const bare = bareHostDestinations(snap.objects, sides.stable.service, namespace);
+      if (bare.length > 0) {
+        warnings.push(
+          `${bare.join(', ')} send${bare.length === 1 ? 's' : ''} to host ${sides.stable.service} without a subset: its pods include the canary's, ` +
+            `so those requests reach the canary until it is scaled to 0${opts.keep ? ' (with --keep: they keep reaching it)' : ''}; not rewritten`,
+        );
+      }
+    }
     if (s.router.kind === 'VirtualService' && sides.stable.subset && !snap.stableBackend.destinationRules) {
       warnings.push(
         `subset ${sides.stable.subset}'s labels are not checked: the DestinationRules could not be read`,

@@ -1,5 +1,6 @@
 /** Runbook section 6: observe the route's weights and both Deployments, then the pure planner. */
 import { sectionOf } from '../../config/sections.js';
+import { deploymentIfExists } from '../existing-deployment.js';
 import { rtoTargetMs } from '../../config/services.js';
 import { RipcordError } from '../../core/errors.js';
 import { createReplicaHandlers } from '../../core/steps/replicas.js';
@@ -92,14 +93,6 @@ async function stableBackendIn(
   }
 }
 
-async function deployment(ctx: ScenarioContext, name: string) {
-  const snap = await ctx.kube.snapshot(ctx.service.kube.namespace, name).catch((err: unknown) => {
-    if (err instanceof RipcordError && err.kind === 'invalid') return undefined;
-    throw err;
-  });
-  return snap?.deployment;
-}
-
 export const canaryScenario: ScenarioModule = {
   name: 'canary',
   async plan(ctx, options) {
@@ -117,8 +110,8 @@ export const canaryScenario: ScenarioModule = {
     const managedBy = observed.managedBy ?? objects.find((o) => o.name === s.router.name)?.managedBy;
     const stableSide = stableSideOf(s, objects, ns);
     const [stable, canary, stableBackend] = await Promise.all([
-      deployment(ctx, s.stableDeployment),
-      deployment(ctx, s.canaryDeployment),
+      deploymentIfExists(ctx.kube, ns, s.stableDeployment),
+      deploymentIfExists(ctx.kube, ns, s.canaryDeployment),
       stableSide ? stableBackendIn(ctx, s, stableSide) : undefined,
     ]);
     return planCanaryRollback(
