@@ -3,7 +3,12 @@
  *
  * Synthetic request streams, replayed identically to three rule sets:
  * - Ripcord: Wald SPRT on 5xx counts per 10 s interval (p0 = max(1%, baseline 0.5%) = 1%, p1 = 2%, alpha 1%,
- *   beta 10%, at least 100 requests), and P50 > 1.5x baseline in 3 consecutive 10 s intervals of >= 50 samples.
+ *   beta = today's default (0.5%; the row "β 0.1" is the default before 2026-12-07), at least 100 requests), and
+ *   P50 > 1.5x baseline in 3 consecutive 10 s intervals of >= 50 samples.
+ * - A bound, not a rule anyone could run: the best fixed-sample test on the whole bake's 5xx counts at the same
+ *   alpha (Neyman-Pearson, errors above the binomial 99th percentile at 1%), decided at the bake's end. No
+ *   test at alpha 1% catches more bad releases within the bake than it does; a sequential test trades a few of
+ *   them for deciding early.
  * - Flagger: a check every 60 s (analysis.interval 1m); a check fails when the 5xx share of the last minute is
  *   above the fixed 1% (request-success-rate min 99) or P50 is above 1.5x the baseline; rollback once failed
  *   checks reach analysis.threshold 5. Failed checks accumulate, they are not reset by a passing check.
@@ -20,6 +25,7 @@
  */
 import {
   binomial,
+  DEFAULT_MISS_CHANCE,
   judgeErrorRate,
   judgeLatency,
   normal,
@@ -78,9 +84,9 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const mean = (xs: number[]) => sum(xs) / xs.length;
 
 /** Seconds until Ripcord's judges fail the release, or null if they never do in the bake. */
-function ripcord(s: Stream): number | null {
+function ripcord(s: Stream, beta = DEFAULT_MISS_CHANCE): number | null {
   const counts: IntervalCounts[] = s.requests.map((requests, i) => ({ requests, errors: s.errors[i] ?? 0 }));
-  const e = judgeErrorRate(counts, { baselineRate: BASELINE_ERROR_RATE });
+  const e = judgeErrorRate(counts, { baselineRate: BASELINE_ERROR_RATE, beta });
   const lat: LatencyInterval[] = s.logP50.map((l, i) => ({
     p50: Math.exp(l),
     baselineP50: Math.exp(s.baseLogP50[i] ?? 0),
@@ -118,8 +124,31 @@ function failAt(checks: boolean[], failures: number): number | null {
   return null;
 }
 
+/** The smallest k with P(Binomial(n, p) > k) <= alpha: the fixed-sample test's critical count. */
+function binomialCritical(n: number, p: number, alpha: number): number {
+  let logPmf = n * Math.log(1 - p); // k = 0
+  let cdf = Math.exp(logPmf);
+  let k = 0;
+  while (1 - cdf > alpha && k < n) {
+    logPmf += Math.log((n - k) / (k + 1)) + Math.log(p / (1 - p));
+    k++;
+    cdf += Math.exp(logPmf);
+  }
+  return k;
+}
+const critical = new Map<number, number>();
+
+/** The bound: one test on the bake's totals at alpha 1% against the runbook's 1% (5xx only). */
+function fixedSampleBound(s: Stream): number | null {
+  const n = sum(s.requests);
+  if (!critical.has(n)) critical.set(n, binomialCritical(n, 0.01, 0.01));
+  return sum(s.errors) > (critical.get(n) ?? n) ? BAKE_SECONDS : null;
+}
+
 const RULES = {
-  Ripcord: ripcord,
+  Ripcord: (s: Stream) => ripcord(s),
+  'Ripcord β 0.1 (before)': (s: Stream) => ripcord(s, 0.1),
+  'bound: fixed-sample test at the bake end': fixedSampleBound,
   'Flagger (1m, threshold 5)': (s: Stream) => failAt(peerChecks(s), 5),
   'Argo Rollouts (1m, failureLimit 3)': (s: Stream) => failAt(peerChecks(s), 4),
 } as const;

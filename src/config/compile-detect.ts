@@ -1,4 +1,5 @@
 import { parseDuration } from '../core/duration.js';
+import { DEFAULT_MISS_CHANCE } from '../core/judge/error-rate-sprt.js';
 import type { DetectSettings, SmokeCheck } from './schema-detect.js';
 
 export type Policy = 'auto' | 'ask' | 'off';
@@ -43,7 +44,7 @@ export function compileDetect(s: DetectSettings | undefined, at: string): Compil
       threshold: s?.errorRate?.threshold ?? 0.01,
       minRequests: s?.errorRate?.minRequests ?? 100,
       alpha: s?.errorRate?.alpha ?? 0.01,
-      beta: s?.errorRate?.beta ?? 0.1,
+      beta: s?.errorRate?.beta ?? DEFAULT_MISS_CHANCE,
     },
     latency: {
       ratio: s?.latency?.ratio ?? 1.5,

@@ -3,6 +3,7 @@
  * triggers are judged, what to do on a verdict, and the guards on automatic rollbacks.
  */
 import * as z from 'zod';
+import { DEFAULT_MISS_CHANCE } from '../core/judge/error-rate-sprt.js';
 import { Duration, PositiveDuration } from './schema-duration.js';
 
 const Policy = z.enum(['auto', 'ask', 'off']).meta({
@@ -89,7 +90,10 @@ export const DetectSettings = z.strictObject({
         .lt(0.5)
         .optional()
         .meta({ description: 'Accepted false-alarm chance', default: 0.01 }),
-      beta: z.number().gt(0).lt(0.5).optional().meta({ description: 'Accepted miss chance', default: 0.1 }),
+      beta: z.number().gt(0).lt(0.5).optional().meta({
+        description: 'Accepted chance of passing a release at twice the threshold',
+        default: DEFAULT_MISS_CHANCE,
+      }),
     })
     .optional(),
   latency: z

@@ -47,7 +47,7 @@ describe('judgeRelease', () => {
   it('rolls back on 5% 5xx before the bake ends, naming the trigger', () => {
     const j = observe([sample(0, 200, 10), sample(1, 200, 10)], 20);
     expect(j.decision).toBe('rollback');
-    expect(j.reason).toMatch(/^error-rate: 10 of 200 requests failed: LLR [0-9.]+ reached 4\.50/);
+    expect(j.reason).toMatch(/^error-rate: 10 of 200 requests failed: LLR [0-9.]+ reached 4\.60/);
   });
 
   it('keeps watching a clean release until the bake is over, then calls it healthy', () => {
@@ -63,7 +63,8 @@ describe('judgeRelease', () => {
   });
 
   it('a gap followed by data loses nothing (cumulative counts); data that stops is inconclusive, never a pass', () => {
-    const gap = [sample(0, 100), sample(1, null), ...Array.from({ length: 4 }, (_, i) => sample(i + 2, 100))];
+    // 5 × 150 clean requests: LLR −7.6, past the pass boundary ln(0.005 / 0.99) = −5.3.
+    const gap = [sample(0, 150), sample(1, null), ...Array.from({ length: 4 }, (_, i) => sample(i + 2, 150))];
     expect(observe(gap, 60).decision).toBe('healthy');
     const stopped = [
       ...Array.from({ length: 4 }, (_, i) => sample(i, 100)),
@@ -75,7 +76,7 @@ describe('judgeRelease', () => {
     const late = [
       sample(0, null),
       sample(1, null),
-      ...Array.from({ length: 4 }, (_, i) => sample(i + 2, 100)),
+      ...Array.from({ length: 4 }, (_, i) => sample(i + 2, 150)),
     ];
     expect(observe(late, 60).decision).toBe('healthy');
   });

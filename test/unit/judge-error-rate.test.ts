@@ -23,10 +23,12 @@ function stream(
 describe('judgeErrorRate (Wald SPRT)', () => {
   it('uses Wald boundaries and max(1%, baseline) as p0', () => {
     const v = judgeErrorRate([{ requests: 1000, errors: 50 }]);
-    const { upper, lower } = sprtBoundaries(0.01, 0.1);
-    expect(v.evidence).toMatchObject({ p0: 0.01, p1: 0.02, alpha: 0.01, beta: 0.1, upper, lower });
-    expect(upper).toBeCloseTo(Math.log(90));
-    expect(v.evidence.falseAlarmBound).toBeCloseTo(0.01 / 0.9);
+    // β 0.005 (DEFAULT_MISS_CHANCE): a release at p1 passes one time in 200 (bench/detection).
+    const { upper, lower } = sprtBoundaries(0.01, 0.005);
+    expect(v.evidence).toMatchObject({ p0: 0.01, p1: 0.02, alpha: 0.01, beta: 0.005, upper, lower });
+    expect(upper).toBeCloseTo(Math.log(99.5));
+    expect(lower).toBeCloseTo(Math.log(0.005 / 0.99));
+    expect(v.evidence.falseAlarmBound).toBeCloseTo(0.01 / 0.995);
     expect(judgeErrorRate([], { baselineRate: 0.03 }).evidence).toMatchObject({ p0: 0.03, p1: 0.06 });
     expect(judgeErrorRate([], { baselineRate: 0.002 }).evidence.p0).toBe(0.01);
     expect(judgeErrorRate([], { p0: 0.02, p1: 0.05 }).evidence).toMatchObject({ p0: 0.02, p1: 0.05 });
