@@ -12,6 +12,7 @@ for (const bench of [
   'db-rollback.js',
   'traffic-rollback.js',
   'argocd-rollback.js',
+  'cli-start.js',
 ]) {
   execFileSync(process.execPath, [join(here, bench), ...process.argv.slice(2)], { stdio: 'inherit' });
 }

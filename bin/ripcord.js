@@ -2,7 +2,16 @@
 // Thin launcher. `npm run build` (run by `prepare` on `npm ci`) compiles to dist/ with tsc, then bundles the CLI
 // into dist/cli/ (scripts/bundle-cli.mjs): one file per chunk loads in a fraction of the time ~1,000 modules do.
 // Without the bundle (no esbuild, e.g. an install without devDependencies) it runs the tsc output.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+
+// `ripcord --version` alone is answered here, before the CLI's modules load (a version check in a script or an
+// incident should not cost the CLI's start-up); with other arguments the CLI's own --version answers the same.
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  process.stdout.write(`${pkg.version}\n`);
+  process.exit(0);
+}
 
 const bundled = new URL('../dist/cli/ripcord.js', import.meta.url);
 await import(existsSync(bundled) ? bundled.href : new URL('../dist/src/cli/main.js', import.meta.url).href);

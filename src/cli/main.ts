@@ -13,9 +13,11 @@ import { registerVerifyCommand } from './commands/verify.js';
 import { registerWatchCommands } from './commands/watch.js';
 import { registerControllerCommand } from './commands/controller.js';
 import { EXIT_CODES } from '../core/errors.js';
+import { ripcordVersion } from './version.js';
 
 const program = new Command('ripcord')
   .description('Rollback runbook, automated: detect, plan, execute, verify, tell.')
+  .version(ripcordVersion(), '-V, --version', 'print the version')
   .option('--config <path>', 'ripcord.yaml to use (else $RIPCORD_CONFIG, else ./ripcord.yaml)')
   .option('-o, --output <format>', 'text or json', 'text')
   .option('--context <name>', 'kubeconfig context (overrides the service config)')

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import pg from 'pg';
+import { pgDriver } from '../adapters/postgres/lazy-drivers.js';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { httpsGet } from './control-plane/https-get.js';
@@ -145,7 +145,7 @@ function apiAccess(state: SandboxState): { ca?: string; token?: string } {
 
 async function selectOne(url: string | undefined): Promise<string> {
   if (!url) throw new Error('no URL recorded in the sandbox state');
-  const client = new pg.Client({
+  const client = new (pgDriver().Client)({
     connectionString: url,
     connectionTimeoutMillis: PROBE_TIMEOUT_MS,
     query_timeout: PROBE_TIMEOUT_MS,

@@ -15,7 +15,8 @@ import {
 import { dirname, join, parse, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import pg from 'pg';
+import type pg from 'pg';
+import { pgDriver } from '../adapters/postgres/lazy-drivers.js';
 import { freePort } from './free-port.js';
 import { isAlive, startDaemon, stopProcessGroup } from './process.js';
 
@@ -181,7 +182,7 @@ function superUrl(password: string, port: number, db = 'postgres'): string {
 }
 
 async function canConnect(config: pg.ClientConfig): Promise<boolean> {
-  const client = new pg.Client({ ...config, connectionTimeoutMillis: 2000 });
+  const client = new (pgDriver().Client)({ ...config, connectionTimeoutMillis: 2000 });
   try {
     await client.connect();
     await client.query('select 1');
@@ -302,7 +303,7 @@ async function waitReadyOnSocket(pid: number, socketDir: string, port: number, l
 }
 
 async function setSuperuserPassword(socketDir: string, port: number, password: string): Promise<void> {
-  const client = new pg.Client({ host: socketDir, port, user: PG_USER, database: 'postgres' });
+  const client = new (pgDriver().Client)({ host: socketDir, port, user: PG_USER, database: 'postgres' });
   await client.connect();
   try {
     await client.query(`alter role ${PG_USER} with password ${client.escapeLiteral(password)}`);
@@ -318,7 +319,7 @@ function checkDbName(name: string): void {
 }
 
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  const client = new (pgDriver().Client)({ connectionString: url, connectionTimeoutMillis: 5000 });
   await client.connect();
   try {
     return await fn(client);

@@ -5,7 +5,8 @@
  * database. A function that decides what to do from query results sees empty results; its capture then shows
  * the empty-database path, which is why classification treats unknown SQL as dangerous.
  */
-import knexFactory, { type Knex } from 'knex';
+import type { Knex } from 'knex';
+import { knexFactory } from './lazy-drivers.js';
 
 /** What one function issued, in order (transaction control statements left out). */
 export interface Captured {

@@ -4,8 +4,8 @@
  * SQL of their functions captured, and read-only inspection.
  */
 import { randomBytes } from 'node:crypto';
-import knexFactory, { type Knex } from 'knex';
-import pg from 'pg';
+import type { Knex } from 'knex';
+import { knexFactory, pgDriver } from './lazy-drivers.js';
 import type { CompiledDatabase } from '../../config/compile-database.js';
 import type { MigrationFileInfo } from '../../core/db-rollback/model.js';
 import { createSqlCapturer } from './capture-sql.js';
@@ -89,7 +89,7 @@ export function openMigrationsDb(db: CompiledDatabase): MigrationsDb {
     },
     async cancelRunning() {
       if (!k) return 0;
-      const client = new pg.Client({
+      const client = new (pgDriver().Client)({
         connectionString: db.url,
         connectionTimeoutMillis: CANCEL_TIMEOUT_MS,
         statement_timeout: CANCEL_TIMEOUT_MS,

@@ -3,7 +3,7 @@
  * statement timeouts, or the database field of the service's health answer. The item names host:port/db only,
  * never the URL's user or password.
  */
-import pg from 'pg';
+import { pgDriver } from './lazy-drivers.js';
 import { failed, passed, type VerifyItem } from '../../core/verify/item.js';
 
 /** host:port/database of a URL: what may be shown. */
@@ -22,7 +22,7 @@ export async function pingDatabase(
 ): Promise<VerifyItem> {
   const where = databaseWhere(url);
   const started = Date.now();
-  const client = new pg.Client({
+  const client = new (pgDriver().Client)({
     connectionString: url,
     connectionTimeoutMillis: opts.timeoutMs,
     statement_timeout: opts.timeoutMs,
