@@ -14,3 +14,11 @@ export function sameMap<V>(a: Readonly<Record<string, V>>, b: Readonly<Record<st
   const ka = Object.keys(a);
   return ka.length === Object.keys(b).length && ka.every((k) => k in b && a[k] === b[k]);
 }
+
+/** Whether an equality selector (a Service's, a DestinationRule subset's) picks a pod with these labels. */
+export function selects(
+  selector: Readonly<Record<string, string>>,
+  labels: Readonly<Record<string, string>>,
+): boolean {
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}

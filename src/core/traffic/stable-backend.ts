@@ -8,7 +8,7 @@
  */
 import type { Backend } from './canary-reach.js';
 import { shortHost } from './canary-reach.js';
-import { labelText } from '../labels.js';
+import { labelText, selects } from '../labels.js';
 
 type Labels = Record<string, string>;
 
@@ -22,9 +22,6 @@ export interface StableBackendWorld {
 }
 
 const text = (l: Labels): string => labelText(l);
-
-const selects = (selector: Labels, labels: Labels): boolean =>
-  Object.entries(selector).every(([k, v]) => labels[k] === v);
 
 /** The labels of `subset` for `host` in the DestinationRules, and the rule that defines it. */
 function subsetLabels(

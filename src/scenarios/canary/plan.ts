@@ -19,6 +19,7 @@ import { RipcordError } from '../../core/errors.js';
 import type { Plan, PlanStep } from '../../core/plan.js';
 import type { PlanService } from '../../core/plan-service.js';
 import type { TrafficRef } from '../../core/ports.js';
+import { selects } from '../../core/labels.js';
 import { leaseSecondsFor, lockAround } from '../../core/steps/lock.js';
 import { scaleStep, waitReadyStep } from '../../core/steps/replicas.js';
 import {
@@ -225,12 +226,7 @@ export function planCanaryRollback(
     );
     if (problem) throw new RipcordError('refused', `${problem}; nothing was changed`);
     const selector = snap.stableBackend.serviceSelector;
-    const canaryLabels = podLabels(snap.canary);
-    if (
-      s.router.kind === 'VirtualService' &&
-      selector &&
-      Object.entries(selector).every(([k, v]) => canaryLabels[k] === v)
-    ) {
+    if (s.router.kind === 'VirtualService' && selector && selects(selector, podLabels(snap.canary))) {
       const bare = bareHostDestinations(snap.objects, sides.stable.service, namespace);
       if (bare.length > 0) {
         warnings.push(
