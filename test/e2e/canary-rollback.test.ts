@@ -311,4 +311,54 @@ describe('canary crash safety: SIGKILL at every step boundary, then resume', () 
     },
     120_000,
   );
+
+  it.each(['scale-stable', 'wait-ready'])(
+    'with --scale-stable, killed right after %s, resume converges: stable at 3 ready, then stable 100, canary 0',
+    async (step) => {
+      const ns = env.ns.name;
+      // Stable shrunk to 1 under a 50/50 split, the config saying all traffic needs 3.
+      await custom().patchNamespacedCustomObject(
+        {
+          ...ISTIO,
+          namespace: ns,
+          plural: 'virtualservices',
+          name: 'venue-service',
+          body: { spec: { http: virtualService(50, 50).spec.http } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      await apps().patchNamespacedDeploymentScale(
+        { name: 'venue-service', namespace: ns, body: { spec: { replicas: 1 } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      for (const end = Date.now() + 60_000; ;) {
+        const st = (await apps().readNamespacedDeployment({ name: 'venue-service', namespace: ns })).status;
+        if ((st?.readyReplicas ?? 0) === 1 && (st?.replicas ?? 0) === 1) break;
+        if (Date.now() > end) throw new Error(`stable never settled at 1: ${JSON.stringify(st)}`);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      const config = writeServiceConfig({
+        namespace: ns,
+        url: env.url,
+        verifyWindow: '1s',
+        extra: [...CANARY, '      stableReplicas: 3', '      readyTimeout: 60s'],
+      });
+      const rollback = ['--config', config, 'rollback', 'venue-service', '--scenario', 'canary'];
+      const killed = await ripcord([...rollback, '--scale-stable', '--yes'], {
+        RIPCORD_FAILPOINT: `kill-after:${step}`,
+      });
+      expect(killed.code, killed.stderr).not.toBe(0);
+      const runId = /run (r-[0-9-]+-[0-9a-f]+)/.exec(killed.stderr)?.[1] ?? '';
+      expect(runId, killed.stderr).not.toBe('');
+      const resumed = await ripcord(['--config', config, 'resume', runId, '-o', 'json']);
+      expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
+      expect((JSON.parse(resumed.stdout) as { status: string }).status).toBe('succeeded');
+      const stable = await apps().readNamespacedDeployment({ name: 'venue-service', namespace: ns });
+      expect(stable.spec?.replicas).toBe(3);
+      expect(stable.status?.readyReplicas).toBe(3);
+      expect((await readVs(ns)).spec.http[0]?.route.map((r) => r.weight)).toEqual([100, 0]);
+      expect(await versionsServed(env.url, 10)).toEqual({ 'v1.2.2': 10 });
+    },
+    120_000,
+  );
 });
