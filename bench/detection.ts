@@ -2,9 +2,10 @@
  * bench/detection: how fast each rule notices a bad release, and how often it cries wolf on a good one.
  *
  * Synthetic request streams, replayed identically to three rule sets:
- * - Ripcord: Wald SPRT on 5xx counts per 10 s interval (p0 = max(1%, baseline 0.5%) = 1%, p1 = 2%, alpha 1%,
- *   beta = today's default (0.5%; the row "β 0.1" is the default before 2026-12-07), at least 100 requests), and
- *   P50 > 1.5x baseline in 3 consecutive 10 s intervals of >= 50 samples.
+ * - Ripcord: Wald SPRT on 5xx counts per 10 s interval (p0 = max(1%, baseline 0.5%) = 1%, p1 = today's default
+ *   1.6 p0, alpha 1%, beta = today's default 0.5%, at least 100 requests), and P50 > 1.5x baseline in 3
+ *   consecutive 10 s intervals of >= 50 samples. Two earlier defaults replayed beside it: "H1 2×" (p1 = 2%,
+ *   beta 0.5%; the morning of 2026-12-07) and "before issue 30" (p1 = 2%, beta 10%).
  * - A bound, not a rule anyone could run: the best fixed-sample test on the whole bake's 5xx counts at the same
  *   alpha (Neyman-Pearson, errors above the binomial 99th percentile at 1%), decided at the bake's end. No
  *   test at alpha 1% catches more bad releases within the bake than it does; a sequential test trades a few of
@@ -25,6 +26,7 @@
  */
 import {
   binomial,
+  DEFAULT_H1_FACTOR,
   DEFAULT_MISS_CHANCE,
   judgeErrorRate,
   judgeLatency,
@@ -84,9 +86,10 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const mean = (xs: number[]) => sum(xs) / xs.length;
 
 /** Seconds until Ripcord's judges fail the release, or null if they never do in the bake. */
-function ripcord(s: Stream, beta = DEFAULT_MISS_CHANCE): number | null {
+function ripcord(s: Stream, beta = DEFAULT_MISS_CHANCE, h1Factor = DEFAULT_H1_FACTOR): number | null {
   const counts: IntervalCounts[] = s.requests.map((requests, i) => ({ requests, errors: s.errors[i] ?? 0 }));
-  const e = judgeErrorRate(counts, { baselineRate: BASELINE_ERROR_RATE, beta });
+  const p1 = h1Factor * Math.max(0.01, BASELINE_ERROR_RATE);
+  const e = judgeErrorRate(counts, { baselineRate: BASELINE_ERROR_RATE, beta, p1 });
   const lat: LatencyInterval[] = s.logP50.map((l, i) => ({
     p50: Math.exp(l),
     baselineP50: Math.exp(s.baseLogP50[i] ?? 0),
@@ -147,7 +150,8 @@ function fixedSampleBound(s: Stream): number | null {
 
 const RULES = {
   Ripcord: (s: Stream) => ripcord(s),
-  'Ripcord β 0.1 (before)': (s: Stream) => ripcord(s, 0.1),
+  'Ripcord H1 2×': (s: Stream) => ripcord(s, DEFAULT_MISS_CHANCE, 2),
+  'Ripcord before issue 30 (H1 2×, β 0.1)': (s: Stream) => ripcord(s, 0.1, 2),
   'bound: fixed-sample test at the bake end': fixedSampleBound,
   'Flagger (1m, threshold 5)': (s: Stream) => failAt(peerChecks(s), 5),
   'Argo Rollouts (1m, failureLimit 3)': (s: Stream) => failAt(peerChecks(s), 4),

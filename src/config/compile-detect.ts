@@ -1,5 +1,5 @@
 import { parseDuration } from '../core/duration.js';
-import { DEFAULT_MISS_CHANCE } from '../core/judge/error-rate-sprt.js';
+import { DEFAULT_H1_FACTOR, DEFAULT_MISS_CHANCE } from '../core/judge/error-rate-sprt.js';
 import type { DetectSettings, SmokeCheck } from './schema-detect.js';
 
 export type Policy = 'auto' | 'ask' | 'off';
@@ -16,7 +16,7 @@ export interface CompiledDetect {
   policy: { app: Policy; database: Policy; approvalMaxAgeMs: number };
   /** An interval whose data or API calls fail: inconclusive, retried with backoff, unhealthy after N. */
   failures: { unhealthyAfter: number; maxBackoffMs: number; queryTimeoutMs: number };
-  errorRate: { threshold: number; minRequests: number; alpha: number; beta: number };
+  errorRate: { threshold: number; minRequests: number; alpha: number; beta: number; h1: number };
   latency: { ratio: number; consecutive: number; minSamples: number };
   memory: { limitBytes?: number; minWindowMs: number; minGrowthFraction: number; warmupMs: number };
   checks: Array<Required<Omit<SmokeCheck, 'expectBody'>> & { expectBody?: string }>;
@@ -45,6 +45,7 @@ export function compileDetect(s: DetectSettings | undefined, at: string): Compil
       minRequests: s?.errorRate?.minRequests ?? 100,
       alpha: s?.errorRate?.alpha ?? 0.01,
       beta: s?.errorRate?.beta ?? DEFAULT_MISS_CHANCE,
+      h1: s?.errorRate?.h1 ?? DEFAULT_H1_FACTOR,
     },
     latency: {
       ratio: s?.latency?.ratio ?? 1.5,

@@ -3,7 +3,7 @@
  * triggers are judged, what to do on a verdict, and the guards on automatic rollbacks.
  */
 import * as z from 'zod';
-import { DEFAULT_MISS_CHANCE } from '../core/judge/error-rate-sprt.js';
+import { DEFAULT_H1_FACTOR, DEFAULT_MISS_CHANCE } from '../core/judge/error-rate-sprt.js';
 import { Duration, PositiveDuration } from './schema-duration.js';
 
 const Policy = z.enum(['auto', 'ask', 'off']).meta({
@@ -91,8 +91,13 @@ export const DetectSettings = z.strictObject({
         .optional()
         .meta({ description: 'Accepted false-alarm chance', default: 0.01 }),
       beta: z.number().gt(0).lt(0.5).optional().meta({
-        description: 'Accepted chance of passing a release at twice the threshold',
+        description: 'Accepted chance of passing a release at 1.6× the threshold (H1)',
         default: DEFAULT_MISS_CHANCE,
+      }),
+      h1: z.number().gt(1).lt(10).optional().meta({
+        description:
+          'H1 as a multiple of H0: the 5xx share the test is tuned to fail fastest. 1.6 fails a release at twice the threshold soonest; 2 calls a healthy release healthy sooner',
+        default: DEFAULT_H1_FACTOR,
       }),
     })
     .optional(),

@@ -39,7 +39,7 @@ const DETECT_DEFAULTS = {
   baselineWindowMs: 300_000,
   policy: { app: 'auto', database: 'ask', approvalMaxAgeMs: 900_000 },
   failures: { unhealthyAfter: 3, maxBackoffMs: 60_000, queryTimeoutMs: 10_000 },
-  errorRate: { threshold: 0.01, minRequests: 100, alpha: 0.01, beta: 0.005 },
+  errorRate: { threshold: 0.01, minRequests: 100, alpha: 0.01, beta: 0.005, h1: 1.6 },
   latency: { ratio: 1.5, consecutive: 3, minSamples: 50 },
   memory: { minWindowMs: 300_000, minGrowthFraction: 0.05, warmupMs: 30_000 },
   checks: [],

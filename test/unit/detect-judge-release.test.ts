@@ -45,13 +45,14 @@ function observe(samples: ReleaseSample[], elapsedS: number, extra: Partial<Rele
 
 describe('judgeRelease', () => {
   it('rolls back on 5% 5xx before the bake ends, naming the trigger', () => {
-    const j = observe([sample(0, 200, 10), sample(1, 200, 10)], 20);
+    const j = observe([sample(0, 300, 15), sample(1, 300, 15)], 20);
     expect(j.decision).toBe('rollback');
-    expect(j.reason).toMatch(/^error-rate: 10 of 200 requests failed: LLR [0-9.]+ reached 4\.60/);
+    expect(j.reason).toMatch(/^error-rate: 15 of 300 requests failed: LLR [0-9.]+ reached 4\.60/);
   });
 
   it('keeps watching a clean release until the bake is over, then calls it healthy', () => {
-    const clean = Array.from({ length: 6 }, (_, i) => sample(i, 100));
+    // 6 × 150 clean requests: LLR 900 × ln(0.984 / 0.99) = −5.5, past the pass boundary ln(0.005 / 0.99) = −5.3.
+    const clean = Array.from({ length: 6 }, (_, i) => sample(i, 150));
     expect(observe(clean.slice(0, 3), 30).decision).toBe('watching');
     const j = observe(clean, 60);
     expect(j.decision).toBe('healthy');
@@ -63,8 +64,8 @@ describe('judgeRelease', () => {
   });
 
   it('a gap followed by data loses nothing (cumulative counts); data that stops is inconclusive, never a pass', () => {
-    // 5 × 150 clean requests: LLR −7.6, past the pass boundary ln(0.005 / 0.99) = −5.3.
-    const gap = [sample(0, 150), sample(1, null), ...Array.from({ length: 4 }, (_, i) => sample(i + 2, 150))];
+    // 5 × 200 clean requests: LLR −6.1, past the pass boundary ln(0.005 / 0.99) = −5.3.
+    const gap = [sample(0, 200), sample(1, null), ...Array.from({ length: 4 }, (_, i) => sample(i + 2, 200))];
     expect(observe(gap, 60).decision).toBe('healthy');
     const stopped = [
       ...Array.from({ length: 4 }, (_, i) => sample(i, 100)),
@@ -76,7 +77,7 @@ describe('judgeRelease', () => {
     const late = [
       sample(0, null),
       sample(1, null),
-      ...Array.from({ length: 4 }, (_, i) => sample(i + 2, 150)),
+      ...Array.from({ length: 4 }, (_, i) => sample(i + 2, 250)),
     ];
     expect(observe(late, 60).decision).toBe('healthy');
   });

@@ -25,11 +25,11 @@ describe('judgeErrorRate (Wald SPRT)', () => {
     const v = judgeErrorRate([{ requests: 1000, errors: 50 }]);
     // β 0.005 (DEFAULT_MISS_CHANCE): a release at p1 passes one time in 200 (bench/detection).
     const { upper, lower } = sprtBoundaries(0.01, 0.005);
-    expect(v.evidence).toMatchObject({ p0: 0.01, p1: 0.02, alpha: 0.01, beta: 0.005, upper, lower });
+    expect(v.evidence).toMatchObject({ p0: 0.01, p1: 0.016, alpha: 0.01, beta: 0.005, upper, lower });
     expect(upper).toBeCloseTo(Math.log(99.5));
     expect(lower).toBeCloseTo(Math.log(0.005 / 0.99));
     expect(v.evidence.falseAlarmBound).toBeCloseTo(0.01 / 0.995);
-    expect(judgeErrorRate([], { baselineRate: 0.03 }).evidence).toMatchObject({ p0: 0.03, p1: 0.06 });
+    expect(judgeErrorRate([], { baselineRate: 0.03 }).evidence).toMatchObject({ p0: 0.03, p1: 0.048 });
     expect(judgeErrorRate([], { baselineRate: 0.002 }).evidence.p0).toBe(0.01);
     expect(judgeErrorRate([], { p0: 0.02, p1: 0.05 }).evidence).toMatchObject({ p0: 0.02, p1: 0.05 });
   });
@@ -40,7 +40,7 @@ describe('judgeErrorRate (Wald SPRT)', () => {
       { requests: 500, errors: 25 },
     ]);
     expect(v.verdict).toBe('fail');
-    const llr = 25 * Math.log(2) + 475 * Math.log(0.98 / 0.99);
+    const llr = 25 * Math.log(1.6) + 475 * Math.log(0.984 / 0.99);
     expect(v.evidence.llr).toBeCloseTo(llr);
     expect(v.evidence).toMatchObject({ requests: 500, errors: 25, decidedAtInterval: 0, observedRate: 0.05 });
     expect(v.evidence.trace).toEqual([v.evidence.llr]);
@@ -48,8 +48,10 @@ describe('judgeErrorRate (Wald SPRT)', () => {
   });
 
   it('passes a healthy release once enough requests are in', () => {
-    const v = judgeErrorRate([{ requests: 1000, errors: 3 }]);
+    // 3 × ln 1.6 + 1197 × ln(0.984 / 0.99) = −5.9, past ln(0.005 / 0.99) = −5.3 (1 000 requests are not: −4.7).
+    const v = judgeErrorRate([{ requests: 1200, errors: 3 }]);
     expect(v.verdict).toBe('pass');
+    expect(judgeErrorRate([{ requests: 1000, errors: 3 }]).verdict).toBe('continue');
     expect(v.evidence.llr).toBeLessThanOrEqual(v.evidence.lower);
   });
 
@@ -125,7 +127,7 @@ describe('judgeErrorRate simulation (seeded)', () => {
     expect(delays.filter((d) => d === 1).length / delays.length).toBeGreaterThan(0.9);
   });
 
-  it('detects most 2% streams (p1) within the bake, as 1 - beta promises', () => {
+  it('detects most 2% streams (above p1) within the bake, as 1 - beta promises', () => {
     const rand = seededRandom(5);
     let detected = 0;
     for (let i = 0; i < 500; i++)

@@ -103,6 +103,7 @@ export function detectOptions(ctx: WatchContext): DetectOptions {
       minRequests: d.errorRate.minRequests,
       alpha: d.errorRate.alpha,
       beta: d.errorRate.beta,
+      h1Factor: d.errorRate.h1,
     },
     latency: {
       ratioThreshold: d.latency.ratio,
