@@ -8,9 +8,16 @@ import { RipcordError } from '../core/errors.js';
 import type { Plan } from '../core/plan.js';
 import { withLock } from '../core/steps/lock.js';
 import { appViewOf } from '../scenarios/argocd/app-view.js';
+import { parentPauseId } from '../scenarios/argocd/plan.js';
 import { planResumeSync, type PausedBy } from '../scenarios/argocd/plan-resume.js';
 import { requireArgoCd } from '../scenarios/argocd/scenario.js';
-import { ARGOCD_STEP_KINDS, ArgoRollbackDesired, PauseAutoSyncDesired } from '../scenarios/argocd/steps.js';
+import {
+  AppSetIgnoreDesired,
+  ARGOCD_STEP_KINDS,
+  ArgoRollbackDesired,
+  PauseAutoSyncDesired,
+} from '../scenarios/argocd/steps.js';
+import { APPSET_STEP_ID, appSetViewOf } from '../scenarios/argocd/appset.js';
 import { planServiceOf } from '../scenarios/plan-service.js';
 import type { ScenarioContext } from '../scenarios/types.js';
 
@@ -25,14 +32,31 @@ export async function lastPause(ctx: ScenarioContext): Promise<PausedBy | undefi
     const found = await ctx.journal.getRun(r.id);
     if (!found) continue;
     const steps = found.run.plan.steps;
-    const pause = steps.find((s) => s.kind === ARGOCD_STEP_KINDS.pauseAutoSync);
+    const doneIds = new Set(found.steps.filter((s) => s.status === 'done').map((s) => s.stepId));
+    const pause = steps.find((s) => s.id === 'pause-auto-sync' && s.kind === ARGOCD_STEP_KINDS.pauseAutoSync);
     const rollback = steps.find((s) => s.kind === ARGOCD_STEP_KINDS.rollback);
-    const done = found.steps.find((s) => s.stepId === pause?.id && s.status === 'done');
-    if (!pause || !rollback || !done) continue;
+    if (!pause || !rollback || !doneIds.has(pause.id)) continue;
     const p = PauseAutoSyncDesired.safeParse(pause.desired);
     const b = ArgoRollbackDesired.safeParse(rollback.desired);
     if (!p.success || !b.success) continue;
-    return { runId: r.id, app: p.data.app, prior: p.data.prior, rolledBack: b.data.from.revision };
+    // The parents it paused (app of apps), nearest first: level 1, 2, ...
+    const parents: NonNullable<PausedBy['parents']> = [];
+    for (let level = 1; ; level++) {
+      const step = steps.find((s) => s.id === parentPauseId(level));
+      if (!step) break;
+      const d = PauseAutoSyncDesired.safeParse(step.desired);
+      if (d.success && doneIds.has(step.id)) parents.push({ app: d.data.app, prior: d.data.prior });
+    }
+    const keep = steps.find((s) => s.id === APPSET_STEP_ID);
+    const k = keep && doneIds.has(keep.id) ? AppSetIgnoreDesired.safeParse(keep.desired) : undefined;
+    return {
+      runId: r.id,
+      app: p.data.app,
+      prior: p.data.prior,
+      rolledBack: b.data.from.revision,
+      ...(parents.length > 0 ? { parents } : {}),
+      ...(k?.success ? { appSet: k.data.appSet } : {}),
+    };
   }
   return undefined;
 }
@@ -46,11 +70,16 @@ export async function planResumeSyncFor(ctx: ScenarioContext): Promise<Plan> {
       `no run of ${ctx.service.name} paused Argo CD auto-sync (in the last ${RUNS_SEARCHED} runs): nothing to resume`,
     );
   }
-  const app = appViewOf(await ctx.ports.argocd(s).getApplication(paused.app));
+  const api = ctx.ports.argocd(s);
+  const app = appViewOf(await api.getApplication(paused.app));
+  const parents = await Promise.all(
+    (paused.parents ?? []).map(async (p) => appViewOf(await api.getApplication(p.app))),
+  );
+  const appSet = paused.appSet ? appSetViewOf(await api.getApplicationSet(paused.appSet)) : undefined;
   const plan = planResumeSync(
     planServiceOf(ctx.service),
     s,
-    { app, paused },
+    { app, paused, parents, ...(appSet ? { appSet } : {}) },
     { rtoTargetMs: rtoTargetMs(ctx.service, 'argocd'), now: ctx.clock.now() },
   );
   return {

@@ -14,12 +14,14 @@ import {
   ensureManifestRepo,
   releaseManifests,
 } from '../../src/sandbox/argocd/manifest-repo.js';
+import { stringify } from 'yaml';
 import { waitFor } from '../../src/sandbox/process.js';
 import { readArgoTokens } from '../../src/sandbox/argocd/tokens.js';
 import { adminKubeConfig, sandbox, testNamespace, venueDatabase, venueRoute } from './sandbox.js';
 import { writeServiceConfig } from './service-config.js';
 
 export interface AppView {
+  metadata?: { annotations?: Record<string, string> };
   spec?: { syncPolicy?: { automated?: unknown } | null; revisionHistoryLimit?: number };
   status?: {
     sync?: { status?: string; revision?: string };
@@ -95,6 +97,75 @@ export async function argoVenue(namespace: string) {
           ...(extra.operation ? { operation: extra.operation } : {}),
         },
       }),
+    /**
+     * App of apps: commits this Application (as `create` makes it, with `syncPolicy`) as directory `apps`, and
+     * creates Application `apps` rendering it, with auto-sync and self-heal, as teams bootstrap with a root app.
+     */
+    createParent: async (syncPolicy: object, parentPolicy: object = PARENT_POLICY) => {
+      const child = {
+        apiVersion: `${ARGOCD_GROUP}/${ARGOCD_VERSION}`,
+        kind: 'Application',
+        metadata: { name: 'venue-service', namespace },
+        spec: {
+          project: 'default',
+          source: { repoURL, path: 'venue-service', targetRevision: 'main' },
+          destination: { server: IN_CLUSTER, namespace },
+          syncPolicy,
+        },
+      };
+      await commitDirectory(repo, 'apps', { 'venue-service.yaml': stringify(child) }, 'apps: venue-service');
+      await custom.createNamespacedCustomObject({
+        ...ref,
+        body: {
+          apiVersion: `${ARGOCD_GROUP}/${ARGOCD_VERSION}`,
+          kind: 'Application',
+          metadata: { name: 'apps', namespace },
+          spec: {
+            project: 'default',
+            source: { repoURL, path: 'apps', targetRevision: 'main' },
+            destination: { server: IN_CLUSTER, namespace },
+            syncPolicy: parentPolicy,
+          },
+        },
+      });
+    },
+    /**
+     * An ApplicationSet `services` with a list generator of one element, whose template is the Application
+     * `create` makes (with `syncPolicy`): the ApplicationSet controller stand-in then creates venue-service.
+     */
+    createAppSet: (syncPolicy: object) =>
+      custom.createNamespacedCustomObject({
+        ...ref,
+        plural: 'applicationsets',
+        body: {
+          apiVersion: `${ARGOCD_GROUP}/${ARGOCD_VERSION}`,
+          kind: 'ApplicationSet',
+          metadata: { name: 'services', namespace },
+          spec: {
+            generators: [{ list: { elements: [{ svc: 'venue-service' }] } }],
+            template: {
+              metadata: { name: '{{svc}}' },
+              spec: {
+                project: 'default',
+                source: { repoURL, path: '{{svc}}', targetRevision: 'main' },
+                destination: { server: IN_CLUSTER, namespace },
+                syncPolicy,
+              },
+            },
+          },
+        },
+      }),
+    readAppSet: async () =>
+      (await custom.getNamespacedCustomObject({ ...ref, plural: 'applicationsets', name: 'services' })) as {
+        spec: { ignoreApplicationDifferences?: unknown[] };
+      },
+    readParent: async (): Promise<AppView> =>
+      (await custom.getNamespacedCustomObject({ ...ref, name: 'apps' })) as AppView,
+    patchParent: (body: object) =>
+      custom.patchNamespacedCustomObject(
+        { ...ref, name: 'apps', body },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
     read,
     patch: (body: object) =>
       custom.patchNamespacedCustomObject(
@@ -110,6 +181,9 @@ export async function argoVenue(namespace: string) {
   };
 }
 
+/** The root app's policy in the app-of-apps tests: auto-sync and self-heal, no prune. */
+export const PARENT_POLICY = { automated: { prune: false, selfHeal: true } };
+
 /** The sync policy the argocd scenario's tests start from: auto-sync with prune and self-heal, one option. */
 export const ARGO_POLICY = {
   automated: { prune: true, selfHeal: true },
@@ -121,7 +195,7 @@ export const ARGO_POLICY = {
  * auto-synced (history 0 and 1). `config()` writes a ripcord.yaml with the argocd section; `env` holds the
  * admin token as ARGOCD_AUTH_TOKEN; `reset()` puts the bad release back (auto-sync on again syncs the head).
  */
-export async function argoBadRelease(prefix: string) {
+export async function argoBadRelease(prefix: string, opts: { via?: 'application' | 'applicationset' } = {}) {
   const st = sandbox();
   if (!st.argocd) throw new Error('the sandbox has no Argo CD stand-in (state.argocd missing)');
   const server = st.argocd.url;
@@ -129,7 +203,8 @@ export async function argoBadRelease(prefix: string) {
   const ns = await testNamespace(prefix);
   const argo = await argoVenue(ns.name);
   await argo.release('v1.2.2');
-  await argo.create({ syncPolicy: ARGO_POLICY });
+  if (opts.via === 'applicationset') await argo.createAppSet(ARGO_POLICY);
+  else await argo.create({ syncPolicy: ARGO_POLICY });
   await argo.until('auto-sync of v1.2.2', (a) => settled(a, 1), 120_000);
   await argo.release('v1.2.3');
   await argo.patch({ metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ArgoApplication, ArgoCdApi } from '../../src/adapters/argocd/argocd-api.js';
+import type { ArgoApplication, ArgoApplicationSet, ArgoCdApi } from '../../src/adapters/argocd/argocd-api.js';
 import { RipcordError } from '../../src/core/errors.js';
 import { StepFailedError } from '../../src/core/executor.js';
 import type { PlanStep } from '../../src/core/plan.js';
@@ -25,10 +25,20 @@ const POLICY = { automated: { prune: true, selfHeal: true }, syncOptions: ['X=tr
 /** An Application a test shapes; every write the handlers make is recorded. */
 function world(app: ArgoApplication, rendered: Record<string, string[]> = {}) {
   let current = structuredClone(app);
+  let appSet: ArgoApplicationSet = {
+    metadata: { name: 'services', namespace: 'ns' },
+    spec: { ignoreApplicationDifferences: [{ jsonPointers: ['/spec/source/targetRevision'] }] },
+  };
   const writes: string[] = [];
   const api: ArgoCdApi = {
     server: 'http://argocd',
     getApplication: async () => structuredClone(current),
+    getApplicationSet: async () => structuredClone(appSet),
+    upsertApplicationSet: async (set) => {
+      writes.push(`appset ${JSON.stringify(set.spec.ignoreApplicationDifferences)}`);
+      appSet = structuredClone(set);
+      return appSet;
+    },
     // The branch head is 'HEAD' in `rendered`; its revision is the head's SHA given there as 'HEAD-SHA'.
     getManifests: async (_ref, revision) => ({
       manifests: rendered[revision ?? 'HEAD'] ?? [],
@@ -53,6 +63,8 @@ function world(app: ArgoApplication, rendered: Record<string, string[]> = {}) {
     handlers: createArgoCdHandlers({ api: () => api, pollMs: 1 }),
     writes,
     set: (a: ArgoApplication) => (current = structuredClone(a)),
+    setAppSet: (a: ArgoApplicationSet) => (appSet = structuredClone(a)),
+    appSet: () => appSet,
     now: () => current,
   };
 }
@@ -284,5 +296,61 @@ describe('argocd resume-auto-sync', () => {
     const err = await refusedBy(w.handlers[ARGOCD_STEP_KINDS.resumeAutoSync]?.apply(resume, ctx()));
     expect(err.message).toContain('is on again with another policy');
     expect(w.writes).toEqual([]);
+  });
+});
+
+describe('argocd: the ApplicationSet that generated the app', () => {
+  const keepRule = { name: 'venue-service', jsonPointers: ['/spec/syncPolicy'] };
+  const prior = [{ jsonPointers: ['/spec/source/targetRevision'] }];
+  const keep = step('ignore-appset-sync-policy', ARGOCD_STEP_KINDS.appSetIgnore, {
+    appSet: { name: 'services', namespace: 'ns' },
+    app: 'venue-service',
+    prior,
+  });
+  const restore = step('restore-appset-ignore', ARGOCD_STEP_KINDS.appSetRestore, {
+    appSet: { name: 'services', namespace: 'ns' },
+    app: 'venue-service',
+    pausedBy: 'r-1',
+    rolledBack: B,
+    releaseApp: app,
+  });
+
+  it('adds one rule for the app, keeping the others; a second apply (resumed run) writes nothing', async () => {
+    const w = world(bad0);
+    const h = w.handlers[ARGOCD_STEP_KINDS.appSetIgnore];
+    expect(await h?.apply(keep, ctx())).toMatchObject({ written: true, prior });
+    expect(w.appSet().spec.ignoreApplicationDifferences).toEqual([...prior, keepRule]);
+    expect(await h?.check?.(keep, ctx())).toBe(true);
+    expect(await h?.apply(keep, ctx())).toMatchObject({ written: false });
+    expect(w.writes).toHaveLength(1);
+  });
+
+  it('refuses a list that changed since the plan (nothing written) unless --force', async () => {
+    const w = world(bad0);
+    w.setAppSet({ ...w.appSet(), spec: { ignoreApplicationDifferences: [] } });
+    const err = await refusedBy(w.handlers[ARGOCD_STEP_KINDS.appSetIgnore]?.apply(keep, ctx()));
+    expect(err.message).toMatch(/ignoreApplicationDifferences of applicationset\/ns\/services changed/);
+    expect(w.writes).toEqual([]);
+    await w.handlers[ARGOCD_STEP_KINDS.appSetIgnore]?.apply(keep, ctx(true));
+    expect(w.appSet().spec.ignoreApplicationDifferences).toEqual([keepRule]);
+  });
+
+  it("takes only its rule out, and only once the app's branch head renders a fix", async () => {
+    const bad = world(bad0, { HEAD: ['{"kind":"Deployment","x":1}'], [B]: ['{"x":1,"kind":"Deployment"}'] });
+    bad.setAppSet({ ...bad.appSet(), spec: { ignoreApplicationDifferences: [...prior, keepRule] } });
+    const err = await refusedBy(bad.handlers[ARGOCD_STEP_KINDS.appSetRestore]?.apply(restore, ctx()));
+    expect(err.message).toMatch(/still renders what bbbbbbb rendered/);
+    expect(bad.writes).toEqual([]);
+
+    const fixed = world(bad0, {
+      HEAD: ['{"kind":"Deployment","x":2}'],
+      [B]: ['{"kind":"Deployment","x":1}'],
+    });
+    fixed.setAppSet({ ...fixed.appSet(), spec: { ignoreApplicationDifferences: [...prior, keepRule] } });
+    const h = fixed.handlers[ARGOCD_STEP_KINDS.appSetRestore];
+    expect(await h?.apply(restore, ctx())).toMatchObject({ written: true });
+    expect(fixed.appSet().spec.ignoreApplicationDifferences).toEqual(prior);
+    expect(await h?.check?.(restore, ctx())).toBe(true);
+    expect(await h?.apply(restore, ctx())).toMatchObject({ written: false });
   });
 });

@@ -267,6 +267,138 @@ describe('argocd: finding the Application, options, waiting', () => {
   });
 });
 
+describe('argocd: app of apps', () => {
+  const parentPolicy = { automated: { prune: false, selfHeal: true } };
+  const parent = (over: Partial<ArgoAppView> = {}): ArgoAppView =>
+    app({ ref: { name: 'apps', namespace: 'tickettoken' }, syncPolicy: parentPolicy, ...over });
+  const child = app({ managedBy: { name: 'apps', namespace: 'tickettoken' } });
+
+  it("reads the parent from the child's own tracking, never itself", () => {
+    const v = appViewOf({
+      metadata: {
+        name: 'venue-service',
+        namespace: 'tickettoken',
+        annotations: {
+          'argocd.argoproj.io/tracking-id':
+            'tickettoken_apps:argoproj.io/Application:tickettoken/venue-service',
+        },
+      },
+      spec: {},
+    });
+    expect(v.managedBy).toEqual({ name: 'apps', namespace: 'tickettoken' });
+    const self = appViewOf({
+      metadata: { name: 'apps', namespace: 'tickettoken', labels: { 'app.kubernetes.io/instance': 'apps' } },
+      spec: {},
+    });
+    expect(self.managedBy).toBeUndefined();
+  });
+
+  it('pauses every parent with auto-sync, the top-most first, then the child; warns of one without', () => {
+    const top = parent({ ref: { name: 'root', namespace: 'tickettoken' }, selfHeal: false });
+    const p = planArgoCdRollback(
+      service,
+      settings,
+      { app: child, parents: [parent(), top], deployment },
+      opts,
+    );
+    const ids = p.steps.map((s) => s.id);
+    expect(ids.slice(0, 5)).toEqual([
+      'acquire-lock',
+      'pause-parent-auto-sync-2',
+      'pause-parent-auto-sync-1',
+      'pause-auto-sync',
+      'rollback',
+    ]);
+    expect(p.steps[1]?.desired).toEqual({
+      app: { name: 'root', namespace: 'tickettoken' },
+      server: settings.url,
+      prior: parentPolicy,
+    });
+    expect(p.steps[2]?.description).toBe(
+      'Pause auto-sync of application/tickettoken/apps, which renders application/tickettoken/venue-service (app of apps)',
+    );
+    expect(p.steps[2]?.why).toMatch(/within seconds/);
+    expect(p.steps[1]?.why).toMatch(/at its next commit/);
+    expect(p.warnings.join('\n')).toMatch(
+      /auto-sync of application\/tickettoken\/venue-service and application\/tickettoken\/apps and application\/tickettoken\/root stays paused/,
+    );
+
+    const manual = planArgoCdRollback(
+      service,
+      settings,
+      { app: child, parents: [parent({ syncPolicy: null, autoSync: false, selfHeal: false })], deployment },
+      opts,
+    );
+    expect(manual.steps.map((s) => s.id)).not.toContain('pause-parent-auto-sync-1');
+    expect(manual.warnings.join('\n')).toMatch(
+      /rendered by application\/tickettoken\/apps \(app of apps\), whose auto-sync is off: a sync of/,
+    );
+  });
+
+  it('an ApplicationSet that updates the app gets its rule first; resume-sync takes it out last', () => {
+    const appSet = { ref: { name: 'services', namespace: 'tickettoken' }, policy: 'sync', ignore: [] };
+    const p = planArgoCdRollback(service, settings, { app: app(), appSet, deployment }, opts);
+    expect(p.steps.map((s) => s.id).slice(0, 4)).toEqual([
+      'acquire-lock',
+      'ignore-appset-sync-policy',
+      'pause-auto-sync',
+      'rollback',
+    ]);
+    expect(p.warnings.join('\n')).toMatch(/takes the rule out of applicationset\/tickettoken\/services/);
+    const paused = {
+      runId: 'r-3',
+      app: { name: 'venue-service', namespace: 'tickettoken' },
+      prior: policy,
+      rolledBack: B,
+      appSet: appSet.ref,
+    };
+    const off = app({ syncPolicy: null, autoSync: false, selfHeal: false });
+    const ruled = { ...appSet, ignore: [{ name: 'venue-service', jsonPointers: ['/spec/syncPolicy'] }] };
+    const r = planResumeSync(service, settings, { app: off, paused, appSet: ruled }, opts);
+    expect(r.steps.map((s) => s.id)).toEqual([
+      'acquire-lock',
+      'resume-auto-sync',
+      'restore-appset-ignore',
+      'release-lock',
+    ]);
+    expect(planResumeSync(service, settings, { app: app(), paused, appSet }, opts).noop).toBeDefined();
+  });
+
+  it("resume-sync restores the child first, then each parent, guarded by the child's branch head", () => {
+    const paused = {
+      runId: 'r-2',
+      app: { name: 'venue-service', namespace: 'tickettoken' },
+      prior: policy,
+      rolledBack: B,
+      parents: [{ app: { name: 'apps', namespace: 'tickettoken' }, prior: parentPolicy }],
+    };
+    const off = { syncPolicy: null, autoSync: false, selfHeal: false };
+    const p = planResumeSync(service, settings, { app: app(off), paused, parents: [parent(off)] }, opts);
+    expect(p.steps.map((s) => s.id)).toEqual([
+      'acquire-lock',
+      'resume-auto-sync',
+      'resume-parent-auto-sync-1',
+      'release-lock',
+    ]);
+    expect(p.steps[2]?.desired).toEqual({
+      app: { name: 'apps', namespace: 'tickettoken' },
+      policy: parentPolicy,
+      pausedBy: 'r-2',
+      rolledBack: B,
+      releaseApp: paused.app,
+    });
+    // Only the parent left: the child was restored by an earlier, interrupted resume.
+    const half = planResumeSync(service, settings, { app: app(), paused, parents: [parent(off)] }, opts);
+    expect(half.steps.map((s) => s.id)).toEqual([
+      'acquire-lock',
+      'resume-parent-auto-sync-1',
+      'release-lock',
+    ]);
+    const none = planResumeSync(service, settings, { app: app(), paused, parents: [parent()] }, opts);
+    expect(none.noop).toMatch(/and of its 1 parent\(s\) is already what it was before run r-2/);
+  });
+});
+
 describe('services.<name>.argocd', () => {
   const parse = (section: string[], env: Record<string, string> = {}) =>
     parseConfig(

@@ -29,6 +29,14 @@ export const ArgoApplication = z.looseObject({
     name: z.string(),
     namespace: z.string().optional(),
     resourceVersion: z.string().optional(),
+    // Argo CD's tracking of a child Application by the parent that renders it (app of apps).
+    annotations: z.record(z.string(), z.string()).nullable().optional(),
+    labels: z.record(z.string(), z.string()).nullable().optional(),
+    // An ApplicationSet owns the Applications it generates.
+    ownerReferences: z
+      .array(z.looseObject({ kind: z.string(), name: z.string() }))
+      .nullable()
+      .optional(),
   }),
   spec: z.looseObject({
     project: z.string().optional(),
@@ -68,6 +76,24 @@ export const ArgoApplication = z.looseObject({
   operation: z.unknown().optional(),
 });
 export type ArgoApplication = z.infer<typeof ArgoApplication>;
+
+/** An ignoreApplicationDifferences rule of an ApplicationSet. */
+export const ArgoIgnoreRule = z.looseObject({
+  name: z.string().optional(),
+  jsonPointers: z.array(z.string()).optional(),
+  jqPathExpressions: z.array(z.string()).optional(),
+});
+export type ArgoIgnoreRule = z.infer<typeof ArgoIgnoreRule>;
+
+/** The fields of an ApplicationSet a rollback reads; the rest is kept as it came, for the upsert. */
+export const ArgoApplicationSet = z.looseObject({
+  metadata: z.looseObject({ name: z.string(), namespace: z.string().optional() }),
+  spec: z.looseObject({
+    syncPolicy: z.looseObject({ applicationsSync: z.string().optional() }).nullable().optional(),
+    ignoreApplicationDifferences: z.array(ArgoIgnoreRule).nullable().optional(),
+  }),
+});
+export type ArgoApplicationSet = z.infer<typeof ArgoApplicationSet>;
 
 /** GetManifests' answer: each manifest a JSON (or YAML) string, and the revision it was rendered at. */
 export const ManifestResponse = z.looseObject({
@@ -112,6 +138,10 @@ export interface ArgoCdApi {
   getApplication(ref: ArgoAppRef, signal?: AbortSignal): Promise<ArgoApplication>;
   /** What the app's source renders at `revision` (default: its targetRevision): GetManifests. */
   getManifests(ref: ArgoAppRef, revision?: string, signal?: AbortSignal): Promise<ManifestResponse>;
+  /** GET /api/v1/applicationsets/{name}: `namespace` is the ApplicationSet's (`appsetNamespace`). */
+  getApplicationSet(ref: ArgoAppRef, signal?: AbortSignal): Promise<ArgoApplicationSet>;
+  /** POST /api/v1/applicationsets?upsert=true: replaces the ApplicationSet's spec with `set`'s. */
+  upsertApplicationSet(set: ArgoApplicationSet, signal?: AbortSignal): Promise<ArgoApplicationSet>;
   /** Sets `spec.syncPolicy` (null removes it: auto-sync off). */
   setSyncPolicy(ref: ArgoAppRef, syncPolicy: unknown, signal?: AbortSignal): Promise<ArgoApplication>;
   rollback(
@@ -198,6 +228,26 @@ export function createArgoCdApi(opts: ArgoCdApiOptions): ArgoCdApi {
     },
     getApplication: (ref, signal) =>
       call('GET', appPath(ref), `get application ${appName(ref)}`, undefined, signal),
+    getApplicationSet: (ref, signal) =>
+      callFor(
+        ArgoApplicationSet,
+        'GET',
+        `/api/v1/applicationsets/${encodeURIComponent(ref.name)}${
+          ref.namespace ? `?appsetNamespace=${encodeURIComponent(ref.namespace)}` : ''
+        }`,
+        `get applicationset ${appName(ref)}`,
+        undefined,
+        signal,
+      ),
+    upsertApplicationSet: (set, signal) =>
+      callFor(
+        ArgoApplicationSet,
+        'POST',
+        '/api/v1/applicationsets?upsert=true',
+        `update applicationset ${appName({ name: set.metadata.name, ...(set.metadata.namespace ? { namespace: set.metadata.namespace } : {}) })}`,
+        set,
+        signal,
+      ),
     setSyncPolicy: (ref, syncPolicy, signal) =>
       call(
         'PATCH',

@@ -32,6 +32,7 @@ import { assertNoMetaCommands } from './dump-check.js';
 import { describeTables, fkDependents, quoteName, tableChecksum, tableExists } from './inspect.js';
 import { setLocalTimeouts, type DbTimeouts } from './migrate-down.js';
 import { describeDb, runPgTool } from './pg-tools.js';
+import { canonical } from '../../core/canonical-json.js';
 
 export interface BackupRequest {
   /** The backups root; the backup goes to `<directory>/<id>`. */
@@ -60,20 +61,6 @@ function fileSafe(table: string): string {
 
 function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-/** JSON with object keys sorted, so the manifest's checksum does not depend on key order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const o = value as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** sha256 over the manifest's content without its own `checksum` field. */

@@ -15,6 +15,7 @@
  *   found, permission denied, no session; in grpc-gateway's error JSON ({ error, code, message, details })
  *   with its HTTP statuses (InvalidArgument and FailedPrecondition 400, Unauthenticated 401,
  *   PermissionDenied 403, NotFound 404).
+ * - GET /api/v1/applicationsets/{name}, POST /api/v1/applicationsets?upsert=true (ApplicationSetService).
  * Served over plain HTTP on loopback, as `argocd-server --insecure` does. Left out: gRPC, sessions and
  * accounts, projects' RBAC policies, the other ~60 endpoints, resource-tree queries.
  */
@@ -31,6 +32,7 @@ import {
   Application,
   type Operation,
 } from './application.js';
+import { APPLICATIONSETS } from './applicationset.js';
 import { renderDirectory, resolveRevision } from './git-source.js';
 
 export type ApiRole = 'admin' | 'readonly';
@@ -150,6 +152,7 @@ export async function startArgoApiServer(opts: ApiServerOptions): Promise<{ url:
   async function handle(req: IncomingMessage, url: URL): Promise<unknown> {
     // Public in Argo CD too: the argocd CLI asks it before logging in.
     if (req.method === 'GET' && url.pathname === '/api/version') return { Version: ARGOCD_STANDIN_VERSION };
+    if (url.pathname.startsWith('/api/v1/applicationsets')) return handleAppSet(req, url);
     const m = /^\/api\/v1\/applications\/([^/]+)(?:\/(sync|rollback|spec|manifests))?$/.exec(url.pathname);
     if (!m) throw new ApiError('NotFound', `Not Found: ${req.method} ${url.pathname}`);
     const who = authenticate(req);
@@ -279,6 +282,88 @@ export async function startArgoApiServer(opts: ApiServerOptions): Promise<{ url:
           r.patchType === 'merge' ? PatchStrategy.MergePatch : PatchStrategy.JsonPatch,
         ),
       );
+    }
+    throw new ApiError('NotFound', `Not Found: ${req.method} ${url.pathname}`);
+  }
+
+  const appsetRef = (namespace: string) => ({
+    group: ARGOCD_GROUP,
+    version: ARGOCD_VERSION,
+    plural: APPLICATIONSETS,
+    namespace,
+  });
+
+  /**
+   * ApplicationSetService (server/applicationset/applicationset.go): GET /api/v1/applicationsets/{name}
+   * (`appsetNamespace` query, `argocd` when absent), and POST /api/v1/applicationsets (Create) whose `upsert`
+   * query replaces an existing one's spec, labels and annotations; without it an existing ApplicationSet with
+   * another spec is refused, as Argo CD does.
+   */
+  async function handleAppSet(req: IncomingMessage, url: URL): Promise<unknown> {
+    const who = authenticate(req);
+    const get = /^\/api\/v1\/applicationsets\/([^/]+)$/.exec(url.pathname);
+    const readSet = async (namespace: string, name: string) => {
+      try {
+        return (await custom.getNamespacedCustomObject({ ...appsetRef(namespace), name })) as Record<
+          string,
+          unknown
+        > & { metadata: Record<string, unknown>; spec?: unknown };
+      } catch (err) {
+        if (apiStatus(err) === 404)
+          throw new ApiError('NotFound', `applicationsets.argoproj.io "${name}" not found`);
+        throw err;
+      }
+    };
+    if (req.method === 'GET' && get) {
+      const namespace = url.searchParams.get('appsetNamespace') ?? ARGOCD_NAMESPACE;
+      return readSet(namespace, decodeURIComponent(get[1] ?? ''));
+    }
+    if (req.method === 'POST' && url.pathname === '/api/v1/applicationsets') {
+      const b = (await readJson(req)) as {
+        metadata?: { name?: string; namespace?: string; labels?: unknown; annotations?: unknown };
+        spec?: unknown;
+      };
+      const name = b.metadata?.name;
+      if (!name || !b.spec) throw new ApiError('InvalidArgument', 'metadata.name and spec: required');
+      if (who.role !== 'admin') {
+        throw new ApiError(
+          'PermissionDenied',
+          `permission denied: applicationsets, update, ${name}, sub: ${who.subject}`,
+        );
+      }
+      const namespace = b.metadata?.namespace ?? ARGOCD_NAMESPACE;
+      let existing: Awaited<ReturnType<typeof readSet>> | undefined;
+      try {
+        existing = await readSet(namespace, name);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.kind === 'NotFound')) throw err;
+      }
+      if (!existing) {
+        return custom.createNamespacedCustomObject({
+          ...appsetRef(namespace),
+          body: { apiVersion: `${ARGOCD_GROUP}/${ARGOCD_VERSION}`, kind: 'ApplicationSet', ...b },
+        });
+      }
+      if (JSON.stringify(existing.spec) === JSON.stringify(b.spec)) return existing;
+      if (url.searchParams.get('upsert') !== 'true') {
+        throw new ApiError(
+          'InvalidArgument',
+          `existing ApplicationSet spec is different, use upsert flag to force update`,
+        );
+      }
+      return custom.replaceNamespacedCustomObject({
+        ...appsetRef(namespace),
+        name,
+        body: {
+          ...existing,
+          metadata: {
+            ...existing.metadata,
+            ...(b.metadata?.labels !== undefined ? { labels: b.metadata.labels } : {}),
+            ...(b.metadata?.annotations !== undefined ? { annotations: b.metadata.annotations } : {}),
+          },
+          spec: b.spec,
+        },
+      });
     }
     throw new ApiError('NotFound', `Not Found: ${req.method} ${url.pathname}`);
   }

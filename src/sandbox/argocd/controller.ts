@@ -162,11 +162,32 @@ export function startAppController(opts: AppControllerOptions): { stop(): Promis
     return out;
   }
 
+  /**
+   * The manifest as Argo CD applies and compares it: in its destination namespace, with the app's tracking
+   * annotation (controller/state.go sets it on every target before the diff, so a live object Argo CD did not
+   * apply, without the annotation, is OutOfSync until a sync adopts it).
+   */
+  function tracked(app: Application, o: KubernetesObject): KubernetesObject {
+    const namespace = destNamespace(app, o);
+    const name = o.metadata?.name ?? '';
+    return {
+      ...o,
+      metadata: {
+        ...o.metadata,
+        namespace,
+        annotations: {
+          ...o.metadata?.annotations,
+          [TRACKING_ID_ANNOTATION]: trackingId(instanceName(app.metadata), o, namespace, name),
+        },
+      },
+    };
+  }
+
   async function compare(app: Application, r: Resolved) {
     const pairs = [];
     for (const d of r.objects) {
       const namespace = destNamespace(app, d);
-      pairs.push({ desired: d, live: await readLive(d, namespace), namespace });
+      pairs.push({ desired: tracked(app, d), live: await readLive(d, namespace), namespace });
     }
     return compareApp(pairs, await orphansOf(app, r));
   }
@@ -281,17 +302,7 @@ export function startAppController(opts: AppControllerOptions): { stop(): Promis
       for (const o of objs) {
         const namespace = destNamespace(app, o);
         const name = o.metadata?.name ?? '';
-        const body = {
-          ...withProtocolDefaults(o),
-          metadata: {
-            ...o.metadata,
-            namespace,
-            annotations: {
-              ...o.metadata?.annotations,
-              [TRACKING_ID_ANNOTATION]: trackingId(instanceName(app.metadata), o, namespace, name),
-            },
-          },
-        };
+        const body = withProtocolDefaults(tracked(app, o));
         if (!op.sync?.dryRun) {
           await objects.patch(body, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
         }

@@ -3,11 +3,12 @@ import { loadKubeConfig } from '../kube-clients.js';
 import { errorText, jsonLineLog } from '../router/router-log.js';
 import { startArgoApiServer } from './api-server.js';
 import { startAppController } from './controller.js';
+import { startAppSetController } from './applicationset-controller.js';
 import { stopOnSignal } from '../stop-on-signal.js';
 import { readArgoTokens, tokenRoles } from './tokens.js';
 
 /*
- * The Argo CD stand-in daemon (controller.ts): `node dist/src/sandbox/argocd/main.js --kubeconfig F
+ * The Argo CD stand-in daemon (controller.ts, and applicationset-controller.ts beside it): `node dist/src/sandbox/argocd/main.js --kubeconfig F
  * [--resync-ms N] [--self-heal-timeout-ms N] [--api-port N --tokens-file F] [--debug]`; with an API port it
  * serves the API stand-in (api-server.ts) too. Started by `ripcord sandbox up`; SIGTERM or SIGINT
  * finishes the tick in progress and exits 0.
@@ -40,6 +41,7 @@ try {
   const kc = loadKubeConfig(kubeconfig);
   const controller = startAppController({ kc, resyncMs, selfHealTimeoutMs, log });
   log('info', 'application controller started', { resyncMs, selfHealTimeoutMs });
+  const appsets = startAppSetController({ kc, log });
   let api: Awaited<ReturnType<typeof startArgoApiServer>> | undefined;
   if (values['api-port'] && values['tokens-file']) {
     api = await startArgoApiServer({
@@ -51,7 +53,7 @@ try {
   }
   stopOnSignal(async () => {
     api?.server.close();
-    await controller.stop();
+    await Promise.all([controller.stop(), appsets.stop()]);
   }, log);
 } catch (err) {
   log('error', 'application controller failed to start', { error: errorText(err) });

@@ -115,7 +115,7 @@ export const GATEWAY_CRDS: readonly V1CustomResourceDefinition[] = [
 ];
 
 /**
- * Argo CD's Application and AppProject (argoproj.io/v1alpha1), for the Argo CD stand-in (src/sandbox/argocd/).
+ * Argo CD's Application, ApplicationSet and AppProject (argoproj.io/v1alpha1), for the Argo CD stand-in (src/sandbox/argocd/).
  * As in Argo CD's own CRDs there is no status subresource: the controller writes status with the object, and
  * `operation` (a requested sync, cleared when it ends) is a top-level field beside spec and status.
  */
@@ -127,6 +127,13 @@ export const ARGOCD_CRDS: readonly V1CustomResourceDefinition[] = [
     shortNames: ['app', 'apps'],
     versions: [{ name: 'v1alpha1', storage: true }],
     fields: ['spec', 'status', 'operation'],
+  }),
+  crd({
+    group: 'argoproj.io',
+    kind: 'ApplicationSet',
+    plural: 'applicationsets',
+    shortNames: ['appset', 'appsets'],
+    versions: [{ name: 'v1alpha1', storage: true }],
   }),
   crd({
     group: 'argoproj.io',

@@ -1,5 +1,6 @@
 /** The API's Application as the scenario's view (view.ts). */
 import type { ArgoApplication } from '../../adapters/argocd/argocd-api.js';
+import { trackedApplication } from './self-heal.js';
 import { isAutoSync, type ArgoAppView } from './view.js';
 
 export function appViewOf(app: ArgoApplication): ArgoAppView {
@@ -14,6 +15,17 @@ export function appViewOf(app: ArgoApplication): ArgoAppView {
   const op = app.operation as { sync?: { revision?: unknown } } | null | undefined;
   const pendingRevision = typeof op?.sync?.revision === 'string' ? op.sync.revision : undefined;
   const health = st?.health as { status?: string; message?: unknown } | undefined;
+  const appSet = (app.metadata.ownerReferences ?? []).find((o) => o.kind === 'ApplicationSet');
+  const tracked = trackedApplication(app);
+  // An Application tracked as its own instance is not its own parent (a hand-set label, say).
+  const parent =
+    tracked &&
+    !(
+      tracked.name === app.metadata.name &&
+      (tracked.namespace ?? app.metadata.namespace) === app.metadata.namespace
+    )
+      ? tracked
+      : undefined;
   return {
     ref: {
       name: app.metadata.name,
@@ -43,5 +55,16 @@ export function appViewOf(app: ArgoApplication): ArgoAppView {
       : {}),
     ...(op ? { operationPending: pendingRevision ? { revision: pendingRevision } : {} } : {}),
     ...(st?.reconciledAt ? { reconciledAt: st.reconciledAt } : {}),
+    ...(parent
+      ? { managedBy: { name: parent.name, ...(parent.namespace ? { namespace: parent.namespace } : {}) } }
+      : {}),
+    ...(appSet
+      ? {
+          generatedBy: {
+            name: appSet.name,
+            ...(app.metadata.namespace ? { namespace: app.metadata.namespace } : {}),
+          },
+        }
+      : {}),
   };
 }

@@ -14,8 +14,12 @@ import { desiredOf } from '../../core/steps/desired.js';
 import { pauseOrAbort } from '../../core/steps/pause.js';
 import { refuseUnlessForced } from '../../core/steps/guarded-write.js';
 import { appViewOf } from './app-view.js';
+import { keepsSyncPolicy, syncPolicyRule, withoutRule } from './appset.js';
 import {
+  AppSetIgnoreDesired,
+  AppSetRestoreDesired,
   ARGOCD_STEP_KINDS,
+  type ArgoAppRefSchema,
   ArgoRollbackDesired,
   PauseAutoSyncDesired,
   ResumeAutoSyncDesired,
@@ -55,6 +59,51 @@ function renders(manifests: readonly string[] | null | undefined): string {
   return each.sort().join('\n');
 }
 
+/**
+ * Does the branch head of `app` still render what `rolledBack` rendered? What auto-sync would deploy is the
+ * head rendered now (not the status' possibly stale revision), compared object by object.
+ */
+async function headRenders(
+  api: ArgoCdApi,
+  app: ArgoAppRefSchema,
+  rolledBack: string,
+  signal: AbortSignal | undefined,
+): Promise<{ same: boolean; headRevision: string }> {
+  const head = await api.getManifests(app, undefined, signal);
+  const headRevision = head.revision ?? '?';
+  const same =
+    headRevision === rolledBack ||
+    renders(head.manifests) === renders((await api.getManifests(app, rolledBack, signal)).manifests);
+  return { same, headRevision };
+}
+
+/** How long a pause waits for an automated sync that was already running to end. */
+const IDLE_TIMEOUT_MS = 60_000;
+
+/** Waits (bounded, abortable) until the app has no operation in progress; says whether it had to. */
+async function untilIdle(
+  api: ArgoCdApi,
+  app: ArgoAppRefSchema,
+  ctx: { signal: AbortSignal; clock: { now(): Date }; progress(line: string): void },
+  pollMs: number,
+): Promise<{ waitedForOperation?: string }> {
+  const deadline = ctx.clock.now().getTime() + IDLE_TIMEOUT_MS;
+  let waited: string | undefined;
+  for (;;) {
+    const running = inProgress(appViewOf(await api.getApplication(app, ctx.signal)));
+    if (!running) return waited ? { waitedForOperation: waited } : {};
+    waited = running.revision ? short(running.revision) : 'an operation';
+    if (ctx.clock.now().getTime() >= deadline) {
+      throw new StepFailedError(
+        `application/${appText(app)} still runs an operation (${waited}) ${IDLE_TIMEOUT_MS / 1000}s after its auto-sync was paused`,
+        { waitedForOperation: waited },
+      );
+    }
+    ctx.progress(`application/${appText(app)}: waiting for the running sync (${waited}) to end`);
+    await pauseOrAbort(pollMs, ctx.signal, `waiting for application/${appText(app)}`);
+  }
+}
+
 export function createArgoCdHandlers(deps: ArgoCdHandlerDeps): StepHandlers {
   const pollMs = deps.pollMs ?? 1_000;
   return {
@@ -73,11 +122,74 @@ export function createArgoCdHandlers(deps: ArgoCdHandlerDeps): StepHandlers {
             : undefined;
         // A merge patch removing only `automated`: syncOptions, retry and the rest stay as they were.
         await api.setSyncPolicy(d.app, { automated: null }, ctx.signal);
-        return { paused: true, written: true, prior: d.prior, ...(forced ? { forced } : {}) };
+        // An automated sync already running goes on after the pause. On a parent (app of apps) it re-applies
+        // the child's spec, auto-sync included, so the next step waits for it to end.
+        const settled = await untilIdle(api, d.app, ctx, pollMs);
+        return { paused: true, written: true, prior: d.prior, ...settled, ...(forced ? { forced } : {}) };
       },
       async check(step) {
         const d = desiredOf(step, PauseAutoSyncDesired);
         return !appViewOf(await deps.api().getApplication(d.app)).autoSync;
+      },
+    },
+
+    [ARGOCD_STEP_KINDS.appSetIgnore]: {
+      async apply(step, ctx) {
+        const d = desiredOf(step, AppSetIgnoreDesired);
+        const api = deps.api();
+        const set = await api.getApplicationSet(d.appSet, ctx.signal);
+        const ignore = set.spec.ignoreApplicationDifferences ?? [];
+        if (keepsSyncPolicy(ignore, d.app)) return { kept: true, written: false, prior: d.prior };
+        const forced =
+          canonical(ignore) !== canonical(d.prior)
+            ? refuseUnlessForced(
+                `ignoreApplicationDifferences of applicationset/${appText(d.appSet)} changed since the plan was made (${JSON.stringify(d.prior)} -> ${JSON.stringify(ignore)})`,
+                ctx.force,
+              )
+            : undefined;
+        const next = [...ignore, syncPolicyRule(d.app)];
+        await api.upsertApplicationSet(
+          { ...set, spec: { ...set.spec, ignoreApplicationDifferences: next } },
+          ctx.signal,
+        );
+        return { kept: true, written: true, prior: d.prior, ...(forced ? { forced } : {}) };
+      },
+      async check(step) {
+        const d = desiredOf(step, AppSetIgnoreDesired);
+        const set = await deps.api().getApplicationSet(d.appSet);
+        return keepsSyncPolicy(set.spec.ignoreApplicationDifferences ?? [], d.app);
+      },
+    },
+
+    [ARGOCD_STEP_KINDS.appSetRestore]: {
+      async apply(step, ctx) {
+        const d = desiredOf(step, AppSetRestoreDesired);
+        const api = deps.api();
+        const set = await api.getApplicationSet(d.appSet, ctx.signal);
+        const ignore = set.spec.ignoreApplicationDifferences ?? [];
+        const next = withoutRule(ignore, d.app);
+        if (next.length === ignore.length) return { written: false, ignore };
+        const { same, headRevision } = await headRenders(api, d.releaseApp, d.rolledBack, ctx.signal);
+        const forced = same
+          ? refuseUnlessForced(
+              `the branch head of application/${appText(d.releaseApp)} (${short(headRevision)}) still renders what ` +
+                `${short(d.rolledBack)} rendered, the release run ${d.pausedBy} rolled back: applicationset/` +
+                `${appText(d.appSet)} would turn its auto-sync back on`,
+              ctx.force,
+              'Fix the branch (a revert or a fix commit), then resume; or pass --force',
+            )
+          : undefined;
+        await api.upsertApplicationSet(
+          { ...set, spec: { ...set.spec, ignoreApplicationDifferences: next } },
+          ctx.signal,
+        );
+        return { written: true, ignore: next, head: headRevision, ...(forced ? { forced } : {}) };
+      },
+      async check(step) {
+        const d = desiredOf(step, AppSetRestoreDesired);
+        const set = await deps.api().getApplicationSet(d.appSet);
+        const ignore = set.spec.ignoreApplicationDifferences ?? [];
+        return withoutRule(ignore, d.app).length === ignore.length;
       },
     },
 
@@ -191,16 +303,12 @@ export function createArgoCdHandlers(deps: ArgoCdHandlerDeps): StepHandlers {
           const line = `auto-sync of ${where} is on again with another policy (${JSON.stringify(v.syncPolicy)})`;
           overrides.push(refuseUnlessForced(line, ctx.force, 'Pass --force to replace it').overrode);
         }
-        // What auto-sync would deploy: the branch head, rendered now (not the status' possibly stale revision).
-        const head = await api.getManifests(d.app, undefined, ctx.signal);
-        const headRevision = head.revision ?? '?';
-        const same =
-          headRevision === d.rolledBack ||
-          renders(head.manifests) ===
-            renders((await api.getManifests(d.app, d.rolledBack, ctx.signal)).manifests);
+        // For a parent (app of apps), the child's head: resuming the parent resumes the child's auto-sync.
+        const release = d.releaseApp ?? d.app;
+        const { same, headRevision } = await headRenders(api, release, d.rolledBack, ctx.signal);
         if (same) {
           const line =
-            `the branch head (${short(headRevision)}) still renders what ${short(d.rolledBack)} rendered, the ` +
+            `the branch head${d.releaseApp ? ` of application/${appText(release)}` : ''} (${short(headRevision)}) still renders what ${short(d.rolledBack)} rendered, the ` +
             `release run ${d.pausedBy} rolled back: auto-sync would deploy it again`;
           const instead = 'Fix the branch (a revert or a fix commit), then resume; or pass --force';
           overrides.push(refuseUnlessForced(line, ctx.force, instead).overrode);

@@ -30,6 +30,7 @@ import {
   type WaitSyncedDesired,
 } from './steps.js';
 import { appText, deployedOf, short, type ArgoAppView } from './view.js';
+import { appSetStep, type AppSetView } from './appset.js';
 
 export interface ArgoCdTarget {
   /** `--to-history ID`. */
@@ -82,10 +83,62 @@ function chooseTarget(
   return { entry, method: 'rollback' };
 }
 
+/** The step id of the pause of the `level`th parent (1: the Application that renders the service's). */
+export const parentPauseId = (level: number): string => `pause-parent-auto-sync-${level}`;
+
+/**
+ * App of apps: a parent with auto-sync renders its child's spec, sync policy included, and puts it back (at
+ * once with self-heal, at its next commit without), so the child's pause would not hold. Each such parent is
+ * paused first, the top-most first, so no level is left that could undo the one below it. A parent without
+ * auto-sync is named in a warning: a manual sync of it would do the same.
+ */
+function pauseParents(
+  child: ArgoAppView,
+  parents: readonly ArgoAppView[],
+  server: string,
+  warnings: string[],
+): PlanStep[] {
+  const steps: PlanStep[] = [];
+  parents.forEach((p, i) => {
+    const where = `application/${appText(p.ref)}`;
+    const below = `application/${appText((parents[i - 1] ?? child).ref)}`;
+    if (!p.autoSync) {
+      warnings.push(
+        `${below} is rendered by ${where} (app of apps), whose auto-sync is off: a sync of ${where} would put ` +
+          `the auto-sync of ${below} back; do not sync it until the branch is fixed`,
+      );
+      return;
+    }
+    steps.unshift({
+      id: parentPauseId(i + 1),
+      kind: ARGOCD_STEP_KINDS.pauseAutoSync,
+      role: 'change',
+      description: `Pause auto-sync of ${where}, which renders ${below} (app of apps)`,
+      target: `${where} at ${server}`,
+      why:
+        `${where} renders ${below}'s spec: with auto-sync${p.selfHeal ? ' and self-heal' : ''} it would put ` +
+        `${below}'s sync policy back${p.selfHeal ? ' within seconds' : ' at its next commit'}, and the bad release with it.`,
+      precondition: `The sync policy is still ${JSON.stringify(p.syncPolicy)}.`,
+      desired: { app: p.ref, server, prior: p.syncPolicy ?? {} } satisfies PauseAutoSyncDesired,
+      postcondition: 'spec.syncPolicy.automated is absent; the prior policy is in the journal.',
+      danger: 'caution',
+      expectedDurationMs: 1_000,
+    });
+  });
+  return steps;
+}
+
 export function planArgoCdRollback(
   service: PlanService,
   s: Pick<CompiledArgoCd, 'url' | 'syncTimeoutMs' | 'at'>,
-  observed: { app: ArgoAppView; deployment: V1Deployment },
+  observed: {
+    app: ArgoAppView;
+    /** The Applications that render this one (app of apps), nearest first (scenario.ts parentsOf). */
+    parents?: readonly ArgoAppView[];
+    /** The ApplicationSet that generated it, when one did (scenario.ts). */
+    appSet?: AppSetView;
+    deployment: V1Deployment;
+  },
   opts: ArgoCdTarget & { rtoTargetMs: number; now: Date },
 ): Plan {
   const v = observed.app;
@@ -163,6 +216,10 @@ export function planArgoCdRollback(
     );
   }
   const body: PlanStep[] = [];
+  const parents = v.autoSync ? (observed.parents ?? []) : [];
+  const appSetKeep = v.autoSync && observed.appSet ? appSetStep(v, observed.appSet, s.url) : undefined;
+  if (appSetKeep) body.push(appSetKeep);
+  if (v.autoSync) body.push(...pauseParents(v, parents, s.url, warnings));
   if (v.autoSync) {
     body.push({
       id: 'pause-auto-sync',
@@ -237,9 +294,14 @@ export function planArgoCdRollback(
     verifyFor(service, observed.deployment),
   );
   if (v.autoSync) {
+    const paused = [v, ...parents.filter((p) => p.autoSync)].map((p) => `application/${appText(p.ref)}`);
     warnings.push(
-      `auto-sync of ${where} stays paused after the rollback: its branch head (${short(v.headRevision ?? current.revision)}) ` +
-        `still renders the bad release. Fix the branch, then \`ripcord gitops resume-sync ${service.name}\``,
+      `auto-sync of ${paused.join(' and ')} stays paused after the rollback: the branch head of ${where} ` +
+        `(${short(v.headRevision ?? current.revision)}) still renders the bad release. Fix the branch, then ` +
+        `\`ripcord gitops resume-sync ${service.name}\`` +
+        (appSetKeep
+          ? ` (it also takes the rule out of applicationset/${appText(observed.appSet?.ref ?? v.ref)})`
+          : ''),
     );
   }
   return {

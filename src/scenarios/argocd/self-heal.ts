@@ -22,11 +22,19 @@ export interface TrackedApplication {
   by: 'annotation' | 'label';
 }
 
+/** What tracking reads of an object: a Deployment, or a child Application rendered by its parent. */
+interface Tracked {
+  metadata?: {
+    annotations?: Record<string, string> | null;
+    labels?: Record<string, string> | null;
+  };
+}
+
 /**
  * Annotation tracking (`<instance>:<group>/<kind>:<namespace>/<name>`, Argo CD 3's default) names the instance,
  * `<namespace>_<name>` for an Application outside Argo CD's namespace; label tracking names the app alone.
  */
-export function trackedApplication(d: V1Deployment): TrackedApplication | undefined {
+export function trackedApplication(d: V1Deployment | Tracked): TrackedApplication | undefined {
   const tracking = d.metadata?.annotations?.[TRACKING_ID_ANNOTATION];
   const instance = tracking?.split(':')[0];
   if (instance) {

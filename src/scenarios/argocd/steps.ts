@@ -6,6 +6,8 @@ export const ARGOCD_STEP_KINDS = {
   rollback: 'argocd.rollback',
   waitSynced: 'argocd.wait-synced',
   resumeAutoSync: 'argocd.resume-auto-sync',
+  appSetIgnore: 'argocd.appset-ignore-sync-policy',
+  appSetRestore: 'argocd.appset-restore-ignore',
 } as const;
 
 /** An Application as the API names it: its name, and its namespace when not Argo CD's own. */
@@ -61,5 +63,40 @@ export const ResumeAutoSyncDesired = z.object({
   policy: z.record(z.string(), z.unknown()),
   pausedBy: z.string().min(1),
   rolledBack: z.string().min(1),
+  /**
+   * The Application whose branch head must no longer render `rolledBack`, when it is not `app`: a parent
+   * (app of apps) resumed after its child, since its auto-sync would put the child's back.
+   */
+  releaseApp: ArgoAppRefSchema.optional(),
 });
 export type ResumeAutoSyncDesired = z.infer<typeof ResumeAutoSyncDesired>;
+
+const IgnoreRuleSchema = z.looseObject({
+  name: z.string().optional(),
+  jsonPointers: z.array(z.string()).optional(),
+  jqPathExpressions: z.array(z.string()).optional(),
+});
+
+/**
+ * desired of `argocd.appset-ignore-sync-policy`: the ApplicationSet `appSet` has a rule keeping `/spec/syncPolicy`
+ * of Application `app` as set by hand. `prior` is its whole ignoreApplicationDifferences list before.
+ */
+export const AppSetIgnoreDesired = z.object({
+  appSet: ArgoAppRefSchema,
+  app: z.string().min(1),
+  prior: z.array(IgnoreRuleSchema),
+});
+export type AppSetIgnoreDesired = z.infer<typeof AppSetIgnoreDesired>;
+
+/**
+ * desired of `argocd.appset-restore-ignore`: Ripcord's rule for `app` is out of the ApplicationSet's list again,
+ * written only while the branch head of `releaseApp` renders something else than `rolledBack`.
+ */
+export const AppSetRestoreDesired = z.object({
+  appSet: ArgoAppRefSchema,
+  app: z.string().min(1),
+  pausedBy: z.string().min(1),
+  rolledBack: z.string().min(1),
+  releaseApp: ArgoAppRefSchema,
+});
+export type AppSetRestoreDesired = z.infer<typeof AppSetRestoreDesired>;

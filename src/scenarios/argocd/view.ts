@@ -22,6 +22,13 @@ export interface ArgoAppView {
   /** An operation was requested and not yet taken up by the controller (`operation` set). */
   operationPending?: { revision?: string };
   reconciledAt?: string;
+  /**
+   * The Application that renders this one (app of apps), from this Application's own Argo CD tracking: with
+   * auto-sync, the parent puts this one's spec (its sync policy too) back as git has it.
+   */
+  managedBy?: { name: string; namespace?: string };
+  /** The ApplicationSet that generated it (its owner), in the same namespace: it updates this one's spec. */
+  generatedBy?: { name: string; namespace?: string };
 }
 
 export function isAutoSync(policy: Record<string, unknown> | null | undefined): boolean {
@@ -39,18 +46,7 @@ export const appText = (ref: ArgoAppView['ref']): string =>
   ref.namespace ? `${ref.namespace}/${ref.name}` : ref.name;
 
 /** Key order and undefined keys aside, the same JSON value: how policies and manifests are compared. */
-export function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
+export { canonical } from '../../core/canonical-json.js';
 
 const isPlain = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);
