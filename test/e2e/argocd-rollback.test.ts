@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ripcord } from '../support/cli.js';
 import { ARGOCD_TEST_RESYNC_MS } from '../support/global-setup.js';
-import { AppsV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { releaseManifests } from '../../src/sandbox/argocd/manifest-repo.js';
 import { ARGO_POLICY, argoBadRelease, settled } from '../support/argocd.js';
 import { adminKubeConfig, versionsServed } from '../support/sandbox.js';
@@ -84,6 +84,61 @@ describe('--scenario argocd on the Argo CD stand-in', () => {
     expect(a.spec?.syncPolicy).toEqual(POLICY);
     expect(a.status?.history?.length).toBe(2);
     expect(await argo.image()).toBe('venue-service:v1.2.3');
+  }, 60_000);
+
+  it('a deny sync window is refused before anything changes (exit 3, naming the window); one allowing manual syncs plans with a warning', async () => {
+    const custom = adminKubeConfig().makeApiClient(CustomObjectsApi);
+    const project = { group: 'argoproj.io', version: 'v1alpha1', plural: 'appprojects', namespace: 'argocd' };
+    const deny = { kind: 'deny', schedule: '* * * * *', duration: '1h', applications: ['*'] };
+    await custom.createNamespacedCustomObject({
+      ...project,
+      body: {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'AppProject',
+        metadata: { name: t.ns.name },
+        spec: { sourceRepos: ['*'], destinations: [{ server: '*', namespace: '*' }], syncWindows: [deny] },
+      },
+    });
+    await argo.patch({ spec: { project: t.ns.name } });
+    try {
+      const r = await ripcord(
+        ['--config', config(), 'rollback', 'venue-service', '--scenario', 'argocd', '--yes'],
+        env,
+      );
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toContain(
+        'a sync window blocks syncs now (deny "* * * * *" for 1h, manual syncs not allowed)',
+      );
+      const a = await argo.read();
+      expect(a.spec?.syncPolicy).toEqual(POLICY);
+      expect(a.status?.history?.length).toBe(2);
+      expect(await argo.image()).toBe('venue-service:v1.2.3');
+      // The stand-in itself refuses a manual sync in the window, as Argo CD does.
+      const direct = await fetch(
+        `${server}/api/v1/applications/venue-service/sync?appNamespace=${t.ns.name}`,
+        {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${env.ARGOCD_AUTH_TOKEN ?? ''}` },
+          body: '{}',
+        },
+      );
+      expect(direct.status).toBe(403);
+      expect(await direct.text()).toContain('cannot sync: blocked by sync window');
+
+      await custom.patchNamespacedCustomObject(
+        { ...project, name: t.ns.name, body: { spec: { syncWindows: [{ ...deny, manualSync: true }] } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      const plan = await ripcord(
+        ['--config', config(), 'plan', 'venue-service', '--scenario', 'argocd'],
+        env,
+      );
+      expect(plan.code, plan.stderr).toBe(0);
+      expect(plan.stdout).toContain('a deny sync window is active');
+    } finally {
+      await argo.patch({ spec: { project: 'default' } });
+      await custom.deleteNamespacedCustomObject({ ...project, name: t.ns.name });
+    }
   }, 60_000);
 
   it('the app scenario on a Deployment Argo CD self-heals is refused (exit 3) naming --scenario argocd, read through the API or as the Application object; nothing changed', async () => {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { ArgoApplication, ArgoApplicationSet, ArgoCdApi } from '../../src/adapters/argocd/argocd-api.js';
+import type {
+  ArgoApplication,
+  ArgoApplicationSet,
+  ArgoCdApi,
+  ArgoSyncWindows,
+} from '../../src/adapters/argocd/argocd-api.js';
 import { RipcordError } from '../../src/core/errors.js';
 import { StepFailedError } from '../../src/core/executor.js';
 import type { PlanStep } from '../../src/core/plan.js';
@@ -29,11 +34,13 @@ function world(app: ArgoApplication, rendered: Record<string, string[]> = {}) {
     metadata: { name: 'services', namespace: 'ns' },
     spec: { ignoreApplicationDifferences: [{ jsonPointers: ['/spec/source/targetRevision'] }] },
   };
+  let windows: ArgoSyncWindows = { canSync: true };
   const writes: string[] = [];
   const api: ArgoCdApi = {
     server: 'http://argocd',
     getApplication: async () => structuredClone(current),
     getApplicationSet: async () => structuredClone(appSet),
+    getSyncWindows: async () => windows,
     upsertApplicationSet: async (set) => {
       writes.push(`appset ${JSON.stringify(set.spec.ignoreApplicationDifferences)}`);
       appSet = structuredClone(set);
@@ -64,6 +71,7 @@ function world(app: ArgoApplication, rendered: Record<string, string[]> = {}) {
     writes,
     set: (a: ArgoApplication) => (current = structuredClone(a)),
     setAppSet: (a: ArgoApplicationSet) => (appSet = structuredClone(a)),
+    setWindows: (w: ArgoSyncWindows) => (windows = w),
     appSet: () => appSet,
     now: () => current,
   };
@@ -352,5 +360,21 @@ describe('argocd: the ApplicationSet that generated the app', () => {
     expect(fixed.appSet().spec.ignoreApplicationDifferences).toEqual(prior);
     expect(await h?.check?.(restore, ctx())).toBe(true);
     expect(await h?.apply(restore, ctx())).toMatchObject({ written: false });
+  });
+});
+
+describe('argocd: sync windows', () => {
+  it('a deny window opened since the plan refuses the rollback before any operation', async () => {
+    const w = world(paused);
+    w.setWindows({
+      canSync: false,
+      activeWindows: [{ kind: 'deny', schedule: '* * * * *', duration: '1h' }],
+    });
+    const err = await refusedBy(w.handlers[ARGOCD_STEP_KINDS.rollback]?.apply(rollback, ctx()));
+    expect(err.kind).toBe('refused');
+    expect(err.message).toMatch(
+      /a sync window blocks syncs now \(deny "\* \* \* \* \*" for 1h, manual syncs not allowed\)/,
+    );
+    expect(w.writes).toEqual([]);
   });
 });

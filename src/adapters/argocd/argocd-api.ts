@@ -95,6 +95,24 @@ export const ArgoApplicationSet = z.looseObject({
 });
 export type ArgoApplicationSet = z.infer<typeof ArgoApplicationSet>;
 
+/** A sync window as the API shows it. */
+export const ArgoSyncWindow = z.looseObject({
+  kind: z.string(),
+  schedule: z.string(),
+  duration: z.string(),
+  manualSync: z.boolean().optional(),
+  applications: z.array(z.string()).nullable().optional(),
+});
+export type ArgoSyncWindow = z.infer<typeof ArgoSyncWindow>;
+
+/** GetApplicationSyncWindows: the windows assigned to the app, the active ones, and whether a manual sync may run. */
+export const ArgoSyncWindows = z.looseObject({
+  assignedWindows: z.array(ArgoSyncWindow).nullable().optional(),
+  activeWindows: z.array(ArgoSyncWindow).nullable().optional(),
+  canSync: z.boolean().optional(),
+});
+export type ArgoSyncWindows = z.infer<typeof ArgoSyncWindows>;
+
 /** GetManifests' answer: each manifest a JSON (or YAML) string, and the revision it was rendered at. */
 export const ManifestResponse = z.looseObject({
   manifests: z.array(z.string()).nullable().optional(),
@@ -142,6 +160,8 @@ export interface ArgoCdApi {
   getApplicationSet(ref: ArgoAppRef, signal?: AbortSignal): Promise<ArgoApplicationSet>;
   /** POST /api/v1/applicationsets?upsert=true: replaces the ApplicationSet's spec with `set`'s. */
   upsertApplicationSet(set: ArgoApplicationSet, signal?: AbortSignal): Promise<ArgoApplicationSet>;
+  /** GET /api/v1/applications/{name}/syncwindows. */
+  getSyncWindows(ref: ArgoAppRef, signal?: AbortSignal): Promise<ArgoSyncWindows>;
   /** Sets `spec.syncPolicy` (null removes it: auto-sync off). */
   setSyncPolicy(ref: ArgoAppRef, syncPolicy: unknown, signal?: AbortSignal): Promise<ArgoApplication>;
   rollback(
@@ -228,6 +248,15 @@ export function createArgoCdApi(opts: ArgoCdApiOptions): ArgoCdApi {
     },
     getApplication: (ref, signal) =>
       call('GET', appPath(ref), `get application ${appName(ref)}`, undefined, signal),
+    getSyncWindows: (ref, signal) =>
+      callFor(
+        ArgoSyncWindows,
+        'GET',
+        appPath(ref, '/syncwindows'),
+        `read the sync windows of application ${appName(ref)}`,
+        undefined,
+        signal,
+      ),
     getApplicationSet: (ref, signal) =>
       callFor(
         ArgoApplicationSet,

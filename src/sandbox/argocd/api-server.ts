@@ -16,6 +16,8 @@
  *   with its HTTP statuses (InvalidArgument and FailedPrecondition 400, Unauthenticated 401,
  *   PermissionDenied 403, NotFound 404).
  * - GET /api/v1/applicationsets/{name}, POST /api/v1/applicationsets?upsert=true (ApplicationSetService).
+ * - GET .../syncwindows (the project's windows for the app, the active ones, canSync for a manual sync); a
+ *   sync or rollback a window blocks is refused PermissionDenied "cannot sync: blocked by sync window".
  * Served over plain HTTP on loopback, as `argocd-server --insecure` does. Left out: gRPC, sessions and
  * accounts, projects' RBAC policies, the other ~60 endpoints, resource-tree queries.
  */
@@ -33,6 +35,8 @@ import {
   type Operation,
 } from './application.js';
 import { APPLICATIONSETS } from './applicationset.js';
+import { projectReader } from './project-reader.js';
+import { appWindows, canSync, windowActive } from './sync-windows.js';
 import { renderDirectory, resolveRevision } from './git-source.js';
 
 export type ApiRole = 'admin' | 'readonly';
@@ -105,6 +109,8 @@ export async function startArgoApiServer(opts: ApiServerOptions): Promise<{ url:
     }
   }
 
+  const readProject = projectReader(custom);
+
   /** Writes `body` as a merge patch guarded by the resourceVersion read (409: the caller decides again). */
   async function write(namespace: string, name: string, rv: unknown, body: object): Promise<unknown> {
     return custom.patchNamespacedCustomObject(
@@ -153,7 +159,9 @@ export async function startArgoApiServer(opts: ApiServerOptions): Promise<{ url:
     // Public in Argo CD too: the argocd CLI asks it before logging in.
     if (req.method === 'GET' && url.pathname === '/api/version') return { Version: ARGOCD_STANDIN_VERSION };
     if (url.pathname.startsWith('/api/v1/applicationsets')) return handleAppSet(req, url);
-    const m = /^\/api\/v1\/applications\/([^/]+)(?:\/(sync|rollback|spec|manifests))?$/.exec(url.pathname);
+    const m = /^\/api\/v1\/applications\/([^/]+)(?:\/(sync|rollback|spec|manifests|syncwindows))?$/.exec(
+      url.pathname,
+    );
     if (!m) throw new ApiError('NotFound', `Not Found: ${req.method} ${url.pathname}`);
     const who = authenticate(req);
     const name = decodeURIComponent(m[1] ?? '');
@@ -169,6 +177,17 @@ export async function startArgoApiServer(opts: ApiServerOptions): Promise<{ url:
     if (req.method === 'GET' && !action) {
       enforce(who, 'get', current);
       return read(namespace, name);
+    }
+    if (req.method === 'GET' && action === 'syncwindows') {
+      // ApplicationService.GetApplicationSyncWindows: canSync is for a manual sync (CanSync(true)).
+      enforce(who, 'get', current);
+      const assigned = await appWindows(readProject, current);
+      const now = new Date();
+      return {
+        assignedWindows: assigned,
+        activeWindows: assigned.filter((w) => windowActive(w, now)),
+        canSync: canSync(assigned, now, true),
+      };
     }
     if (req.method === 'GET' && action === 'manifests') {
       // ApplicationService.GetManifests: what the source renders at `revision` (default: targetRevision).
@@ -196,6 +215,11 @@ export async function startArgoApiServer(opts: ApiServerOptions): Promise<{ url:
         revision: sha,
         sourceType: 'Directory',
       };
+    }
+    if (req.method === 'POST' && (action === 'sync' || action === 'rollback')) {
+      if (!canSync(await appWindows(readProject, current), new Date(), true)) {
+        throw new ApiError('PermissionDenied', 'cannot sync: blocked by sync window');
+      }
     }
     if (req.method === 'POST' && action === 'sync') {
       enforce(who, 'sync', current);

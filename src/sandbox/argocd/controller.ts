@@ -21,8 +21,9 @@
  * - Prune: live objects with the Application's tracking id that the manifests no longer hold are OutOfSync
  *   (`requiresPruning`), deleted by a sync with `prune` ('Pruned'), else left ('PruneSkipped'); auto-sync does
  *   not start for them alone unless `automated.prune`.
+ * - AppProject sync windows (sync-windows.ts): no automated sync while a window blocks it.
  * Left out: sync waves and hooks, retries,
- * multiple sources, other clusters, Helm/Kustomize, AppProject restrictions, the self-heal backoff.
+ * multiple sources, other clusters, Helm/Kustomize, other AppProject restrictions, the self-heal backoff.
  */
 import {
   CustomObjectsApi,
@@ -50,6 +51,8 @@ import {
   type Source,
 } from './application.js';
 import { renderDirectory, resolveRevision } from './git-source.js';
+import { projectReader } from './project-reader.js';
+import { appWindows, canSync } from './sync-windows.js';
 
 export const REFRESH_ANNOTATION = 'argocd.argoproj.io/refresh';
 
@@ -107,6 +110,8 @@ export function startAppController(opts: AppControllerOptions): { stop(): Promis
 
   const destNamespace = (app: Application, obj: KubernetesObject): string =>
     obj.metadata?.namespace ?? app.spec.destination.namespace ?? app.metadata.namespace;
+
+  const readProject = projectReader(custom);
 
   async function readLive(obj: KubernetesObject, namespace: string): Promise<KubernetesObject | undefined> {
     try {
@@ -269,6 +274,7 @@ export function startAppController(opts: AppControllerOptions): { stop(): Promis
       const since = Date.now() - Date.parse(os?.finishedAt ?? os?.startedAt ?? '');
       if (since < selfHealMs) return; // the next tick looks again
     }
+    if (!canSync(await appWindows(readProject, app), new Date(), false)) return; // a window blocks it
     opts.log('info', 'initiated automated sync', {
       app: `${app.metadata.namespace}/${app.metadata.name}`,
       sha,

@@ -15,6 +15,7 @@ import { pauseOrAbort } from '../../core/steps/pause.js';
 import { refuseUnlessForced } from '../../core/steps/guarded-write.js';
 import { appViewOf } from './app-view.js';
 import { keepsSyncPolicy, syncPolicyRule, withoutRule } from './appset.js';
+import { checkSyncWindows } from './sync-windows.js';
 import {
   AppSetIgnoreDesired,
   AppSetRestoreDesired,
@@ -225,6 +226,8 @@ export function createArgoCdHandlers(deps: ArgoCdHandlerDeps): StepHandlers {
             `auto-sync of ${where} is on again (someone resumed it since the pause): it would undo the rollback; nothing was changed`,
           );
         }
+        // A window opened since the plan: refused here (exit 3) rather than by Argo CD (PermissionDenied).
+        checkSyncWindows(where, await api.getSyncWindows(d.app, ctx.signal).catch(() => undefined));
         if (d.method === 'rollback')
           await api.rollback(d.app, d.historyId, { prune: false, signal: ctx.signal });
         else await api.sync(d.app, { revision: d.revision, prune: false, signal: ctx.signal });

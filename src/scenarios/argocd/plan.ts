@@ -31,6 +31,7 @@ import {
 } from './steps.js';
 import { appText, deployedOf, short, type ArgoAppView } from './view.js';
 import { appSetStep, type AppSetView } from './appset.js';
+import { checkSyncWindows, type WindowsView } from './sync-windows.js';
 
 export interface ArgoCdTarget {
   /** `--to-history ID`. */
@@ -137,6 +138,8 @@ export function planArgoCdRollback(
     parents?: readonly ArgoAppView[];
     /** The ApplicationSet that generated it, when one did (scenario.ts). */
     appSet?: AppSetView;
+    /** The app's sync windows now (scenario.ts). */
+    windows?: WindowsView;
     deployment: V1Deployment;
   },
   opts: ArgoCdTarget & { rtoTargetMs: number; now: Date },
@@ -209,7 +212,7 @@ export function planArgoCdRollback(
       noop: `${where} already runs ${short(entry.revision)}${v.autoSync ? '' : ' with auto-sync off'}; nothing to do`,
     };
   }
-  const warnings: string[] = [];
+  const warnings: string[] = checkSyncWindows(where, observed.windows);
   if (v.health === 'Degraded') {
     warnings.push(
       `${where} is Degraded${v.healthMessage ? ` (${v.healthMessage})` : ''}: the rollback must make it Healthy`,

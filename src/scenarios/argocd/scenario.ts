@@ -14,6 +14,7 @@ import { appViewOf } from './app-view.js';
 import type { ArgoCdApi } from '../../adapters/argocd/argocd-api.js';
 import { appText, type ArgoAppView } from './view.js';
 import { appSetViewOf, type AppSetView } from './appset.js';
+import type { WindowsView } from './sync-windows.js';
 import type { argoCdOptions } from './entry.js';
 import { createArgoCdHandlers } from './handlers.js';
 import { planArgoCdRollback } from './plan.js';
@@ -120,10 +121,14 @@ export const argoCdScenario: ScenarioModule = {
     const app = appViewOf(await api.getApplication(ref));
     const parents = app.autoSync ? await parentsOf(api, app) : [];
     const appSet = app.autoSync && app.generatedBy ? await appSetOf(api, app) : undefined;
+    const windows: WindowsView = await api.getSyncWindows(ref).catch((err: unknown) => {
+      if (err instanceof RipcordError && err.kind !== 'unreachable') return { unreadable: err.message };
+      throw err;
+    });
     return planArgoCdRollback(
       planServiceOf(ctx.service),
       s,
-      { app, parents, ...(appSet ? { appSet } : {}), deployment: snap.deployment },
+      { app, parents, ...(appSet ? { appSet } : {}), windows, deployment: snap.deployment },
       {
         ...(toHistory !== undefined ? { toHistory } : {}),
         ...(revision !== undefined ? { revision } : {}),
