@@ -12,7 +12,14 @@ import { releaseManifests } from '../../src/sandbox/argocd/manifest-repo.js';
 import { waitFor } from '../../src/sandbox/process.js';
 import { ripcord } from '../support/cli.js';
 import { ARGOCD_TEST_RESYNC_MS } from '../support/global-setup.js';
-import { ARGO_POLICY, PARENT_POLICY, argoBadRelease, settled, type AppView } from '../support/argocd.js';
+import {
+  ARGO_POLICY,
+  PARENT_POLICY,
+  argoBadRelease,
+  killedAndResumed,
+  settled,
+  type AppView,
+} from '../support/argocd.js';
 import { versionsServed } from '../support/sandbox.js';
 
 const PAUSED = { syncOptions: ARGO_POLICY.syncOptions };
@@ -147,27 +154,12 @@ describe('--scenario argocd with an app-of-apps parent', () => {
     'killed right after %s, resume converges: v1.2.2, both levels paused, each prior journaled once',
     async (step) => {
       if ((await t.argo.image()) !== 'venue-service:v1.2.3') await reset();
-      const config = t.config();
-      const killed = await ripcord(
-        ['--config', config, 'rollback', 'venue-service', '--scenario', 'argocd', '--yes'],
-        { ...t.env, RIPCORD_FAILPOINT: `kill-after:${step}` },
-      );
-      expect(killed.code, killed.stderr).not.toBe(0);
-      const runId = /run (r-[0-9-]+-[0-9a-f]+)/.exec(killed.stderr)?.[1] ?? '';
-      expect(runId, killed.stderr).not.toBe('');
       // Three reconcile periods while the run is dead: the paused parent cannot put the child back.
-      await sleep(3 * ARGOCD_TEST_RESYNC_MS);
-      const resumed = await ripcord(['--config', config, 'resume', runId, '-o', 'json'], t.env);
-      expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
-      expect((JSON.parse(resumed.stdout) as { status: string }).status).toBe('succeeded');
+      const { steps } = await killedAndResumed(t.config(), t.env, step, 3 * ARGOCD_TEST_RESYNC_MS);
       expect(await t.argo.image()).toBe('venue-service:v1.2.2');
       expect(await versionsServed(t.url, 6)).toEqual({ 'v1.2.2': 6 });
       expect((await t.argo.read()).spec?.syncPolicy).toEqual(PAUSED);
       expect(automatedOf(await t.argo.readParent())).toBeUndefined();
-      const shown = await ripcord(['--config', config, 'show', runId, '-o', 'json']);
-      const steps = (
-        JSON.parse(shown.stdout) as { steps: Array<{ stepId: string; evidence?: { prior?: unknown } }> }
-      ).steps;
       expect(
         steps.filter((s) => s.stepId === 'pause-parent-auto-sync-1').map((s) => s.evidence?.prior),
       ).toEqual([PARENT_POLICY]);

@@ -12,7 +12,7 @@ import { releaseManifests } from '../../src/sandbox/argocd/manifest-repo.js';
 import { waitFor } from '../../src/sandbox/process.js';
 import { ripcord } from '../support/cli.js';
 import { ARGOCD_TEST_RESYNC_MS } from '../support/global-setup.js';
-import { ARGO_POLICY, argoBadRelease, settled } from '../support/argocd.js';
+import { ARGO_POLICY, argoBadRelease, killedAndResumed, settled } from '../support/argocd.js';
 import { versionsServed } from '../support/sandbox.js';
 
 const PAUSED = { syncOptions: ARGO_POLICY.syncOptions };
@@ -88,16 +88,7 @@ describe('--scenario argocd with an ApplicationSet that generated the app', () =
       (a) => a.status?.sync?.status === 'Synced' && settled(a, a.status?.history?.length ?? 0),
       60_000,
     );
-    const config = t.config();
-    const killed = await ripcord(
-      ['--config', config, 'rollback', 'venue-service', '--scenario', 'argocd', '--yes'],
-      { ...t.env, RIPCORD_FAILPOINT: 'kill-after:ignore-appset-sync-policy' },
-    );
-    expect(killed.code, killed.stderr).not.toBe(0);
-    const runId = /run (r-[0-9-]+-[0-9a-f]+)/.exec(killed.stderr)?.[1] ?? '';
-    expect(runId, killed.stderr).not.toBe('');
-    const resumed = await ripcord(['--config', config, 'resume', runId, '-o', 'json'], t.env);
-    expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
+    await killedAndResumed(t.config(), t.env, 'ignore-appset-sync-policy');
     expect(await t.argo.image()).toBe('venue-service:v1.2.2');
     expect((await t.argo.read()).spec?.syncPolicy).toEqual(PAUSED);
     expect((await t.argo.readAppSet()).spec.ignoreApplicationDifferences).toEqual([RULE]);

@@ -4,8 +4,7 @@
  * operation (one history entry added), whatever the boundary.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ripcord } from '../support/cli.js';
-import { ARGO_POLICY, argoBadRelease } from '../support/argocd.js';
+import { ARGO_POLICY, argoBadRelease, killedAndResumed } from '../support/argocd.js';
 import { versionsServed } from '../support/sandbox.js';
 
 const STEPS = [
@@ -31,28 +30,13 @@ describe('argocd crash safety: SIGKILL at every step boundary, then resume', () 
     async (step) => {
       if ((await t.argo.image()) !== 'venue-service:v1.2.3') await t.reset();
       const lastBefore = (await t.argo.read()).status?.history?.at(-1)?.id ?? -1;
-      const config = t.config();
-      const killed = await ripcord(
-        ['--config', config, 'rollback', 'venue-service', '--scenario', 'argocd', '--yes'],
-        { ...t.env, RIPCORD_FAILPOINT: `kill-after:${step}` },
-      );
-      expect(killed.code, killed.stderr).not.toBe(0);
-      const runId = /run (r-[0-9-]+-[0-9a-f]+)/.exec(killed.stderr)?.[1] ?? '';
-      expect(runId, killed.stderr).not.toBe('');
-      const resumed = await ripcord(['--config', config, 'resume', runId, '-o', 'json'], t.env);
-      expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
-      expect((JSON.parse(resumed.stdout) as { status: string }).status).toBe('succeeded');
-
+      const { steps } = await killedAndResumed(t.config(), t.env, step);
       expect(await t.argo.image()).toBe('venue-service:v1.2.2');
       expect(await versionsServed(t.url, 6)).toEqual({ 'v1.2.2': 6 });
       const a = await t.argo.read();
       expect(a.spec?.syncPolicy).toEqual({ syncOptions: ARGO_POLICY.syncOptions });
       // One rollback operation: one history entry more (ids count up), whatever the boundary.
       expect(a.status?.history?.at(-1)?.id).toBe(lastBefore + 1);
-      const shown = await ripcord(['--config', config, 'show', runId, '-o', 'json']);
-      const steps = (
-        JSON.parse(shown.stdout) as { steps: Array<{ stepId: string; evidence?: { prior?: unknown } }> }
-      ).steps;
       expect(steps.filter((s) => s.stepId === 'pause-auto-sync').map((s) => s.evidence?.prior)).toEqual([
         ARGO_POLICY,
       ]);

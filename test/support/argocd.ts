@@ -14,7 +14,10 @@ import {
   ensureManifestRepo,
   releaseManifests,
 } from '../../src/sandbox/argocd/manifest-repo.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'vitest';
 import { stringify } from 'yaml';
+import { ripcord } from './cli.js';
 import { waitFor } from '../../src/sandbox/process.js';
 import { readArgoTokens } from '../../src/sandbox/argocd/tokens.js';
 import { adminKubeConfig, sandbox, testNamespace, venueDatabase, venueRoute } from './sandbox.js';
@@ -243,4 +246,33 @@ export async function argoBadRelease(prefix: string, opts: { via?: 'application'
       argo.cleanup();
     },
   };
+}
+
+/** A journaled step as `ripcord show RUN -o json` lists it. */
+export type ShownStep = { stepId: string; status: string; evidence?: { prior?: unknown } };
+
+/**
+ * `ripcord rollback venue-service --scenario argocd` killed (SIGKILL failpoint) right after `step` is
+ * journaled, `whileDeadMs` spent with the run dead, then `ripcord resume RUN`: asserts the kill and a
+ * succeeded resume, and returns the run id and its journaled steps.
+ */
+export async function killedAndResumed(
+  config: string,
+  env: NodeJS.ProcessEnv,
+  step: string,
+  whileDeadMs = 0,
+): Promise<{ runId: string; steps: ShownStep[] }> {
+  const killed = await ripcord(
+    ['--config', config, 'rollback', 'venue-service', '--scenario', 'argocd', '--yes'],
+    { ...env, RIPCORD_FAILPOINT: `kill-after:${step}` },
+  );
+  expect(killed.code, killed.stderr).not.toBe(0);
+  const runId = /run (r-[0-9-]+-[0-9a-f]+)/.exec(killed.stderr)?.[1] ?? '';
+  expect(runId, killed.stderr).not.toBe('');
+  if (whileDeadMs > 0) await sleep(whileDeadMs);
+  const resumed = await ripcord(['--config', config, 'resume', runId, '-o', 'json'], env);
+  expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
+  expect((JSON.parse(resumed.stdout) as { status: string }).status).toBe('succeeded');
+  const shown = await ripcord(['--config', config, 'show', runId, '-o', 'json']);
+  return { runId, steps: (JSON.parse(shown.stdout) as { steps: ShownStep[] }).steps };
 }

@@ -9,6 +9,7 @@ import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { apiStatus } from '../kube-clients.js';
 import { errorText, type RouterLog } from '../router/router-log.js';
 import { APPLICATIONS, ARGOCD_GROUP, ARGOCD_VERSION } from './application.js';
+import { startReconcileLoop } from './reconcile-loop.js';
 import {
   APPLICATIONSETS,
   ApplicationSet,
@@ -45,9 +46,6 @@ export function startAppSetController(opts: { kc: KubeConfig; tickMs?: number; l
   const custom = opts.kc.makeApiClient(CustomObjectsApi);
   const tickMs = opts.tickMs ?? 1_000;
   const apps = { group: ARGOCD_GROUP, version: ARGOCD_VERSION, plural: APPLICATIONS };
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
 
   async function readApp(namespace: string, name: string): Promise<LiveApp | undefined> {
     try {
@@ -144,48 +142,26 @@ export function startAppSetController(opts: { kc: KubeConfig; tickMs?: number; l
     }
   }
 
-  async function tick(): Promise<void> {
-    const list = (await custom.listClusterCustomObject({
-      group: ARGOCD_GROUP,
-      version: ARGOCD_VERSION,
-      plural: APPLICATIONSETS,
-    })) as { items?: unknown[] };
-    for (const raw of list.items ?? []) {
-      if (stopped) return;
+  return startReconcileLoop({
+    what: 'applicationset',
+    list: async () =>
+      (
+        (await custom.listClusterCustomObject({
+          group: ARGOCD_GROUP,
+          version: ARGOCD_VERSION,
+          plural: APPLICATIONSETS,
+        })) as { items?: unknown[] }
+      ).items ?? [],
+    reconcile: async (raw) => {
       const parsed = ApplicationSet.safeParse(raw);
+      if (parsed.success) return reconcile(parsed.data);
       const m = (raw as { metadata?: { namespace?: string; name?: string } }).metadata;
-      if (!parsed.success) {
-        opts.log('warn', 'applicationset not understood', {
-          appset: `${m?.namespace}/${m?.name}`,
-          error: errorText(parsed.error),
-        });
-        continue;
-      }
-      try {
-        await reconcile(parsed.data);
-      } catch (err) {
-        opts.log('warn', 'applicationset reconcile failed', {
-          appset: `${m?.namespace}/${m?.name}`,
-          error: errorText(err),
-        });
-      }
-    }
-  }
-
-  const loop = (): void => {
-    if (stopped) return;
-    running = tick()
-      .catch((err: unknown) => opts.log('warn', 'listing applicationsets failed', { error: errorText(err) }))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(loop, tickMs);
+      opts.log('warn', 'applicationset not understood', {
+        appset: `${m?.namespace}/${m?.name}`,
+        error: errorText(parsed.error),
       });
-  };
-  loop();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
     },
-  };
+    tickMs,
+    log: opts.log,
+  });
 }

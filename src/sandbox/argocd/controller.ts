@@ -51,6 +51,7 @@ import {
   type Source,
 } from './application.js';
 import { renderDirectory, resolveRevision } from './git-source.js';
+import { startReconcileLoop } from './reconcile-loop.js';
 import { projectReader } from './project-reader.js';
 import { appWindows, canSync } from './sync-windows.js';
 
@@ -91,9 +92,6 @@ export function startAppController(opts: AppControllerOptions): { stop(): Promis
   const tickMs = opts.tickMs ?? 1_000;
   const resolved = new Map<string, Resolved>();
   const lastStatus = new Map<string, string>();
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
 
   const patchApp = (app: Application, body: object): Promise<unknown> =>
     custom.patchNamespacedCustomObject(
@@ -368,39 +366,20 @@ export function startAppController(opts: AppControllerOptions): { stop(): Promis
     opts.log('info', 'sync finished', { app: id, phase, revision: sha, message });
   }
 
-  async function tick(): Promise<void> {
-    const list = (await custom.listClusterCustomObject({
-      group: ARGOCD_GROUP,
-      version: ARGOCD_VERSION,
-      plural: APPLICATIONS,
-    })) as { items?: unknown[] };
-    for (const raw of list.items ?? []) {
-      if (stopped) return;
-      try {
-        await reconcile(raw);
-      } catch (err) {
-        const m = (raw as { metadata?: { namespace?: string; name?: string } }).metadata;
-        opts.log('warn', 'reconcile failed', { app: `${m?.namespace}/${m?.name}`, error: errorText(err) });
-      }
-    }
-  }
-
-  const loop = (): void => {
-    if (stopped) return;
-    running = tick()
-      .catch((err: unknown) => opts.log('warn', 'listing applications failed', { error: errorText(err) }))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(loop, tickMs);
-      });
-  };
-  loop();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  return startReconcileLoop({
+    what: 'application',
+    list: async () =>
+      (
+        (await custom.listClusterCustomObject({
+          group: ARGOCD_GROUP,
+          version: ARGOCD_VERSION,
+          plural: APPLICATIONS,
+        })) as { items?: unknown[] }
+      ).items ?? [],
+    reconcile,
+    tickMs,
+    log: opts.log,
+  });
 }
 
 /**
