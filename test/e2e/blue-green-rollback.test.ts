@@ -189,7 +189,14 @@ describe('blue-green rollback: --scenario blue-green', () => {
     await scaleTo(ns, 'blue', 0);
     await waitReplicas(ns, 'blue', 0);
     // A fresh journal: the last rollback (to blue) is history in this namespace's story, not this scenario's.
-    const config = writeServiceConfig({ namespace: ns, url: env.url, verifyWindow: '1s', extra: BLUE_GREEN });
+    // readyTimeout 60s, not the file's 10s: two pods from zero took longer than 10s on a loaded CI machine
+    // (2026-12-07, exit 3 "0 ready"); the wait ends as soon as they are ready, so a healthy run costs nothing.
+    const config = writeServiceConfig({
+      namespace: ns,
+      url: env.url,
+      verifyWindow: '1s',
+      extra: BLUE_GREEN.map((l) => l.replace('readyTimeout: 10s', 'readyTimeout: 60s')),
+    });
     const r = await ripcord([
       '--config',
       config,
