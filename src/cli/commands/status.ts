@@ -23,11 +23,11 @@ export function registerStatusCommands(program: Command): void {
           const { service, kube } = ctx;
           const ns = service.kube.namespace;
           // A blue-green service: the live colour's Deployment is the one whose revision and rollout matter.
-          const blueGreen =
-            (await liveTrafficSection(ctx)) === 'blueGreen' ? await blueGreenStatus(ctx) : undefined;
+          const section = await liveTrafficSection(ctx);
+          const blueGreen = section === 'blueGreen' ? await blueGreenStatus(ctx) : undefined;
           const deployment = blueGreen?.colours.find((c) => c.live)?.deployment ?? service.deployment;
           const snap = await kube.snapshot(ns, deployment);
-          await autoRecord(ctx, snap);
+          await autoRecord(ctx, snap, { section });
           const current = rolloutHistory(snap).find((e) => e.current);
           const rollout = await kube.rolloutStatus(ns, deployment);
           const lock = await kube.readLock(ns, lockNameFor(service.name));

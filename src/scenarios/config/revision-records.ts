@@ -12,7 +12,7 @@ import { RipcordError } from '../../core/errors.js';
 import type { Plan } from '../../core/plan.js';
 import type { ConfigObject, DeploymentSnapshot } from '../../core/ports.js';
 import { sectionConfigured, sectionOf } from '../../config/sections.js';
-import { liveTrafficSection } from '../live-traffic.js';
+import { liveTrafficSection, type TrafficSection } from '../live-traffic.js';
 import type { ScenarioContext } from '../types.js';
 
 /** The current Vault KV version of the service's secret, as a record holds it. */
@@ -73,10 +73,16 @@ let warned = false;
  * the command: a refusal (the shipped Role cannot create ConfigMaps) or any other error is one stderr line,
  * once per process.
  */
-export async function autoRecord(ctx: ScenarioContext, snapshot?: DeploymentSnapshot): Promise<void> {
+export async function autoRecord(
+  ctx: ScenarioContext,
+  snapshot?: DeploymentSnapshot,
+  /** The live topology when the caller has read it already (status): not read a second time. */
+  known?: { section: TrafficSection | undefined },
+): Promise<void> {
   // A blue-green service has colour Deployments, not one with revisions to record (--with-config is app's).
   try {
-    if ((await liveTrafficSection(ctx)) === 'blueGreen') return;
+    const section = known ? known.section : await liveTrafficSection(ctx);
+    if (section === 'blueGreen') return;
     const res = await recordCurrentRevision(ctx, {
       source: 'auto',
       overwrite: false,
