@@ -71,6 +71,18 @@ export async function argoVenue(namespace: string) {
   const ref = { group: ARGOCD_GROUP, version: ARGOCD_VERSION, plural: APPLICATIONS, namespace };
   const read = async (): Promise<AppView> =>
     (await custom.getNamespacedCustomObject({ ...ref, name: 'venue-service' })) as AppView;
+  /** An Application in `namespace` rendering directory `path` of the repo on main (in-cluster, project default). */
+  const application = (name: string, path: string, syncPolicy?: object) => ({
+    apiVersion: `${ARGOCD_GROUP}/${ARGOCD_VERSION}`,
+    kind: 'Application',
+    metadata: { name, namespace },
+    spec: {
+      project: 'default',
+      source: { repoURL, path, targetRevision: 'main' },
+      destination: { server: IN_CLUSTER, namespace },
+      ...(syncPolicy ? { syncPolicy } : {}),
+    },
+  });
   return {
     repoURL,
     /** Commits the release's manifests (2 replicas) to main; returns the commit SHA. */
@@ -88,15 +100,7 @@ export async function argoVenue(namespace: string) {
       custom.createNamespacedCustomObject({
         ...ref,
         body: {
-          apiVersion: `${ARGOCD_GROUP}/${ARGOCD_VERSION}`,
-          kind: 'Application',
-          metadata: { name: 'venue-service', namespace },
-          spec: {
-            project: 'default',
-            source: { repoURL, path: 'venue-service', targetRevision: 'main' },
-            destination: { server: IN_CLUSTER, namespace },
-            ...(extra.syncPolicy ? { syncPolicy: extra.syncPolicy } : {}),
-          },
+          ...application('venue-service', 'venue-service', extra.syncPolicy),
           ...(extra.operation ? { operation: extra.operation } : {}),
         },
       }),
@@ -105,32 +109,9 @@ export async function argoVenue(namespace: string) {
      * creates Application `apps` rendering it, with auto-sync and self-heal, as teams bootstrap with a root app.
      */
     createParent: async (syncPolicy: object, parentPolicy: object = PARENT_POLICY) => {
-      const child = {
-        apiVersion: `${ARGOCD_GROUP}/${ARGOCD_VERSION}`,
-        kind: 'Application',
-        metadata: { name: 'venue-service', namespace },
-        spec: {
-          project: 'default',
-          source: { repoURL, path: 'venue-service', targetRevision: 'main' },
-          destination: { server: IN_CLUSTER, namespace },
-          syncPolicy,
-        },
-      };
+      const child = application('venue-service', 'venue-service', syncPolicy);
       await commitDirectory(repo, 'apps', { 'venue-service.yaml': stringify(child) }, 'apps: venue-service');
-      await custom.createNamespacedCustomObject({
-        ...ref,
-        body: {
-          apiVersion: `${ARGOCD_GROUP}/${ARGOCD_VERSION}`,
-          kind: 'Application',
-          metadata: { name: 'apps', namespace },
-          spec: {
-            project: 'default',
-            source: { repoURL, path: 'apps', targetRevision: 'main' },
-            destination: { server: IN_CLUSTER, namespace },
-            syncPolicy: parentPolicy,
-          },
-        },
-      });
+      await custom.createNamespacedCustomObject({ ...ref, body: application('apps', 'apps', parentPolicy) });
     },
     /**
      * An ApplicationSet `services` with a list generator of one element, whose template is the Application
@@ -148,12 +129,7 @@ export async function argoVenue(namespace: string) {
             generators: [{ list: { elements: [{ svc: 'venue-service' }] } }],
             template: {
               metadata: { name: '{{svc}}' },
-              spec: {
-                project: 'default',
-                source: { repoURL, path: '{{svc}}', targetRevision: 'main' },
-                destination: { server: IN_CLUSTER, namespace },
-                syncPolicy,
-              },
+              spec: application('{{svc}}', '{{svc}}', syncPolicy).spec,
             },
           },
         },
