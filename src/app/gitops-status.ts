@@ -23,6 +23,8 @@ export interface ArgoCdStatus {
   head?: string;
   /** Set while auto-sync is off because that run paused it (and the policy was not restored since). */
   pausedBy?: string;
+  /** Why it stays paused: the branch head is still the revision that run rolled back (no revert yet). */
+  headIsRolledBack?: string;
 }
 
 /**
@@ -55,6 +57,9 @@ export async function argoCdStatus(
     ...(deployed ? { deployed: { id: deployed.id, revision: deployed.revision } } : {}),
     ...(v.headRevision ? { head: v.headRevision } : {}),
     ...(pausedBy ? { pausedBy } : {}),
+    ...(pausedBy && pause && v.headRevision === pause.rolledBack
+      ? { headIsRolledBack: pause.rolledBack }
+      : {}),
   };
 }
 
@@ -64,8 +69,15 @@ export function argoCdStatusLines(a: ArgoCdStatus, service: string): string[] {
     : a.pausedBy
       ? `auto-sync PAUSED by run ${a.pausedBy} (resume: ripcord gitops resume-sync ${service})`
       : 'auto-sync off';
+  const why = a.headIsRolledBack
+    ? [
+        `            paused because the branch head is still ${short(a.headIsRolledBack)}, the release run ${a.pausedBy ?? '?'} ` +
+          'rolled back: auto-sync would deploy it again. Revert it in git (or roll back with --git-revert), then resume',
+      ]
+    : [];
   return [
     `  argocd:   application ${a.application} at ${a.server}: ${policy}`,
     `            ${a.sync ?? 'Unknown'}, ${a.health ?? 'Unknown'}; runs ${a.deployed ? `${short(a.deployed.revision)} (history ${a.deployed.id})` : 'nothing'}, branch head ${a.head ? short(a.head) : '?'}`,
+    ...why,
   ];
 }

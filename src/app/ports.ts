@@ -14,6 +14,7 @@ import { createNotifier } from '../adapters/notify/notifier.js';
 import { openMigrationsDb } from '../adapters/postgres-migrations/migrations-db.js';
 import { createMetricsPort } from '../adapters/prometheus/metrics-port.js';
 import { createUnleashAdmin } from '../adapters/unleash/admin-api.js';
+import { createGitRevert } from '../adapters/git/revert-push.js';
 import { createArgoCdApi } from '../adapters/argocd/argocd-api.js';
 import { createCustomObjectReader } from '../adapters/kubernetes/custom-object-reader.js';
 import { vaultClientFor } from '../adapters/vault/connect.js';
@@ -93,6 +94,7 @@ export function buildPorts(i: PortInputs): Ports {
     unleash: (o) => createUnleashAdmin(o),
     customObjects: createCustomObjectReader(i.kc, i.kubeOptions),
     argocd: (o) => createArgoCdApi({ url: o.url, token: o.token, timeoutMs: o.requestTimeoutMs }),
+    git: createGitRevert(),
     database: (settings) => {
       const db = openMigrationsDb(settings);
       i.onClose(() => db.close());

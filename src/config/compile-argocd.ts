@@ -2,7 +2,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { parseDuration } from '../core/duration.js';
 import type { TokenSource } from '../core/ports.js';
-import type { ArgoCdSettings } from './schema-argocd.js';
+import type { ArgoCdGitSettings, ArgoCdSettings } from './schema-argocd.js';
 
 export const DEFAULT_ARGOCD_TOKEN_ENV = 'ARGOCD_AUTH_TOKEN';
 
@@ -14,7 +14,36 @@ export interface CompiledArgoCd {
   appNamespace?: string;
   syncTimeoutMs: number;
   requestTimeoutMs: number;
+  /** `--git-revert`: defaults filled, credential paths absolute. */
+  git: CompiledArgoCdGit;
   at: string;
+}
+
+export interface CompiledArgoCdGit {
+  url?: string;
+  author: { name: string; email: string };
+  credentials?: { kind: 'token'; file: string; username: string } | { kind: 'ssh'; keyFile: string };
+  timeoutMs: number;
+}
+
+function compileGit(g: ArgoCdGitSettings | undefined, baseDir: string, at: string): CompiledArgoCdGit {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  return {
+    ...(g?.url ? { url: g.url } : {}),
+    author: { name: g?.authorName ?? 'Ripcord', email: g?.authorEmail ?? 'ripcord@localhost' },
+    ...(g?.tokenFile
+      ? {
+          credentials: {
+            kind: 'token' as const,
+            file: abs(g.tokenFile),
+            username: g.username ?? 'x-access-token',
+          },
+        }
+      : g?.sshKeyFile
+        ? { credentials: { kind: 'ssh' as const, keyFile: abs(g.sshKeyFile) } }
+        : {}),
+    timeoutMs: parseDuration(g?.timeout ?? '60s', `${at}.git.timeout`),
+  };
 }
 
 /** host:port becomes https (http with plaintext), as the argocd CLI reads ARGOCD_SERVER; a URL is kept. */
@@ -35,6 +64,7 @@ export function compileArgoCd(s: ArgoCdSettings, baseDir: string, at: string): C
     ...(s.appNamespace ? { appNamespace: s.appNamespace } : {}),
     syncTimeoutMs: parseDuration(s.syncTimeout ?? '5m', `${at}.syncTimeout`),
     requestTimeoutMs: s.requestTimeoutMs ?? 10_000,
+    git: compileGit(s.git, baseDir, at),
     at,
   };
 }

@@ -36,6 +36,47 @@ const AppName = z
   })
   .max(253);
 
+/**
+ * `--git-revert`: where and as whom the revert commit is pushed. Credentials are paths (a token file, an SSH
+ * key file), never values; with neither, git uses what the machine has (its credential helper, ssh agent).
+ */
+export const ArgoCdGitSettings = z
+  .strictObject({
+    url: z.string().min(1).optional().meta({
+      description:
+        'Where to push the revert (default: the Application’s spec.source.repoURL), e.g. an SSH URL when Argo CD reads over HTTPS',
+    }),
+    authorName: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'The revert commit’s author', default: 'Ripcord' }),
+    authorEmail: z
+      .string()
+      .regex(/^[^\s<>@]+@[^\s<>@]+$/, { error: (iss) => `expected an email address, got ${show(iss.input)}` })
+      .optional()
+      .meta({ description: 'The revert commit’s author email', default: 'ripcord@localhost' }),
+    tokenFile: z.string().min(1).optional().meta({
+      description: 'File holding an HTTPS token (sent as basic auth), relative to this file',
+    }),
+    username: z.string().min(1).optional().meta({
+      description: 'The basic-auth user name sent with the token (GitHub: x-access-token, GitLab: oauth2)',
+      default: 'x-access-token',
+    }),
+    sshKeyFile: z.string().min(1).optional().meta({
+      description: 'SSH private key file for an ssh:// or git@ URL, relative to this file',
+    }),
+    timeout: PositiveDuration.optional().meta({
+      default: '60s',
+      description: 'How long each git command (fetch, push) may take',
+    }),
+  })
+  .refine((g) => !(g.tokenFile && g.sshKeyFile), {
+    error: 'give tokenFile or sshKeyFile, not both',
+    path: ['sshKeyFile'],
+  });
+export type ArgoCdGitSettings = z.infer<typeof ArgoCdGitSettings>;
+
 export const ArgoCdSettings = z.strictObject({
   server: Server.meta({
     description: 'The Argo CD API server: host:port (as ARGOCD_SERVER) or an http(s) URL',
@@ -68,6 +109,9 @@ export const ArgoCdSettings = z.strictObject({
   requestTimeoutMs: z.int().positive().optional().meta({
     description: 'Per-request timeout of the Argo CD API',
     default: 10000,
+  }),
+  git: ArgoCdGitSettings.optional().meta({
+    description: '`rollback --git-revert`: the push URL, the commit’s author and the git credentials (paths)',
   }),
 });
 export type ArgoCdSettings = z.infer<typeof ArgoCdSettings>;

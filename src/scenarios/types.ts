@@ -8,6 +8,7 @@ import type { VerifyItem } from '../core/verify/item.js';
 import type { LogRate } from '../core/verify/log-errors.js';
 import type { VaultKvClient } from '../adapters/vault/kv-client.js';
 import type { ArgoCdApi } from '../adapters/argocd/argocd-api.js';
+import type { GitRevertPort } from '../adapters/git/revert-push.js';
 import type { CustomObjectReader } from '../adapters/kubernetes/custom-object-reader.js';
 import type { CompiledArgoCd } from '../config/compile-argocd.js';
 import type { MigrationsDb } from '../adapters/postgres-migrations/migrations-db.js';
@@ -68,6 +69,8 @@ export interface Ports {
   customObjects: CustomObjectReader;
   /** The Argo CD API of the service's argocd section. */
   argocd(s: Pick<CompiledArgoCd, 'url' | 'token' | 'requestTimeoutMs'>): ArgoCdApi;
+  /** `--git-revert`: the revert commit pushed to the Application's branch (git CLI). */
+  git: GitRevertPort;
   /** The service's database (opened lazily, closed with the context). */
   database(settings: CompiledDatabase): MigrationsDb;
   /** The verify-checks step's probes: database, logs, verify commands (app/verification-port.ts). */

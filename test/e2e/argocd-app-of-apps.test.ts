@@ -15,7 +15,7 @@ import { ARGOCD_TEST_RESYNC_MS } from '../support/global-setup.js';
 import {
   ARGO_POLICY,
   PARENT_POLICY,
-  argoBadRelease,
+  argoAppOfApps,
   killedAndResumed,
   settled,
   type AppView,
@@ -26,44 +26,13 @@ const PAUSED = { syncOptions: ARGO_POLICY.syncOptions };
 const automatedOf = (a: AppView): unknown => a.spec?.syncPolicy?.automated;
 
 describe('--scenario argocd with an app-of-apps parent', () => {
-  let t: Awaited<ReturnType<typeof argoBadRelease>>;
+  let t: Awaited<ReturnType<typeof argoAppOfApps>>;
   let rolledBackWith = '';
-
-  /** The child's sync finished and was reconciled after: Synced, so a plan is not refused as about to sync. */
-  const synced = () =>
-    t.argo.until(
-      'the child Synced and reconciled',
-      (a) => a.status?.sync?.status === 'Synced' && settled(a, a.status?.history?.length ?? 0),
-      60_000,
-    );
-
-  /** Both levels' auto-sync back on: the parent puts the child's policy back, the child syncs v1.2.3. */
-  async function reset(): Promise<void> {
-    await t.argo.patchParent({ spec: { syncPolicy: PARENT_POLICY } });
-    await waitFor(
-      'the child to run v1.2.3 again',
-      async () => (await t.argo.image()) === 'venue-service:v1.2.3',
-      120_000,
-    );
-    await synced();
-  }
+  const synced = () => t.synced();
+  const reset = () => t.reset();
 
   beforeAll(async () => {
-    t = await argoBadRelease('argoaoa');
-    await t.argo.createParent(ARGO_POLICY);
-    await waitFor(
-      'the parent to sync and track the child',
-      async () => {
-        const p = await t.argo.readParent();
-        const c = await t.argo.read();
-        return (
-          settled(p, 1) &&
-          p.status?.sync?.status === 'Synced' &&
-          (c.metadata?.annotations?.['argocd.argoproj.io/tracking-id'] ?? '').startsWith(`${t.ns.name}_apps:`)
-        );
-      },
-      120_000,
-    );
+    t = await argoAppOfApps('argoaoa');
   }, 300_000);
   afterAll(async () => t?.cleanup());
 

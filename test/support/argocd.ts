@@ -85,6 +85,8 @@ export async function argoVenue(namespace: string) {
   });
   return {
     repoURL,
+    /** The bare repository's directory (for `git --git-dir`). */
+    repo,
     /** Commits the release's manifests (2 replicas) to main; returns the commit SHA. */
     release: (tag: string) =>
       commitDirectory(
@@ -224,6 +226,49 @@ export async function argoBadRelease(prefix: string, opts: { via?: 'application'
   };
 }
 
+/**
+ * argoBadRelease whose Application is rendered by a parent `apps` (app of apps, PARENT_POLICY): ready once the
+ * parent synced and tracks the child. `synced()` waits for the child Synced and reconciled (a plan is refused
+ * while Argo CD is about to sync); `reset()` turns the parent's auto-sync back on, which puts the child's back,
+ * and waits for v1.2.3 to run again.
+ */
+export async function argoAppOfApps(prefix: string) {
+  const t = await argoBadRelease(prefix);
+  await t.argo.createParent(ARGO_POLICY);
+  await waitFor(
+    'the parent to sync and track the child',
+    async () => {
+      const p = await t.argo.readParent();
+      const c = await t.argo.read();
+      return (
+        settled(p, 1) &&
+        p.status?.sync?.status === 'Synced' &&
+        (c.metadata?.annotations?.['argocd.argoproj.io/tracking-id'] ?? '').startsWith(`${t.ns.name}_apps:`)
+      );
+    },
+    120_000,
+  );
+  const synced = () =>
+    t.argo.until(
+      'the child Synced and reconciled',
+      (a) => a.status?.sync?.status === 'Synced' && settled(a, a.status?.history?.length ?? 0),
+      60_000,
+    );
+  return {
+    ...t,
+    synced,
+    async reset(): Promise<void> {
+      await t.argo.patchParent({ spec: { syncPolicy: PARENT_POLICY } });
+      await waitFor(
+        'the child to run v1.2.3 again',
+        async () => (await t.argo.image()) === 'venue-service:v1.2.3',
+        120_000,
+      );
+      await synced();
+    },
+  };
+}
+
 /** A journaled step as `ripcord show RUN -o json` lists it. */
 export type ShownStep = { stepId: string; status: string; evidence?: { prior?: unknown } };
 
@@ -237,9 +282,10 @@ export async function killedAndResumed(
   env: NodeJS.ProcessEnv,
   step: string,
   whileDeadMs = 0,
+  flags: string[] = [],
 ): Promise<{ runId: string; steps: ShownStep[] }> {
   const killed = await ripcord(
-    ['--config', config, 'rollback', 'venue-service', '--scenario', 'argocd', '--yes'],
+    ['--config', config, 'rollback', 'venue-service', '--scenario', 'argocd', '--yes', ...flags],
     { ...env, RIPCORD_FAILPOINT: `kill-after:${step}` },
   );
   expect(killed.code, killed.stderr).not.toBe(0);

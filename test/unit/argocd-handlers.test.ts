@@ -5,6 +5,8 @@ import type {
   ArgoCdApi,
   ArgoSyncWindows,
 } from '../../src/adapters/argocd/argocd-api.js';
+import type { GitRevertPort, GitRevertRequest } from '../../src/adapters/git/revert-push.js';
+import type { CompiledArgoCdGit } from '../../src/config/compile-argocd.js';
 import { RipcordError } from '../../src/core/errors.js';
 import { StepFailedError } from '../../src/core/executor.js';
 import type { PlanStep } from '../../src/core/plan.js';
@@ -28,7 +30,11 @@ const B = 'b'.repeat(40);
 const POLICY = { automated: { prune: true, selfHeal: true }, syncOptions: ['X=true'] };
 
 /** An Application a test shapes; every write the handlers make is recorded. */
-function world(app: ArgoApplication, rendered: Record<string, string[]> = {}) {
+function world(
+  app: ArgoApplication,
+  rendered: Record<string, string[]> = {},
+  git?: { port: GitRevertPort; settings: CompiledArgoCdGit },
+) {
   let current = structuredClone(app);
   let appSet: ArgoApplicationSet = {
     metadata: { name: 'services', namespace: 'ns' },
@@ -38,7 +44,10 @@ function world(app: ArgoApplication, rendered: Record<string, string[]> = {}) {
   const writes: string[] = [];
   const api: ArgoCdApi = {
     server: 'http://argocd',
-    getApplication: async () => structuredClone(current),
+    getApplication: async (_ref, _signal, o) => {
+      if (o?.refresh) writes.push(`refresh ${o.refresh}`);
+      return structuredClone(current);
+    },
     getApplicationSet: async () => structuredClone(appSet),
     getSyncWindows: async () => windows,
     upsertApplicationSet: async (set) => {
@@ -67,7 +76,7 @@ function world(app: ArgoApplication, rendered: Record<string, string[]> = {}) {
     },
   };
   return {
-    handlers: createArgoCdHandlers({ api: () => api, pollMs: 1 }),
+    handlers: createArgoCdHandlers({ api: () => api, pollMs: 1, ...(git ? { git: () => git } : {}) }),
     writes,
     set: (a: ArgoApplication) => (current = structuredClone(a)),
     setAppSet: (a: ArgoApplicationSet) => (appSet = structuredClone(a)),
@@ -376,5 +385,105 @@ describe('argocd: sync windows', () => {
       /a sync window blocks syncs now \(deny "\* \* \* \* \*" for 1h, manual syncs not allowed\)/,
     );
     expect(w.writes).toEqual([]);
+  });
+});
+
+describe('argocd --git-revert', () => {
+  const C = 'c'.repeat(40);
+  const revert = step('git-revert', ARGOCD_STEP_KINDS.gitRevert, {
+    app,
+    url: 'https://git.example.com/manifests.git',
+    branch: 'main',
+    base: B,
+    good: A,
+    bad: B,
+  });
+  const waitReverted = step('wait-reverted', ARGOCD_STEP_KINDS.waitReverted, {
+    app,
+    base: B,
+    rolledBack: B,
+    timeoutMs: 50,
+  });
+  const settings: CompiledArgoCdGit = {
+    author: { name: 'Rip', email: 'rip@example.com' },
+    credentials: { kind: 'token', file: '/secrets/git-token', username: 'x-access-token' },
+    timeoutMs: 5_000,
+  };
+  function gitFake(
+    push: (o: GitRevertRequest) => Promise<{ commit: string; written: boolean; reverted: string[] }>,
+  ) {
+    const requests: GitRevertRequest[] = [];
+    const port: GitRevertPort = {
+      findRevert: async (o) => (o.runId === 'r-1' && requests.length > 0 ? C : undefined),
+      revertAndPush: async (o) => {
+        requests.push(o);
+        return push(o);
+      },
+    };
+    return { port, requests };
+  }
+
+  it('pushes on the planned head with the run in the message, the configured author and credentials', async () => {
+    const g = gitFake(async () => ({ commit: C, written: true, reverted: [B] }));
+    const w = world(paused, {}, { port: g.port, settings });
+    const out = await w.handlers[ARGOCD_STEP_KINDS.gitRevert]?.apply(revert, ctx());
+    expect(out).toMatchObject({
+      commit: C,
+      written: true,
+      branch: 'main',
+      url: 'https://git.example.com/manifests.git',
+    });
+    expect(g.requests[0]).toMatchObject({
+      url: 'https://git.example.com/manifests.git',
+      branch: 'main',
+      base: B,
+      good: A,
+      bad: B,
+      runId: 'r-1',
+      author: settings.author,
+      credentials: settings.credentials,
+    });
+    expect(g.requests[0]?.message.subject).toBe('Revert bbbbbbb: rolled back by Ripcord run r-1');
+    expect(JSON.stringify(out)).not.toContain('/secrets/git-token');
+    // A resumed run finds its own push by the run's trailer.
+    expect(await w.handlers[ARGOCD_STEP_KINDS.gitRevert]?.check(revert, ctx())).toBe(true);
+    expect(w.writes).toEqual([]);
+  });
+
+  it("a rejected push says the rollback holds and auto-sync stays paused, keeping git's kind", async () => {
+    const g = gitFake(async () => {
+      throw new RipcordError(
+        'refused',
+        'the push of the revert to branch main was rejected (non-fast-forward)',
+      );
+    });
+    const w = world(
+      paused,
+      {},
+      { port: g.port, settings: { ...settings, url: 'ssh://git@git.example.com/m.git' } },
+    );
+    const err = await refusedBy(w.handlers[ARGOCD_STEP_KINDS.gitRevert]?.apply(revert, ctx()));
+    expect(err.kind).toBe('refused');
+    expect(err.message).toMatch(/non-fast-forward\)\. The rollback of application\/ns\/venue-service holds/);
+    expect(err.message).toContain('auto-sync stays paused');
+    expect(g.requests[0]?.url).toBe('ssh://git@git.example.com/m.git');
+  });
+
+  it('waits (refreshing) until Argo CD sees a head past the planned one, Synced; times out naming what it saw', async () => {
+    const w = world(paused);
+    const late = await w.handlers[ARGOCD_STEP_KINDS.waitReverted]
+      ?.apply(waitReverted, ctx())
+      .catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(StepFailedError);
+    expect((late as Error).message).toMatch(/did not render the reverted branch head .*branch head bbbbbbb/);
+    expect(w.writes[0]).toBe('refresh normal');
+    // The revert seen but not yet compared: OutOfSync is not enough.
+    w.set({ ...paused, status: { ...paused.status, sync: { status: 'OutOfSync', revision: C } } });
+    expect(await w.handlers[ARGOCD_STEP_KINDS.waitReverted]?.check(waitReverted, ctx())).toBe(false);
+    w.set({ ...paused, status: { ...paused.status, sync: { status: 'Synced', revision: C } } });
+    expect(await w.handlers[ARGOCD_STEP_KINDS.waitReverted]?.apply(waitReverted, ctx())).toMatchObject({
+      head: C,
+      sync: 'Synced',
+    });
   });
 });

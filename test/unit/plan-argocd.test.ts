@@ -205,6 +205,7 @@ describe('argocd: finding the Application, options, waiting', () => {
     token: { env: 'ARGOCD_AUTH_TOKEN' },
     syncTimeoutMs: 1,
     requestTimeoutMs: 1,
+    git: { author: { name: 'Ripcord', email: 'ripcord@localhost' }, timeoutMs: 60_000 },
     at: 'services.venue-service.argocd',
   };
   it("reads the Deployment's tracking annotation, then the instance label; a configured name wins", () => {
@@ -419,6 +420,7 @@ describe('services.<name>.argocd', () => {
       token: { env: 'ARGOCD_AUTH_TOKEN' },
       syncTimeoutMs: 300_000,
       requestTimeoutMs: 10_000,
+      git: { author: { name: 'Ripcord', email: 'ripcord@localhost' }, timeoutMs: 60_000 },
       at: 'services.venue-service.argocd',
     });
     const https = parse(['      server: argocd.example.com', '      tokenFile: secrets/argocd-token']);
@@ -464,5 +466,100 @@ describe('argocd resume-sync plan', () => {
         { automated: { prune: true }, syncOptions: ['x'] },
       ),
     ).toEqual({ retry: null, automated: { allowEmpty: null, prune: true }, syncOptions: ['x'] });
+  });
+});
+
+describe('argocd --git-revert plan', () => {
+  const source = {
+    repoURL: 'https://git.example.com/org/manifests.git',
+    path: 'apps/venue',
+    targetRevision: 'main',
+  };
+  const parentPolicy = { automated: { prune: false, selfHeal: true } };
+  const child = app({ source, managedBy: { name: 'apps', namespace: 'tickettoken' } });
+  const parentApp = app({
+    ref: { name: 'apps', namespace: 'tickettoken' },
+    syncPolicy: parentPolicy,
+    source,
+  });
+  const withRevert = (v: ArgoAppView, more: object = {}, s: object = settings) =>
+    planArgoCdRollback(
+      service,
+      s as typeof settings,
+      { app: v, deployment, ...more },
+      { ...opts, gitRevert: true },
+    );
+
+  it('after verify: revert on the head the plan saw, wait for Argo CD to render it, restore every level', () => {
+    const appSet = { ref: { name: 'services', namespace: 'tickettoken' }, policy: 'sync', ignore: [] };
+    const p = withRevert(child, { parents: [parentApp], appSet });
+    const ids = p.steps.map((s) => s.id);
+    expect(ids.slice(ids.indexOf('verify'))).toEqual([
+      'verify',
+      'git-revert',
+      'wait-reverted',
+      'resume-auto-sync',
+      'resume-parent-auto-sync-1',
+      'restore-appset-ignore',
+      'release-lock',
+    ]);
+    const revert = p.steps.find((s) => s.id === 'git-revert');
+    expect(revert?.desired).toEqual({
+      app: child.ref,
+      url: source.repoURL,
+      branch: 'main',
+      base: B,
+      good: A,
+      bad: B,
+      path: 'apps/venue',
+    });
+    expect(p.steps.find((s) => s.id === 'wait-reverted')?.desired).toMatchObject({ base: B, rolledBack: B });
+    // In its own run: no run id to name (the handler uses the run's).
+    expect(p.steps.find((s) => s.id === 'resume-auto-sync')?.desired).toEqual({
+      app: child.ref,
+      policy,
+      rolledBack: B,
+    });
+    expect(p.steps.find((s) => s.id === 'resume-parent-auto-sync-1')?.desired).toMatchObject({
+      app: parentApp.ref,
+      policy: parentPolicy,
+      releaseApp: child.ref,
+    });
+    expect(p.warnings.join('\n')).toMatch(
+      /a revert of bbbbbbb is pushed to branch main of https:\/\/git\.example\.com/,
+    );
+    expect(p.warnings.join('\n')).not.toMatch(/stays paused after the rollback/);
+  });
+
+  it('the config push URL wins; HEAD when no targetRevision; auto-sync off means no restore', () => {
+    const s = { ...settings, git: { url: 'ssh://git@git.example.com/org/manifests.git' } };
+    const p = withRevert(
+      app({
+        source: { repoURL: source.repoURL },
+        syncPolicy: null,
+        autoSync: false,
+        selfHeal: false,
+        syncStatus: 'Synced',
+      }),
+      {},
+      s,
+    );
+    expect(p.steps.find((x) => x.id === 'git-revert')?.desired).toMatchObject({
+      url: 'ssh://git@git.example.com/org/manifests.git',
+      branch: 'HEAD',
+    });
+    expect(p.steps.map((x) => x.id)).not.toContain('resume-auto-sync');
+  });
+
+  it('refuses, changing nothing, what it cannot revert: several sources, a pinned commit, a URL with a password', () => {
+    expect(refusal(() => withRevert(app())).message).toMatch(/--git-revert: .* has several sources/);
+    const pinned = refusal(() => withRevert(app({ source: { ...source, targetRevision: C.slice(0, 12) } })));
+    expect(pinned.kind).toBe('invalid');
+    expect(pinned.message).toMatch(/tracks commit cccccccccccc \(targetRevision\), not a branch/);
+    const secret = refusal(() =>
+      withRevert(app({ source: { ...source, repoURL: 'https://bot:hunter2@git.example.com/x.git' } })),
+    );
+    expect(secret.message).toContain('https://****@git.example.com/x.git');
+    expect(secret.message).not.toContain('hunter2');
   });
 });

@@ -51,6 +51,7 @@ describe('the scenario registry', () => {
       '--scale-stable',
       '--to-history <id>',
       '--revision <sha>',
+      '--git-revert',
     ]);
     expect(cmd.options.find((o) => o.flags === '--revision <sha>')?.description).toBe(
       'argocd: sync to this deployed revision (argocd app sync --revision)',

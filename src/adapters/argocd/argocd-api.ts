@@ -2,6 +2,7 @@
  * Argo CD's REST API (ApplicationService, as documented in Argo CD's API reference and served by
  * server/application/application.go), the calls a rollback of an Argo CD-managed service needs:
  *   GET   /api/v1/applications/{name}?appNamespace=    the Application: spec, history, sync, health, operation
+ *         (&refresh=normal: answered once Argo CD resolved the branch and compared again)
  *   PATCH /api/v1/applications/{name}                    { patch, patchType: merge } e.g. the sync policy
  *   POST  /api/v1/applications/{name}/rollback           { id, prune, dryRun }: sync to a history entry
  *   POST  /api/v1/applications/{name}/sync               { revision, prune, dryRun }
@@ -130,6 +131,7 @@ const ErrorBody = z.looseObject({
 /** gRPC codes and the kind each is to Ripcord. */
 const GRPC_KINDS: Record<number, ErrorKind> = {
   3: 'invalid', // InvalidArgument
+  4: 'unreachable', // DeadlineExceeded (e.g. a refresh that did not finish)
   5: 'invalid', // NotFound
   7: 'forbidden', // PermissionDenied
   9: 'refused', // FailedPrecondition
@@ -153,7 +155,15 @@ export interface ArgoCdApiOptions {
 
 export interface ArgoCdApi {
   readonly server: string;
-  getApplication(ref: ArgoAppRef, signal?: AbortSignal): Promise<ArgoApplication>;
+  /**
+   * `refresh: 'normal'` asks Argo CD to resolve the branch and compare again (as a git webhook would) and answers
+   * once it has: `argocd app get --refresh`.
+   */
+  getApplication(
+    ref: ArgoAppRef,
+    signal?: AbortSignal,
+    opts?: { refresh?: 'normal' | 'hard' },
+  ): Promise<ArgoApplication>;
   /** What the app's source renders at `revision` (default: its targetRevision): GetManifests. */
   getManifests(ref: ArgoAppRef, revision?: string, signal?: AbortSignal): Promise<ManifestResponse>;
   /** GET /api/v1/applicationsets/{name}: `namespace` is the ApplicationSet's (`appsetNamespace`). */
@@ -246,8 +256,17 @@ export function createArgoCdApi(opts: ArgoCdApiOptions): ArgoCdApi {
         signal,
       );
     },
-    getApplication: (ref, signal) =>
-      call('GET', appPath(ref), `get application ${appName(ref)}`, undefined, signal),
+    getApplication: (ref, signal, o) => {
+      const path = appPath(ref);
+      const q = o?.refresh ? `${path.includes('?') ? '&' : '?'}refresh=${o.refresh}` : '';
+      return call(
+        'GET',
+        `${path}${q}`,
+        `${o?.refresh ? 'refresh' : 'get'} application ${appName(ref)}`,
+        undefined,
+        signal,
+      );
+    },
     getSyncWindows: (ref, signal) =>
       callFor(
         ArgoSyncWindows,

@@ -7,7 +7,8 @@
  *   PATCH /api/v1/applications/{name} ({ patch, patchType: merge|json }), POST .../sync ({ revision, prune,
  *   dryRun }), POST .../rollback ({ id, prune, dryRun }), GET .../manifests?revision= (GetManifests: the
  *   source rendered at a revision, { manifests: [JSON strings], revision }); `appNamespace` (query or body) names the
- *   Application's namespace, `argocd` when absent ("applications in any namespace").
+ *   Application's namespace, `argocd` when absent ("applications in any namespace"); GET with `?refresh=normal`
+ *   answers once the controller has refreshed the app (application.go's Get waits for the annotation to go).
  * - Bearer-token auth (`Authorization: Bearer`, or the `argocd.token` cookie); an `admin` token may do
  *   everything, a `readonly` one only get (Argo CD's built-in role:readonly).
  * - The refusals a rollback meets: "rollback cannot be initiated when auto-sync is enabled", "Cannot sync to X:
@@ -38,6 +39,11 @@ import { APPLICATIONSETS } from './applicationset.js';
 import { projectReader } from './project-reader.js';
 import { appWindows, canSync, windowActive } from './sync-windows.js';
 import { renderDirectory, resolveRevision } from './git-source.js';
+import { REFRESH_ANNOTATION } from './controller.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** How long a Get with ?refresh waits for the controller (Argo CD's server waits on the request's context). */
+const REFRESH_WAIT_MS = 30_000;
 
 export type ApiRole = 'admin' | 'readonly';
 
@@ -51,6 +57,7 @@ const CODES = {
   PermissionDenied: { code: 7, http: 403 },
   FailedPrecondition: { code: 9, http: 400 },
   Unauthenticated: { code: 16, http: 401 },
+  DeadlineExceeded: { code: 4, http: 504 },
   Internal: { code: 13, http: 500 },
 } as const;
 
@@ -110,6 +117,29 @@ export async function startArgoApiServer(opts: ApiServerOptions): Promise<{ url:
   }
 
   const readProject = projectReader(custom);
+
+  /**
+   * Get with `?refresh=normal|hard`, as application.go's Get does: set the refresh annotation, then answer with
+   * the Application once the controller has taken it off (the refresh is done), or fail past the deadline.
+   */
+  async function refreshed(namespace: string, name: string, kind: string): Promise<unknown> {
+    if (kind !== 'normal' && kind !== 'hard') {
+      throw new ApiError('InvalidArgument', `unknown refresh type ${JSON.stringify(kind)}`);
+    }
+    await custom.patchNamespacedCustomObject(
+      { ...ref(namespace, name), body: { metadata: { annotations: { [REFRESH_ANNOTATION]: kind } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const deadline = Date.now() + REFRESH_WAIT_MS;
+    for (;;) {
+      const app = await read(namespace, name);
+      const annotations = (app.metadata as { annotations?: Record<string, string> } | undefined)?.annotations;
+      if (annotations?.[REFRESH_ANNOTATION] === undefined) return app;
+      if (Date.now() >= deadline)
+        throw new ApiError('DeadlineExceeded', 'application refresh deadline exceeded');
+      await sleep(200);
+    }
+  }
 
   /** Writes `body` as a merge patch guarded by the resourceVersion read (409: the caller decides again). */
   async function write(namespace: string, name: string, rv: unknown, body: object): Promise<unknown> {
@@ -176,7 +206,8 @@ export async function startArgoApiServer(opts: ApiServerOptions): Promise<{ url:
 
     if (req.method === 'GET' && !action) {
       enforce(who, 'get', current);
-      return read(namespace, name);
+      const refresh = url.searchParams.get('refresh');
+      return refresh ? refreshed(namespace, name, refresh) : read(namespace, name);
     }
     if (req.method === 'GET' && action === 'syncwindows') {
       // ApplicationService.GetApplicationSyncWindows: canSync is for a manual sync (CanSync(true)).

@@ -26,7 +26,17 @@ export function appViewOf(app: ArgoApplication): ArgoAppView {
     )
       ? tracked
       : undefined;
+  const src = (app.spec as { sources?: unknown }).sources ? undefined : app.spec.source;
   return {
+    ...(src
+      ? {
+          source: {
+            repoURL: src.repoURL,
+            ...(src.path !== undefined ? { path: src.path } : {}),
+            ...(src.targetRevision !== undefined ? { targetRevision: src.targetRevision } : {}),
+          },
+        }
+      : {}),
     ref: {
       name: app.metadata.name,
       ...(app.metadata.namespace ? { namespace: app.metadata.namespace } : {}),

@@ -1,6 +1,6 @@
 /** The runbook's Argo CD row, the registry's view: pause auto-sync, roll the Application back, verify. */
 import { RipcordError } from '../../core/errors.js';
-import { textOption } from '../options.js';
+import { switchOption, textOption } from '../options.js';
 import type { ScenarioEntry } from '../types.js';
 
 /** `--to-history ID`: an Argo CD history id, a whole number >= 0. */
@@ -34,6 +34,10 @@ export const argoCdOptions = {
     '--revision <sha>',
     'sync to this deployed revision (argocd app sync --revision)',
     parseRevision,
+  ),
+  gitRevert: switchOption(
+    '--git-revert',
+    'after the verified rollback, push a revert of the bad revision to the app’s branch and restore auto-sync',
   ),
 };
 

@@ -8,7 +8,10 @@
  * only while the branch head renders something else than the revision that was rolled back.
  */
 import type { ArgoCdApi } from '../../adapters/argocd/argocd-api.js';
-import { RipcordError } from '../../core/errors.js';
+import type { GitRevertPort } from '../../adapters/git/revert-push.js';
+import { shownUrl } from '../../core/shown-url.js';
+import type { CompiledArgoCdGit } from '../../config/compile-argocd.js';
+import { AbortedError, RipcordError } from '../../core/errors.js';
 import { StepFailedError, type StepHandlers } from '../../core/executor.js';
 import { desiredOf } from '../../core/steps/desired.js';
 import { pauseOrAbort } from '../../core/steps/pause.js';
@@ -22,8 +25,10 @@ import {
   ARGOCD_STEP_KINDS,
   type ArgoAppRefSchema,
   ArgoRollbackDesired,
+  GitRevertDesired,
   PauseAutoSyncDesired,
   ResumeAutoSyncDesired,
+  WaitRevertedDesired,
   WaitSyncedDesired,
 } from './steps.js';
 import { appText, canonical, deployedOf, mergePatchTo, short, type ArgoAppView } from './view.js';
@@ -31,6 +36,8 @@ import { appText, canonical, deployedOf, mergePatchTo, short, type ArgoAppView }
 export interface ArgoCdHandlerDeps {
   /** The API of the service's Argo CD (its section of the current config), made when a step needs it. */
   api(): ArgoCdApi;
+  /** `--git-revert`: git, and the section's git settings (push URL, author, credential paths), at step time. */
+  git?(): { port: GitRevertPort; settings: CompiledArgoCdGit };
   /** How often the wait reads the Application (default 1 s). */
   pollMs?: number;
 }
@@ -76,6 +83,26 @@ async function headRenders(
     headRevision === rolledBack ||
     renders(head.manifests) === renders((await api.getManifests(app, rolledBack, signal)).manifests);
   return { same, headRevision };
+}
+
+/**
+ * The branch head Argo CD compares with is past the head the plan saw and is neither the rolled-back release nor
+ * different from what runs (Synced), with no operation going: auto-sync back on would deploy nothing.
+ */
+function reverted(v: ArgoAppView, d: { base: string; rolledBack: string }): boolean {
+  const head = v.headRevision;
+  return (
+    head !== undefined &&
+    head !== d.base &&
+    head !== d.rolledBack &&
+    v.syncStatus === 'Synced' &&
+    !inProgress(v)
+  );
+}
+
+function gitOf(deps: ArgoCdHandlerDeps): { port: GitRevertPort; settings: CompiledArgoCdGit } {
+  if (!deps.git) throw new RipcordError('invalid', '--git-revert: no git port in this context');
+  return deps.git();
 }
 
 /** How long a pause waits for an automated sync that was already running to end. */
@@ -174,7 +201,7 @@ export function createArgoCdHandlers(deps: ArgoCdHandlerDeps): StepHandlers {
         const forced = same
           ? refuseUnlessForced(
               `the branch head of application/${appText(d.releaseApp)} (${short(headRevision)}) still renders what ` +
-                `${short(d.rolledBack)} rendered, the release run ${d.pausedBy} rolled back: applicationset/` +
+                `${short(d.rolledBack)} rendered, the release run ${d.pausedBy ?? ctx.runId} rolled back: applicationset/` +
                 `${appText(d.appSet)} would turn its auto-sync back on`,
               ctx.force,
               'Fix the branch (a revert or a fix commit), then resume; or pass --force',
@@ -293,6 +320,96 @@ export function createArgoCdHandlers(deps: ArgoCdHandlerDeps): StepHandlers {
       },
     },
 
+    [ARGOCD_STEP_KINDS.gitRevert]: {
+      async apply(step, ctx) {
+        const d = desiredOf(step, GitRevertDesired);
+        const { port, settings } = gitOf(deps);
+        const where = `application/${appText(d.app)}`;
+        const url = settings.url ?? d.url;
+        try {
+          const r = await port.revertAndPush({
+            url,
+            branch: d.branch,
+            base: d.base,
+            good: d.good,
+            bad: d.bad,
+            ...(d.path ? { path: d.path } : {}),
+            runId: ctx.runId,
+            message: {
+              subject: `Revert ${short(d.bad)}: rolled back by Ripcord run ${ctx.runId}`,
+              body:
+                `${where} ran ${short(d.bad)}; Ripcord rolled it back to ${short(d.good)} and verified the ` +
+                `recovery (run ${ctx.runId}). This commit makes the branch render the rolled-back-to release, so ` +
+                'auto-sync can be turned back on.',
+            },
+            author: settings.author,
+            ...(settings.credentials ? { credentials: settings.credentials } : {}),
+            timeoutMs: settings.timeoutMs,
+            signal: ctx.signal,
+          });
+          return { ...r, branch: d.branch, url: shownUrl(url) };
+        } catch (err) {
+          if (!(err instanceof RipcordError) || err instanceof AbortedError) throw err;
+          throw new RipcordError(
+            err.kind,
+            `${err.message}. The rollback of ${where} holds and was verified; its auto-sync stays paused until ` +
+              'the branch is fixed (then `ripcord gitops resume-sync`)',
+            { cause: err, retryable: err.retryable },
+          );
+        }
+      },
+      async check(step, ctx) {
+        const d = desiredOf(step, GitRevertDesired);
+        const { port, settings } = gitOf(deps);
+        const found = await port.findRevert({
+          url: settings.url ?? d.url,
+          branch: d.branch,
+          runId: ctx.runId,
+          ...(settings.credentials ? { credentials: settings.credentials } : {}),
+          timeoutMs: settings.timeoutMs,
+          signal: ctx.signal,
+        });
+        return found !== undefined;
+      },
+    },
+
+    [ARGOCD_STEP_KINDS.waitReverted]: {
+      async apply(step, ctx) {
+        const d = desiredOf(step, WaitRevertedDesired);
+        const api = deps.api();
+        const where = `application/${appText(d.app)}`;
+        const deadline = ctx.clock.now().getTime() + d.timeoutMs;
+        let last = '';
+        // A refresh on the first read and every tenth after: Argo CD resolves the branch every 3 minutes otherwise.
+        for (let poll = 0; ; poll++) {
+          const v = appViewOf(
+            await api.getApplication(d.app, ctx.signal, poll % 10 === 0 ? { refresh: 'normal' } : undefined),
+          );
+          const seen = {
+            head: v.headRevision ? short(v.headRevision) : '?',
+            sync: v.syncStatus ?? 'Unknown',
+            health: v.health ?? 'Unknown',
+          };
+          if (reverted(v, d)) return { ...seen, head: v.headRevision };
+          const line = `${where}: branch head ${seen.head}, ${seen.sync}, ${seen.health}`;
+          if (line !== last) ctx.progress(line);
+          last = line;
+          if (ctx.clock.now().getTime() >= deadline) {
+            throw new StepFailedError(
+              `${where} did not render the reverted branch head within ${Math.round(d.timeoutMs / 1000)}s (${line}); ` +
+                'its auto-sync stays paused',
+              seen,
+            );
+          }
+          await pauseOrAbort(pollMs, ctx.signal, `waiting for ${where} to render the revert`);
+        }
+      },
+      async check(step, ctx) {
+        const d = desiredOf(step, WaitRevertedDesired);
+        return reverted(appViewOf(await deps.api().getApplication(d.app, ctx.signal)), d);
+      },
+    },
+
     [ARGOCD_STEP_KINDS.resumeAutoSync]: {
       async apply(step, ctx) {
         const d = desiredOf(step, ResumeAutoSyncDesired);
@@ -312,7 +429,7 @@ export function createArgoCdHandlers(deps: ArgoCdHandlerDeps): StepHandlers {
         if (same) {
           const line =
             `the branch head${d.releaseApp ? ` of application/${appText(release)}` : ''} (${short(headRevision)}) still renders what ${short(d.rolledBack)} rendered, the ` +
-            `release run ${d.pausedBy} rolled back: auto-sync would deploy it again`;
+            `release run ${d.pausedBy ?? ctx.runId} rolled back: auto-sync would deploy it again`;
           const instead = 'Fix the branch (a revert or a fix commit), then resume; or pass --force';
           overrides.push(refuseUnlessForced(line, ctx.force, instead).overrode);
         }

@@ -9,6 +9,7 @@ import type { PlanService } from '../../core/plan-service.js';
 import { leaseSecondsFor, lockAround } from '../../core/steps/lock.js';
 import { ARGOCD_STEP_KINDS, type AppSetRestoreDesired, type ResumeAutoSyncDesired } from './steps.js';
 import { withoutRule, type AppSetView } from './appset.js';
+import { parentResumeId } from './plan-ids.js';
 import { appText, canonical, short, type ArgoAppView } from './view.js';
 
 /** What a rollback run paused: its id, the app, the policy before, and the revision it rolled back from. */
@@ -32,6 +33,11 @@ interface Level {
   parentOf?: PausedBy['app'];
 }
 
+/** What a restore step needs of the pause; no run id when the pausing run restores it itself (`--git-revert`). */
+export type PauseOf = Pick<PausedBy, 'app' | 'rolledBack'> & { runId?: string };
+
+const byRun = (p: PauseOf): string => (p.runId ? `run ${p.runId}` : 'this run');
+
 export function planResumeSync(
   service: PlanService,
   s: Pick<CompiledArgoCd, 'url'>,
@@ -49,7 +55,7 @@ export function planResumeSync(
       return view
         ? [
             {
-              id: `resume-parent-auto-sync-${i + 1}`,
+              id: parentResumeId(i + 1),
               view,
               app: p.app,
               prior: p.prior,
@@ -107,45 +113,45 @@ export function planResumeSync(
   };
 }
 
-function appSetRestoreStep(set: AppSetView, paused: PausedBy, server: string): PlanStep {
+export function appSetRestoreStep(set: Pick<AppSetView, 'ref'>, paused: PauseOf, server: string): PlanStep {
   const where = `applicationset/${appText(set.ref)}`;
   const release = `application/${appText(paused.app)}`;
   return {
     id: 'restore-appset-ignore',
     kind: ARGOCD_STEP_KINDS.appSetRestore,
     role: 'change',
-    description: `Take run ${paused.runId}'s rule for ${paused.app.name} out of the ignoreApplicationDifferences of ${where}`,
+    description: `Take ${byRun(paused)}'s rule for ${paused.app.name} out of the ignoreApplicationDifferences of ${where}`,
     target: `${where} at ${server}`,
     why: `The ApplicationSet manages ${release}'s sync policy again, once its branch head no longer renders ${short(paused.rolledBack)}.`,
     precondition: `The branch head of ${release} renders something else than ${short(paused.rolledBack)}.`,
     desired: {
       appSet: set.ref,
       app: paused.app.name,
-      pausedBy: paused.runId,
+      ...(paused.runId ? { pausedBy: paused.runId } : {}),
       rolledBack: paused.rolledBack,
       releaseApp: paused.app,
     } satisfies AppSetRestoreDesired,
-    postcondition: `No rule of run ${paused.runId} for ${paused.app.name} is left in ${where}.`,
+    postcondition: `No rule of ${byRun(paused)} for ${paused.app.name} is left in ${where}.`,
     danger: 'caution',
     expectedDurationMs: 1_000,
   };
 }
 
-function resumeStep(l: Level, paused: PausedBy, server: string): PlanStep {
+export function resumeStep(l: Omit<Level, 'view'>, paused: PauseOf, server: string): PlanStep {
   const at = `application/${appText(l.app)}`;
   const release = `application/${appText(paused.app)}`;
   return {
     id: l.id,
     kind: ARGOCD_STEP_KINDS.resumeAutoSync,
     role: 'change',
-    description: `Restore the sync policy of ${at}${l.parentOf ? ` (renders application/${appText(l.parentOf)})` : ''} that run ${paused.runId} paused`,
+    description: `Restore the sync policy of ${at}${l.parentOf ? ` (renders application/${appText(l.parentOf)})` : ''} that ${byRun(paused)} paused`,
     target: `${at} at ${server}`,
     why: `Auto-sync back on as it was, once the branch head of ${release} no longer renders ${short(paused.rolledBack)} (the release rolled back).`,
     precondition: `The branch head of ${release} renders something else than ${short(paused.rolledBack)}; auto-sync of ${at} is still off.`,
     desired: {
       app: l.app,
       policy: l.prior,
-      pausedBy: paused.runId,
+      ...(paused.runId ? { pausedBy: paused.runId } : {}),
       rolledBack: paused.rolledBack,
       ...(l.parentOf ? { releaseApp: paused.app } : {}),
     } satisfies ResumeAutoSyncDesired,

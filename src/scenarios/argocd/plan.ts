@@ -32,12 +32,16 @@ import {
 import { appText, deployedOf, short, type ArgoAppView } from './view.js';
 import { appSetStep, type AppSetView } from './appset.js';
 import { checkSyncWindows, type WindowsView } from './sync-windows.js';
+import { gitRevertSteps } from './plan-git-revert.js';
+import { parentPauseId } from './plan-ids.js';
 
 export interface ArgoCdTarget {
   /** `--to-history ID`. */
   toHistory?: number;
   /** `--revision SHA` (a full SHA or a prefix of 7 or more). */
   revision?: string;
+  /** `--git-revert`: after the verified rollback, revert the release on the branch and restore auto-sync. */
+  gitRevert?: boolean;
 }
 
 /** The history entry to go back to, and how (`rollback` by id, or `sync` to a revision as the runbook). */
@@ -84,8 +88,7 @@ function chooseTarget(
   return { entry, method: 'rollback' };
 }
 
-/** The step id of the pause of the `level`th parent (1: the Application that renders the service's). */
-export const parentPauseId = (level: number): string => `pause-parent-auto-sync-${level}`;
+export { parentPauseId } from './plan-ids.js';
 
 /**
  * App of apps: a parent with auto-sync renders its child's spec, sync policy included, and puts it back (at
@@ -131,7 +134,7 @@ function pauseParents(
 
 export function planArgoCdRollback(
   service: PlanService,
-  s: Pick<CompiledArgoCd, 'url' | 'syncTimeoutMs' | 'at'>,
+  s: Pick<CompiledArgoCd, 'url' | 'syncTimeoutMs' | 'at'> & { git?: { url?: string } },
   observed: {
     app: ArgoAppView;
     /** The Applications that render this one (app of apps), nearest first (scenario.ts parentsOf). */
@@ -212,6 +215,15 @@ export function planArgoCdRollback(
       noop: `${where} already runs ${short(entry.revision)}${v.autoSync ? '' : ' with auto-sync off'}; nothing to do`,
     };
   }
+  const parents = v.autoSync ? (observed.parents ?? []) : [];
+  const appSetKeep = v.autoSync && observed.appSet ? appSetStep(v, observed.appSet, s.url) : undefined;
+  // Refused before anything changes: a --git-revert that could not be pushed anywhere.
+  const revert = opts.gitRevert
+    ? gitRevertSteps(
+        { app: v, parents, appSetKeep, appSet: observed.appSet, bad: current.revision, good: entry.revision },
+        s,
+      )
+    : undefined;
   const warnings: string[] = checkSyncWindows(where, observed.windows);
   if (v.health === 'Degraded') {
     warnings.push(
@@ -219,8 +231,6 @@ export function planArgoCdRollback(
     );
   }
   const body: PlanStep[] = [];
-  const parents = v.autoSync ? (observed.parents ?? []) : [];
-  const appSetKeep = v.autoSync && observed.appSet ? appSetStep(v, observed.appSet, s.url) : undefined;
   if (appSetKeep) body.push(appSetKeep);
   if (v.autoSync) body.push(...pauseParents(v, parents, s.url, warnings));
   if (v.autoSync) {
@@ -296,7 +306,10 @@ export function planArgoCdRollback(
     ),
     verifyFor(service, observed.deployment),
   );
-  if (v.autoSync) {
+  if (revert) {
+    body.push(...revert.steps);
+    warnings.push(revert.warning);
+  } else if (v.autoSync) {
     const paused = [v, ...parents.filter((p) => p.autoSync)].map((p) => `application/${appText(p.ref)}`);
     warnings.push(
       `auto-sync of ${paused.join(' and ')} stays paused after the rollback: the branch head of ${where} ` +

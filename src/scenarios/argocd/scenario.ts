@@ -110,7 +110,7 @@ export async function appSetOf(
 export const argoCdScenario: ScenarioModule = {
   name: 'argocd',
   async plan(ctx, options) {
-    const { toHistory, revision } = options as OptionValues<typeof argoCdOptions>;
+    const { toHistory, revision, gitRevert } = options as OptionValues<typeof argoCdOptions>;
     if (toHistory !== undefined && revision !== undefined) {
       throw new RipcordError('invalid', '--to-history and --revision: give one target, not both');
     }
@@ -132,10 +132,15 @@ export const argoCdScenario: ScenarioModule = {
       {
         ...(toHistory !== undefined ? { toHistory } : {}),
         ...(revision !== undefined ? { revision } : {}),
+        ...(gitRevert ? { gitRevert: true } : {}),
         rtoTargetMs: rtoTargetMs(ctx.service, 'argocd'),
         now: ctx.clock.now(),
       },
     );
   },
-  handlers: (ctx) => createArgoCdHandlers({ api: () => ctx.ports.argocd(requireArgoCd(ctx)) }),
+  handlers: (ctx) =>
+    createArgoCdHandlers({
+      api: () => ctx.ports.argocd(requireArgoCd(ctx)),
+      git: () => ({ port: ctx.ports.git, settings: requireArgoCd(ctx).git }),
+    }),
 };

@@ -8,6 +8,8 @@ export const ARGOCD_STEP_KINDS = {
   resumeAutoSync: 'argocd.resume-auto-sync',
   appSetIgnore: 'argocd.appset-ignore-sync-policy',
   appSetRestore: 'argocd.appset-restore-ignore',
+  gitRevert: 'argocd.git-revert',
+  waitReverted: 'argocd.wait-reverted',
 } as const;
 
 /** An Application as the API names it: its name, and its namespace when not Argo CD's own. */
@@ -61,7 +63,8 @@ export type WaitSyncedDesired = z.infer<typeof WaitSyncedDesired>;
 export const ResumeAutoSyncDesired = z.object({
   app: ArgoAppRefSchema,
   policy: z.record(z.string(), z.unknown()),
-  pausedBy: z.string().min(1),
+  /** The run that paused it; absent when it is this run (`--git-revert` resumes in the rollback's own run). */
+  pausedBy: z.string().min(1).optional(),
   rolledBack: z.string().min(1),
   /**
    * The Application whose branch head must no longer render `rolledBack`, when it is not `app`: a parent
@@ -95,8 +98,41 @@ export type AppSetIgnoreDesired = z.infer<typeof AppSetIgnoreDesired>;
 export const AppSetRestoreDesired = z.object({
   appSet: ArgoAppRefSchema,
   app: z.string().min(1),
-  pausedBy: z.string().min(1),
+  /** As in ResumeAutoSyncDesired: absent when it is this run. */
+  pausedBy: z.string().min(1).optional(),
   rolledBack: z.string().min(1),
   releaseApp: ArgoAppRefSchema,
 });
 export type AppSetRestoreDesired = z.infer<typeof AppSetRestoreDesired>;
+
+const Sha = z.string().regex(/^[0-9a-f]{7,64}$/);
+
+/**
+ * desired of `argocd.git-revert`: branch `branch` of `url` has a commit of this run reverting `good..bad` (the
+ * release rolled back), made on `base`, the branch head the plan saw. No credential is here: the config names
+ * where they are, read when the step runs.
+ */
+export const GitRevertDesired = z.object({
+  app: ArgoAppRefSchema,
+  url: z.string().min(1),
+  /** A branch name, or HEAD for the remote's default branch (Argo CD's default targetRevision). */
+  branch: z.string().min(1),
+  base: Sha,
+  good: Sha,
+  bad: Sha,
+  /** spec.source.path: only what the release changed there is undone. */
+  path: z.string().min(1).optional(),
+});
+export type GitRevertDesired = z.infer<typeof GitRevertDesired>;
+
+/**
+ * desired of `argocd.wait-reverted`: Argo CD resolved the branch to a head other than `base` (the revert is in)
+ * and that head renders what runs (Synced), so restoring auto-sync deploys nothing new.
+ */
+export const WaitRevertedDesired = z.object({
+  app: ArgoAppRefSchema,
+  base: Sha,
+  rolledBack: Sha,
+  timeoutMs: z.number().positive(),
+});
+export type WaitRevertedDesired = z.infer<typeof WaitRevertedDesired>;

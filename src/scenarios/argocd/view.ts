@@ -27,6 +27,8 @@ export interface ArgoAppView {
    * auto-sync, the parent puts this one's spec (its sync policy too) back as git has it.
    */
   managedBy?: { name: string; namespace?: string };
+  /** spec.source: where the manifests come from (absent for a multi-source Application). */
+  source?: { repoURL: string; path?: string; targetRevision?: string };
   /** The ApplicationSet that generated it (its owner), in the same namespace: it updates this one's spec. */
   generatedBy?: { name: string; namespace?: string };
 }
