@@ -52,8 +52,12 @@ describe('--scenario argocd --git-revert', () => {
   afterAll(async () => t?.cleanup());
 
   it('pushes a revert naming the run, waits for Argo CD to render it, restores auto-sync at every level', async () => {
-    const good = (await t.argo.read()).status?.history?.[0]?.revision ?? '';
-    const bad = await branchHead(t.argo.repo);
+    const history = (await t.argo.read()).status?.history ?? [];
+    const good = history.at(-2)?.revision ?? '';
+    const bad = history.at(-1)?.revision ?? '';
+    // The parent's commit (its `apps` directory) came after the release: the head is past what runs.
+    const base = await branchHead(t.argo.repo);
+    expect(base).not.toBe(bad);
     const plan = await ripcord(
       ['--config', cfg, 'plan', 'venue-service', '--scenario', 'argocd', '--git-revert'],
       t.env,
@@ -70,12 +74,16 @@ describe('--scenario argocd --git-revert', () => {
     expect(r.code, out).toBe(0);
     const runId = runIdOf(out);
 
-    // The revert: one commit on the bad head, the app's directory as v1.2.2 had it, naming the run.
+    // The revert: one commit on the head the plan saw, the app's directory as v1.2.2 had it, the parent's
+    // directory untouched, naming the run.
     const head = (await branchHead(t.argo.repo)) ?? '';
-    expect((await git(t.argo.repo, ['rev-parse', `${head}^`])).trim()).toBe(bad);
+    expect((await git(t.argo.repo, ['rev-parse', `${head}^`])).trim()).toBe(base);
     expect(await appTree(head)).toBe(await appTree(good));
+    expect(await git(t.argo.repo, ['diff', '--name-only', `${head}^`, head])).toBe(
+      'venue-service/deployment.yaml\n',
+    );
     const message = await gitLog('%B');
-    expect(message).toContain(`Revert ${bad?.slice(0, 7)}: rolled back by Ripcord run ${runId}`);
+    expect(message).toContain(`Revert ${bad.slice(0, 7)}: rolled back by Ripcord run ${runId}`);
     expect(message).toContain(`This reverts commit ${bad}.`);
     expect(message).toContain(`Ripcord-Run: ${runId}`);
     expect((await gitLog('%an <%ae>')).trim()).toBe('Ripcord E2E <e2e@ripcord.invalid>');
