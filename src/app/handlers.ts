@@ -27,7 +27,8 @@ export function sharedHandlers(ctx: ScenarioContext): StepHandlers {
     // Where to ask comes from the CURRENT config (a journaled URL is only the record of the plan's), so a
     // resumed step reads the service's Prometheus and Alertmanager, wherever the journal says they were.
     ...recoveryHandlers({
-      metrics: (planned) => ports.metrics(ctx.service.detect.prometheusUrl ?? planned),
+      metrics: (planned) =>
+        ports.metrics(ctx.service.detect.prometheusUrl ?? planned, ctx.service.detect.metrics),
       alerts: (planned) => ports.alerts(ctx.service.detect.alertmanagerUrl ?? planned),
     }),
     ...verifyChecksHandlers(verifyChecksDeps(ctx)),

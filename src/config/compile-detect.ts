@@ -1,5 +1,6 @@
 import { parseDuration } from '../core/duration.js';
 import { DEFAULT_H1_FACTOR, DEFAULT_MISS_CHANCE } from '../core/judge/error-rate-sprt.js';
+import type { MetricsSettings } from '../core/metrics-settings.js';
 import type { DetectSettings, SmokeCheck } from './schema-detect.js';
 
 export type Policy = 'auto' | 'ask' | 'off';
@@ -9,6 +10,8 @@ export interface CompiledDetect {
   prometheusUrl?: string;
   alertmanagerUrl?: string;
   app?: string;
+  /** Whose series the verdicts read; prom-client when unset. */
+  metrics?: MetricsSettings;
   bakeMs: number;
   maxBakeMs: number;
   intervalMs: number;
@@ -73,6 +76,15 @@ export function compileDetect(s: DetectSettings | undefined, at: string): Compil
   if (s?.prometheusUrl) out.prometheusUrl = s.prometheusUrl;
   if (s?.alertmanagerUrl) out.alertmanagerUrl = s.alertmanagerUrl;
   if (s?.app) out.app = s.app;
+  if (s?.metrics) {
+    const labels = Object.fromEntries(Object.entries(s.metrics.labels ?? {}).filter(([, v]) => v));
+    out.metrics = {
+      profile: s.metrics.profile ?? 'prom-client',
+      ...(s.metrics.queries ? { queries: s.metrics.queries } : {}),
+      ...(Object.keys(labels).length > 0 ? { labels } : {}),
+      ...(s.metrics.releaseBy ? { releaseBy: s.metrics.releaseBy } : {}),
+    };
+  }
   if (out.maxBakeMs < out.bakeMs) out.maxBakeMs = out.bakeMs;
   return out;
 }

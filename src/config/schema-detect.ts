@@ -4,7 +4,67 @@
  */
 import * as z from 'zod';
 import { DEFAULT_H1_FACTOR, DEFAULT_MISS_CHANCE } from '../core/judge/error-rate-sprt.js';
+import { PROFILE_NAMES, RELEASE_BY } from '../core/metrics-settings.js';
+import { customQueryProblems } from './metric-queries.js';
 import { Duration, PositiveDuration } from './schema-duration.js';
+
+/** A Prometheus label name (the data model's [a-zA-Z_][a-zA-Z0-9_]*). */
+const LabelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, {
+  error: (iss) =>
+    `expected a Prometheus label name like namespace or exported_namespace, got ${JSON.stringify(iss.input)}`,
+});
+
+const Query = z.string().min(1);
+
+const CustomQueriesSchema = z
+  .strictObject({
+    errors: Query.optional().meta({
+      description: '5xx count over {{window}}, e.g. sum(increase(...[{{window}}]))',
+    }),
+    requests: Query.optional().meta({ description: 'Request count over {{window}}' }),
+    p50: Query.optional().meta({ description: 'P50 latency in seconds over {{window}}' }),
+    samples: Query.optional().meta({ description: 'How many requests the P50 is based on, over {{window}}' }),
+    memory: Query.optional().meta({ description: 'Memory in bytes, one series per pod, labelled pod' }),
+  })
+  .superRefine((q, ctx) => {
+    for (const p of customQueryProblems(q))
+      ctx.addIssue({ code: 'custom', path: [p.path], message: p.message });
+  });
+
+export const MetricsSettingsSchema = z.strictObject({
+  queries: CustomQueriesSchema.optional().meta({
+    description:
+      'Your own PromQL, each replacing the profile’s: placeholders {{namespace}}, {{service}}, {{pods}}, {{window}} (docs/detection.md)',
+  }),
+  profile: z
+    .enum(PROFILE_NAMES, {
+      error: (iss) =>
+        `unknown metric profile ${JSON.stringify(iss.input)}; expected one of ${PROFILE_NAMES.join(', ')}`,
+    })
+    .optional()
+    .meta({
+      default: 'prom-client',
+      description:
+        'Whose metrics the verdicts read: prom-client (the default), istio, linkerd, nginx-ingress, micrometer, otel (docs/detection.md)',
+    }),
+  labels: z
+    .strictObject({
+      namespace: LabelName.optional(),
+      workload: LabelName.optional(),
+      pod: LabelName.optional(),
+      release: LabelName.optional(),
+    })
+    .optional()
+    .meta({
+      description:
+        'Label names your relabelling gave the profile’s series (e.g. namespace: exported_namespace); the rest stay the profile’s',
+    }),
+  releaseBy: z.enum(RELEASE_BY).optional().meta({
+    default: 'label',
+    description:
+      'How a release’s series are found: label (pod_template_hash on every series), pod-name (DEPLOYMENT-HASH-xxxxx), kube-state-metrics (joined with kube_pod_labels)',
+  }),
+});
 
 const Policy = z.enum(['auto', 'ask', 'off']).meta({
   description:
@@ -123,6 +183,9 @@ export const DetectSettings = z.strictObject({
       }),
     })
     .optional(),
+  metrics: MetricsSettingsSchema.optional().meta({
+    description: 'Which series the triggers and the recovery check read (default: the prom-client profile)',
+  }),
   checks: z.array(SmokeCheck).optional().meta({ description: 'Smoke checks run every interval' }),
   guards: z
     .strictObject({

@@ -8,6 +8,7 @@ import type { VerifyItem } from '../core/verify/item.js';
 import type { LogRate } from '../core/verify/log-errors.js';
 import type { VaultKvClient } from '../adapters/vault/kv-client.js';
 import type { ArgoCdApi } from '../adapters/argocd/argocd-api.js';
+import type { MetricsSettings } from '../core/metrics-settings.js';
 import type { GitRevertPort } from '../adapters/git/revert-push.js';
 import type { CustomObjectReader } from '../adapters/kubernetes/custom-object-reader.js';
 import type { CompiledArgoCd } from '../config/compile-argocd.js';
@@ -57,7 +58,8 @@ export interface Ports {
   locks: LockKeeper;
   /** The service's notification channels (built on first use). */
   notifier(): NotifierPort;
-  metrics(prometheusUrl: string): MetricsPort;
+  /** The service's Prometheus, read through its metric profile (detect.metrics; prom-client when unset). */
+  metrics(prometheusUrl: string, settings?: MetricsSettings): MetricsPort;
   alerts(alertmanagerUrl: string): AlertsPort;
   /** A Vault KV v2 client for the service's vault section; overrides come from a journaled step. */
   vault(v: CompiledVault, overrides?: { mount?: string; namespace?: string }): VaultKvClient;

@@ -436,6 +436,112 @@ describe('parseConfig: errors name the file, line, column and field path', () =>
   });
 });
 
+describe('detect.metrics: the metric profile', () => {
+  it('compiles a profile from defaults, a service overriding its labels', () => {
+    const config = parse(
+      lines(
+        'version: 1',
+        'defaults:',
+        '  detect: { metrics: { profile: istio } }',
+        'services:',
+        '  venue-service:',
+        '    kube: { namespace: tickettoken }',
+        '  edge:',
+        '    kube: { namespace: tickettoken }',
+        '    detect: { metrics: { profile: nginx-ingress, labels: { namespace: exported_namespace } } }',
+        '  tickets:',
+        '    kube: { namespace: tickettoken }',
+        '    detect: { metrics: { profile: prom-client, releaseBy: kube-state-metrics } }',
+      ),
+    );
+    expect(getService(config, 'tickets').detect.metrics).toEqual({
+      profile: 'prom-client',
+      releaseBy: 'kube-state-metrics',
+    });
+    expect(getService(config, 'venue-service').detect.metrics).toEqual({ profile: 'istio' });
+    expect(getService(config, 'edge').detect.metrics).toEqual({
+      profile: 'nginx-ingress',
+      labels: { namespace: 'exported_namespace' },
+    });
+  });
+
+  it('an unknown profile or a label that is no Prometheus label name: exit 2 naming the field', () => {
+    const unknown = problem(
+      lines('version: 1', 'services:', '  venue-service:', '    detect: { metrics: { profile: datadog } }'),
+    );
+    expect(unknown.message).toMatch(
+      /services\.venue-service\.detect\.metrics\.profile: unknown metric profile "datadog"; expected one of prom-client, istio, linkerd, nginx-ingress, micrometer, otel/,
+    );
+    const label = problem(
+      lines(
+        'version: 1',
+        'services:',
+        '  venue-service:',
+        "    detect: { metrics: { profile: istio, labels: { pod: 'pod-name' } } }",
+      ),
+    );
+    expect(label.message).toMatch(
+      /services\.venue-service\.detect\.metrics\.labels\.pod: expected a Prometheus label name/,
+    );
+  });
+});
+
+describe('detect.metrics.queries: the team’s own PromQL', () => {
+  const service = (queries: string[]) =>
+    lines(
+      'version: 1',
+      'services:',
+      '  venue-service:',
+      '    detect:',
+      '      metrics:',
+      '        queries:',
+      ...queries,
+    );
+
+  it('compiles counts over {{window}} with the known placeholders, no profile needed', () => {
+    const config = parse(
+      service([
+        '          errors: \'sum(increase(hits_total{ns="{{namespace}}",pod=~"{{pods}}",uri="/a/b",code=~"5.."}[{{window}}]))\'',
+        '          requests: \'sum(increase(hits_total{ns="{{namespace}}",pod=~"{{pods}}"}[{{window}}]))\'',
+      ]),
+    );
+    expect(getService(config, 'venue-service').detect.metrics).toMatchObject({
+      profile: 'prom-client',
+      queries: { errors: expect.stringContaining('{{pods}}') as unknown },
+    });
+  });
+
+  it('a ratio, a per-second rate, an unknown placeholder, half a pair: exit 2 naming the field', () => {
+    const ratio = problem(
+      service([
+        '          errors: \'sum(increase(a{code=~"5.."}[{{window}}])) / sum(increase(a[{{window}}]))\'',
+        "          requests: 'sum(increase(a[{{window}}]))'",
+      ]),
+    );
+    expect(ratio.message).toMatch(
+      /detect\.metrics\.queries\.errors: must return a count over \{\{window\}\}.*not a ratio/,
+    );
+    const rate = problem(
+      service([
+        "          errors: 'sum(rate(a[{{window}}]))'",
+        "          requests: 'sum(increase(a[{{window}}]))'",
+      ]),
+    );
+    expect(rate.message).toMatch(/queries\.errors: returns a per-second rate, not a count/);
+    const unknown = problem(
+      service([
+        '          errors: \'sum(increase(a{ns="{{ns}}"}[{{window}}]))\'',
+        "          requests: 'sum(increase(a[{{window}}]))'",
+      ]),
+    );
+    expect(unknown.message).toMatch(
+      /queries\.errors: unknown placeholder \{\{ns\}\}; expected \{\{namespace\}\}/,
+    );
+    const half = problem(service(["          errors: 'sum(increase(a[{{window}}]))'"]));
+    expect(half.message).toMatch(/queries\.requests: errors and requests come together/);
+  });
+});
+
 describe('findConfigFile and loadConfig', () => {
   const project = join(dir, 'project');
   mkdirSync(join(project, 'sub'), { recursive: true });

@@ -1,7 +1,9 @@
+import { profileFor } from '../../src/adapters/prometheus/profiles/index.js';
 import { describe, expect, it } from 'vitest';
 import { RipcordError } from '../../src/core/errors.js';
 import {
   createPrometheusClient,
+  canSelect,
   errorCountQueries,
   labelMatchers,
   latencyQueries,
@@ -166,12 +168,79 @@ describe('PromQL templates', () => {
       requests:
         'sum(increase(http_requests_total{namespace="shop",app="venue-service",pod_template_hash="5d4f8b7c9"}[30s]))',
     });
-    expect(latencyQueries({ namespace: 'n', app: 'a' }, { windowSeconds: 60, offsetSeconds: 600 }).p50).toBe(
+    expect(latencyQueries({ namespace: 'n', app: 'a' }, { windowSeconds: 60, offsetSeconds: 600 })?.p50).toBe(
       'histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket{namespace="n",app="a"}[60s] offset 600s)))',
     );
-    expect(residentMemoryQuery({ namespace: 'n', app: 'a' })).toBe(
-      'sum by (pod) (process_resident_memory_bytes{namespace="n",app="a"})',
-    );
+    expect(residentMemoryQuery({ namespace: 'n', app: 'a' })).toEqual({
+      query: 'sum by (pod) (process_resident_memory_bytes{namespace="n",app="a"})',
+      podLabel: 'pod',
+    });
     expect(() => errorCountQueries(sel, { windowSeconds: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('PromQL through the metric profiles', () => {
+  const w = { windowSeconds: 60 };
+  const sel = (profile: Parameters<typeof profileFor>[0], hash?: string) => ({
+    namespace: 'shop',
+    app: 'venue-service',
+    ...(hash ? { podTemplateHash: hash } : {}),
+    profile: profileFor(profile),
+  });
+
+  it("istio: the destination's reports, by workload and namespace, latency in milliseconds", () => {
+    const s = sel({ profile: 'istio' }, 'abc');
+    expect(errorCountQueries(s, w).errors).toBe(
+      'sum(increase(istio_requests_total{destination_workload_namespace="shop",destination_workload="venue-service",pod_template_hash="abc",reporter="destination",response_code=~"5.."}[60s]))',
+    );
+    expect(latencyQueries(s, w)?.p50).toBe(
+      'histogram_quantile(0.5, sum by (le) (rate(istio_request_duration_milliseconds_bucket{destination_workload_namespace="shop",destination_workload="venue-service",pod_template_hash="abc",reporter="destination"}[60s]))) * 0.001',
+    );
+    expect(residentMemoryQuery(s)).toBeUndefined();
+  });
+
+  it('linkerd: inbound responses classified as failures, by deployment', () => {
+    const q = errorCountQueries(sel({ profile: 'linkerd' }), w);
+    expect(q.errors).toBe(
+      'sum(increase(response_total{namespace="shop",deployment="venue-service",direction="inbound",classification="failure"}[60s]))',
+    );
+    expect(q.requests).toBe(
+      'sum(increase(response_total{namespace="shop",deployment="venue-service",direction="inbound"}[60s]))',
+    );
+  });
+
+  it('nginx-ingress: by Service; a release cannot be selected, so it is never answered for', () => {
+    const whole = sel({ profile: 'nginx-ingress' });
+    expect(canSelect(whole)).toBe(true);
+    expect(errorCountQueries(whole, w).errors).toBe(
+      'sum(increase(nginx_ingress_controller_requests{namespace="shop",service="venue-service",status=~"5.."}[60s]))',
+    );
+    expect(canSelect(sel({ profile: 'nginx-ingress' }, 'abc'))).toBe(false);
+    expect(residentMemoryQuery(whole)).toBeUndefined();
+    // A ServiceMonitor that renamed the metric's namespace label.
+    const renamed = sel({ profile: 'nginx-ingress', labels: { namespace: 'exported_namespace' } });
+    expect(errorCountQueries(renamed, w).requests).toContain(
+      '{exported_namespace="shop",service="venue-service"}',
+    );
+  });
+
+  it('micrometer: the server timer by status, heap memory per pod', () => {
+    const s = sel({ profile: 'micrometer' });
+    expect(errorCountQueries(s, w).errors).toBe(
+      'sum(increase(http_server_requests_seconds_count{namespace="shop",app="venue-service",status=~"5.."}[60s]))',
+    );
+    expect(residentMemoryQuery(s)?.query).toBe(
+      'sum by (pod) (jvm_memory_used_bytes{namespace="shop",app="venue-service",area="heap"})',
+    );
+  });
+
+  it('otel: the stable names, or the pre-stable ones in milliseconds when those are what exists', () => {
+    const s = sel({ profile: 'otel' });
+    expect(errorCountQueries(s, w).errors).toBe(
+      '(sum(increase(http_server_request_duration_seconds_count{namespace="shop",app="venue-service",http_response_status_code=~"5.."}[60s]))) or (sum(increase(http_server_duration_milliseconds_count{namespace="shop",app="venue-service",http_status_code=~"5.."}[60s])))',
+    );
+    expect(latencyQueries(s, w)?.p50).toMatch(
+      /^\(histogram_quantile.*_seconds_bucket.*\) or \(histogram_quantile.*_milliseconds_bucket.*\* 0\.001\)$/,
+    );
   });
 });

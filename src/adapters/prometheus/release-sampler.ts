@@ -7,18 +7,32 @@
 import type { IntervalCounts, LatencyInterval, MemoryPoint } from '../../core/judge/index.js';
 import { simultaneousBaseline, type ReleaseUnderWatch } from '../../core/detect/release.js';
 import type { PrometheusClient } from './client.js';
+import type { MetricProfile } from './profiles/index.js';
 import type { TargetSelector } from './queries.js';
 import { readErrorCounts, readLatencyInterval, readResidentMemory } from './triggers.js';
 
 export interface SamplerOptions {
   /** Prometheus `app` label of the service's pods. */
   app: string;
+  /** Whose series (detect.metrics): prom-client when left out. */
+  profile?: MetricProfile;
+  /** The Deployment's name (its pods' names start with it). */
+  deployment?: string;
   intervalSeconds: number;
   baselineWindowSeconds: number;
 }
 
 function selectors(r: ReleaseUnderWatch, o: SamplerOptions, now: Date) {
-  const release: TargetSelector = { namespace: r.namespace, app: o.app, podTemplateHash: r.podTemplateHash };
+  const profile = {
+    ...(o.profile ? { profile: o.profile } : {}),
+    ...(o.deployment ? { deployment: o.deployment } : {}),
+  };
+  const release: TargetSelector = {
+    namespace: r.namespace,
+    app: o.app,
+    podTemplateHash: r.podTemplateHash,
+    ...profile,
+  };
   const sinceStart = Math.max(1, Math.round((now.getTime() - Date.parse(r.startedAt)) / 1000));
   const simultaneous = simultaneousBaseline(r);
   const baseline = {
@@ -28,6 +42,7 @@ function selectors(r: ReleaseUnderWatch, o: SamplerOptions, now: Date) {
       namespace: r.namespace,
       app: o.app,
       podTemplateHash: r.previous?.podTemplateHash ?? '<none>',
+      ...profile,
     },
     window: { windowSeconds: o.baselineWindowSeconds, offsetSeconds: simultaneous ? 0 : sinceStart },
   };

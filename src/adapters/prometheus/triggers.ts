@@ -5,15 +5,23 @@
 import type { IntervalCounts, LatencyInterval, MemoryPoint } from '../../core/judge/index.js';
 import type { PrometheusClient } from './client.js';
 import {
+  canSelect,
   errorCountQueries,
+  evaluationShiftSeconds,
   latencyQueries,
   residentMemoryQuery,
   type TargetSelector,
   type WindowOptions,
 } from './queries.js';
 
-async function single(client: PrometheusClient, query: string, time?: Date): Promise<number | null> {
-  const r = await client.instant(query, time);
+async function single(
+  client: PrometheusClient,
+  query: string,
+  time: Date | undefined,
+  shiftSeconds = 0,
+): Promise<number | null> {
+  const at = shiftSeconds > 0 ? new Date((time?.getTime() ?? Date.now()) - shiftSeconds * 1000) : time;
+  const r = await client.instant(query, at);
   const v = r[0]?.value;
   return v === undefined || !Number.isFinite(v) ? null : v;
 }
@@ -25,10 +33,12 @@ export async function readErrorCounts(
   w: WindowOptions,
   time?: Date,
 ): Promise<IntervalCounts> {
+  if (!canSelect(sel)) return null;
   const q = errorCountQueries(sel, w);
+  const shift = evaluationShiftSeconds(sel, w);
   const [requests, errors] = await Promise.all([
-    single(client, q.requests, time),
-    single(client, q.errors, time),
+    single(client, q.requests, time, shift),
+    single(client, q.errors, time, shift),
   ]);
   if (requests === null) return null;
   // No 5xx series at all is zero errors; increase() extrapolation can push errors a hair over requests.
@@ -42,8 +52,14 @@ export async function readP50(
   w: WindowOptions,
   time?: Date,
 ): Promise<{ p50: number | null; samples: number }> {
-  const q = latencyQueries(sel, w);
-  const [p50, samples] = await Promise.all([single(client, q.p50, time), single(client, q.samples, time)]);
+  const q = canSelect(sel) ? latencyQueries(sel, w) : undefined;
+  // No histogram in the profile's series (or no release label): no P50, so the latency judge says no data.
+  if (!q) return { p50: null, samples: 0 };
+  const shift = evaluationShiftSeconds(sel, w);
+  const [p50, samples] = await Promise.all([
+    single(client, q.p50, time, shift),
+    single(client, q.samples, time, shift),
+  ]);
   return { p50, samples: samples ?? 0 };
 }
 
@@ -62,7 +78,7 @@ export async function readLatencyInterval(
   return { p50: r.p50, baselineP50: b.p50, samples: r.samples, baselineSamples: b.samples };
 }
 
-/** Resident memory per pod over [start, end]. */
+/** Memory per pod over [start, end]; empty (no data) when the profile's series have none per pod. */
 export async function readResidentMemory(
   client: PrometheusClient,
   sel: TargetSelector,
@@ -70,8 +86,12 @@ export async function readResidentMemory(
   end: Date,
   stepSeconds: number,
 ): Promise<Map<string, MemoryPoint[]>> {
-  const series = await client.range(residentMemoryQuery(sel), start, end, stepSeconds);
+  const q = canSelect(sel) ? residentMemoryQuery(sel) : undefined;
+  if (!q) return new Map();
+  const series = await client.range(q.query, start, end, stepSeconds);
   return new Map(
-    series.map((s) => [s.metric.pod ?? '', s.values.map((p) => ({ t: p.t, bytes: p.value }))] as const),
+    series.map(
+      (s) => [s.metric[q.podLabel] ?? '', s.values.map((p) => ({ t: p.t, bytes: p.value }))] as const,
+    ),
   );
 }

@@ -3,6 +3,7 @@
  * interval, and act on the verdict by policy. Only decisions reach the journal (a rollback run, or a planned
  * run awaiting approval); every verdict carries its evidence in the plan (`ripcord explain RUN`).
  */
+import { profileFor } from '../../adapters/prometheus/profiles/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PrometheusClient } from '../../adapters/prometheus/client.js';
 import {
@@ -122,6 +123,8 @@ async function observe(ctx: WatchContext, t: Tracked, o: WatchOptions, now: Date
   const d = ctx.service.detect;
   const sampler = {
     app: d.app ?? ctx.service.deployment,
+    profile: profileFor(d.metrics),
+    deployment: ctx.service.deployment,
     intervalSeconds: d.intervalMs / 1000,
     baselineWindowSeconds: d.baselineWindowMs / 1000,
   };

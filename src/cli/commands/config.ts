@@ -11,6 +11,7 @@ import { action, globalOptions } from '../run-action.js';
 import { loadCliConfig } from '../service-context.js';
 import { registerConfigHistoryCommand } from './config-history.js';
 import { registerConfigRecordCommand } from './config-record.js';
+import { checkMetricsOnline } from '../../app/metrics-online-check.js';
 
 /**
  * Runs `fn`; an error it throws is rethrown with the same kind and its message masked: a config problem
@@ -36,8 +37,12 @@ export function registerConfigCommands(program: Command): void {
     .description(
       'validate ripcord.yaml; errors name the exact field (exit 2), unset variables a scenario needs are warnings',
     )
+    .option(
+      '--online',
+      'also run each service’s metric queries once against its Prometheus (a query it rejects: exit 2)',
+    )
     .action(
-      action(async (_o: unknown, cmd: Command) => {
+      action(async (o: { online?: boolean }, cmd: Command) => {
         const g = globalOptions(cmd);
         const cfg = await masked(() => loadCliConfig(g));
         // The scenario sections were kept aside at load (sections.ts): a mistake in one is an error here; a
@@ -54,19 +59,44 @@ export function registerConfigCommands(program: Command): void {
         const services = Object.fromEntries(
           Object.entries(cfg.services).map(([name, { deferred: _deferred, ...s }]) => [name, s]),
         );
+        const online = o.online
+          ? await checkMetricsOnline(
+              listServices(cfg).flatMap((n) => (cfg.services[n] ? [cfg.services[n]] : [])),
+              new Date(),
+            )
+          : undefined;
+        for (const c of online ?? []) warnings.push(...c.warnings.map((w) => maskText(w)));
+        const onlineErrors = (online ?? []).flatMap((c) => c.errors.map((e) => maskText(e)));
+        if (onlineErrors.length > 0) {
+          for (const w of warnings) progress(`warning: ${w}`);
+          throw new RipcordError('invalid', onlineErrors.join('\n'));
+        }
         if (g.output !== 'json') for (const w of warnings) progress(`warning: ${w}`);
-        emit(g, maskSecrets({ file: cfg.file, services, journal: cfg.journal, warnings }), () =>
-          maskText(
-            [
-              `${cfg.file}: ok${warnings.length > 0 ? ` (${warnings.length} warning${warnings.length > 1 ? 's' : ''})` : ''}`,
-              `  journal: ${journal.driver === 'sqlite' ? `sqlite ${journal.path}` : `postgres ${journal.url} (schema ${journal.schema})`}`,
-              ...listServices(cfg).map((name) => {
-                const s = cfg.services[name];
-                if (!s) return name;
-                return `  ${name}: deployment/${s.deployment} -n ${s.kube.namespace}${s.kube.context ? ` (context ${s.kube.context})` : ''}, RTO app ${formatDuration(s.rtoMs.app)}`;
-              }),
-            ].join('\n'),
-          ),
+        emit(
+          g,
+          maskSecrets({
+            file: cfg.file,
+            services,
+            journal: cfg.journal,
+            warnings,
+            ...(online ? { metrics: online } : {}),
+          }),
+          () =>
+            maskText(
+              [
+                `${cfg.file}: ok${warnings.length > 0 ? ` (${warnings.length} warning${warnings.length > 1 ? 's' : ''})` : ''}`,
+                `  journal: ${journal.driver === 'sqlite' ? `sqlite ${journal.path}` : `postgres ${journal.url} (schema ${journal.schema})`}`,
+                ...listServices(cfg).map((name) => {
+                  const s = cfg.services[name];
+                  if (!s) return name;
+                  return `  ${name}: deployment/${s.deployment} -n ${s.kube.namespace}${s.kube.context ? ` (context ${s.kube.context})` : ''}, RTO app ${formatDuration(s.rtoMs.app)}`;
+                }),
+                ...(online ?? []).map(
+                  (c) =>
+                    `  ${c.service}: metrics at ${c.prometheusUrl}: ${c.answered.join(', ') || 'no answer'}`,
+                ),
+              ].join('\n'),
+            ),
         );
       }),
     );
