@@ -84,6 +84,18 @@ async function setUp(prefix: string) {
   return { ns, url, config };
 }
 
+/**
+ * One namespace for the comparison's Ripcord side, the drain test and the crash tests: each starts from
+ * greenLiveAgain, so they need no fresh colours of their own (each setUp deploys two and waits for them).
+ */
+let shared: Awaited<ReturnType<typeof setUp>> | undefined;
+async function sharedEnv(): Promise<Awaited<ReturnType<typeof setUp>>> {
+  shared ??= await setUp('bg-shared');
+  await greenLiveAgain(shared.ns.name);
+  return shared;
+}
+afterAll(async () => shared?.ns.cleanup());
+
 describe('blue-green rollback: --scenario blue-green', () => {
   let env: Awaited<ReturnType<typeof setUp>>;
   beforeAll(async () => {
@@ -333,7 +345,7 @@ describe('blue-green rollback: --scenario blue-green', () => {
 describe('blue-green: same end state as the runbook’s two commands when blue is healthy', () => {
   it('kubectl patch service + kubectl scale leave what ripcord leaves', async () => {
     const a = await setUp('bg-rb');
-    const b = await setUp('bg-rc');
+    const b = await sharedEnv();
     try {
       const patch = await kubectl([
         '-n',
@@ -370,7 +382,6 @@ describe('blue-green: same end state as the runbook’s two commands when blue i
       expect(await versionsServed(b.url, 10)).toEqual({ 'v1.2.2': 10 });
     } finally {
       await a.ns.cleanup();
-      await b.ns.cleanup();
     }
   }, 300_000);
 });
@@ -388,9 +399,8 @@ const STEPS = [
 describe('blue-green: a switch-back during the drain is not scaled to zero under traffic', () => {
   let env: Awaited<ReturnType<typeof setUp>>;
   beforeAll(async () => {
-    env = await setUp('bg-drain');
+    env = await sharedEnv();
   }, 240_000);
-  afterAll(async () => env?.ns.cleanup());
 
   it('someone switches the Service back to green while Ripcord drains it: refused (exit 3), green keeps its pods and serves', async () => {
     const ns = env.ns.name;
@@ -438,9 +448,8 @@ describe('blue-green: a switch-back during the drain is not scaled to zero under
 describe('blue-green crash safety: SIGKILL at every step boundary, then resume', () => {
   let env: Awaited<ReturnType<typeof setUp>>;
   beforeAll(async () => {
-    env = await setUp('bg-crash');
+    env = await sharedEnv();
   }, 240_000);
-  afterAll(async () => env?.ns.cleanup());
 
   it.each(STEPS)(
     'killed right after %s, resume converges: blue live, green at 0',
