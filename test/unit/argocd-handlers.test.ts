@@ -34,6 +34,8 @@ function world(
   app: ArgoApplication,
   rendered: Record<string, string[]> = {},
   git?: { port: GitRevertPort; settings: CompiledArgoCdGit },
+  /** What a controller does after the n-th policy write (e.g. a parent's late sync putting it back). */
+  afterPolicy?: (n: number, app: ArgoApplication) => ArgoApplication | undefined,
 ) {
   let current = structuredClone(app);
   let appSet: ArgoApplicationSet = {
@@ -64,7 +66,9 @@ function world(
       writes.push(`policy ${JSON.stringify(policy)}`);
       const merged = mergePatch(current.spec.syncPolicy ?? {}, policy) as Record<string, unknown>;
       current = { ...current, spec: { ...current.spec, syncPolicy: merged } };
-      return current;
+      const written = structuredClone(current);
+      current = afterPolicy?.(writes.length, current) ?? current;
+      return written;
     },
     rollback: async (_ref, id) => {
       writes.push(`rollback ${id}`);
@@ -153,6 +157,31 @@ describe('argocd pause-auto-sync', () => {
     await expect(h?.apply(pause, ctx())).resolves.toMatchObject({ written: false });
     expect(w.writes).toEqual(['policy {"automated":null}']);
     await expect(h?.check(pause, ctx())).resolves.toBe(true);
+  });
+
+  it("pauses again when a parent's late self-heal sync put the child's auto-sync back", async () => {
+    // The first pause is undone at once (the parent's sync, started just before its own pause, ended now).
+    const w = world(bad0, {}, undefined, (n, app) =>
+      n === 1 ? { ...app, spec: { ...app.spec, syncPolicy: POLICY } } : undefined,
+    );
+    const withParent = {
+      ...pause,
+      desired: { ...(pause.desired as object), parents: [{ name: 'apps', namespace: 'ns' }] },
+    };
+    const out = await w.handlers[ARGOCD_STEP_KINDS.pauseAutoSync]?.apply(withParent, ctx());
+    expect(out).toMatchObject({ written: true, pausedAgain: 'a parent' });
+    // Each round asks the parent for a refresh first: a sync it decided on before its pause has started then.
+    expect(w.writes).toEqual([
+      'policy {"automated":null}',
+      'refresh normal',
+      'policy {"automated":null}',
+      'refresh normal',
+    ]);
+    expect(w.now().spec.syncPolicy).toEqual({ syncOptions: ['X=true'] });
+    // Without parents there is nothing to wait for: one write.
+    const plain = world(bad0);
+    await plain.handlers[ARGOCD_STEP_KINDS.pauseAutoSync]?.apply(pause, ctx());
+    expect(plain.writes).toEqual(['policy {"automated":null}']);
   });
 
   it('refuses a policy that changed since the plan (exit 3, nothing written); --force records the override', async () => {
@@ -261,6 +290,17 @@ describe('argocd wait-synced', () => {
       ?.apply(wait, ctx())
       .catch((e: unknown) => e);
     expect((late as Error).message).toMatch(/did not sync aaaaaaa and become Healthy within/);
+  });
+
+  it('fails at once, not at its timeout, when auto-sync came back on after the pause', async () => {
+    const back = world(bad0);
+    const err = await back.handlers[ARGOCD_STEP_KINDS.waitSynced]
+      ?.apply({ ...wait, desired: { ...(wait.desired as object), timeoutMs: 60_000 } }, ctx())
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StepFailedError);
+    expect((err as Error).message).toMatch(
+      /auto-sync of application\/ns\/venue-service is on again since the pause/,
+    );
   });
 });
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CrashBackoff } from '../../src/sandbox/kubelet/backoff.js';
 import { expandVars } from '../../src/sandbox/kubelet/container-env.js';
 import { fileSdGroup } from '../../src/sandbox/kubelet/file-sd.js';
+import { kubeStateMetricsText } from '../../src/sandbox/kubelet/kube-state-metrics.js';
 import { parseImageRef } from '../../src/sandbox/kubelet/image-map.js';
 import { PodIpPool } from '../../src/sandbox/kubelet/pod-ips.js';
 import { podPhase } from '../../src/sandbox/kubelet/pod-status.js';
@@ -94,5 +95,42 @@ describe('sandbox kubelet parts', () => {
         'x',
       ),
     ).toBeUndefined();
+    // The kube-prometheus-style scrape: no pod_template_hash target label.
+    const noHash = fileSdGroup(
+      {
+        ...pod,
+        metadata: { ...pod.metadata, annotations: { 'ripcord.dev/scrape-pod-template-hash': 'false' } },
+      },
+      '127.42.0.3',
+    );
+    expect(noHash?.[0]?.labels).toEqual({
+      namespace: 'n',
+      pod: 'p',
+      app: 'web',
+      __metrics_path__: '/metrics',
+    });
+  });
+
+  it('exports kube_pod_labels and kube_pod_owner as kube-state-metrics does, label names sanitized', () => {
+    const text = kubeStateMetricsText([
+      {
+        metadata: {
+          name: 'web-abc-x1',
+          namespace: 'n',
+          uid: 'u1',
+          labels: { app: 'web', 'pod-template-hash': 'abc', 'app.kubernetes.io/name': 'w"eb' },
+          ownerReferences: [
+            { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-abc', uid: 'r', controller: true },
+          ],
+        },
+      },
+    ]);
+    expect(text).toContain('# TYPE kube_pod_labels gauge');
+    expect(text).toContain(
+      'kube_pod_labels{namespace="n",pod="web-abc-x1",uid="u1",label_app="web",label_pod_template_hash="abc",label_app_kubernetes_io_name="w\\"eb"} 1',
+    );
+    expect(text).toContain(
+      'kube_pod_owner{namespace="n",pod="web-abc-x1",uid="u1",owner_kind="ReplicaSet",owner_name="web-abc",owner_is_controller="true"} 1',
+    );
   });
 });

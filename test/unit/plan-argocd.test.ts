@@ -318,6 +318,13 @@ describe('argocd: app of apps', () => {
     expect(p.steps[2]?.description).toBe(
       'Pause auto-sync of application/tickettoken/apps, which renders application/tickettoken/venue-service (app of apps)',
     );
+    // The child's pause waits for the paused parents to be idle (a late self-heal sync of theirs).
+    expect(p.steps[3]?.desired).toMatchObject({
+      parents: [
+        { name: 'apps', namespace: 'tickettoken' },
+        { name: 'root', namespace: 'tickettoken' },
+      ],
+    });
     expect(p.steps[2]?.why).toMatch(/within seconds/);
     expect(p.steps[1]?.why).toMatch(/at its next commit/);
     expect(p.warnings.join('\n')).toMatch(

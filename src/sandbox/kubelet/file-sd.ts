@@ -7,8 +7,11 @@ import { writeJsonAtomic } from '../state.js';
  * Prometheus file_sd targets, one file per Running pod: `<targetsDir>/<namespace>_<pod>.json`. This is the
  * sandbox's stand-in for Prometheus' kubernetes_sd: the same labels a relabelled pod role would give
  * (namespace, pod, app, pod_template_hash) and the prometheus.io/path and /port annotations.
- * A pod annotated prometheus.io/scrape: "false" gets no file.
+ * A pod annotated prometheus.io/scrape: "false" gets no file. A pod annotated
+ * `ripcord.dev/scrape-pod-template-hash: "false"` gets no pod_template_hash target label: the pod scrape of
+ * kube-prometheus and most Helm charts, whose releases are found through kube-state-metrics instead.
  */
+export const NO_RELEASE_LABEL_ANNOTATION = 'ripcord.dev/scrape-pod-template-hash';
 export type FileSdGroup = Array<{ targets: string[]; labels: Record<string, string> }>;
 
 export function targetFile(targetsDir: string, namespace: string, pod: string): string {
@@ -30,7 +33,9 @@ export function fileSdGroup(pod: V1Pod, podIP: string): FileSdGroup | undefined 
         namespace: pod.metadata?.namespace ?? '',
         pod: pod.metadata?.name ?? '',
         app: labels.app ?? '',
-        pod_template_hash: labels['pod-template-hash'] ?? '',
+        ...(annotations[NO_RELEASE_LABEL_ANNOTATION] === 'false'
+          ? {}
+          : { pod_template_hash: labels['pod-template-hash'] ?? '' }),
         __metrics_path__: annotations['prometheus.io/path'] ?? '/metrics',
       },
     },

@@ -6,6 +6,7 @@ import { loadKubeConfig } from '../kube-clients.js';
 import { DEFAULT_CRASH_BACKOFF_BASE_MS } from './backoff.js';
 import { reapRecordedProcesses } from './container-records.js';
 import { FileSdWriter } from './file-sd.js';
+import { startKubeStateMetrics } from './kube-state-metrics.js';
 import { loadImageMap } from './image-map.js';
 import { startLogServer, type KubeletTls, type LogLookup } from './log-server.js';
 import { stdoutLog, type KubeletLog } from './log.js';
@@ -173,6 +174,8 @@ export async function startKubelet(opts: KubeletOptions): Promise<Kubelet> {
     await logServer?.stop();
     throw err;
   }
+  const ksm = await startKubeStateMetrics(() => pods?.list() ?? [], opts.targetsDir, opts.namespace);
+  log(`serving kube-state-metrics (kube_pod_labels) on http://127.0.0.1:${ksm.port}/metrics`);
   reconcile();
   const retentionMs = opts.deadPodLogRetentionMs ?? DEAD_POD_LOG_RETENTION_MS;
   let lastPrune = 0;
@@ -209,6 +212,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<Kubelet> {
       workers.clear();
       await heartbeat.stop();
       await logServer?.stop();
+      await ksm.stop();
       // Belt and braces: anything still recorded (a start racing the shutdown) is stopped too.
       await reapRecordedProcesses(podsDir, 1000);
       log('sandbox kubelet stopped; all containers stopped');

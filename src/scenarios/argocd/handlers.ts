@@ -132,6 +132,39 @@ async function untilIdle(
   }
 }
 
+/**
+ * After the child's pause: each paused parent refreshed and idle (bounded, abortable), then the child read
+ * again; an auto-sync a parent's late sync put back is paused again, up to three times. Says which parent did
+ * it. The refresh is what closes the window: a parent's reconcile that read it before its pause may still be
+ * about to start a sync (Argo CD decides on its cached app), and Argo CD handles one app's reconciles one at a
+ * time, so once a refresh asked for after the pause is done (`?refresh=normal` answers then), that sync has
+ * started and the wait for idle sees it.
+ */
+async function pauseAfterParents(
+  api: ArgoCdApi,
+  d: PauseAutoSyncDesired,
+  ctx: { signal: AbortSignal; clock: { now(): Date }; progress(line: string): void },
+  pollMs: number,
+): Promise<string | undefined> {
+  if (!d.parents?.length) return undefined;
+  let again: string | undefined;
+  for (let round = 0; round < 3; round++) {
+    const waited: string[] = [];
+    for (const p of d.parents) {
+      await api.getApplication(p, ctx.signal, { refresh: 'normal' });
+      if ((await untilIdle(api, p, ctx, pollMs)).waitedForOperation) waited.push(`application/${appText(p)}`);
+    }
+    if (!appViewOf(await api.getApplication(d.app, ctx.signal)).autoSync) return again;
+    again = waited.join(', ') || 'a parent';
+    ctx.progress(`${again} put the auto-sync of application/${appText(d.app)} back: pausing it again`);
+    await api.setSyncPolicy(d.app, { automated: null }, ctx.signal);
+  }
+  throw new StepFailedError(
+    `the auto-sync of application/${appText(d.app)} keeps coming back after its pause (${again ?? 'a parent'})`,
+    { pausedAgain: again },
+  );
+}
+
 export function createArgoCdHandlers(deps: ArgoCdHandlerDeps): StepHandlers {
   const pollMs = deps.pollMs ?? 1_000;
   return {
@@ -153,7 +186,17 @@ export function createArgoCdHandlers(deps: ArgoCdHandlerDeps): StepHandlers {
         // An automated sync already running goes on after the pause. On a parent (app of apps) it re-applies
         // the child's spec, auto-sync included, so the next step waits for it to end.
         const settled = await untilIdle(api, d.app, ctx, pollMs);
-        return { paused: true, written: true, prior: d.prior, ...settled, ...(forced ? { forced } : {}) };
+        // A parent that decided to self-heal just before its own pause may start that sync only now, and it
+        // writes this app's spec back: wait for the parents to be idle, then pause again if it did.
+        const again = await pauseAfterParents(api, d, ctx, pollMs);
+        return {
+          paused: true,
+          written: true,
+          prior: d.prior,
+          ...settled,
+          ...(again ? { pausedAgain: again } : {}),
+          ...(forced ? { forced } : {}),
+        };
       },
       async check(step) {
         const d = desiredOf(step, PauseAutoSyncDesired);
@@ -292,6 +335,15 @@ export function createArgoCdHandlers(deps: ArgoCdHandlerDeps): StepHandlers {
             sync: v.syncStatus ?? 'Unknown',
           };
           if (settledOn(v, d.revision)) return { ...seen, revision: d.revision };
+          // Something turned auto-sync back on since the pause (a parent's sync re-applied the child's spec):
+          // it syncs the branch head over the rollback, so waiting on would only time out.
+          if (v.autoSync) {
+            throw new StepFailedError(
+              `auto-sync of ${where} is on again since the pause (${JSON.stringify(v.syncPolicy)}): it syncs the ` +
+                'branch head over the rollback. Pause what re-enabled it (a parent application?) and roll back again',
+              seen,
+            );
+          }
           if (
             !inProgress(v) &&
             op?.revision === d.revision &&

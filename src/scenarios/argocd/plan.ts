@@ -233,6 +233,7 @@ export function planArgoCdRollback(
   const body: PlanStep[] = [];
   if (appSetKeep) body.push(appSetKeep);
   if (v.autoSync) body.push(...pauseParents(v, parents, s.url, warnings));
+  const pausedParents = parents.filter((p) => p.autoSync);
   if (v.autoSync) {
     body.push({
       id: 'pause-auto-sync',
@@ -246,6 +247,7 @@ export function planArgoCdRollback(
         app: v.ref,
         server: s.url,
         prior: v.syncPolicy ?? {},
+        ...(pausedParents.length > 0 ? { parents: pausedParents.map((p) => p.ref) } : {}),
       } satisfies PauseAutoSyncDesired,
       postcondition: 'spec.syncPolicy.automated is absent; the prior policy is in the journal.',
       danger: 'caution',

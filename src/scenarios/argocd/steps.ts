@@ -27,6 +27,11 @@ export const PauseAutoSyncDesired = z.object({
   app: ArgoAppRefSchema,
   server: z.string().min(1),
   prior: z.record(z.string(), z.unknown()),
+  /**
+   * The parents paused before this app (app of apps): a sync one of them started just before its own pause
+   * can still write this app's spec back, so the pause waits for them to be idle and pauses again if so.
+   */
+  parents: z.array(ArgoAppRefSchema).optional(),
 });
 export type PauseAutoSyncDesired = z.infer<typeof PauseAutoSyncDesired>;
 
