@@ -12,7 +12,13 @@ import { startPagerDutyDouble, type PagerDutyDouble } from '../support/pagerduty
 import { startSlackDouble, type SlackDouble } from '../support/slack-double.js';
 import { adminKubeConfig, deployVenueService, testNamespace } from '../support/sandbox.js';
 import { writeServiceConfig } from '../support/service-config.js';
-import { backgroundLoad, detectBlock, liveImage, watchUntilDecided } from '../support/watch-helpers.js';
+import {
+  backgroundLoad,
+  detectBlock,
+  expectRolledBackBy,
+  liveImage,
+  watchUntilDecided,
+} from '../support/watch-helpers.js';
 
 /** Slack and PagerDuty doubles wired into the config (no real service can run here). */
 function notifyBlock(slack: SlackDouble, pd: PagerDutyDouble): string[] {
@@ -83,15 +89,8 @@ describe('ripcord watch: detect, roll back, verify, explain', () => {
   it('5% 5xx (v1.2.3): the error-rate test fails, the watch rolls back to v1.2.2 and verifies', async () => {
     await deploy(ns.name, 'v1.2.3');
     const { d } = await watchUntilDecided(config);
-    expect(d.judgement.release.images).toEqual(['venue-service:v1.2.3']);
-    expect(d.judgement.decision).toBe('rollback');
-    expect(
-      d.judgement.triggers.find((t) => t.trigger === 'error-rate')?.verdict,
-      JSON.stringify(d.judgement.triggers),
-    ).toBe('fail');
-    expect(d.action).toBe('rolled-back');
+    await expectRolledBackBy(d, { image: 'venue-service:v1.2.3', trigger: 'error-rate', ns: ns.name });
     expect(d.status).toBe('succeeded');
-    expect(await liveImage(ns.name)).toBe('venue-service:v1.2.2');
     expectToldInitiatedAndResolved(d.runId ?? '', 'v1.2.3');
 
     // The checklist's metric half: error rate and P50 back to the pre-incident baseline, no alert firing.
@@ -127,28 +126,14 @@ describe('ripcord watch: detect, roll back, verify, explain', () => {
   it('P50 +80% (v1.2.4): the latency judge fails and the watch rolls back', async () => {
     await deploy(ns.name, 'v1.2.4');
     const { d } = await watchUntilDecided(config);
-    expect(d.judgement.release.images).toEqual(['venue-service:v1.2.4']);
-    expect(d.judgement.decision).toBe('rollback');
-    expect(
-      d.judgement.triggers.find((t) => t.trigger === 'latency')?.verdict,
-      JSON.stringify(d.judgement.triggers),
-    ).toBe('fail');
-    expect(d.action).toBe('rolled-back');
-    expect(await liveImage(ns.name)).toBe('venue-service:v1.2.2');
+    await expectRolledBackBy(d, { image: 'venue-service:v1.2.4', trigger: 'latency', ns: ns.name });
     expectToldInitiatedAndResolved(d.runId ?? '', 'v1.2.4');
   });
 
   it('memory leak (v1.2.5): the slope judge fails and the watch rolls back', async () => {
     await deploy(ns.name, 'v1.2.5');
     const { d } = await watchUntilDecided(config);
-    expect(d.judgement.release.images).toEqual(['venue-service:v1.2.5']);
-    expect(d.judgement.decision).toBe('rollback');
-    expect(
-      d.judgement.triggers.find((t) => t.trigger === 'memory-leak')?.verdict,
-      JSON.stringify(d.judgement.triggers),
-    ).toBe('fail');
-    expect(d.action).toBe('rolled-back');
-    expect(await liveImage(ns.name)).toBe('venue-service:v1.2.2');
+    await expectRolledBackBy(d, { image: 'venue-service:v1.2.5', trigger: 'memory-leak', ns: ns.name });
     expectToldInitiatedAndResolved(d.runId ?? '', 'v1.2.5');
   });
 

@@ -1,4 +1,5 @@
 import { AppsV1Api } from '@kubernetes/client-node';
+import { expect } from 'vitest';
 import { runLoad } from '../../src/sandbox/load/index.js';
 import { ripcord, type CliResult } from './cli.js';
 import { adminKubeConfig, sandbox } from './sandbox.js';
@@ -69,4 +70,22 @@ export async function liveImage(ns: string): Promise<string | undefined> {
     .makeApiClient(AppsV1Api)
     .readNamespacedDeployment({ name: 'venue-service', namespace: ns });
   return d.spec?.template.spec?.containers[0]?.image;
+}
+
+/**
+ * The watch judged `image` bad by `trigger` (that trigger's verdict fail), rolled it back, and v1.2.2 runs in
+ * `ns` again.
+ */
+export async function expectRolledBackBy(
+  d: WatchDecisionJson,
+  o: { image: string; trigger: string; ns: string },
+): Promise<void> {
+  expect(d.judgement.release.images).toEqual([o.image]);
+  expect(d.judgement.decision).toBe('rollback');
+  expect(
+    d.judgement.triggers.find((t) => t.trigger === o.trigger)?.verdict,
+    JSON.stringify(d.judgement.triggers),
+  ).toBe('fail');
+  expect(d.action).toBe('rolled-back');
+  expect(await liveImage(o.ns)).toBe('venue-service:v1.2.2');
 }
