@@ -169,6 +169,10 @@ export async function startSandbox(opts: StartOptions): Promise<SandboxState> {
       alertmanager: { url: am.url },
       unleash: { url: unleash.url, secretsFile: unleash.secretsFile },
       argocd: { url: `http://127.0.0.1:${argoPort}`, tokensFile: argoTokens.file },
+      timings: {
+        crashBackoffBaseMs: opts.crashBackoffBaseMs ?? 10_000,
+        argocdResyncMs: opts.argocdResyncMs ?? DEFAULT_ARGOCD_RESYNC_MS,
+      },
       processes: started,
     };
     writeState(state);

@@ -56,6 +56,11 @@ export const SandboxState = z.object({
   unleash: z.object({ url: z.string(), secretsFile: z.string() }).optional(),
   /** The Argo CD API stand-in; its tokens live in tokensFile. */
   argocd: z.object({ url: z.string(), tokensFile: z.string() }).optional(),
+  /**
+   * The timing flags `sandbox up` was given (the kubelet's CrashLoopBackOff base, Argo CD's resync): tests need
+   * short ones, and scripts/test-e2e.sh restarts a sandbox that was started without them.
+   */
+  timings: z.object({ crashBackoffBaseMs: z.number(), argocdResyncMs: z.number() }).optional(),
   processes: z.array(DaemonRecordSchema),
 });
 export type SandboxState = z.infer<typeof SandboxState>;
