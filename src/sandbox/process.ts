@@ -42,7 +42,12 @@ export function startDaemon(opts: DaemonOptions): DaemonRecord {
     cwd: opts.cwd,
   });
   closeSync(fd);
-  if (child.pid === undefined) throw new Error(`could not start ${opts.name} (${opts.command})`);
+  // A command that cannot be spawned (ENOENT, EACCES) also emits 'error' on the next tick; unheard, that event
+  // would crash the process. The throw below already says what failed.
+  child.once('error', () => undefined);
+  if (child.pid === undefined) {
+    throw new Error(`could not start ${opts.name} (${opts.command}: not found or not executable)`);
+  }
   child.unref();
   return { name: opts.name, pid: child.pid, log: opts.log };
 }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../free-port.js';
-import { startDaemon, waitFor, type DaemonRecord } from '../process.js';
+import { startDaemon, stopProcessGroup, waitFor, type DaemonRecord } from '../process.js';
 import { sandboxPaths } from '../state.js';
 import { kubeBinaries } from './binaries.js';
 import { httpsGet } from './https-get.js';
@@ -60,9 +60,26 @@ async function startEtcd(dir: string): Promise<{ url: string; record: DaemonReco
 export async function startControlPlane(dir: string): Promise<ControlPlane> {
   const p = sandboxPaths(dir);
   mkdirSync(p.logs, { recursive: true });
+  const etcd = await startEtcd(dir);
+  const started: DaemonRecord[] = [etcd.record];
+  try {
+    return await startOnEtcd(dir, etcd, started);
+  } catch (err) {
+    // The caller only learns of processes through the returned record: whatever started before the failure
+    // (etcd, an apiserver that never became ready) is stopped here, or it outlives the failed start.
+    for (const r of started.reverse()) await stopProcessGroup(r.pid);
+    throw err;
+  }
+}
+
+async function startOnEtcd(
+  dir: string,
+  etcd: { url: string; record: DaemonRecord },
+  started: DaemonRecord[],
+): Promise<ControlPlane> {
+  const p = sandboxPaths(dir);
   const bins = kubeBinaries();
   const pki = ensurePki(p.pki);
-  const etcd = await startEtcd(dir);
   const port = await freePort();
   const server = `https://127.0.0.1:${port}`;
   const apiserver = startDaemon({
@@ -97,6 +114,7 @@ export async function startControlPlane(dir: string): Promise<ControlPlane> {
     ],
     log: join(p.logs, 'kube-apiserver.log'),
   });
+  started.push(apiserver);
   const caFile = join(pki.certDir, 'apiserver.crt');
   await waitFor('kube-apiserver serving certificate', async () => existsSync(caFile), 60_000);
   const ca = readFileSync(caFile, 'utf8');
@@ -123,6 +141,7 @@ export async function startControlPlane(dir: string): Promise<ControlPlane> {
     ],
     log: join(p.logs, 'kube-controller-manager.log'),
   });
+  started.push(controllerManager);
   return {
     server,
     kubeletTls: { cert: pki.kubeletServingCert, key: pki.kubeletServingKey, clientCa: pki.caCert },
