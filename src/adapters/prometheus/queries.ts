@@ -64,8 +64,7 @@ export function labelMatchers(sel: TargetSelector, extra: readonly string[] = []
   if (h.length > 0 && by === 'label' && p.labels.release) m.push(`${p.labels.release}${oneOf(h)}`);
   if (h.length > 0 && by === 'pod-name' && p.labels.pod) {
     // A Deployment's pods are DEPLOYMENT-HASH-xxxxx (the ReplicaSet's name and a random suffix).
-    const prefixes = h.map((x) => `${escapeRegex(sel.deployment ?? sel.app)}-${escapeRegex(x)}`).join('|');
-    m.push(`${p.labels.pod}=~${quote(`(?:${prefixes})-[a-z0-9]+`)}`);
+    m.push(`${p.labels.pod}=~${quote(podsRegex(sel))}`);
   }
   return [...m, ...(p.scope ?? []), ...extra].join(',');
 }
