@@ -3,7 +3,7 @@
  * sandbox scrapes this namespace's pods without it (the ripcord.dev/scrape-pod-template-hash annotation) and
  * its kube-state-metrics stand-in exports kube_pod_labels. With `releaseBy: kube-state-metrics` the watch still
  * judges the new ReplicaSet alone: the 5 % 5xx release v1.2.3 is caught and rolled back. Named outside
- * watch-*.test.ts on purpose: its verdict is the error rate only, which other files' load does not move, so it
+ * the watch's solo group (vitest.config.ts) on purpose: its verdict is the error rate only, which other files' load does not move, so it
  * runs in the parallel group instead of adding its minute and a half to the solo one.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +19,7 @@ import { writeServiceConfig } from '../support/service-config.js';
 import {
   backgroundLoad,
   detectBlock,
+  ERROR_RATE_DECIDES,
   expectRolledBackBy,
   watchUntilDecided,
 } from '../support/watch-helpers.js';
@@ -55,10 +56,7 @@ describe('ripcord watch without a pod_template_hash target label (releaseBy: kub
         bake: '60s',
         // Only the error-rate trigger decides: this file runs beside others (not in the watch's solo group), and
         // their CPU load must not make a latency verdict come first.
-        extra: [
-          'metrics: { profile: prom-client, releaseBy: kube-state-metrics }',
-          'latency: { ratio: 100 }',
-        ],
+        extra: ['metrics: { profile: prom-client, releaseBy: kube-state-metrics }', ERROR_RATE_DECIDES],
       }),
     });
     stopLoad = backgroundLoad(url, 40);

@@ -16,7 +16,13 @@ import {
   type ControllerProcess,
 } from '../support/controller-process.js';
 import { writeServiceConfig } from '../support/service-config.js';
-import { backgroundLoad, detectBlock, liveImage, watchUntilDecided } from '../support/watch-helpers.js';
+import {
+  backgroundLoad,
+  detectBlock,
+  ERROR_RATE_DECIDES,
+  liveImage,
+  watchUntilDecided,
+} from '../support/watch-helpers.js';
 
 describe('watch policies and the controller', () => {
   let ns: Awaited<ReturnType<typeof testNamespace>>;
@@ -27,7 +33,11 @@ describe('watch policies and the controller', () => {
   beforeAll(async () => {
     ns = await testNamespace('ctl');
     const url = await deployVenueService(ns.name, 'v1.2.2', { replicas: 2 });
-    config = writeServiceConfig({ namespace: ns.name, url, extra: detectBlock({ bake: '60s' }) });
+    config = writeServiceConfig({
+      namespace: ns.name,
+      url,
+      extra: detectBlock({ bake: '60s', extra: [ERROR_RATE_DECIDES] }),
+    });
     stopLoad = backgroundLoad(url, 40);
     await new Promise((r) => setTimeout(r, 10_000));
   });

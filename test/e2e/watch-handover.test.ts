@@ -20,7 +20,7 @@ import {
 import { waitFor } from '../support/dev-cluster.js';
 import { adminKubeConfig, deployVenueService, sandbox, testNamespace } from '../support/sandbox.js';
 import { writeServiceConfig } from '../support/service-config.js';
-import { backgroundLoad, detectBlock, liveImage } from '../support/watch-helpers.js';
+import { backgroundLoad, detectBlock, ERROR_RATE_DECIDES, liveImage } from '../support/watch-helpers.js';
 
 describe('controller handover mid-rollback (PostgreSQL journal)', () => {
   let ns: Awaited<ReturnType<typeof testNamespace>>;
@@ -37,7 +37,11 @@ describe('controller handover mid-rollback (PostgreSQL journal)', () => {
     const pg = sandbox().postgres;
     if (!pg) throw new Error('the sandbox has no PostgreSQL');
     journalUrl = await createDatabase(pg.url, dbName);
-    config = writeServiceConfig({ namespace: ns.name, url, extra: detectBlock({ bake: '60s' }) });
+    config = writeServiceConfig({
+      namespace: ns.name,
+      url,
+      extra: detectBlock({ bake: '60s', extra: [ERROR_RATE_DECIDES] }),
+    });
     writeFileSync(
       config,
       readFileSync(config, 'utf8').replace(

@@ -21,7 +21,7 @@ import { waitFor } from '../support/dev-cluster.js';
 import { adminKubeConfig, deployVenueService, sandbox, testNamespace } from '../support/sandbox.js';
 import { writeServiceConfig } from '../support/service-config.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
-import { backgroundLoad, detectBlock, liveImage } from '../support/watch-helpers.js';
+import { backgroundLoad, detectBlock, ERROR_RATE_DECIDES, liveImage } from '../support/watch-helpers.js';
 
 const FAILURES = 'ripcord_watch_interval_failures_total{service="venue-service"}';
 
@@ -41,7 +41,7 @@ describe('watch: Prometheus outage', () => {
     const detect = detectBlock({
       bake: '60s',
       // unhealthy after 2 failed intervals; retries back off from 3 s to at most 6 s; short query timeout.
-      extra: ['failures: { unhealthyAfter: 2, maxBackoff: 6s, queryTimeout: 3s }'],
+      extra: ['failures: { unhealthyAfter: 2, maxBackoff: 6s, queryTimeout: 3s }', ERROR_RATE_DECIDES],
     }).map((l) => (l.startsWith('      prometheusUrl:') ? `      prometheusUrl: ${proxy.url}` : l));
     config = writeServiceConfig({ namespace: ns.name, url, extra: detect });
     stopLoad = backgroundLoad(url, 40);
