@@ -12,6 +12,7 @@ import { loadCliConfig } from '../service-context.js';
 import { registerConfigHistoryCommand } from './config-history.js';
 import { registerConfigRecordCommand } from './config-record.js';
 import { checkMetricsOnline } from '../../app/metrics-online-check.js';
+import { summary } from '../command-index.js';
 
 /**
  * Runs `fn`; an error it throws is rethrown with the same kind and its message masked: a config problem
@@ -30,7 +31,7 @@ async function masked<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 export function registerConfigCommands(program: Command): void {
-  const config = program.command('config').description('ripcord.yaml: check it, or export its JSON Schema');
+  const config = program.command('config').description(summary('config'));
 
   config
     .command('check')

@@ -23,6 +23,7 @@ import { retryDelayMs, watchService, type IntervalReport } from '../../app/watch
 import { runPlan } from './rollback.js';
 import { refuseOtherCluster } from '../../app/plan-cluster.js';
 import { prometheusFor } from '../../app/watch/prometheus-for.js';
+import { summary } from '../command-index.js';
 
 function parseListen(text: string): { host: string; port: number } {
   const m = /^(.*):(\d+)$/.exec(text);
@@ -235,9 +236,7 @@ async function handOver(g: GlobalOptions, stopped: InFlight, identity: string): 
 export function registerControllerCommand(program: Command): void {
   program
     .command('controller')
-    .description(
-      'watch every service in ripcord.yaml (for running in-cluster); replicas elect a leader with a Lease',
-    )
+    .description(summary('controller'))
     .option(
       '--lease-namespace <ns>',
       'namespace of the leader Lease (default $POD_NAMESPACE, else ripcord-system)',

@@ -23,6 +23,7 @@ import { action, globalOptions } from '../run-action.js';
 import { contextDb, observeAttribution, requireDatabase } from '../../scenarios/database/scenario.js';
 import { withServiceContext, type ServiceContext } from '../service-context.js';
 import { newRunId, runPlan } from './rollback.js';
+import { summary } from '../command-index.js';
 
 /** `--tables a,b` (repeatable): table names as SQL knows them. */
 const TablesFlag = z.array(
@@ -262,7 +263,7 @@ async function allBackupDirs(g: GlobalOptions): Promise<string[]> {
 }
 
 export function registerDbCommands(program: Command): void {
-  const db = program.command('db').description('knex migrations on PostgreSQL: status, backup, restore');
+  const db = program.command('db').description(summary('db'));
 
   db.command('status <service>')
     .description('applied migrations by batch and release, pending ones, missing files, the lock; read-only')

@@ -9,11 +9,10 @@ import { confirmOrRefuse } from '../confirm.js';
 import { action, globalOptions } from '../run-action.js';
 import { withServiceContext } from '../service-context.js';
 import { runPlanned } from './rollback.js';
+import { summary } from '../command-index.js';
 
 export function registerGitOpsCommands(program: Command): void {
-  const gitops = program
-    .command('gitops')
-    .description('Argo CD after a rollback: resume the auto-sync the argocd scenario paused');
+  const gitops = program.command('gitops').description(summary('gitops'));
   gitops
     .command('resume-sync <service>')
     .description(

@@ -4,13 +4,12 @@ import { age, table } from '../format/table.js';
 import { emit } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
 import { withServiceContext } from '../service-context.js';
+import { summary } from '../command-index.js';
 
 export function registerHistoryCommand(program: Command): void {
   program
     .command('history <service>')
-    .description(
-      'revisions with change-cause, images, age and the current marker (kubectl rollout history + images)',
-    )
+    .description(summary('history'))
     .action(
       action(async (name: string, _o: unknown, cmd: Command) => {
         const g = globalOptions(cmd);

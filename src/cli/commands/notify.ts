@@ -7,9 +7,10 @@ import { testNotification } from '../../core/notify/message.js';
 import { emit } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
 import { loadCliConfig, systemClock } from '../service-context.js';
+import { summary } from '../command-index.js';
 
 export function registerNotifyCommands(program: Command): void {
-  const notify = program.command('notify').description('notification channels (Slack, PagerDuty, webhooks)');
+  const notify = program.command('notify').description(summary('notify'));
   notify
     .command('test <service>')
     .description('send a test message to every configured channel of the service (exit 4 if one fails)')

@@ -8,14 +8,10 @@ import { addScenarioOptions } from '../../scenarios/options.js';
 import { SCENARIOS } from '../../scenarios/registry.js';
 import type { RawScenarioFlags } from '../../scenarios/types.js';
 import { withServiceContext } from '../service-context.js';
+import { summary } from '../command-index.js';
 
 export function registerPlanCommand(program: Command): void {
-  addScenarioOptions(
-    program
-      .command('plan <service>')
-      .description('the ordered rollback steps, what each changes and why; changes nothing'),
-    SCENARIOS,
-  ).action(
+  addScenarioOptions(program.command('plan <service>').description(summary('plan')), SCENARIOS).action(
     action(async (name: string, o: RawScenarioFlags, cmd: Command) => {
       const g = globalOptions(cmd);
       await withServiceContext(g, name, async (ctx) => {

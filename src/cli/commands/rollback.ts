@@ -16,6 +16,7 @@ import { SCENARIOS } from '../../scenarios/registry.js';
 import type { RawScenarioFlags } from '../../scenarios/types.js';
 import { markSecurityIncident } from '../../app/notify-run.js';
 import { refuseOtherCluster, resumeContext } from '../../app/plan-cluster.js';
+import { summary } from '../command-index.js';
 
 export { newRunId };
 
@@ -122,12 +123,7 @@ type RollbackFlags = RawScenarioFlags & {
 };
 
 export function registerRollbackCommands(program: Command): void {
-  addScenarioOptions(
-    program
-      .command('rollback <service>')
-      .description('plan and execute the rollback, wait for the rollout, verify, and print the summary'),
-    SCENARIOS,
-  )
+  addScenarioOptions(program.command('rollback <service>').description(summary('rollback')), SCENARIOS)
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--dry-run', 'print the plan and change nothing')
     .option('--security', 'a security incident: the security contact is told first (kept for resume)')
@@ -148,7 +144,7 @@ export function registerRollbackCommands(program: Command): void {
 
   program
     .command('resume <run>')
-    .description('continue an interrupted run from its journal; steps already done are not repeated')
+    .description(summary('resume'))
     .option('--force', 'act even if the target changed since the plan was made (the override is journaled)')
     .action(
       action(async (runId: string, o: { force?: boolean }, cmd: Command) => {

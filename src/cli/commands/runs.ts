@@ -6,11 +6,12 @@ import { age, table } from '../format/table.js';
 import { emit } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
 import { requireRun, withJournal } from '../service-context.js';
+import { summary } from '../command-index.js';
 
 export function registerRunsCommands(program: Command): void {
   program
     .command('runs')
-    .description('rollback runs in the journal, newest first')
+    .description(summary('runs'))
     .option('--service <name>', 'only this service')
     .option('--limit <n>', 'how many', '20')
     .action(
@@ -42,7 +43,7 @@ export function registerRunsCommands(program: Command): void {
 
   program
     .command('show <run>')
-    .description('one run: its plan, each step with intent, outcome, duration and evidence')
+    .description(summary('show'))
     .action(
       action(async (runId: string, _o: unknown, cmd: Command) => {
         const g = globalOptions(cmd);

@@ -21,6 +21,7 @@ import { readState, sandboxDir, sandboxPaths, type SandboxState } from '../../sa
 import { waitForDeploymentRollout } from '../../sandbox/wait-rollout.js';
 import { emit, progress } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
+import { summary } from '../command-index.js';
 
 function requireState(dir: string): SandboxState {
   const state = readState(dir);
@@ -59,11 +60,7 @@ function endpoints(state: SandboxState): Record<string, string> {
 }
 
 export function registerSandboxCommands(program: Command): void {
-  const sandbox = program
-    .command('sandbox')
-    .description(
-      'A real Kubernetes control plane, kubelet, PostgreSQL, Prometheus, Alertmanager and Unleash on this machine',
-    );
+  const sandbox = program.command('sandbox').description(summary('sandbox'));
 
   sandbox
     .command('up')

@@ -9,13 +9,12 @@ import { argoCdStatus, argoCdStatusLines } from '../../app/gitops-status.js';
 import { emit } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
 import { withServiceContext } from '../service-context.js';
+import { summary } from '../command-index.js';
 
 export function registerStatusCommands(program: Command): void {
   program
     .command('status <service>')
-    .description(
-      'current revision and images, rollout progress, the rollback lock, the last run; the Argo CD Application and its auto-sync',
-    )
+    .description(summary('status'))
     .action(
       action(async (name: string, _o: unknown, cmd: Command) => {
         const g = globalOptions(cmd);

@@ -6,6 +6,7 @@ import { checklistText } from '../format/run-text.js';
 import { emit, progress } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
 import { withServiceContext } from '../service-context.js';
+import { summary } from '../command-index.js';
 
 /**
  * `ripcord verify SERVICE`: the whole checklist on the release running now. Exit 0 verified, 1 an item failed,
@@ -14,9 +15,7 @@ import { withServiceContext } from '../service-context.js';
 export function registerVerifyCommand(program: Command): void {
   program
     .command('verify <service>')
-    .description(
-      "the runbook's verification checklist on the running release: pods, health, error rate and P50 against the last healthy baseline, smoke checks, alerts, database, logs, verify commands",
-    )
+    .description(summary('verify'))
     .option('--window <duration>', 'watch pods for restarts this long (default: the service config)')
     .action(
       action(async (name: string, o: { window?: string }, cmd: Command) => {

@@ -13,6 +13,7 @@ import { revisionOf } from '../../core/app-rollback/deployment-util.js';
 import { templateImages } from '../../core/app-rollback/history.js';
 import { formatDuration } from '../../core/duration.js';
 import type { RunRecord } from '../../core/journal.js';
+import { summary } from '../command-index.js';
 
 function parsePolicy(p: string | undefined): Policy | undefined {
   if (p === undefined) return undefined;
@@ -59,7 +60,7 @@ async function checkApprovable(ctx: ServiceContext, run: RunRecord): Promise<voi
 export function registerWatchCommands(program: Command): void {
   program
     .command('watch <services...>')
-    .description('watch new rollouts, judge the runbook triggers during the bake, and act by policy')
+    .description(summary('watch'))
     .option('--policy <p>', 'auto, ask or off (overrides detect.policy.app)')
     .option('--until-decided', 'exit after the first release is decided (for a deploy pipeline)')
     .option('--judge-current', 'also judge the release rolling out now, even if it began before the bake')
@@ -115,7 +116,7 @@ export function registerWatchCommands(program: Command): void {
 
   program
     .command('approve <run>')
-    .description('execute a rollback the watch planned and is holding for approval (policy ask)')
+    .description(summary('approve'))
     .action(
       action(async (runId: string, _o: unknown, cmd: Command) => {
         const g = globalOptions(cmd);
@@ -151,7 +152,7 @@ export function registerWatchCommands(program: Command): void {
 
   program
     .command('explain <run>')
-    .description("why a run happened: the watch's verdict, each trigger's test and the numbers behind it")
+    .description(summary('explain'))
     .action(
       action(async (runId: string, _o: unknown, cmd: Command) => {
         const g = globalOptions(cmd);
