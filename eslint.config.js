@@ -251,5 +251,14 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // CommonJS files the CLI's bundle takes in (scripts/bundle-shims): require and module are theirs.
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', exports: 'writable', __dirname: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   ...boundaries,
 );

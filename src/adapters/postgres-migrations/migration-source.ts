@@ -15,6 +15,7 @@ import type {
   CompiledMigrationSource,
 } from '../../config/compile-database.js';
 import { RipcordError } from '../../core/errors.js';
+import { lentImport } from '../../core/lent-import.js';
 
 const Fn = z.custom<(knex: Knex) => unknown>((v) => typeof v === 'function', {
   error: 'expected a function',
@@ -75,7 +76,8 @@ export async function loadReleaseMigrations(db: CompiledDatabase, release: strin
 async function importModule(file: string, what: string, cacheKey?: string): Promise<unknown> {
   const url = pathToFileURL(file).href + (cacheKey ? `?ripcord-release=${encodeURIComponent(cacheKey)}` : '');
   try {
-    return await import(url);
+    // Inside the CLI's bundle (a vm.Script) import() must be the loader's (core/lent-import.ts).
+    return await (lentImport() ?? ((u: string) => import(u)))(url);
   } catch (err) {
     throw new RipcordError('invalid', `${what}: cannot load ${file}: ${(err as Error).message}`, {
       cause: err,
