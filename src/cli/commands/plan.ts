@@ -9,6 +9,7 @@ import { SCENARIOS } from '../../scenarios/registry.js';
 import type { RawScenarioFlags } from '../../scenarios/types.js';
 import { withServiceContext } from '../service-context.js';
 import { summary } from '../command-index.js';
+import { planningView } from '../../app/planning-view.js';
 
 export function registerPlanCommand(program: Command): void {
   addScenarioOptions(program.command('plan <service>').description(summary('plan')), SCENARIOS).action(
@@ -16,8 +17,10 @@ export function registerPlanCommand(program: Command): void {
       const g = globalOptions(cmd);
       await withServiceContext(g, name, async (ctx) => {
         // Validate (plan) first: bad input writes nothing, the config record included.
-        const plan = await makePlan(ctx, o);
-        await autoRecord(ctx);
+        // One read of the Deployment for the plan and the record (app/planning-view.ts).
+        const view = planningView(ctx);
+        const plan = await makePlan(view, o);
+        await autoRecord(view);
         emit(g, plan, () => planText(plan));
       });
     }),

@@ -17,6 +17,7 @@ import type { RawScenarioFlags } from '../../scenarios/types.js';
 import { markSecurityIncident } from '../../app/notify-run.js';
 import { refuseOtherCluster, resumeContext } from '../../app/plan-cluster.js';
 import { summary } from '../command-index.js';
+import { planningView } from '../../app/planning-view.js';
 
 export { newRunId };
 
@@ -133,9 +134,11 @@ export function registerRollbackCommands(program: Command): void {
         const g = globalOptions(cmd);
         await withServiceContext(g, name, async (ctx) => {
           // Planning validates every flag and changes nothing, so bad input writes nothing, records included.
-          const planned = await makePlan(ctx, o);
+          // One read of the Deployment for the plan and the record (app/planning-view.ts); the run re-reads.
+          const view = planningView(ctx);
+          const planned = await makePlan(view, o);
           // Before rolling away from the current revision: --with-config may want to come back to it.
-          await autoRecord(ctx);
+          await autoRecord(view);
           const plan = o.security ? markSecurityIncident(planned, ctx.service.contacts) : planned;
           await runPlanned(g, ctx, plan, o, () => confirm(plan));
         });
