@@ -9,9 +9,12 @@ import { parseScenarioOptions } from '../scenarios/options.js';
 import { scenarioNamed, SCENARIOS } from '../scenarios/registry.js';
 import type { RawScenarioFlags, ScenarioContext } from '../scenarios/types.js';
 import { refuseIfSelfHealed } from './gitops-guard.js';
+import { planningView } from './planning-view.js';
 import { withVerification } from './recovery.js';
 
-export async function makePlan(ctx: ScenarioContext, flags: RawScenarioFlags): Promise<Plan> {
+export async function makePlan(live: ScenarioContext, flags: RawScenarioFlags): Promise<Plan> {
+  // One observation: the scenario, the self-heal guard and the verification share each Deployment's read.
+  const ctx = planningView(live);
   const entry = scenarioNamed(flags.scenario);
   const options = parseScenarioOptions(entry, SCENARIOS, flags);
   const scenario = await entry.load();

@@ -50,6 +50,14 @@ interface Observed {
 }
 
 /** When the plan's `from` revision began rolling out, and every rollout and Ripcord run a baseline must avoid. */
+/** The pods the verification reads: the service's selector, else the target's, else its Deployment's. */
+async function labelSelectorOf(ctx: ScenarioContext, target: VerifiedTarget): Promise<string> {
+  if (ctx.service.selector) return ctx.service.selector;
+  if (target.labelSelector) return target.labelSelector;
+  const snap = await ctx.kube.snapshot(target.namespace, target.deployment);
+  return labelSelectorToString(snap.deployment.spec?.selector);
+}
+
 async function observe(ctx: ScenarioContext, plan: Plan, target: VerifiedTarget): Promise<Observed> {
   const snap = await ctx.kube.snapshot(target.namespace, target.deployment);
   const busy: BusySpan[] = [];
@@ -66,8 +74,7 @@ async function observe(ctx: ScenarioContext, plan: Plan, target: VerifiedTarget)
   for (const r of await ctx.journal.listRuns({ service: ctx.service.name, limit: 20 })) {
     busy.push({ from: r.createdAt, to: r.updatedAt, what: `Ripcord run ${r.id}` });
   }
-  const labelSelector =
-    ctx.service.selector ?? (target.labelSelector || labelSelectorToString(snap.deployment.spec?.selector));
+  const labelSelector = await labelSelectorOf(ctx, target);
   let incidentStart: string | undefined;
   if (plan.scenario === 'app' || plan.scenario === 'database') {
     const rs = snap.replicaSets.find(
@@ -128,7 +135,7 @@ const LOGS_BEFORE_TIMEOUT_MS = 10_000;
  */
 async function logsBefore(
   ctx: ScenarioContext,
-  o: Observed,
+  labelSelector: string,
   target: VerifiedTarget,
 ): Promise<LogRate | undefined> {
   const s = ctx.service;
@@ -137,7 +144,7 @@ async function logsBefore(
     return await ctx.ports.verification.logRate(
       {
         namespace: target.namespace,
-        labelSelector: o.labelSelector,
+        labelSelector,
         sinceSeconds: logsWindowSeconds(ctx),
         tailLines: s.verify.logs.tailLines,
       },
@@ -196,12 +203,15 @@ export async function withVerification(ctx: ScenarioContext, plan: Plan): Promis
   const withPolicy: Plan = { ...plan, verification: { require: [...ctx.service.verify.require] } };
   if (plan.noop || !plan.steps.some(isVerifyStep)) return withPolicy;
   const target = verifiedTarget(ctx, plan);
-  const o = await observe(ctx, plan, target);
+  // The logs' baseline beside the observation, not after it: both are reads before the first change (issue 16).
+  const [o, before] = await Promise.all([
+    observe(ctx, plan, target),
+    labelSelectorOf(ctx, target).then((selector) => logsBefore(ctx, selector, target)),
+  ]);
   const url = ctx.service.detect.prometheusUrl;
   const recovered = url
     ? insertAfterVerify(withPolicy, recoveryStep(recoveryDesired(ctx, o, url), ctx.service.name))
     : withPolicy;
-  const before = await logsBefore(ctx, o, target);
   return insertVerifyChecks(
     recovered,
     verifyChecksStep(checksDesired(ctx, o, target, before), ctx.service.name),

@@ -139,19 +139,22 @@ export async function recordRevision(port: ConfigPort, input: RecordInput): Prom
   const refs: ConfigRef[] = referencedObjects(input.template);
   const live = new Map<string, ConfigObject>();
   let secrets: true | string = true;
-  for (const ref of refs) {
-    try {
-      const o = await port.read(namespace, ref.kind, ref.name);
-      if (o) live.set(objKey(ref), o);
-    } catch (err) {
-      // Without the optional Role, Secrets are named in the record but not copied.
-      if (ref.kind === 'Secret' && err instanceof RipcordError && err.kind === 'forbidden') {
-        secrets = SECRETS_DENIED;
-        continue;
+  // All at once: each is a round trip before the rollback's first change (issue 16).
+  await Promise.all(
+    refs.map(async (ref) => {
+      try {
+        const o = await port.read(namespace, ref.kind, ref.name);
+        if (o) live.set(objKey(ref), o);
+      } catch (err) {
+        // Without the optional Role, Secrets are named in the record but not copied.
+        if (ref.kind === 'Secret' && err instanceof RipcordError && err.kind === 'forbidden') {
+          secrets = SECRETS_DENIED;
+          return;
+        }
+        throw err;
       }
-      throw err;
-    }
-  }
+    }),
+  );
   const objects = refs.map((ref) => {
     const o = live.get(objKey(ref));
     if (!o && ref.kind === 'Secret' && secrets !== true) {
@@ -170,22 +173,25 @@ export async function recordRevision(port: ConfigPort, input: RecordInput): Prom
     }
   }
 
-  for (const o of objects) {
-    const src = live.get(objKey(o));
-    if (!o.copy || !src) continue;
-    const current = await port.read(namespace, o.kind, o.copy);
-    if (current && sameData(current, src)) continue;
-    await port.write(namespace, {
-      kind: o.kind,
-      name: o.copy,
-      data: src.data,
-      ...(src.binaryData ? { binaryData: src.binaryData } : {}),
-      ...(src.type ? { type: src.type } : {}),
-      labels: recordLabels(d.name, hash),
-      annotations: { [COPY_OF_ANNOTATION]: refName(o) },
-      ownerDeployment: d,
-    });
-  }
+  // The copies are separate objects: written at once, each still compared first (an equal copy is kept).
+  await Promise.all(
+    objects.map(async (o) => {
+      const src = live.get(objKey(o));
+      if (!o.copy || !src) return;
+      const current = await port.read(namespace, o.kind, o.copy);
+      if (current && sameData(current, src)) return;
+      await port.write(namespace, {
+        kind: o.kind,
+        name: o.copy,
+        data: src.data,
+        ...(src.binaryData ? { binaryData: src.binaryData } : {}),
+        ...(src.type ? { type: src.type } : {}),
+        labels: recordLabels(d.name, hash),
+        annotations: { [COPY_OF_ANNOTATION]: refName(o) },
+        ownerDeployment: d,
+      });
+    }),
+  );
 
   const record: RevisionRecord = {
     podTemplateHash: hash,
