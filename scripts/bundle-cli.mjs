@@ -1,9 +1,9 @@
-// Bundles the CLI (dist/src/cli/main.js, already compiled by tsc) into dist/cli/, so a command loads one file
-// per chunk instead of ~1,000 modules: `@kubernetes/client-node` alone takes about 0.75 s to load from
-// node_modules and about 0.2 s bundled (issue 16). Scenario modules stay lazy: their dynamic imports become
-// chunks (splitting). Packages with native code or dynamic requires stay external and load from
-// node_modules as before. Without esbuild (an install without devDependencies) nothing is bundled and
-// bin/ripcord.js runs the tsc output.
+// Bundles the CLI (dist/src/cli/*, already compiled by tsc) into dist/cli/, so a command loads two files instead
+// of ~1,000 modules (issue 16): ripcord.cjs (commander and the command index: all `--help` reads) and
+// commands.cjs (every command, each behind a lazy initializer), which src/cli/code-cache-require.ts loads with
+// V8's code cache. Packages with native code or dynamic requires stay external and load from node_modules as
+// before. Without esbuild (an install without devDependencies) nothing is bundled and bin/ripcord.js runs the
+// tsc output.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -24,6 +24,7 @@ import { VerifyDesired } from '../core/steps/verify.js';
 import type { ScenarioContext } from '../scenarios/types.js';
 import type { LogRate } from '../core/verify/log-errors.js';
 import { deadlineSignal } from '../adapters/http/deadline-signal.js';
+import { planningView } from './planning-view.js';
 
 /** A rollout's pods take a while to replace the old ones: a window this soon after it is mixed. */
 const ROLLOUT_SETTLE_MS = 15_000;
@@ -49,7 +50,6 @@ interface Observed {
   labelSelector: string;
 }
 
-/** When the plan's `from` revision began rolling out, and every rollout and Ripcord run a baseline must avoid. */
 /** The pods the verification reads: the service's selector, else the target's, else its Deployment's. */
 async function labelSelectorOf(ctx: ScenarioContext, target: VerifiedTarget): Promise<string> {
   if (ctx.service.selector) return ctx.service.selector;
@@ -58,6 +58,7 @@ async function labelSelectorOf(ctx: ScenarioContext, target: VerifiedTarget): Pr
   return labelSelectorToString(snap.deployment.spec?.selector);
 }
 
+/** When the plan's `from` revision began rolling out, and every rollout and Ripcord run a baseline must avoid. */
 async function observe(ctx: ScenarioContext, plan: Plan, target: VerifiedTarget): Promise<Observed> {
   const snap = await ctx.kube.snapshot(target.namespace, target.deployment);
   const busy: BusySpan[] = [];
@@ -199,7 +200,10 @@ function checksDesired(
  * The plan with its verification completed: recovery (with Prometheus) and verify-checks after its verify
  * step, and `verify.require` recorded. A plan that does nothing, or has no verify step, is unchanged.
  */
-export async function withVerification(ctx: ScenarioContext, plan: Plan): Promise<Plan> {
+export async function withVerification(live: ScenarioContext, plan: Plan): Promise<Plan> {
+  // observe and the logs' baseline both want the Deployment (its selector): one read between them, also for
+  // `ripcord verify`, which does not come through makePlan.
+  const ctx = planningView(live);
   const withPolicy: Plan = { ...plan, verification: { require: [...ctx.service.verify.require] } };
   if (plan.noop || !plan.steps.some(isVerifyStep)) return withPolicy;
   const target = verifiedTarget(ctx, plan);
