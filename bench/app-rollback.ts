@@ -21,6 +21,7 @@ import { putDatabaseSecret } from '../src/sandbox/sandbox.js';
 import { readState, sandboxDir, sandboxPaths } from '../src/sandbox/state.js';
 import { waitForDeploymentRollout } from '../src/sandbox/wait-rollout.js';
 import { arg } from './support/bench-cli.js';
+import { reportGoal } from './support/goals.js';
 
 const run = promisify(execFile);
 
@@ -84,6 +85,13 @@ async function main(): Promise<void> {
     rows.push(
       `| ${replicas} | ${runs} | ${(p / 1000).toFixed(2)} s | ${(o / 1000).toFixed(2)} s | ${(o / p).toFixed(2)} |`,
     );
+    reportGoal({
+      bench: 'app-rollback',
+      measure: `ripcord rollback, ${replicas} replicas (median of ${runs})`,
+      goal: '≤ 1.05× kubectl undo + status + curl',
+      measured: `${(o / p).toFixed(2)}× (${(o / 1000).toFixed(2)} s vs ${(p / 1000).toFixed(2)} s)`,
+      met: o / p <= 1.05,
+    });
     await kc.makeApiClient(CoreV1Api).deleteNamespace({ name: ns });
   }
   console.log(`bench/app-rollback ${new Date().toISOString()} (median wall time to rolled out and healthy)`);

@@ -20,6 +20,7 @@ import { loadKubeConfig } from '../src/sandbox/kube-clients.js';
 import { readState, sandboxDir } from '../src/sandbox/state.js';
 import { waitForDeploymentRollout } from '../src/sandbox/wait-rollout.js';
 import { arg, stats } from './support/bench-cli.js';
+import { reportGoal } from './support/goals.js';
 import { namespaceFor } from './support/bench-namespace.js';
 
 const TIME = '/usr/bin/time';
@@ -110,6 +111,10 @@ async function main(): Promise<void> {
     for (let i = 0; i < runs; i++) for (const r of rows) samples.get(r.name)?.push(once(r.cmd, r.args, env));
 
     const median = (name: string) => stats((samples.get(name) ?? []).map((s) => s.ms)).p50;
+    const kubectlRssKb = (samples.get('kubectl get deploy -o json') ?? [])
+      .map((s) => s.rssKb)
+      .filter((x): x is number => x !== undefined);
+    const kubectlRss = kubectlRssKb.length ? `${(stats(kubectlRssKb).p50 / 1024).toFixed(0)} MiB` : 'n/a';
     console.log(`bench/cli-start ${new Date().toISOString()}, ${runs} runs each, new process each`);
     console.log('| command | median | p95 | peak RSS (median) | peer | ratio to peer | goal | met |');
     console.log('|---|---|---|---|---|---|---|---|');
@@ -136,6 +141,23 @@ async function main(): Promise<void> {
       console.log(
         `| ${r.name} | ${(p50 / 1000).toFixed(2)} s | ${(p95 / 1000).toFixed(2)} s | ${rssText} | ${r.peer ?? ''} | ${ratio !== undefined ? `${ratio.toFixed(1)}×` : ''} | ${goal} | ${met} |`,
       );
+      if (r.goal) {
+        reportGoal({
+          bench: 'cli-start',
+          measure: `${r.name} (median, new process)`,
+          goal,
+          measured: `${(p50 / 1000).toFixed(2)} s, ${ratio?.toFixed(1)}× ${r.peer ?? ''}`,
+          met: met === 'met',
+        });
+      }
+      if (r.name.startsWith('ripcord') && rss.length) {
+        reportGoal({
+          bench: 'cli-start',
+          measure: `${r.name} peak RSS (median)`,
+          goal: 'report (kubectl beside it)',
+          measured: `${rssText}; kubectl get deploy ${kubectlRss}`,
+        });
+      }
     }
   } finally {
     await space.drop();

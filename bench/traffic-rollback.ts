@@ -36,6 +36,7 @@ import { waitForRoute } from '../src/sandbox/router/routes.js';
 import { readState, sandboxDir, sandboxPaths, type SandboxState } from '../src/sandbox/state.js';
 import { namespaceFor } from './support/bench-namespace.js';
 import { arg, sec, sleep, stats, served } from './support/bench-cli.js';
+import { reportGoal } from './support/goals.js';
 
 const execFileP = promisify(execFile);
 
@@ -399,6 +400,20 @@ async function main(): Promise<void> {
         `${(c('ripcord').p95 / c('kubectl').p95).toFixed(2)} | ${b.p95 <= 500 ? 'met' : 'missed'} (${sec(b.p95)}) | ` +
         `${ratioC <= 1.1 ? 'met' : 'missed'} |`,
     );
+    reportGoal({
+      bench: 'traffic-rollback',
+      measure: `${scenario}: write → last bad answer (p95 of ${runs})`,
+      goal: '≤ 0.5 s',
+      measured: sec(b.p95),
+      met: b.p95 <= 500,
+    });
+    reportGoal({
+      bench: 'traffic-rollback',
+      measure: `${scenario}: whole command, ripcord / kubectl (p50 of ${runs})`,
+      goal: '≤ 1.1×',
+      measured: `${ratioC.toFixed(2)}×`,
+      met: ratioC <= 1.1,
+    });
   }
 }
 
