@@ -14,6 +14,8 @@ import { createNotifier } from '../adapters/notify/notifier.js';
 import { openMigrationsDb } from '../adapters/postgres-migrations/migrations-db.js';
 import { createMetricsPort } from '../adapters/prometheus/metrics-port.js';
 import { createUnleashAdmin } from '../adapters/unleash/admin-api.js';
+import { createLaunchDarkly } from '../adapters/launchdarkly/rest-api.js';
+import { createConfigCat } from '../adapters/configcat/management-api.js';
 import { createGitRevert } from '../adapters/git/revert-push.js';
 import { createArgoCdApi } from '../adapters/argocd/argocd-api.js';
 import { createCustomObjectReader } from '../adapters/kubernetes/custom-object-reader.js';
@@ -26,6 +28,13 @@ import { alerts as alertmanagerAlerts } from '../adapters/alertmanager/client.js
 import type { Ports } from '../scenarios/types.js';
 import { notifyConfig } from './notify-run.js';
 import { createVerificationPort } from './verification-port.js';
+
+/** The flag services' clients (the flag rollback), each built per step from the current config. */
+export const flagServicePorts: Pick<Ports, 'unleash' | 'launchdarkly' | 'configcat'> = {
+  unleash: (o) => createUnleashAdmin(o),
+  launchdarkly: (o) => createLaunchDarkly(o),
+  configcat: (o) => createConfigCat(o),
+};
 
 export interface PortInputs {
   service: CompiledService;
@@ -91,7 +100,7 @@ export function buildPorts(i: PortInputs): Ports {
     alerts: alertsPort,
     vault: (v, overrides) => vaultClientFor(v, overrides, env),
     vaultNamespace: (v) => v.namespace ?? env.VAULT_NAMESPACE,
-    unleash: (o) => createUnleashAdmin(o),
+    ...flagServicePorts,
     customObjects: createCustomObjectReader(i.kc, i.kubeOptions),
     argocd: (o) => createArgoCdApi({ url: o.url, token: o.token, timeoutMs: o.requestTimeoutMs }),
     git: createGitRevert(),

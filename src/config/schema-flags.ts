@@ -1,6 +1,6 @@
 /**
  * `services.<name>.flags`: the feature flags the flag rollback (runbook section 4) may turn off, and where
- * they live (an env var on the Deployment, Unleash). Owned by the flag feature; compile-flags.ts fills the
+ * they live (an env var on the Deployment, Unleash, LaunchDarkly, ConfigCat). Owned by the flag feature; compile-flags.ts fills the
  * defaults.
  *
  * Tokens are never written here, not even through ${VAR}: the file names the variable or file that holds
@@ -80,7 +80,90 @@ export const UnleashFlag = z
   .meta({ description: 'A flag in Unleash, turned off through its admin API (no redeploy)' });
 export type UnleashFlag = z.infer<typeof UnleashFlag>;
 
-export const FlagProvider = z.discriminatedUnion('provider', [EnvFlag, UnleashFlag]);
+/** LaunchDarkly's REST API v2: the flag's targeting is turned off in one environment, no redeploy. */
+export const LaunchDarklyFlag = z
+  .strictObject({
+    provider: z.literal('launchdarkly'),
+    url: z
+      .url({
+        protocol: /^https?$/,
+        error: (iss) => `expected LaunchDarkly's http(s) base URL, got ${show(iss.input)}`,
+      })
+      .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), {
+        error: 'credentials do not belong in the URL; use tokenEnv or tokenFile',
+      })
+      .optional()
+      .meta({
+        description:
+          'LaunchDarkly’s base URL (its other instances: https://app.launchdarkly.us, https://app.eu.launchdarkly.com)',
+        default: 'https://app.launchdarkly.com',
+      }),
+    project: z.string().min(1).optional().meta({ description: 'The project key', default: 'default' }),
+    environment: z
+      .string()
+      .min(1)
+      .meta({ description: 'The environment key to turn the flag off in', examples: ['production'] }),
+    feature: FlagName.optional().meta({ description: 'The flag key in LaunchDarkly (default: the key)' }),
+    tokenEnv: EnvVarName.optional().meta({
+      description: 'Environment variable holding an API access token whose role may turn the flag off',
+      default: 'LAUNCHDARKLY_API_TOKEN',
+    }),
+    tokenFile: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'File holding the token, relative to this file; wins over tokenEnv' }),
+    timeoutMs: z.int().positive().optional().meta({ description: 'Per-request timeout', default: 5000 }),
+  })
+  .meta({ description: 'A flag in LaunchDarkly, turned off through its REST API (no redeploy)' });
+export type LaunchDarklyFlag = z.infer<typeof LaunchDarklyFlag>;
+
+/** ConfigCat's Public Management API: the feature flag serves false to everyone in one environment. */
+export const ConfigCatFlag = z
+  .strictObject({
+    provider: z.literal('configcat'),
+    url: z
+      .url({
+        protocol: /^https?$/,
+        error: (iss) => `expected the ConfigCat Public API's http(s) base URL, got ${show(iss.input)}`,
+      })
+      .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), {
+        error: 'credentials do not belong in the URL; use usernameEnv/passwordEnv or credentialsFile',
+      })
+      .optional()
+      .meta({ description: 'The Public Management API’s base URL', default: 'https://api.configcat.com' }),
+    config: z.string().min(1).meta({
+      description:
+        'The config’s id (a UUID: the dashboard’s config page, or GET /v1/products/{productId}/configs)',
+    }),
+    environment: z.string().min(1).meta({
+      description: 'The environment’s id (a UUID: GET /v1/products/{productId}/environments)',
+    }),
+    feature: FlagName.optional().meta({
+      description: 'The feature flag’s key in ConfigCat (default: the key)',
+    }),
+    usernameEnv: EnvVarName.optional().meta({
+      description: 'Environment variable holding the Public API credentials’ username',
+      default: 'CONFIGCAT_BASIC_AUTH_USERNAME',
+    }),
+    passwordEnv: EnvVarName.optional().meta({
+      description: 'Environment variable holding the Public API credentials’ password',
+      default: 'CONFIGCAT_BASIC_AUTH_PASSWORD',
+    }),
+    credentialsFile: z.string().min(1).optional().meta({
+      description: 'File holding "username:password", relative to this file; wins over the variables',
+    }),
+    timeoutMs: z.int().positive().optional().meta({ description: 'Per-request timeout', default: 5000 }),
+  })
+  .meta({ description: 'A feature flag in ConfigCat, set to serve false through its Public Management API' });
+export type ConfigCatFlag = z.infer<typeof ConfigCatFlag>;
+
+export const FlagProvider = z.discriminatedUnion('provider', [
+  EnvFlag,
+  UnleashFlag,
+  LaunchDarklyFlag,
+  ConfigCatFlag,
+]);
 export type FlagProvider = z.infer<typeof FlagProvider>;
 
 /** Flags by the name `--flag` takes. */

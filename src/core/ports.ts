@@ -140,11 +140,22 @@ export interface ConfigPort {
 /** Where a flag service's token is read from when a step runs; the token itself is never part of a plan. */
 export type TokenSource = { env: string } | { file: string };
 
+/** Where ConfigCat's Public API credentials are: two variables, or one file holding `username:password`. */
+export type ConfigCatCredentials = { usernameEnv: string; passwordEnv: string } | { file: string };
+
 /** One flag in a flag service (Unleash, LaunchDarkly, ConfigCat): where it is and in which environment. */
 export interface FlagRef {
   project: string;
   environment: string;
   feature: string;
+}
+
+/** What a flag service call carries besides the flag: the run's signal, and (changes) why, for its audit log. */
+export interface FlagCallOptions {
+  /** The run's: aborting it ends the request, and any wait for a rate limit, at once. */
+  signal?: AbortSignal;
+  /** A change's comment in the service's audit log (LaunchDarkly keeps one per change); names the run. */
+  comment?: string;
 }
 
 /** A feature-flag service, for the flag rollback (runbook section 4). */
@@ -153,9 +164,12 @@ export interface FlagServicePort {
    * Whether the flag is on in the environment. Throws RipcordError: 'invalid' naming an unknown flag, project
    * or environment; 'forbidden' for a missing or rejected token; 'unreachable' when the server does not answer.
    */
-  isEnabled(ref: FlagRef): Promise<boolean>;
-  /** Turns the flag off in the environment; already off is fine (the service treats it as a no-op). */
-  turnOff(ref: FlagRef): Promise<void>;
+  isEnabled(ref: FlagRef, opts?: FlagCallOptions): Promise<boolean>;
+  /**
+   * Turns the flag off in the environment; already off is fine (the service treats it as a no-op). Throws
+   * 'refused' when the environment requires an approval for changes (the message says where to ask for it).
+   */
+  turnOff(ref: FlagRef, opts?: FlagCallOptions): Promise<void>;
 }
 
 /** `kubectl set env`: sets container variables on a Deployment's pod template (a new revision). */

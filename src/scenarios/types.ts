@@ -24,6 +24,7 @@ import type { ClusterRef, Plan, Scenario } from '../core/plan.js';
 import type {
   AlertsPort,
   Clock,
+  ConfigCatCredentials,
   ConfigPort,
   DeploymentEnvPort,
   FlagServicePort,
@@ -36,6 +37,13 @@ import type {
   ServiceSelectorPort,
   TrafficRouterPort,
 } from '../core/ports.js';
+
+/** Where a flag service is and how to authenticate, from ripcord.yaml (the token read at call time). */
+export interface FlagServiceOptions {
+  url: string;
+  token: { env: string } | { file: string };
+  timeoutMs: number;
+}
 
 /**
  * Every outside system a scenario may touch, built once per entry point (src/app/ports.ts) from the service's
@@ -66,7 +74,9 @@ export interface Ports {
   /** The Vault namespace in effect when the section names none (VAULT_NAMESPACE). */
   vaultNamespace(v: CompiledVault): string | undefined;
   /** The Unleash admin API of one configured flag. */
-  unleash(o: { url: string; token: { env: string } | { file: string }; timeoutMs: number }): FlagServicePort;
+  unleash(o: FlagServiceOptions): FlagServicePort;
+  launchdarkly(o: FlagServiceOptions): FlagServicePort;
+  configcat(o: Omit<FlagServiceOptions, 'token'> & { credentials: ConfigCatCredentials }): FlagServicePort;
   /** Custom objects by group/version/plural (an Argo CD Application read as the object it is). */
   customObjects: CustomObjectReader;
   /** The Argo CD API of the service's argocd section. */

@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUnleashAdmin } from '../../src/adapters/unleash/admin-api.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createUnleashFlagHandlers } from '../../src/scenarios/flag/unleash-handlers.js';
-import { unleashConnector } from '../../src/scenarios/flag/scenario.js';
+import { flagServicePorts } from '../../src/app/ports.js';
+import { createServiceFlagHandlers } from '../../src/scenarios/flag/service-flag-handlers.js';
+import { serviceFlagConnector } from '../../src/scenarios/flag/scenario.js';
 import type { CompiledService } from '../../src/config/compile.js';
 import type { CompiledUnleashFlag } from '../../src/config/compile-flags.js';
 import { exitCodeFor, RipcordError } from '../../src/core/errors.js';
@@ -94,7 +95,11 @@ const step = (desired: unknown): PlanStep => ({
   danger: 'caution',
   expectedDurationMs: 1000,
 });
-/** A service whose ripcord.yaml configures `flags` (what unleashConnector reads at apply time). */
+/** The Unleash off step's handlers for a service, built as the scenario builds them. */
+const unleashHandlers = (service: CompiledService) =>
+  createServiceFlagHandlers('unleash', serviceFlagConnector(service, 'unleash', flagServicePorts));
+
+/** A service whose ripcord.yaml configures `flags` (what serviceFlagConnector reads at apply time). */
 function serviceWith(flags: Record<string, Partial<CompiledUnleashFlag>>): CompiledService {
   const compiled: Record<string, CompiledUnleashFlag> = {};
   for (const [name, f] of Object.entries(flags)) {
@@ -134,9 +139,7 @@ describe('Unleash admin adapter (real unleash-server 7.5)', () => {
   it('the step is idempotent: already off is satisfied, and applying again changes nothing', async () => {
     await setFeatureEnabled(server.url, server.secrets.adminToken, 'checkout-v2', true);
     process.env.RIPCORD_TEST_UNLEASH_TOKEN = server.secrets.adminToken;
-    const handler = createUnleashFlagHandlers(unleashConnector(serviceWith({ 'checkout-v2': {} })))[
-      'flag.unleash-off'
-    ];
+    const handler = unleashHandlers(serviceWith({ 'checkout-v2': {} }))['flag.unleash-off'];
     if (!handler) throw new Error('no handler');
     const s = step({
       provider: 'unleash',
@@ -234,9 +237,7 @@ describe('Unleash admin adapter (real unleash-server 7.5)', () => {
     try {
       await setFeatureEnabled(server.url, server.secrets.adminToken, 'checkout-v2', true);
       process.env.RIPCORD_TEST_UNLEASH_TOKEN = server.secrets.adminToken;
-      const handler = createUnleashFlagHandlers(unleashConnector(serviceWith({ 'checkout-v2': {} })))[
-        'flag.unleash-off'
-      ];
+      const handler = unleashHandlers(serviceWith({ 'checkout-v2': {} }))['flag.unleash-off'];
       if (!handler) throw new Error('no handler');
       // What an older plan held, rewritten: the endpoint and timeout point elsewhere, the token source is ours.
       const tampered = step({
@@ -279,13 +280,13 @@ describe('Unleash admin adapter (real unleash-server 7.5)', () => {
       environment: 'development',
       feature: 'checkout-v2',
     });
-    const gone = createUnleashFlagHandlers(unleashConnector(serviceWith({})))['flag.unleash-off'];
+    const gone = unleashHandlers(serviceWith({}))['flag.unleash-off'];
     const missing = await failure(gone?.apply(s, ctx) ?? Promise.resolve());
     expect(exitCodeFor(missing)).toBe(2);
     expect(missing.message).toMatch(/services\.venue-service\.flags\.checkout-v2: not configured/);
-    const moved = createUnleashFlagHandlers(
-      unleashConnector(serviceWith({ 'checkout-v2': { feature: 'new-pricing' } })),
-    )['flag.unleash-off'];
+    const moved = unleashHandlers(serviceWith({ 'checkout-v2': { feature: 'new-pricing' } }))[
+      'flag.unleash-off'
+    ];
     const refused = await failure(moved?.apply(s, ctx) ?? Promise.resolve());
     expect(exitCodeFor(refused)).toBe(3);
     expect(refused.message).toMatch(

@@ -56,10 +56,101 @@ describe('services.<name>.flags', () => {
     expect(JSON.stringify(cfg)).not.toContain('*:*.secret');
   });
 
+  it('compiles a LaunchDarkly flag: LaunchDarkly’s own URL, project default, LAUNCHDARKLY_API_TOKEN', () => {
+    const cfg = parse(
+      [
+        '      new-pricing: { provider: launchdarkly, environment: production }',
+        '      eu:',
+        '        provider: launchdarkly',
+        '        url: https://app.eu.launchdarkly.com/api/v2/',
+        '        project: tickets',
+        '        environment: prod',
+        '        feature: pricing-v2',
+        '        tokenFile: ld-token',
+      ].join('\n'),
+      { LAUNCHDARKLY_API_TOKEN: 'api-secret' },
+    );
+    expect(getService(cfg, 'venue-service').flags).toEqual({
+      'new-pricing': {
+        provider: 'launchdarkly',
+        name: 'new-pricing',
+        url: 'https://app.launchdarkly.com',
+        project: 'default',
+        environment: 'production',
+        feature: 'new-pricing',
+        token: { env: 'LAUNCHDARKLY_API_TOKEN' },
+        timeoutMs: 5000,
+      },
+      eu: {
+        provider: 'launchdarkly',
+        name: 'eu',
+        url: 'https://app.eu.launchdarkly.com',
+        project: 'tickets',
+        environment: 'prod',
+        feature: 'pricing-v2',
+        token: { file: '/project/ld-token' },
+        timeoutMs: 5000,
+      },
+    });
+    expect(JSON.stringify(cfg)).not.toContain('api-secret');
+  });
+
+  it('compiles a ConfigCat flag: config and environment ids, the Basic auth credentials by reference', () => {
+    const cfg = parse(
+      [
+        '      new-pricing:',
+        '        provider: configcat',
+        '        config: 08d8becf-d4d9-4c66-8b48-6ac74cd95fba',
+        '        environment: 08d86d63-2726-47cd-8bfc-59608ecb91e2',
+        '        feature: newPricing',
+        '      other: { provider: configcat, config: c, environment: e, credentialsFile: cc-credentials }',
+      ].join('\n'),
+      { CONFIGCAT_BASIC_AUTH_PASSWORD: 'cc-secret' },
+    );
+    expect(getService(cfg, 'venue-service').flags).toEqual({
+      'new-pricing': {
+        provider: 'configcat',
+        name: 'new-pricing',
+        url: 'https://api.configcat.com',
+        project: '08d8becf-d4d9-4c66-8b48-6ac74cd95fba',
+        environment: '08d86d63-2726-47cd-8bfc-59608ecb91e2',
+        feature: 'newPricing',
+        credentials: {
+          usernameEnv: 'CONFIGCAT_BASIC_AUTH_USERNAME',
+          passwordEnv: 'CONFIGCAT_BASIC_AUTH_PASSWORD',
+        },
+        timeoutMs: 5000,
+      },
+      other: {
+        provider: 'configcat',
+        name: 'other',
+        url: 'https://api.configcat.com',
+        project: 'c',
+        environment: 'e',
+        feature: 'other',
+        credentials: { file: '/project/cc-credentials' },
+        timeoutMs: 5000,
+      },
+    });
+    expect(JSON.stringify(cfg)).not.toContain('cc-secret');
+    expect(() => flagsOf('      f: { provider: configcat, environment: e }')).toThrow(
+      /services\.venue-service\.flags\.f\.config/,
+    );
+    expect(() => flagsOf('      f: { provider: configcat, config: c, environment: e, tokenEnv: X }')).toThrow(
+      /tokenEnv/,
+    );
+  });
+
   it('errors name the field: unknown provider, missing environment, credentials in the URL, bad names', () => {
-    expect(() => flagsOf('      f: { provider: launchdarkly }')).toThrow(
+    expect(() => flagsOf('      f: { provider: flagsmith }')).toThrow(
       /services\.venue-service\.flags\.f\.provider/,
     );
+    expect(() => flagsOf('      f: { provider: launchdarkly }')).toThrow(
+      /services\.venue-service\.flags\.f\.environment/,
+    );
+    expect(() =>
+      flagsOf('      f: { provider: launchdarkly, url: "https://k:s@app.launchdarkly.com", environment: e }'),
+    ).toThrow(/credentials do not belong in the URL/);
     expect(() => flagsOf('      f: { provider: unleash, url: "http://u" }')).toThrow(
       /services\.venue-service\.flags\.f\.environment/,
     );

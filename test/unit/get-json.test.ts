@@ -117,9 +117,22 @@ describe('requestJson', () => {
       anyStatus: true,
       fetch: f.impl,
     });
-    expect(a).toEqual({ status: 400, data: { name: 'bad' } });
+    expect(a).toMatchObject({ status: 400, data: { name: 'bad' } });
+    expect(a.headers).toBeInstanceOf(Headers);
     expect(f.seen.init?.body).toBe('{"a":1}');
     expect(f.seen.init?.headers).toMatchObject({ 'Content-Type': 'application/json' });
+
+    // A JSON media type with parameters (LaunchDarkly's semantic patch) is the caller's to name.
+    const semantic = answer(200, '{"name":"ok"}');
+    const type = 'application/json; domain-model=launchdarkly.semanticpatch';
+    await requestJson('http://api/flag', Thing, {
+      method: 'PATCH',
+      json: { instructions: [] },
+      headers: { 'Content-Type': type },
+      timeoutMs: 1000,
+      fetch: semantic.impl,
+    });
+    expect(semantic.seen.init?.headers).toMatchObject({ 'Content-Type': type });
 
     const form = answer(200, '{"name":"ok"}');
     await requestJson('http://api/q', Thing, {
@@ -151,6 +164,6 @@ describe('requestJson', () => {
       anyStatus: true,
       fetch: answer(502, 'bad gateway').impl,
     });
-    expect(r).toEqual({ status: 502, data: undefined });
+    expect(r).toMatchObject({ status: 502, data: undefined });
   });
 });

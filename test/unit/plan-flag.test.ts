@@ -4,12 +4,12 @@ import { RipcordError } from '../../src/core/errors.js';
 import {
   envApplied,
   planEnvFlagOff,
-  planUnleashFlagOff,
+  planServiceFlagOff,
   selectFlag,
   type EnvFlagSpec,
   type SetEnvDesired,
-  type UnleashFlagSpec,
-  type UnleashOffDesired,
+  type ServiceFlagSpec,
+  type ServiceFlagOffDesired,
 } from '../../src/scenarios/flag/plan.js';
 import { history, podTemplate } from '../support/k8s-fixtures.js';
 
@@ -30,7 +30,7 @@ const envFlag: EnvFlagSpec = {
   variable: 'FEATURE_NEW_PRICING',
   offValue: 'false',
 };
-const unleashFlag: UnleashFlagSpec = {
+const unleashFlag: ServiceFlagSpec = {
   provider: 'unleash',
   name: 'new-pricing',
   url: 'http://unleash:4242',
@@ -84,10 +84,10 @@ describe('selectFlag', () => {
   });
 });
 
-describe('planUnleashFlagOff', () => {
+describe('planServiceFlagOff', () => {
   const snap = withFlag('false');
   it('turns the flag off in Unleash, then verifies; no redeploy, no lock', () => {
-    const plan = planUnleashFlagOff(service, unleashFlag, { enabled: true }, snap, opts);
+    const plan = planServiceFlagOff(service, unleashFlag, { enabled: true }, snap, opts);
     expect(plan.scenario).toBe('flag');
     expect(plan.steps.map((s) => [s.id, s.kind])).toEqual([
       ['flag-off', 'flag.unleash-off'],
@@ -100,7 +100,7 @@ describe('planUnleashFlagOff', () => {
       project: 'default',
       environment: 'production',
       feature: 'new-pricing',
-    } satisfies UnleashOffDesired);
+    } satisfies ServiceFlagOffDesired);
     expect(JSON.stringify(plan.steps[0]?.desired)).not.toMatch(/unleash:4242|UNLEASH_ADMIN_TOKEN/);
     expect(plan.steps[0]?.target).toContain('http://unleash:4242'); // shown to people, not used
     expect(plan.steps[1]?.desired).toMatchObject({
@@ -122,11 +122,69 @@ describe('planUnleashFlagOff', () => {
     expect(plan.rtoTargetMs).toBe(60_000);
   });
   it('is a no-op naming where it looked when the flag is already off', () => {
-    const plan = planUnleashFlagOff(service, unleashFlag, { enabled: false }, snap, opts);
+    const plan = planServiceFlagOff(service, unleashFlag, { enabled: false }, snap, opts);
     expect(plan.steps).toEqual([]);
     expect(plan.noop).toBe(
       'flag new-pricing is already off in Unleash (new-pricing, project default, environment production); nothing to do',
     );
+  });
+});
+
+describe('planServiceFlagOff for LaunchDarkly', () => {
+  const snap = withFlag('false');
+  const ld: ServiceFlagSpec = {
+    ...unleashFlag,
+    provider: 'launchdarkly',
+    url: 'https://app.launchdarkly.com',
+    token: { env: 'LAUNCHDARKLY_API_TOKEN' },
+  };
+  it('has its own step kind and words, the same reference-only desired state, and no lock', () => {
+    const plan = planServiceFlagOff(service, ld, { enabled: true }, snap, opts);
+    expect(plan.steps.map((s) => [s.id, s.kind])).toEqual([
+      ['flag-off', 'flag.launchdarkly-off'],
+      ['verify', 'app.verify'],
+    ]);
+    expect(plan.steps[0]?.description).toBe(
+      'Turn off new-pricing in LaunchDarkly (project default, environment production)',
+    );
+    expect(plan.steps[0]?.desired).toEqual({
+      provider: 'launchdarkly',
+      flag: 'new-pricing',
+      project: 'default',
+      environment: 'production',
+      feature: 'new-pricing',
+    });
+    expect(JSON.stringify(plan.steps[0]?.desired)).not.toMatch(/launchdarkly\.com|LAUNCHDARKLY_API_TOKEN/);
+    expect(plan.changes[0]?.field).toBe('launchdarkly new-pricing (project default, environment production)');
+    expect(plan.warnings.join('\n')).toMatch(/streaming/);
+  });
+  it('says "already off in LaunchDarkly" when targeting is off', () => {
+    const plan = planServiceFlagOff(service, ld, { enabled: false }, snap, opts);
+    expect(plan.steps).toEqual([]);
+    expect(plan.noop).toMatch(
+      /^flag new-pricing is already off in LaunchDarkly \(new-pricing, project default/,
+    );
+  });
+});
+
+describe('planServiceFlagOff for ConfigCat', () => {
+  it('names the config and environment by id, and its own step kind', () => {
+    const cc: ServiceFlagSpec = {
+      provider: 'configcat',
+      name: 'new-pricing',
+      url: 'https://api.configcat.com',
+      project: 'cfg-1',
+      environment: 'env-1',
+      feature: 'newPricing',
+      credentials: { usernameEnv: 'U', passwordEnv: 'P' },
+      timeoutMs: 5000,
+    };
+    const plan = planServiceFlagOff(service, cc, { enabled: true }, withFlag('false'), opts);
+    expect(plan.steps[0]?.kind).toBe('flag.configcat-off');
+    expect(plan.steps[0]?.description).toBe(
+      'Turn off newPricing in ConfigCat (config cfg-1, environment env-1)',
+    );
+    expect(JSON.stringify(plan.steps[0]?.desired)).not.toMatch(/"U"|"P"|configcat\.com/);
   });
 });
 

@@ -43,6 +43,8 @@ export interface RequestJsonOptions extends GetJsonOptions {
 
 export interface JsonAnswer<T> {
   status: number;
+  /** The answer's headers (rate limits: Retry-After, X-Ratelimit-Reset). */
+  headers: Headers;
   /** The validated body; an empty or non-JSON body is validated as `undefined`. */
   data: T;
 }
@@ -92,7 +94,8 @@ export async function requestJson<S extends z.ZodType>(
   const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
   let body: string | URLSearchParams | undefined;
   if (opts.json !== undefined) {
-    headers['Content-Type'] = 'application/json';
+    // A caller may name a JSON media type with parameters (LaunchDarkly's semantic patch); default plain JSON.
+    headers['Content-Type'] ??= 'application/json';
     body = JSON.stringify(opts.json);
   } else if (opts.form) {
     body = opts.form;
@@ -125,7 +128,7 @@ export async function requestJson<S extends z.ZodType>(
   const ok = res.status >= 200 && res.status < 300;
   if (!ok && !opts.anyStatus) throw statusError(res.status, what, opts.notFound);
   const parsed = schema.safeParse(json);
-  if (parsed.success) return { status: res.status, data: parsed.data };
+  if (parsed.success) return { status: res.status, headers: res.headers, data: parsed.data };
   if (!ok) throw statusError(res.status, what, opts.notFound);
   // The server answered 2xx, but not in the documented shape: retrying will not change that.
   throw new RipcordError(

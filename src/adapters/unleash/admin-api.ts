@@ -43,7 +43,12 @@ export function createUnleashAdmin(opts: UnleashAdminOptions): FlagServicePort {
   const featurePath = (r: FlagRef): string =>
     `/api/admin/projects/${encodeURIComponent(r.project)}/features/${encodeURIComponent(r.feature)}`;
 
-  async function call(method: 'GET' | 'POST', path: string, action: string): Promise<Answer> {
+  async function call(
+    method: 'GET' | 'POST',
+    path: string,
+    action: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Answer> {
     const token = await readToken(opts.token);
     // z.unknown() with anyStatus: every answer comes back (an empty or non-JSON body as undefined), so the
     // messages below can name the token's source and mask the token in Unleash's own text.
@@ -51,6 +56,7 @@ export function createUnleashAdmin(opts: UnleashAdminOptions): FlagServicePort {
       method,
       headers: { Authorization: token },
       timeoutMs: opts.timeoutMs,
+      ...(signal ? { signal } : {}),
       what: `Unleash at ${origin}: ${action}`,
       anyStatus: true,
       fetch: opts.fetch,
@@ -86,9 +92,9 @@ export function createUnleashAdmin(opts: UnleashAdminOptions): FlagServicePort {
   }
 
   return {
-    async isEnabled(ref) {
+    async isEnabled(ref, call_) {
       const action = `read flag ${ref.feature} in project ${ref.project}`;
-      const a = await call('GET', featurePath(ref), action);
+      const a = await call('GET', featurePath(ref), action, call_?.signal);
       const parsed = Feature.safeParse(a.body);
       if (!parsed.success) {
         throw new RipcordError(
@@ -106,12 +112,13 @@ export function createUnleashAdmin(opts: UnleashAdminOptions): FlagServicePort {
       }
       return env.enabled;
     },
-    async turnOff(ref) {
+    async turnOff(ref, call_) {
       const path = `${featurePath(ref)}/environments/${encodeURIComponent(ref.environment)}/off`;
       await call(
         'POST',
         path,
         `turn off flag ${ref.feature} in project ${ref.project}, environment ${ref.environment}`,
+        call_?.signal,
       );
     },
   };

@@ -2,7 +2,7 @@
  * The runbook's section 4 (feature flag rollback) as a plan. Pure: the Deployment snapshot and the flag's
  * observed state come in, data comes out.
  *
- * - A flag in a flag service (Unleash): turn it off in the environment, then verify. No redeploy: this is the
+ * - A flag in a flag service (Unleash, LaunchDarkly, ConfigCat): turn it off in the environment, then verify. No redeploy: this is the
  *   runbook's "disable without deployment", and why its RTO target is 1 minute.
  * - A flag in a container variable (`kubectl set env deployment/venue-service FEATURE_NEW_PRICING=false`):
  *   set the variable, which makes a new revision, so the plan is the app rollback's (lock, change, rollout
@@ -17,7 +17,7 @@ import { revisionOf } from '../../core/app-rollback/deployment-util.js';
 import { revisionRef, rolloutHistory, templateImages } from '../../core/app-rollback/history.js';
 import { formatDuration } from '../../core/duration.js';
 import { RipcordError } from '../../core/errors.js';
-import type { CompiledUnleashFlag } from '../../config/compile-flags.js';
+import type { CompiledServiceFlag } from '../../config/compile-flags.js';
 import type { Plan, PlanStep, RevisionRef, TemplateChange } from '../../core/plan.js';
 import type { PlanService } from '../../core/plan-service.js';
 import type { DeploymentSnapshot } from '../../core/ports.js';
@@ -25,6 +25,8 @@ import type { DeploymentSnapshot } from '../../core/ports.js';
 /** Step kinds of the flag rollback (their handlers live beside the adapters). */
 export const FLAG_STEP_KINDS = {
   unleashOff: 'flag.unleash-off',
+  launchdarklyOff: 'flag.launchdarkly-off',
+  configcatOff: 'flag.configcat-off',
   setEnv: 'flag.set-env',
 } as const;
 
@@ -42,19 +44,46 @@ export interface EnvFlagSpec {
 
 export type { TokenSource } from '../../core/ports.js';
 
-/** A flag in Unleash, as compiled from the config. */
-export type UnleashFlagSpec = CompiledUnleashFlag;
+/** A flag in a flag service (Unleash, LaunchDarkly, ConfigCat), as compiled from the config. */
+export type ServiceFlagSpec = CompiledServiceFlag;
 
-export type FlagSpec = EnvFlagSpec | UnleashFlagSpec;
+export type FlagSpec = EnvFlagSpec | ServiceFlagSpec;
+
+/** How plans and messages name each flag service, and when its SDKs see a change. */
+export const FLAG_SERVICES = {
+  unleash: {
+    label: 'Unleash',
+    kind: FLAG_STEP_KINDS.unleashOff,
+    sdkDelay: 'SDKs see the change on their next refresh (the Node SDK polls every 15 s by default)',
+  },
+  launchdarkly: {
+    label: 'LaunchDarkly',
+    kind: FLAG_STEP_KINDS.launchdarklyOff,
+    sdkDelay:
+      'server SDKs see the change within seconds when streaming (the default); polling ones on their next poll (30 s by default)',
+  },
+  configcat: {
+    label: 'ConfigCat',
+    kind: FLAG_STEP_KINDS.configcatOff,
+    sdkDelay: 'SDKs see the change on their next download (auto polling every 60 s by default)',
+  },
+} as const satisfies Record<ServiceFlagSpec['provider'], { label: string; kind: string; sdkDelay: string }>;
+
+/** Where a flag lives, in the service's own words (ConfigCat's project is a config, named by id). */
+export function flagScope(flag: Pick<ServiceFlagSpec, 'provider' | 'project' | 'environment'>): string {
+  return flag.provider === 'configcat'
+    ? `config ${flag.project}, environment ${flag.environment}`
+    : `project ${flag.project}, environment ${flag.environment}`;
+}
 
 /**
- * desired of `flag.unleash-off`: WHICH flag, by reference only. Where the Unleash server is and how to
- * authenticate are not part of the plan: the handler takes them from the current ripcord.yaml
+ * desired of the flag services' off steps (`flag.unleash-off`, `-launchdarkly-off`, `-configcat-off`): WHICH flag, by reference only. Where the server is
+ * and how to authenticate are not part of the plan: the handler takes them from the current ripcord.yaml
  * (`services.<service>.flags.<flag>`) when the step runs, so a journal that someone else can write cannot
  * send the token to another server on the next resume. (`target` still shows the URL, for people.)
  */
-export interface UnleashOffDesired {
-  provider: 'unleash';
+export interface ServiceFlagOffDesired {
+  provider: ServiceFlagSpec['provider'];
   /** The flag's name in ripcord.yaml. */
   flag: string;
   project: string;
@@ -129,17 +158,18 @@ function verifyOf(service: FlagRollbackService, snapshot: DeploymentSnapshot, wh
   return verifyFor(service, snapshot.deployment, { why });
 }
 
-/** Turning an Unleash flag off: one admin API call, then the runbook's verification. */
-export function planUnleashFlagOff(
+/** Turning a flag off in its flag service: one API call (read, off, read back), then the runbook's verification. */
+export function planServiceFlagOff(
   service: FlagRollbackService,
-  flag: UnleashFlagSpec,
+  flag: ServiceFlagSpec,
   observed: { enabled: boolean },
   snapshot: DeploymentSnapshot,
   opts: FlagPlanOptions,
 ): Plan {
   const namespace = snapshot.deployment.metadata?.namespace ?? service.namespace;
   const from = current(snapshot);
-  const where = `project ${flag.project}, environment ${flag.environment}`;
+  const where = flagScope(flag);
+  const { label, kind, sdkDelay } = FLAG_SERVICES[flag.provider];
   const base = {
     service: service.name,
     scenario: 'flag' as const,
@@ -156,38 +186,40 @@ export function planUnleashFlagOff(
       changes: [],
       steps: [],
       warnings: [],
-      noop: `flag ${flag.name} is already off in Unleash (${flag.feature}, ${where}); nothing to do`,
+      noop: `flag ${flag.name} is already off in ${label} (${flag.feature}, ${where}); nothing to do`,
     };
   }
   const changes: TemplateChange[] = [
-    { field: `unleash ${flag.feature} (${where})`, change: 'changed', from: 'enabled', to: 'disabled' },
+    {
+      field: `${flag.provider} ${flag.feature} (${where})`,
+      change: 'changed',
+      from: 'enabled',
+      to: 'disabled',
+    },
   ];
   const steps: PlanStep[] = [
     {
       id: 'flag-off',
-      kind: FLAG_STEP_KINDS.unleashOff,
-      description: `Turn off ${flag.feature} in Unleash (${where})`,
+      kind,
+      description: `Turn off ${flag.feature} in ${label} (${where})`,
       target: `${flag.url} ${flag.project}/${flag.feature}@${flag.environment}`,
       why: 'Runbook 4: disable the feature without a deployment, through the flag service’s API.',
-      precondition: `Unleash knows flag ${flag.feature} in ${where}, and the token may change it.`,
+      precondition: `${label} knows flag ${flag.feature} in ${where}, and the token may change it.`,
       desired: {
-        provider: 'unleash',
+        provider: flag.provider,
         flag: flag.name,
         project: flag.project,
         environment: flag.environment,
         feature: flag.feature,
-      } satisfies UnleashOffDesired,
-      postcondition: `Unleash reports ${flag.feature} disabled in environment ${flag.environment}.`,
+      } satisfies ServiceFlagOffDesired,
+      postcondition: `${label} reports ${flag.feature} off in environment ${flag.environment}.`,
       danger: 'caution',
       expectedDurationMs: 1_000,
     },
     verifyOf(service, snapshot, 'Runbook 4 then the runbook’s verification: pods running, health answers.'),
   ];
   const warnings = service.healthUrl ? [] : ['no health URL configured: verification checks pods only'];
-  warnings.push(
-    `SDKs see the change on their next refresh (the Node SDK polls every 15 s by default); ` +
-      `the service's own refresh interval adds to the time users still get the flag`,
-  );
+  warnings.push(`${sdkDelay}; the service's own refresh interval adds to the time users still get the flag`);
   return { ...base, changes, steps, warnings };
 }
 
