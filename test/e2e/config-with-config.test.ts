@@ -95,6 +95,7 @@ describe('ripcord rollback --with-config: v1.2.7 + config v2 -> v1.2.2 with the 
     expect(out.record.objects.map((o) => [o.kind, o.name, o.present, o.copy])).toEqual([
       ['ConfigMap', 'venue-service-config', true, `ripcord-venue-service-${h}-venue-service-config`],
       ['Secret', 'venue-service-db', true, `ripcord-venue-service-${h}-venue-service-db`],
+      ['Secret', 'venue-service-flags', false, undefined],
       ['Secret', 'venue-service-unleash', false, undefined],
     ]);
     // The copies hold the data, live in the namespace and are owned by the Deployment (garbage-collected).

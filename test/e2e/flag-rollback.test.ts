@@ -8,12 +8,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrometheusClient } from '../../src/adapters/prometheus/client.js';
 import { waitFor } from '../../src/sandbox/process.js';
-import {
-  errorsBetween,
-  lastErrorAt,
-  recordStatuses,
-  type StatusRecorder,
-} from '../../src/sandbox/status-recorder.js';
+import { errorsBetween, lastErrorAt, recordStatuses } from '../../src/sandbox/status-recorder.js';
 import {
   ensureFeature,
   putUnleashSecret,
@@ -23,6 +18,7 @@ import {
 import { waitForDeploymentRollout } from '../../src/sandbox/wait-rollout.js';
 import { ripcord } from '../support/cli.js';
 import { adminKubeConfig, deployVenueService, kubectl, sandbox, testNamespace } from '../support/sandbox.js';
+import { errorsStopAfter } from '../support/flag-load.js';
 import { writeServiceConfig } from '../support/service-config.js';
 
 const apps = () => adminKubeConfig().makeApiClient(AppsV1Api);
@@ -67,51 +63,6 @@ async function promErrors(ns: string, window: string): Promise<number> {
     `sum(increase(http_requests_total{namespace="${ns}",status=~"5.."}[${window}])) or vector(0)`,
   );
   return r[0]?.value ?? 0;
-}
-
-const failed = (status: number) => status >= 500 || status === 0;
-
-/**
- * Waits until the 5xx have stopped after `from`: `streak` consecutive successful answers, all sent after
- * `from`, and then `more` further answers. The deadline (60 s) is far above the few seconds the SDKs take
- * to refresh; no duration is asserted. Returns when the clean streak began.
- */
-async function errorsStopAfter(
-  load: StatusRecorder,
-  from: number,
-  streak = 200,
-  more = 100,
-): Promise<number> {
-  const deadline = performance.now() + 60_000;
-  let streakStart: number | undefined;
-  for (;;) {
-    const after = load.samples.filter((x) => x.sentAt >= from).sort((a, b) => a.sentAt - b.sentAt);
-    if (streakStart === undefined) {
-      // The first run of `streak` clean answers; once found it stays fixed, so a later 5xx fails the caller.
-      let run = 0;
-      let start = 0;
-      for (const x of after) {
-        if (failed(x.status)) run = 0;
-        else if (++run === 1) start = x.sentAt;
-        if (run >= streak) {
-          streakStart = start;
-          break;
-        }
-      }
-    }
-    if (
-      streakStart !== undefined &&
-      after.filter((x) => x.sentAt >= (streakStart as number)).length >= streak + more
-    ) {
-      return streakStart;
-    }
-    if (performance.now() > deadline) {
-      throw new Error(
-        `the 5xx did not stop: no ${streak} clean answers in a row within 60 s after the change`,
-      );
-    }
-    await sleep(200);
-  }
 }
 
 describe('ripcord rollback --scenario flag: new-pricing off through Unleash, under load', () => {

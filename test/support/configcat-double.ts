@@ -20,6 +20,12 @@
  * - Rate limits: every answer carries `X-Rate-Limit-Remaining` and `X-Rate-Limit-Reset` while a limit is set; over
  *   it, 429 with `Retry-After` (seconds). Faults (status, times, delay, Retry-After) can be injected.
  *
+ * The SDKs' config download (what configcat-node fetches with its `baseUrl` set here, in the config_v6.json shape
+ * configcat-common's ConfigJson.d.ts describes): GET /configuration-files/<SDK key>/config_v6.json, the SDK key
+ * of one environment (in ConfigCat's own `configcat-sdk-1/<22>/<22>` form, which the SDK checks), answering
+ * `{ p: { u, r: 0, s }, f: { <key>: { t: 0, v: { b: <default value> } } } }`. Only the default value is served:
+ * the targeting rules are not in the file (the example service asks without a user, which no rule would match).
+ *
  * Not implemented: the other endpoints (products, configs, environments, tags, audit log), the v1 value model,
  * JSON Patch `add`/`remove`/`move`/`copy`, segment and prerequisite conditions.
  */
@@ -62,6 +68,8 @@ export interface ConfigCatDouble {
   configId: string;
   /** Environment ids by name. */
   environments: Record<string, string>;
+  /** The SDK key of each environment, by name (for the example service's SDK). */
+  sdkKeys: Record<string, string>;
   requests: Array<{ method: string; path: string; status: number; at: number }>;
   changes: ConfigCatChange[];
   putSetting(s: ConfigCatDoubleSetting): number;
@@ -90,6 +98,10 @@ export async function startConfigCatDouble(): Promise<ConfigCatDouble> {
   const reader = { username: `reader-${randomUUID()}`, password: `pw-${randomUUID()}` };
   const configId = randomUUID();
   const environments: Record<string, string> = { production: randomUUID(), test: randomUUID() };
+  const key22 = () => randomUUID().replace(/-/g, '').slice(0, 22);
+  const sdkKeys: Record<string, string> = Object.fromEntries(
+    Object.keys(environments).map((name) => [name, `configcat-sdk-1/${key22()}/${key22()}`]),
+  );
   const settings = new Map<number, Stored>();
   let nextId = 100;
   const requests: ConfigCatDouble['requests'] = [];
@@ -97,6 +109,7 @@ export async function startConfigCatDouble(): Promise<ConfigCatDouble> {
   const faults = new FaultQueue();
   let limit: { limit: number; windowMs: number } | undefined;
   let window = { start: 0, used: 0 };
+  let url = '';
 
   const basic = (c: { username: string; password: string }) =>
     `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
@@ -139,7 +152,25 @@ export async function startConfigCatDouble(): Promise<ConfigCatDouble> {
     return { parent: node as Record<string, unknown>, key };
   };
 
+  /** The SDK's config file for the environment whose SDK key is in the path. */
+  function configFile(res: ServerResponse, path: string): number {
+    const name = Object.keys(sdkKeys).find(
+      (n) => path === `/configuration-files/${sdkKeys[n] as string}/config_v6.json`,
+    );
+    const envId = name ? environments[name] : undefined;
+    if (!envId) return send(res, 404, { message: 'Not found.' });
+    const f: Record<string, unknown> = {};
+    for (const st of settings.values()) {
+      const v = st.values.get(envId);
+      if (v && st.settingType === 'boolean')
+        f[st.key] = { t: 0, v: { b: v.defaultValue }, i: `v-${st.settingId}` };
+    }
+    return send(res, 200, { p: { u: url, r: 0, s: 'double-salt' }, f });
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse, u: URL): Promise<number> {
+    if (req.method === 'GET' && u.pathname.startsWith('/configuration-files/'))
+      return configFile(res, u.pathname);
     const fault = faults.take();
     if (fault) {
       if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
@@ -267,7 +298,7 @@ export async function startConfigCatDouble(): Promise<ConfigCatDouble> {
     );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
     url,
@@ -275,6 +306,7 @@ export async function startConfigCatDouble(): Promise<ConfigCatDouble> {
     reader,
     configId,
     environments,
+    sdkKeys,
     requests,
     changes,
     putSetting(def) {

@@ -17,13 +17,16 @@
  *   route's limit per window is used up, or by injected fault.
  * Every error body is the documented envelope `{ code, message }`.
  *
- * Server-side SDK polling (what @launchdarkly/node-server-sdk asks with `stream: false` and its base URI set
- * here): GET /sdk/latest-all with the SDK key in Authorization, answering `{ flags: { <key>: <flag config> },
- * segments: {} }` for the SDK key's environment; a boolean flag serves variation 0 (true) when on, its off
- * variation 1 (false) when off.
+ * Server-side SDKs (what @launchdarkly/node-server-sdk asks with its base and stream URIs set here; the flag data
+ * model and the streaming events as the SDK's own data source reads them, js-server-sdk-common's
+ * createStreamListeners): the SDK key in Authorization, for that key's environment,
+ * - GET /sdk/latest-all (polling): `{ flags: { <key>: <flag config> }, segments: {} }`;
+ * - GET /all (streaming, the SDKs' default): Server-Sent Events, first `put` with `{ path: "/", data: { flags,
+ *   segments } }`, then a `patch` `{ path: "/flags/<key>", data: <flag config> }` on every change.
+ * A boolean flag serves variation 0 (true) when on, its off variation 1 (false) when off.
  *
  * Not implemented: JSON patch and merge patch updates, approval requests, targeting rules, scheduled changes,
- * streaming, the events endpoints (the SDK's event sending should be turned off against this double).
+ * the events endpoints (turn the SDK's event sending off against this double).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -248,6 +251,7 @@ export async function startLaunchDarklyDouble(
         env.version += 1;
         env.lastModified = now;
         flag.version += 1;
+        publish(flag, envKey);
       }
       changes.push({
         at: now,
@@ -261,16 +265,40 @@ export async function startLaunchDarklyDouble(
     return send(res, 200, flagJson(flag));
   }
 
-  function sdk(req: IncomingMessage, res: ServerResponse): number {
-    const env = Object.entries(sdkKeys).find(([, k]) => k === req.headers.authorization)?.[0];
-    if (!env) return send(res, 401, { message: 'invalid SDK key' });
+  const sdkEnv = (req: IncomingMessage) =>
+    Object.entries(sdkKeys).find(([, k]) => k === req.headers.authorization)?.[0];
+  const allFlags = (env: string) => {
     const out: Record<string, unknown> = {};
     for (const f of flags.values()) {
       const e = f.environments.get(env);
       if (e) out[f.key] = sdkFlag(f, e);
     }
-    return send(res, 200, { flags: out, segments: {} });
+    return { flags: out, segments: {} };
+  };
+
+  function sdk(req: IncomingMessage, res: ServerResponse): number {
+    const env = sdkEnv(req);
+    if (!env) return send(res, 401, { message: 'invalid SDK key' });
+    return send(res, 200, allFlags(env));
   }
+
+  /** Open streams by environment: each gets a `patch` when a flag changes there. */
+  const streams = new Map<ServerResponse, string>();
+  function stream(req: IncomingMessage, res: ServerResponse): number {
+    const env = sdkEnv(req);
+    if (!env) return send(res, 401, { message: 'invalid SDK key' });
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+    res.write(`event: put\ndata: ${JSON.stringify({ path: '/', data: allFlags(env) })}\n\n`);
+    streams.set(res, env);
+    res.on('close', () => streams.delete(res));
+    return 200;
+  }
+  const publish = (f: StoredFlag, env: string) => {
+    const e = f.environments.get(env);
+    if (!e) return;
+    const event = `event: patch\ndata: ${JSON.stringify({ path: `/flags/${f.key}`, data: sdkFlag(f, e) })}\n\n`;
+    for (const [res, streamEnv] of streams) if (streamEnv === env) res.write(event);
+  };
 
   const server = createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://double');
@@ -280,9 +308,11 @@ export async function startLaunchDarklyDouble(
     const route =
       u.pathname === '/sdk/latest-all' && req.method === 'GET'
         ? Promise.resolve(sdk(req, res))
-        : u.pathname.startsWith('/api/v2/')
-          ? api(req, res, u.pathname, u.searchParams)
-          : Promise.resolve(error(res, 404, 'not_found', 'Invalid resource identifier'));
+        : u.pathname === '/all' && req.method === 'GET'
+          ? Promise.resolve(stream(req, res))
+          : u.pathname.startsWith('/api/v2/')
+            ? api(req, res, u.pathname, u.searchParams)
+            : Promise.resolve(error(res, 404, 'not_found', 'Invalid resource identifier'));
     route.then(done, (err: unknown) => {
       done(500);
       if (!res.headersSent) error(res, 500, 'internal_error', String(err));
@@ -300,24 +330,28 @@ export async function startLaunchDarklyDouble(
     changes,
     putFlag(f) {
       projects.add(f.project);
+      const previous = flags.get(id(f.project, f.key));
       const now = Date.now();
-      flags.set(id(f.project, f.key), {
+      const stored: StoredFlag = {
         project: f.project,
         key: f.key,
-        version: 1,
+        version: (previous?.version ?? 0) + 1,
         environments: new Map(
           Object.entries(f.environments).map(([k, e]) => [
             k,
             {
               on: e.on,
               approvalRequired: e.approvalRequired === true,
-              version: 1,
+              // Above any version an SDK holds: a `patch` with an older version is ignored by the SDK.
+              version: (previous?.environments.get(k)?.version ?? 0) + 1,
               lastModified: now,
               salt: randomBytes(8).toString('hex'),
             },
           ]),
         ),
-      });
+      };
+      flags.set(id(f.project, f.key), stored);
+      for (const env of stored.environments.keys()) publish(stored, env);
     },
     isOn(project, key, environment) {
       return flags.get(id(project, key))?.environments.get(environment)?.on;

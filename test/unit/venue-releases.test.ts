@@ -153,6 +153,7 @@ describe('venue-service manifests', () => {
     expect(c.envFrom).toEqual([
       { configMapRef: { name: 'venue-service-config' } },
       { secretRef: { name: 'venue-service-unleash', optional: true } },
+      { secretRef: { name: 'venue-service-flags', optional: true } },
     ]);
   });
 

@@ -1,5 +1,7 @@
 /**
- * The new-pricing flag (runbook section 4). With UNLEASH_URL and UNLEASH_CLIENT_TOKEN set, it is read through
+ * The new-pricing flag (runbook section 4), from the first flag service configured: LaunchDarkly
+ * (LAUNCHDARKLY_SDK_KEY, flags-launchdarkly.ts), ConfigCat (CONFIGCAT_SDK_KEY, flags-configcat.ts), else Unleash.
+ * With UNLEASH_URL and UNLEASH_CLIENT_TOKEN set, it is read through
  * the Unleash Node SDK, polling every UNLEASH_REFRESH_MS (1 s by default, so turning the flag off in Unleash
  * changes responses within seconds); FEATURE_NEW_PRICING is then only the value used until the first fetch
  * and while Unleash does not know the flag. Without Unleash, FEATURE_NEW_PRICING alone decides.
@@ -7,6 +9,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InMemStorageProvider, Unleash } from 'unleash-client';
+import { configCatFlag, type ConfigCatFlagEnv } from './flags-configcat.js';
+import { launchDarklyFlag, type LaunchDarklyFlagEnv } from './flags-launchdarkly.js';
 import type { Logger } from './log.js';
 
 export const NEW_PRICING_FLAG = 'new-pricing';
@@ -14,11 +18,11 @@ export const NEW_PRICING_FLAG = 'new-pricing';
 /** A flag the request handlers ask on every request. */
 export interface FeatureFlag {
   enabled(): boolean;
-  source: 'unleash' | 'env';
+  source: 'launchdarkly' | 'configcat' | 'unleash' | 'env';
   close(): Promise<void>;
 }
 
-export interface FlagEnv {
+export interface FlagEnv extends LaunchDarklyFlagEnv, ConfigCatFlagEnv {
   UNLEASH_URL?: string;
   UNLEASH_CLIENT_TOKEN?: string;
   UNLEASH_REFRESH_MS?: string;
@@ -32,6 +36,10 @@ const FIRST_SYNC_WAIT_MS = 2000;
 
 /** The new-pricing flag from Unleash when configured, else the FEATURE_NEW_PRICING value. */
 export async function newPricingFlag(env: FlagEnv, fallback: boolean, log: Logger): Promise<FeatureFlag> {
+  const ldKey = env.LAUNCHDARKLY_SDK_KEY?.trim();
+  if (ldKey) return launchDarklyFlag(env, ldKey, fallback, log);
+  const ccKey = env.CONFIGCAT_SDK_KEY?.trim();
+  if (ccKey) return configCatFlag(env, ccKey, fallback, log);
   const url = env.UNLEASH_URL?.trim();
   const token = env.UNLEASH_CLIENT_TOKEN?.trim();
   if (!url || !token) return { enabled: () => fallback, source: 'env', close: async () => {} };
