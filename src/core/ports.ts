@@ -158,8 +158,16 @@ export interface FlagCallOptions {
   comment?: string;
 }
 
+/** A flag's state in one environment, with its last change when the service keeps one (for `ripcord status`). */
+export interface FlagState {
+  on: boolean;
+  lastChange?: { at: string; by?: string };
+}
+
 /** A feature-flag service, for the flag rollback (runbook section 4). */
 export interface FlagServicePort {
+  /** isEnabled plus the last change the service reports (an extra read where it keeps them apart). */
+  state(ref: FlagRef, opts?: FlagCallOptions): Promise<FlagState>;
   /**
    * Whether the flag is on in the environment. Throws RipcordError: 'invalid' naming an unknown flag, project
    * or environment; 'forbidden' for a missing or rejected token; 'unreachable' when the server does not answer.

@@ -271,4 +271,47 @@ describe('flag rollback through LaunchDarkly and ConfigCat, the service reading 
       },
     );
   });
+
+  it('status and config history show each flag’s state and last change; one that cannot be read is not checked', async () => {
+    type Flags = Array<{
+      flag: string;
+      provider: string;
+      on?: boolean;
+      lastChange?: { at: string; by?: string };
+      notChecked?: string;
+    }>;
+    const res = await ripcord(['--config', config, 'status', 'venue-service', '-o', 'json'], env());
+    expect(res.code, res.stderr).toBe(0);
+    const flags = (JSON.parse(res.stdout) as { flags: Flags }).flags;
+    const byName = Object.fromEntries(flags.map((f) => [f.flag, f]));
+    expect(byName['new-pricing']).toMatchObject({ provider: 'launchdarkly', on: false });
+    expect(Date.parse(byName['new-pricing']?.lastChange?.at ?? '')).toBeGreaterThan(0);
+    expect(byName.guarded).toMatchObject({ provider: 'launchdarkly', on: true });
+    expect(byName['new-pricing-cc']).toMatchObject({
+      provider: 'configcat',
+      on: false,
+      lastChange: { by: 'double@example.com' },
+    });
+    // Not "off": a flag the service could not read is said to be unchecked, with why.
+    expect(byName.missing?.on).toBeUndefined();
+    expect(byName.missing?.notChecked).toMatch(/no flag no-such-flag in project default/);
+    expect(res.stdout).not.toContain(ld.writerToken);
+
+    const text = await ripcord(['--config', config, 'status', 'venue-service'], env());
+    expect(text.stdout).toMatch(
+      /new-pricing \(LaunchDarkly, .*default\/new-pricing@production\): off, last changed \d{4}-/,
+    );
+    expect(text.stdout).toMatch(/missing \(LaunchDarkly, .*\): not checked: /);
+
+    const history = await ripcord(
+      ['--config', config, 'config', 'history', 'venue-service', '-o', 'json'],
+      env(),
+    );
+    expect(history.code, history.stderr).toBe(0);
+    const hf = (JSON.parse(history.stdout) as { flags: Flags }).flags;
+    expect(hf.find((f) => f.flag === 'new-pricing-cc')).toMatchObject({
+      on: false,
+      lastChange: { by: 'double@example.com' },
+    });
+  });
 });

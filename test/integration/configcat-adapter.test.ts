@@ -176,6 +176,15 @@ describe('ConfigCat adapter (Public Management API, against the documented doubl
     expect(cc.changes.length).toBe(changes);
   });
 
+  it('state: on/off with ConfigCat’s updatedAt and who changed it last', async () => {
+    expect((await api().state(ref())).on).toBe(true);
+    await api().turnOff(ref());
+    const st = await api().state(ref());
+    expect(st.on).toBe(false);
+    expect(st.lastChange?.by).toBe('double@example.com');
+    expect(Date.now() - Date.parse(st.lastChange?.at ?? '')).toBeLessThan(60_000);
+  });
+
   it('a flag that only a targeting rule turns on is on; off patches just that rule', async () => {
     cc.putSetting({
       configId: cc.configId,

@@ -138,6 +138,15 @@ describe('LaunchDarkly adapter (REST API v2, against the documented double)', ()
     expect(ld.changes.length).toBe(changesBefore + 1);
   });
 
+  it('state: on/off with the environment’s lastModified as the last change', async () => {
+    const before = Date.now();
+    expect((await api().state(ref())).on).toBe(true);
+    await api().turnOff(ref());
+    const st = await api().state(ref());
+    expect(st.on).toBe(false);
+    expect(Date.parse(st.lastChange?.at ?? '')).toBeGreaterThanOrEqual(before - 1000);
+  });
+
   it('an unknown flag, project or environment is bad input naming it (exit 2)', async () => {
     const flag = await failure(api().isEnabled(ref({ feature: 'no-such-flag' })));
     expect(exitCodeFor(flag)).toBe(2);

@@ -136,6 +136,20 @@ describe('Unleash admin adapter (real unleash-server 7.5)', () => {
     expect(await api.isEnabled(ref({ environment: 'production' }))).toBe(false);
   });
 
+  it('state: on/off, and the last change in this environment from Unleash’s event log', async () => {
+    await setFeatureEnabled(server.url, server.secrets.adminToken, 'new-pricing', true);
+    const api = admin();
+    // A second between the enable and the disable, so the two events cannot be mistaken for each other.
+    await new Promise((r) => setTimeout(r, 1100));
+    const before = Date.now();
+    await api.turnOff(ref());
+    const st = await api.state(ref());
+    expect(st.on).toBe(false);
+    // The disable just made, in development (not the enable before it, nor another environment's change).
+    expect(Date.parse(st.lastChange?.at ?? '')).toBeGreaterThanOrEqual(before - 100);
+    expect(st.lastChange?.by).toBeTruthy();
+  });
+
   it('the step is idempotent: already off is satisfied, and applying again changes nothing', async () => {
     await setFeatureEnabled(server.url, server.secrets.adminToken, 'checkout-v2', true);
     process.env.RIPCORD_TEST_UNLEASH_TOKEN = server.secrets.adminToken;

@@ -207,6 +207,14 @@ export function createConfigCat(opts: ConfigCatOptions): FlagServicePort {
   }
 
   return {
+    async state(ref, call_) {
+      const { value } = await readValue(ref, call_);
+      const by = value.lastUpdaterUserEmail ?? undefined;
+      return {
+        on: offPatch(value).length > 0,
+        ...(value.updatedAt ? { lastChange: { at: value.updatedAt, ...(by ? { by } : {}) } } : {}),
+      };
+    },
     async isEnabled(ref, call_) {
       const { value } = await readValue(ref, call_);
       return offPatch(value).length > 0;

@@ -28,6 +28,8 @@ export const ConfigCatSettingValue = z.looseObject({
     )
     .nullish(),
   readOnly: z.boolean().optional(),
+  updatedAt: z.string().nullish(),
+  lastUpdaterUserEmail: z.string().nullish(),
 });
 export type ConfigCatSettingValue = z.infer<typeof ConfigCatSettingValue>;
 

@@ -16,7 +16,7 @@
  */
 import { z } from 'zod';
 import { RipcordError } from '../../core/errors.js';
-import type { FlagCallOptions, FlagRef, FlagServicePort, TokenSource } from '../../core/ports.js';
+import type { FlagCallOptions, FlagRef, FlagServicePort, FlagState, TokenSource } from '../../core/ports.js';
 import { requestJson, statusKind } from '../http/get-json.js';
 import { sendWithinRateLimit } from '../http/rate-limit.js';
 import { readTokenSource } from '../http/token-file.js';
@@ -125,7 +125,7 @@ export function createLaunchDarkly(opts: LaunchDarklyOptions): FlagServicePort {
     return new RipcordError(kind, `${where}: cannot ${action} (HTTP ${a.status})${said}`, { retryable });
   }
 
-  async function readFlag(ref: FlagRef, call_: FlagCallOptions | undefined): Promise<boolean> {
+  async function readFlag(ref: FlagRef, call_: FlagCallOptions | undefined): Promise<FlagState> {
     const action = `read flag ${ref.feature} in project ${ref.project}`;
     const a = await call(
       ref,
@@ -145,11 +145,17 @@ export function createLaunchDarkly(opts: LaunchDarklyOptions): FlagServicePort {
         `${where}: flag ${ref.feature} in project ${ref.project} has no environment "${ref.environment}" (environments: ${known})`,
       );
     }
-    return env.on;
+    return {
+      on: env.on,
+      ...(env.lastModified !== undefined
+        ? { lastChange: { at: new Date(env.lastModified).toISOString() } }
+        : {}),
+    };
   }
 
   return {
-    isEnabled: readFlag,
+    state: readFlag,
+    isEnabled: async (ref, call_) => (await readFlag(ref, call_)).on,
     async turnOff(ref, call_) {
       await call(
         ref,

@@ -12,7 +12,7 @@ import type { TokenSource } from '../../core/ports.js';
 import type { FlagRef, FlagServicePort } from '../../core/ports.js';
 import { requestJson, statusKind } from '../http/get-json.js';
 import { readTokenSource } from '../http/token-file.js';
-import { Feature, UnleashErrorBody } from './schema.js';
+import { Feature, FeatureEvents, UnleashErrorBody } from './schema.js';
 
 export interface UnleashAdminOptions {
   /** Base URL of the server, e.g. `https://unleash.example.com` (no `/api`). */
@@ -91,7 +91,26 @@ export function createUnleashAdmin(opts: UnleashAdminOptions): FlagServicePort {
     return new RipcordError(kind, `${where}: cannot ${action} (HTTP ${a.status})${said}`, { retryable });
   }
 
-  return {
+  async function lastChange(ref: FlagRef, signal: AbortSignal | undefined) {
+    const action = `read the events of flag ${ref.feature}`;
+    const a = await call('GET', `/api/admin/events/${encodeURIComponent(ref.feature)}`, action, signal);
+    const events = FeatureEvents.safeParse(a.body);
+    if (!events.success) return undefined;
+    // Newest first: the last change in this environment, else the last change of the flag itself.
+    const e =
+      events.data.events.find((x) => x.environment === ref.environment) ??
+      events.data.events.find((x) => !x.environment);
+    return e ? { at: e.createdAt, ...(e.createdBy ? { by: e.createdBy } : {}) } : undefined;
+  }
+
+  const api: FlagServicePort = {
+    async state(ref, call_) {
+      const [on, change] = await Promise.all([
+        api.isEnabled(ref, call_),
+        lastChange(ref, call_?.signal).catch(() => undefined),
+      ]);
+      return { on, ...(change ? { lastChange: change } : {}) };
+    },
     async isEnabled(ref, call_) {
       const action = `read flag ${ref.feature} in project ${ref.project}`;
       const a = await call('GET', featurePath(ref), action, call_?.signal);
@@ -122,4 +141,5 @@ export function createUnleashAdmin(opts: UnleashAdminOptions): FlagServicePort {
       );
     },
   };
+  return api;
 }

@@ -24,3 +24,15 @@ export const UnleashErrorBody = z.looseObject({
   message: z.string().optional(),
 });
 export type UnleashErrorBody = z.infer<typeof UnleashErrorBody>;
+
+/** GET /api/admin/events/:feature (newest first): who changed the flag, when, in which environment. */
+export const FeatureEvents = z.looseObject({
+  events: z.array(
+    z.looseObject({
+      type: z.string(),
+      createdAt: z.string(),
+      createdBy: z.string().optional(),
+      environment: z.string().nullish(),
+    }),
+  ),
+});

@@ -1,7 +1,8 @@
 /**
  * `ripcord config history SERVICE`: the versions a config or secret rollback can restore. ConfigMaps: every
  * versioned copy with its age, key names, key count and content hash, and which one the live object holds.
- * Vault: the KV v2 versions from metadata (age, live/deleted/destroyed, current). Never a Secret or Vault value.
+ * Vault: the KV v2 versions from metadata (age, live/deleted/destroyed, current). Flags: each configured flag's
+ * state and last change (runbook 4's "configuration" that is not a file). Never a Secret or Vault value.
  */
 import type { Command } from 'commander';
 import { dataHash, dataKeys } from '../../core/config-rollback/data-diff.js';
@@ -13,6 +14,7 @@ import { age, table } from '../format/table.js';
 import { emit } from '../output.js';
 import { action, globalOptions } from '../run-action.js';
 import { findVersionedConfigMap } from '../../scenarios/config/scenario.js';
+import { flagStatus, flagStatusLines, type FlagStatus } from '../../scenarios/flag/status.js';
 import { withServiceContext, type ServiceContext } from '../service-context.js';
 
 /** What Vault's metadata endpoint answers, as the ports' Vault client returns it. */
@@ -49,6 +51,8 @@ export interface ConfigHistory {
     maxVersions: number;
     versions: Array<{ version: number; createdTime: string; age: string; state: string; current: boolean }>;
   };
+  /** Each configured flag's state and last change. */
+  flags?: FlagStatus[];
 }
 
 /** The history of one service (exported for tests: the context's ports are all it reads). */
@@ -58,8 +62,12 @@ export async function collectConfigHistory(
   const { service } = ctx;
   const ns = service.kube.namespace;
   const out: ConfigHistory = { service: service.name, namespace: ns };
-  const { deployment } = await ctx.kube.snapshot(ns, service.deployment);
+  const snapshot = await ctx.kube.snapshot(ns, service.deployment);
+  const { deployment } = snapshot;
   const hasVault = sectionConfigured(service, 'vault');
+  const hasFlags = sectionConfigured(service, 'flags');
+  // The flag services are read while the ConfigMaps and Vault are.
+  const flagsRead = hasFlags ? flagStatus(ctx, snapshot) : undefined;
   try {
     // The config section is this command's own: a mistake in it (an unset variable) is the ConfigMap part's.
     sectionOf(service, 'config');
@@ -82,8 +90,8 @@ export async function collectConfigHistory(
       })),
     };
   } catch (err) {
-    // With Vault configured, a service without versioned ConfigMaps still has a history worth showing.
-    if (!(err instanceof RipcordError) || err.kind !== 'invalid' || !hasVault) throw err;
+    // With Vault or flags configured, a service without versioned ConfigMaps still has a history worth showing.
+    if (!(err instanceof RipcordError) || err.kind !== 'invalid' || !(hasVault || hasFlags)) throw err;
     out.configMapNote = err.message;
   }
   if (hasVault) {
@@ -94,10 +102,11 @@ export async function collectConfigHistory(
       // Least privilege: someone who may read the ConfigMaps but has no Vault address, token or policy still
       // gets their history, with the reason Vault is missing from it.
       const optional = err instanceof RipcordError && (err.kind === 'invalid' || err.kind === 'forbidden');
-      if (!out.configMap || !optional) throw err;
+      if (!(out.configMap || hasFlags) || !optional) throw err;
       out.vaultNote = err.message;
     }
   }
+  if (flagsRead) out.flags = await flagsRead;
   return out;
 }
 
@@ -152,6 +161,10 @@ function historyText(h: ConfigHistory): string {
   } else if (h.vaultNote) {
     if (out.length) out.push('');
     out.push(`Vault: ${h.vaultNote}`);
+  }
+  if (h.flags?.length) {
+    if (out.length) out.push('');
+    out.push(...flagStatusLines(h.flags).map((l) => l.slice(2)));
   }
   return out.join('\n');
 }

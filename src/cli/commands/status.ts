@@ -3,6 +3,7 @@ import { rolloutHistory } from '../../core/app-rollback/history.js';
 import { lockNameFor } from '../../core/steps/lock.js';
 import { sectionConfigured } from '../../config/sections.js';
 import { blueGreenStatus, blueGreenStatusLines } from '../../scenarios/blue-green/status.js';
+import { flagStatus, flagStatusLines } from '../../scenarios/flag/status.js';
 import { autoRecord } from '../../scenarios/config/revision-records.js';
 import { liveTrafficSection } from '../../scenarios/live-traffic.js';
 import { argoCdStatus, argoCdStatusLines } from '../../app/gitops-status.js';
@@ -26,6 +27,10 @@ export function registerStatusCommands(program: Command): void {
           const blueGreen = section === 'blueGreen' ? await blueGreenStatus(ctx) : undefined;
           const deployment = blueGreen?.colours.find((c) => c.live)?.deployment ?? service.deployment;
           const snap = await kube.snapshot(ns, deployment);
+          // The flag services are read while the cluster is: each is a round trip of its own.
+          const flagsRead = sectionConfigured(service, 'flags')
+            ? flagStatus(ctx, snap, ctx.abort.signal)
+            : Promise.resolve([]);
           await autoRecord(ctx, snap, { section });
           const current = rolloutHistory(snap).find((e) => e.current);
           const rollout = await kube.rolloutStatus(ns, deployment);
@@ -37,6 +42,7 @@ export function registerStatusCommands(program: Command): void {
             sectionConfigured(service, 'argocd') && !argocdProblem
               ? await argoCdStatus(ctx, snap.deployment)
               : undefined;
+          const flags = await flagsRead;
           const st = snap.deployment.status ?? {};
           const data = {
             service: service.name,
@@ -57,6 +63,7 @@ export function registerStatusCommands(program: Command): void {
               ? { id: lastRun.id, status: lastRun.status, createdAt: lastRun.createdAt }
               : null,
             ...(blueGreen ? { blueGreen } : {}),
+            ...(flags.length ? { flags } : {}),
             ...(argocd ? { argocd } : {}),
             ...(argocdProblem ? { argocdNotChecked: argocdProblem } : {}),
           };
@@ -68,6 +75,7 @@ export function registerStatusCommands(program: Command): void {
               `  lock:     ${lock ? `held by ${lock.holder} since ${lock.since}` : 'free'}`,
               `  last run: ${lastRun ? `${lastRun.id} ${lastRun.status} at ${lastRun.createdAt}` : 'none'}`,
               ...(blueGreen ? blueGreenStatusLines(blueGreen) : []),
+              ...flagStatusLines(flags),
               ...(argocd ? argoCdStatusLines(argocd, service.name) : []),
               ...(argocdProblem ? [`  argocd:   not checked: ${argocdProblem}`] : []),
             ].join('\n'),
