@@ -6,6 +6,9 @@
  * Flag, Unleash: `ripcord rollback --scenario flag --flag new-pricing` versus the runbook's "toggle flag ... via
  *   API" (one POST to Unleash's admin API, what `curl` does). Measured: command start to Unleash reporting the
  *   flag off (polled every 20 ms), the command's wall time, and command start to the last 5xx users saw.
+ * Flag, LaunchDarkly and ConfigCat (issue 17): the same, against each provider's bare API call (LaunchDarkly's
+ *   semantic patch turnFlagOff; ConfigCat's JSON Patch of the default value), on the doubles of test/support (run
+ *   in this process; neither service can run here), the pods reading the flag through each provider's SDK.
  * Flag, env var: `ripcord rollback --scenario flag --flag new-pricing-env` versus the runbook's
  *   `kubectl set env deployment/venue-service FEATURE_NEW_PRICING=false` + `kubectl rollout status`.
  * Config: `ripcord rollback --scenario config --to-version 1` versus the runbook's `kubectl apply -f` (v1's data
@@ -39,6 +42,8 @@ import {
   UNLEASH_PROJECT,
 } from '../src/sandbox/unleash.js';
 import { waitForDeploymentRollout } from '../src/sandbox/wait-rollout.js';
+import { startConfigCatDouble } from '../test/support/configcat-double.js';
+import { startLaunchDarklyDouble } from '../test/support/launchdarkly-double.js';
 import { arg, sec } from './support/bench-cli.js';
 import { reportGoal } from './support/goals.js';
 
@@ -55,6 +60,8 @@ interface Sample {
   offMs?: number;
   doneMs: number;
   last5xxMs: number;
+  /** 5xx among the requests of the 3 s before the start: proof the bad flag or config was live for users. */
+  errorsBefore: number;
 }
 
 interface Row {
@@ -76,6 +83,15 @@ async function main(): Promise<void> {
   const kubectl = join(state.kube.binDir, 'kubectl');
   const ripcordBin = join(repoRoot(), 'bin', 'ripcord.js');
   const unleash = { url: state.unleash.url, ...readUnleashSecrets(state.unleash.secretsFile) };
+
+  const [ld, cc] = await Promise.all([startLaunchDarklyDouble(), startConfigCatDouble()]);
+  const ccEnv = cc.environments.production as string;
+  const ldOn = () =>
+    ld.putFlag({ project: 'default', key: 'new-pricing', environments: { production: { on: true } } });
+  const ccOn = () =>
+    cc.putSetting({ configId: cc.configId, key: 'newPricing', values: { [ccEnv]: { defaultValue: true } } });
+  ldOn();
+  const ccSetting = ccOn();
 
   const ns = `bench-flag-${Date.now() % 100000}`;
   const feature = `new-pricing-${ns}`;
@@ -101,12 +117,21 @@ async function main(): Promise<void> {
       '    rollout: { timeout: 10m }',
       '    flags:',
       `      new-pricing: { provider: unleash, url: ${unleash.url}, environment: ${UNLEASH_ENVIRONMENT}, feature: ${feature} }`,
+      `      new-pricing-ld: { provider: launchdarkly, url: ${ld.url}, environment: production, feature: new-pricing }`,
+      `      new-pricing-cc: { provider: configcat, url: ${cc.url}, config: ${cc.configId}, environment: ${ccEnv}, feature: newPricing }`,
       '      new-pricing-env: { provider: env, variable: FEATURE_NEW_PRICING }',
       '',
     ].join('\n'),
   );
-  const env = { ...process.env, UNLEASH_ADMIN_TOKEN: unleash.adminToken };
+  const env = {
+    ...process.env,
+    UNLEASH_ADMIN_TOKEN: unleash.adminToken,
+    LAUNCHDARKLY_API_TOKEN: ld.writerToken,
+    CONFIGCAT_BASIC_AUTH_USERNAME: cc.user.username,
+    CONFIGCAT_BASIC_AUTH_PASSWORD: cc.user.password,
+  };
   const k = ['--kubeconfig', state.kube.kubeconfig, '-n', ns];
+  const core = kc.makeApiClient(CoreV1Api);
   const ripcord = (flag: string) =>
     run(
       process.execPath,
@@ -158,6 +183,7 @@ async function main(): Promise<void> {
       ...(offAt !== undefined ? { offMs: offAt - t0 } : {}),
       doneMs: doneAt - t0,
       last5xxMs: last - t0,
+      errorsBefore: samples.filter((s) => s.sentAt < t0 && (s.status >= 500 || s.status === 0)).length,
     };
   };
 
@@ -200,6 +226,91 @@ async function main(): Promise<void> {
     );
     note(`unleash API run ${i + 1}`, peerUnleash.samples.at(-1) as Sample);
   }
+  // ---- LAUNCHDARKLY AND CONFIGCAT (issue 17) ------------------------------------------------------------
+  // The pods read the flag service Secret venue-service-flags names at start: each switch is a restart.
+  const switchPods = async (data: Record<string, string> | undefined): Promise<void> => {
+    await core.deleteNamespacedSecret({ name: 'venue-service-flags', namespace: ns }).catch(() => undefined);
+    if (data) {
+      await core.createNamespacedSecret({
+        namespace: ns,
+        body: { metadata: { name: 'venue-service-flags' }, type: 'Opaque', stringData: data },
+      });
+    }
+    await run(kubectl, [...k, 'rollout', 'restart', 'deployment/venue-service']);
+    await waitForDeploymentRollout(kc, ns, 'venue-service', { timeoutMs: 600_000 });
+  };
+  const ldApiOff = async (): Promise<void> => {
+    const res = await fetch(`${ld.url}/api/v2/flags/default/new-pricing`, {
+      method: 'PATCH',
+      headers: {
+        Authorization: ld.writerToken,
+        'Content-Type': 'application/json; domain-model=launchdarkly.semanticpatch',
+      },
+      body: JSON.stringify({ environmentKey: 'production', instructions: [{ kind: 'turnFlagOff' }] }),
+    });
+    if (!res.ok) throw new Error(`LaunchDarkly double: PATCH ${res.status}`);
+  };
+  const ccApiOff = async (): Promise<void> => {
+    const basic = Buffer.from(`${cc.user.username}:${cc.user.password}`).toString('base64');
+    const res = await fetch(`${cc.url}/v2/environments/${ccEnv}/settings/${ccSetting}/value`, {
+      method: 'PATCH',
+      headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify([{ op: 'replace', path: '/defaultValue/boolValue', value: false }]),
+    });
+    if (!res.ok) throw new Error(`ConfigCat double: PATCH ${res.status}`);
+  };
+  const providers: Array<{
+    name: string;
+    flag: string;
+    api: string;
+    secret: Record<string, string>;
+    on: () => void;
+    off: () => Promise<void>;
+    isOff: () => Promise<boolean>;
+  }> = [
+    {
+      name: 'LaunchDarkly',
+      flag: 'new-pricing-ld',
+      api: 'runbook: API call (PATCH semantic patch turnFlagOff)',
+      secret: { LAUNCHDARKLY_SDK_KEY: ld.sdkKeys.production as string, LAUNCHDARKLY_BASE_URI: ld.url },
+      on: ldOn,
+      off: ldApiOff,
+      isOff: async () => ld.isOn('default', 'new-pricing', 'production') === false,
+    },
+    {
+      name: 'ConfigCat',
+      flag: 'new-pricing-cc',
+      api: 'runbook: API call (PATCH JSON Patch of the value)',
+      secret: { CONFIGCAT_SDK_KEY: cc.sdkKeys.production as string, CONFIGCAT_BASE_URL: cc.url },
+      on: () => void ccOn(),
+      off: ccApiOff,
+      isOff: async () => cc.valueOf('newPricing', ccEnv)?.defaultValue === false,
+    },
+  ];
+  const serviceRows: Array<[Row, Row]> = [];
+  for (const p of providers) {
+    const ours: Row = {
+      scenario: `flag (${p.name})`,
+      method: 'ripcord rollback --scenario flag',
+      targetMs: 60_000,
+      samples: [],
+    };
+    const peer: Row = { scenario: `flag (${p.name})`, method: p.api, targetMs: 60_000, samples: [] };
+    serviceRows.push([ours, peer]);
+    await switchPods(p.secret);
+    for (let i = 0; i < runs; i++) {
+      p.on();
+      ours.samples.push(await timed(() => ripcord(p.flag), p.isOff));
+      note(`${p.name} ripcord run ${i + 1}`, ours.samples.at(-1) as Sample);
+      p.on();
+      peer.samples.push(await timed(p.off, p.isOff));
+      note(`${p.name} API run ${i + 1}`, peer.samples.at(-1) as Sample);
+    }
+  }
+  await switchPods(undefined);
+  rows.splice(2, 0, ...serviceRows.flat());
+  // -------------------------------------------------------------------------------------------------------
+
   // The env-var variant reads FEATURE_NEW_PRICING only when Unleash is not configured for the pod.
   await kc.makeApiClient(CoreV1Api).deleteNamespacedSecret({ name: 'venue-service-unleash', namespace: ns });
   for (let i = 0; i < runs; i++) {
@@ -222,7 +333,6 @@ async function main(): Promise<void> {
   // `rollback --scenario config --to-version 1` versus the runbook's own commands: `kubectl apply -f` of
   // configmap-v1.yaml with its name renamed onto the live object (written before the clock starts, as the file
   // is in git), `kubectl rollout restart`, `kubectl rollout status`. Same Deployment, same load.
-  const core = kc.makeApiClient(CoreV1Api);
   const ourConfig: Row = {
     scenario: 'config (ConfigMap)',
     method: 'ripcord rollback --scenario config',
@@ -308,19 +418,23 @@ async function main(): Promise<void> {
   // -------------------------------------------------------------------------------------------------------
 
   await kc.makeApiClient(CoreV1Api).deleteNamespace({ name: ns });
+  await Promise.all([ld.close(), cc.close()]);
   console.log(
     `bench/flag-config-rollback ${new Date().toISOString()} (${replicas} replicas, ${runs} runs each, medians, ` +
       `times from command start; load 30 rps GET /api/venues)`,
   );
-  console.log('| scenario | method | to flag off | command done | last 5xx seen | RTO target | met |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log(
+    '| scenario | method | 5xx in the 3 s before (sum) | to flag off | command done | last 5xx seen | RTO target | met |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const off = r.samples.map((s) => s.offMs).filter((x): x is number => x !== undefined);
     const done = median(r.samples.map((s) => s.doneMs));
     const last = median(r.samples.map((s) => s.last5xxMs));
     const recovered = Math.max(done, last);
     console.log(
-      `| ${r.scenario} | ${r.method} | ${off.length ? sec(median(off)) : '-'} | ${sec(done)} | ${sec(last)} | ` +
+      `| ${r.scenario} | ${r.method} | ${r.samples.reduce((n, x) => n + x.errorsBefore, 0)} | ` +
+        `${off.length ? sec(median(off)) : '-'} | ${sec(done)} | ${sec(last)} | ` +
         `${sec(r.targetMs)} | ${recovered <= r.targetMs ? 'yes' : 'no'} |`,
     );
   }
@@ -335,6 +449,19 @@ async function main(): Promise<void> {
       : 'never observed off',
     met: unleashOff.length === runs && median(unleashOff) < 1000,
   });
+  // Issue 17: LaunchDarkly and ConfigCat reported beside Unleash (no goal of their own).
+  for (const [ours, peer] of serviceRows) {
+    const off = ours.samples.map((x) => x.offMs).filter((x): x is number => x !== undefined);
+    const api = peer.samples.map((x) => x.offMs).filter((x): x is number => x !== undefined);
+    reportGoal({
+      bench: 'flag-config-rollback',
+      measure: `${ours.scenario}: command start → off (median of ${runs}, under load)`,
+      goal: 'report (Unleash’s goal is < 1 s)',
+      measured: off.length
+        ? `${sec(median(off))} (API call ${api.length ? sec(median(api)) : '-'})`
+        : 'never observed off',
+    });
+  }
   // Ratio of command wall times (medians), Ripcord against the runbook's commands, per scenario.
   for (const [ours, peer] of [
     [ourEnv, peerEnv],
