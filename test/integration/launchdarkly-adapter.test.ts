@@ -201,6 +201,24 @@ describe('LaunchDarkly adapter (REST API v2, against the documented double)', ()
     expect(ld.isOn('default', 'guarded', 'production')).toBe(true);
   });
 
+  it('a flag whose off variation serves true is on, and refused (exit 3) before any change', async () => {
+    ld.putFlag({
+      project: 'default',
+      key: 'inverted',
+      environments: { production: { on: false, offVariation: 0 } },
+    });
+    const inverted = ref({ feature: 'inverted' });
+    expect(await api().isEnabled(inverted)).toBe(true); // targeting off, yet everyone gets true
+    const before = ld.changes.length;
+    const refused = await failure(api().turnOff(inverted));
+    expect(exitCodeFor(refused)).toBe(3);
+    expect(refused.message).toMatch(
+      /off variation in environment production serves true: .* nothing was changed/,
+    );
+    expect(refused.message).toContain(`${ld.url}/default/production/features/inverted`);
+    expect(ld.changes.length).toBe(before);
+  });
+
   it('a short 429 is waited out by its Retry-After; a long one is reported with when it resets (exit 4)', async () => {
     const seen = ld.requests.length;
     ld.fail({ status: 429, times: 1, retryAfter: 1 });

@@ -23,7 +23,7 @@
  * - GET /sdk/latest-all (polling): `{ flags: { <key>: <flag config> }, segments: {} }`;
  * - GET /all (streaming, the SDKs' default): Server-Sent Events, first `put` with `{ path: "/", data: { flags,
  *   segments } }`, then a `patch` `{ path: "/flags/<key>", data: <flag config> }` on every change.
- * A boolean flag serves variation 0 (true) when on, its off variation 1 (false) when off.
+ * A boolean flag serves variation 0 (true) when on, its off variation (1, false, unless set to 0) when off.
  *
  * Not implemented: JSON patch and merge patch updates, approval requests, targeting rules, scheduled changes,
  * the events endpoints (turn the SDK's event sending off against this double).
@@ -37,7 +37,7 @@ export interface LaunchDarklyDoubleFlag {
   project: string;
   key: string;
   /** Environments by key: targeting on, and whether changes there need an approval. */
-  environments: Record<string, { on: boolean; approvalRequired?: boolean }>;
+  environments: Record<string, { on: boolean; approvalRequired?: boolean; offVariation?: 0 | 1 }>;
 }
 
 export interface LaunchDarklyChange {
@@ -75,6 +75,8 @@ export interface LaunchDarklyDouble {
 
 interface StoredEnv {
   on: boolean;
+  /** 0 serves true, 1 (the default) false. */
+  offVariation: 0 | 1;
   approvalRequired: boolean;
   version: number;
   lastModified: number;
@@ -127,6 +129,7 @@ export async function startLaunchDarklyDouble(
           k,
           {
             on: e.on,
+            offVariation: e.offVariation,
             archived: false,
             salt: e.salt,
             lastModified: e.lastModified,
@@ -144,7 +147,7 @@ export async function startLaunchDarklyDouble(
     version: e.version,
     on: e.on,
     variations: [true, false],
-    offVariation: 1,
+    offVariation: e.offVariation,
     fallthrough: { variation: 0 },
     targets: [],
     contextTargets: [],
@@ -341,6 +344,7 @@ export async function startLaunchDarklyDouble(
             k,
             {
               on: e.on,
+              offVariation: e.offVariation ?? 1,
               approvalRequired: e.approvalRequired === true,
               // Above any version an SDK holds: a `patch` with an older version is ignored by the SDK.
               version: (previous?.environments.get(k)?.version ?? 0) + 1,

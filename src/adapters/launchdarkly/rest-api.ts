@@ -8,6 +8,10 @@
  * the variable or file the config names, and never reaches a message (LaunchDarkly's own text is quoted with any
  * copy of it masked).
  *
+ * "On" is what users can get: targeting on, or targeting off with an off variation that serves `true`. Such a flag
+ * is refused before any change (turning targeting off would serve `true` to everyone, the targeting rules that
+ * limited it no longer applied), naming the flag's page to change its off variation.
+ *
  * The documented errors ("Errors" and "Rate limiting" in the API docs), each with its words here:
  *   400 invalid_request, 401 invalid access token, 403 forbidden (the token's role), 404 unknown project or flag,
  *   405 approval_required (the environment requires approvals: refused, with the flag's page to ask from),
@@ -125,6 +129,10 @@ export function createLaunchDarkly(opts: LaunchDarklyOptions): FlagServicePort {
     return new RipcordError(kind, `${where}: cannot ${action} (HTTP ${a.status})${said}`, { retryable });
   }
 
+  /** Per flag: whether its off variation serves true, from the last read (the step reads before it turns off). */
+  const offServesTrue = new Map<string, boolean>();
+  const refKey = (r: FlagRef) => `${r.project}/${r.feature}@${r.environment}`;
+
   async function readFlag(ref: FlagRef, call_: FlagCallOptions | undefined): Promise<FlagState> {
     const action = `read flag ${ref.feature} in project ${ref.project}`;
     const a = await call(
@@ -145,8 +153,12 @@ export function createLaunchDarkly(opts: LaunchDarklyOptions): FlagServicePort {
         `${where}: flag ${ref.feature} in project ${ref.project} has no environment "${ref.environment}" (environments: ${known})`,
       );
     }
+    const offIndex = env.offVariation;
+    const offServes =
+      offIndex === null || offIndex === undefined ? undefined : parsed.data.variations?.[offIndex]?.value;
+    offServesTrue.set(refKey(ref), offServes === true);
     return {
-      on: env.on,
+      on: env.on || offServes === true,
       ...(env.lastModified !== undefined
         ? { lastChange: { at: new Date(env.lastModified).toISOString() } }
         : {}),
@@ -157,6 +169,15 @@ export function createLaunchDarkly(opts: LaunchDarklyOptions): FlagServicePort {
     state: readFlag,
     isEnabled: async (ref, call_) => (await readFlag(ref, call_)).on,
     async turnOff(ref, call_) {
+      if (!offServesTrue.has(refKey(ref))) await readFlag(ref, call_);
+      if (offServesTrue.get(refKey(ref))) {
+        throw new RipcordError(
+          'refused',
+          `${where}: flag ${ref.feature}'s off variation in environment ${ref.environment} serves true: turning ` +
+            `targeting off would serve true to everyone; nothing was changed. Set its off variation to false ` +
+            `first, at ${flagPage(ref)}`,
+        );
+      }
       await call(
         ref,
         {

@@ -10,6 +10,8 @@ export const LaunchDarklyFlagEnvironment = z.looseObject({
   on: z.boolean(),
   lastModified: z.number().optional(),
   version: z.number().optional(),
+  /** Which variation targeting-off serves (an index into `variations`); null: the caller's fallback. */
+  offVariation: z.number().nullish(),
   /** The flag's page in LaunchDarkly's web app, relative to the site (`/<project>/<env>/features/<flag>`). */
   _site: z.looseObject({ href: z.string() }).optional(),
 });
@@ -17,6 +19,7 @@ export const LaunchDarklyFlagEnvironment = z.looseObject({
 export const LaunchDarklyFlag = z.looseObject({
   key: z.string(),
   archived: z.boolean().optional(),
+  variations: z.array(z.looseObject({ value: z.unknown() })).optional(),
   environments: z.record(z.string(), LaunchDarklyFlagEnvironment),
 });
 export type LaunchDarklyFlag = z.infer<typeof LaunchDarklyFlag>;
