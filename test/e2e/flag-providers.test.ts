@@ -172,6 +172,12 @@ describe('flag rollback through LaunchDarkly and ConfigCat, the service reading 
         }),
       ]);
       expect(res.stdout + res.stderr).not.toContain(ld.writerToken);
+      // The current revision's config was still recorded (for a later --with-config), taken while the flag went
+      // off rather than before it: the run waits for it before it ends.
+      const index = await adminKubeConfig()
+        .makeApiClient(CoreV1Api)
+        .readNamespacedConfigMap({ name: 'ripcord-records-venue-service', namespace: ns.name });
+      expect(Object.keys(index.data ?? {}).length).toBeGreaterThan(0);
       const off = ld.changes[0]?.at ?? 0;
       const clean = await errorsStopAfter(load, performance.now() - (Date.now() - off));
       const samples = await load.stop();
