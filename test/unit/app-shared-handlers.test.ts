@@ -82,6 +82,18 @@ describe('the shared step handlers the app layer adds to every plan', () => {
     expect(from[0]).toBeGreaterThanOrEqual(began);
   });
 
+  it('a timer that fires early by the step’s clock does not pull the first window before the step began', async () => {
+    // What a busy process shows: the timer's loop clock runs ahead of the wall clock the windows are cut on.
+    // A clock at 0.9 speed makes every 10 ms pause look like 9 ms, every time (the flake seen in full runs, 1 ms).
+    const base = Date.now();
+    const slow = { now: () => new Date(base + Math.floor((Date.now() - base) * 0.9)) };
+    const { ctx, asked } = context({ prometheusUrl: 'http://prom:9090' });
+    const began = slow.now().getTime();
+    await sharedHandlers(ctx)[RECOVERY_STEP_KIND]?.apply(step, { ...stepCtx, clock: slow });
+    const from = asked.filter((a) => a.startsWith('window from ')).map((a) => Number(a.slice(12)));
+    expect(from[0]).toBeGreaterThanOrEqual(began);
+  });
+
   it('a plan from a config that no longer names them uses the journaled URLs', async () => {
     const { ctx, asked } = context({});
     await sharedHandlers(ctx)[RECOVERY_STEP_KIND]?.apply(step, stepCtx);

@@ -126,7 +126,17 @@ export function recoveryHandlers(deps: RecoveryHandlerDeps): StepHandlers {
           // Wait first: each interval asked for is the one that just ended, so the first lies wholly after this
           // step began, when traffic had already moved. Asked at once, the first window held the bad release's
           // last seconds (a blue-green switch 1.5 s earlier: "still 3.41% 5xx" on the old colour's requests).
+          const waitFrom = ctx.clock.now().getTime();
           await pauseOrAbort(pollMs, ctx.signal, 'recovery verification');
+          // A timer measures its delay on libuv's loop clock, read when the loop iteration began: on a busy
+          // process it fires up to a few ms early by the wall clock the windows are cut on, and the first window
+          // would reach back before the step began (seen: 1 ms, under a full test run). Finish the wait on that
+          // clock. (A clock that does not move, in tests, is left alone: its deficit stays the whole poll.)
+          for (let i = 0; i < 5; i++) {
+            const short = waitFrom + pollMs - ctx.clock.now().getTime();
+            if (short <= 0 || short >= pollMs) break;
+            await pauseOrAbort(short, ctx.signal, 'recovery verification');
+          }
           const now = ctx.clock.now();
           const w = { windowSeconds: d.windowSeconds };
           const [errors, p50, firing] = await Promise.all([
