@@ -25,6 +25,28 @@ const EnvVarName = z.string().regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/, {
   error: (iss) => `expected an environment variable name like FEATURE_NEW_PRICING, got ${show(iss.input)}`,
 });
 
+/** A flag service's http(s) base URL, never with credentials in it (they would be printed with the config). */
+const serviceUrl = (what: string, useInstead: string) =>
+  z
+    .url({
+      protocol: /^https?$/,
+      error: (iss) => `expected ${what}'s http(s) base URL, got ${show(iss.input)}`,
+    })
+    .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), {
+      error: `credentials do not belong in the URL; use ${useInstead}`,
+    });
+
+/** The file a token is read from when a step runs; wins over the variable. */
+const tokenFile = () =>
+  z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'File holding the token, relative to this file; wins over tokenEnv' });
+
+const timeoutMs = () =>
+  z.int().positive().optional().meta({ description: 'Per-request timeout', default: 5000 });
+
 /** `kubectl set env deployment/D VAR=off`: the flag is a container variable; turning it off redeploys. */
 export const EnvFlag = z
   .strictObject({
@@ -48,18 +70,10 @@ export type EnvFlag = z.infer<typeof EnvFlag>;
 export const UnleashFlag = z
   .strictObject({
     provider: z.literal('unleash'),
-    url: z
-      .url({
-        protocol: /^https?$/,
-        error: (iss) => `expected the Unleash server's http(s) base URL, got ${show(iss.input)}`,
-      })
-      .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), {
-        error: 'credentials do not belong in the URL; use tokenEnv or tokenFile',
-      })
-      .meta({
-        description: 'The Unleash server’s base URL (as in the browser)',
-        examples: ['${UNLEASH_URL}'],
-      }),
+    url: serviceUrl('the Unleash server', 'tokenEnv or tokenFile').meta({
+      description: 'The Unleash server’s base URL (as in the browser)',
+      examples: ['${UNLEASH_URL}'],
+    }),
     project: z.string().min(1).optional().meta({ description: 'Unleash project', default: 'default' }),
     environment: z
       .string()
@@ -70,12 +84,8 @@ export const UnleashFlag = z
       description: 'Environment variable holding an admin API token or personal access token',
       default: 'UNLEASH_ADMIN_TOKEN',
     }),
-    tokenFile: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({ description: 'File holding the token, relative to this file; wins over tokenEnv' }),
-    timeoutMs: z.int().positive().optional().meta({ description: 'Per-request timeout', default: 5000 }),
+    tokenFile: tokenFile(),
+    timeoutMs: timeoutMs(),
   })
   .meta({ description: 'A flag in Unleash, turned off through its admin API (no redeploy)' });
 export type UnleashFlag = z.infer<typeof UnleashFlag>;
@@ -84,20 +94,11 @@ export type UnleashFlag = z.infer<typeof UnleashFlag>;
 export const LaunchDarklyFlag = z
   .strictObject({
     provider: z.literal('launchdarkly'),
-    url: z
-      .url({
-        protocol: /^https?$/,
-        error: (iss) => `expected LaunchDarkly's http(s) base URL, got ${show(iss.input)}`,
-      })
-      .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), {
-        error: 'credentials do not belong in the URL; use tokenEnv or tokenFile',
-      })
-      .optional()
-      .meta({
-        description:
-          'LaunchDarkly’s base URL (its other instances: https://app.launchdarkly.us, https://app.eu.launchdarkly.com)',
-        default: 'https://app.launchdarkly.com',
-      }),
+    url: serviceUrl('LaunchDarkly', 'tokenEnv or tokenFile').optional().meta({
+      description:
+        'LaunchDarkly’s base URL (its other instances: https://app.launchdarkly.us, https://app.eu.launchdarkly.com)',
+      default: 'https://app.launchdarkly.com',
+    }),
     project: z.string().min(1).optional().meta({ description: 'The project key', default: 'default' }),
     environment: z
       .string()
@@ -108,12 +109,8 @@ export const LaunchDarklyFlag = z
       description: 'Environment variable holding an API access token whose role may turn the flag off',
       default: 'LAUNCHDARKLY_API_TOKEN',
     }),
-    tokenFile: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({ description: 'File holding the token, relative to this file; wins over tokenEnv' }),
-    timeoutMs: z.int().positive().optional().meta({ description: 'Per-request timeout', default: 5000 }),
+    tokenFile: tokenFile(),
+    timeoutMs: timeoutMs(),
   })
   .meta({ description: 'A flag in LaunchDarkly, turned off through its REST API (no redeploy)' });
 export type LaunchDarklyFlag = z.infer<typeof LaunchDarklyFlag>;
@@ -122,14 +119,7 @@ export type LaunchDarklyFlag = z.infer<typeof LaunchDarklyFlag>;
 export const ConfigCatFlag = z
   .strictObject({
     provider: z.literal('configcat'),
-    url: z
-      .url({
-        protocol: /^https?$/,
-        error: (iss) => `expected the ConfigCat Public API's http(s) base URL, got ${show(iss.input)}`,
-      })
-      .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), {
-        error: 'credentials do not belong in the URL; use usernameEnv/passwordEnv or credentialsFile',
-      })
+    url: serviceUrl('the ConfigCat Public API', 'usernameEnv/passwordEnv or credentialsFile')
       .optional()
       .meta({ description: 'The Public Management API’s base URL', default: 'https://api.configcat.com' }),
     config: z.string().min(1).meta({
@@ -153,7 +143,7 @@ export const ConfigCatFlag = z
     credentialsFile: z.string().min(1).optional().meta({
       description: 'File holding "username:password", relative to this file; wins over the variables',
     }),
-    timeoutMs: z.int().positive().optional().meta({ description: 'Per-request timeout', default: 5000 }),
+    timeoutMs: timeoutMs(),
   })
   .meta({ description: 'A feature flag in ConfigCat, set to serve false through its Public Management API' });
 export type ConfigCatFlag = z.infer<typeof ConfigCatFlag>;
