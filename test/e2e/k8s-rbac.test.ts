@@ -75,8 +75,9 @@ describe('RBAC through the ripcord ServiceAccount', () => {
     expect((err as RipcordError).message).toBe(
       `forbidden: ${SA} cannot get deployments.apps in namespace ${ns}`,
     );
+    // The lock's first call creates the Lease (it is usually absent; AlreadyExists sends it to a read).
     await expect(kube.acquireLock(ns, 'ripcord-venue-service', 'ripcord/x', 60)).rejects.toThrow(
-      `forbidden: ${SA} cannot get leases.coordination.k8s.io in namespace ${ns}`,
+      `forbidden: ${SA} cannot create leases.coordination.k8s.io in namespace ${ns}`,
     );
     await expect(kube.listPods(ns, 'app=venue-service')).rejects.toThrow(
       `forbidden: ${SA} cannot list pods in namespace ${ns}`,
