@@ -6,6 +6,7 @@
  * - `ripcord status venue-service` against `kubectl get deploy venue-service -o json`, on one sandbox Deployment.
  * Each command runs `--runs` times (new process each, interleaved so load drifts hit all alike); the table
  * shows median and p95 wall time, the ratio to the peer, and peak RSS (from /usr/bin/time when present).
+ * Then a second table: each heavy dependency's load cost in a new process (moduleCosts below).
  *
  * Runs against the sandbox named by RIPCORD_SANDBOX_DIR (or ./.ripcord/sandbox). Usage:
  * node dist/bench/cli-start.js [--runs 10]
@@ -164,4 +165,50 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * What each heavy dependency costs a new process to load (issue 16: "a bench/cli-start that prints the per-module
+ * cost"): `import()` of the module alone, as installed, in a fresh Node, timed inside that process, median of
+ * `runs`. The CLI does not load them this way: its commands come from one minified bundle compiled from V8's code
+ * cache (scripts/bundle-cli.mjs), so these are upper bounds that rank where a command's start-up goes; the first
+ * table's `--version` and `--help` rows are what the bundle itself costs.
+ */
+function moduleCosts(runs: number): void {
+  const root = repoRoot();
+  const probe = (code: string): number => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    if (r.status !== 0) throw new Error(`module probe failed: ${(r.stderr ?? '').slice(-300)}`);
+    return Number(r.stdout.trim());
+  };
+  const timed = (load: string) =>
+    `const t = performance.now(); ${load}; process.stdout.write(String(performance.now() - t));`;
+  const rows: Array<[string, string]> = [
+    ...[
+      '@kubernetes/client-node',
+      'zod',
+      'knex',
+      'pg',
+      'yaml',
+      'commander',
+      'better-sqlite3',
+      'unleash-client',
+    ].map((m): [string, string] => [m, timed(`await import(${JSON.stringify(m)})`)]),
+  ];
+  console.log('');
+  console.log(
+    `module load cost as installed (unbundled), new process each, import() alone, median of ${runs}`,
+  );
+  console.log('| module | median | p95 |');
+  console.log('|---|---|---|');
+  for (const [name, code] of rows) {
+    probe(code); // warm the page cache
+    const { p50, p95 } = stats(Array.from({ length: runs }, () => probe(code)));
+    console.log(`| ${name} | ${p50.toFixed(0)} ms | ${p95.toFixed(0)} ms |`);
+  }
+}
+
 await main();
+moduleCosts(Number(arg('runs', '10')));
