@@ -33,6 +33,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultQueue, readBody, type Fault } from './http-double-faults.js';
+import { listen } from './listen.js';
 
 export interface ConfigCatRule {
   /** Opaque here: the double never evaluates conditions. */
@@ -297,7 +298,7 @@ export async function startConfigCatDouble(): Promise<ConfigCatDouble> {
       },
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await listen(server, 0);
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {

@@ -32,6 +32,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultQueue, readBody, type Fault } from './http-double-faults.js';
+import { listen } from './listen.js';
 
 export interface LaunchDarklyDoubleFlag {
   project: string;
@@ -321,7 +322,7 @@ export async function startLaunchDarklyDouble(
       if (!res.headersSent) error(res, 500, 'internal_error', String(err));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await listen(server, 0);
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {

@@ -206,7 +206,7 @@ export function createConfigCat(opts: ConfigCatOptions): FlagServicePort {
     return { id, value: parsed.data };
   }
 
-  return {
+  const api: FlagServicePort = {
     async state(ref, call_) {
       const { value } = await readValue(ref, call_);
       const by = value.lastUpdaterUserEmail ?? undefined;
@@ -215,10 +215,7 @@ export function createConfigCat(opts: ConfigCatOptions): FlagServicePort {
         ...(value.updatedAt ? { lastChange: { at: value.updatedAt, ...(by ? { by } : {}) } } : {}),
       };
     },
-    async isEnabled(ref, call_) {
-      const { value } = await readValue(ref, call_);
-      return offPatch(value).length > 0;
-    },
+    isEnabled: async (ref, call_) => (await api.state(ref, call_)).on,
     async turnOff(ref, call_) {
       // Read just before writing: the patch replaces exactly the values that are true now, by their positions.
       const { id, value } = await readValue(ref, call_);
@@ -234,4 +231,5 @@ export function createConfigCat(opts: ConfigCatOptions): FlagServicePort {
       );
     },
   };
+  return api;
 }

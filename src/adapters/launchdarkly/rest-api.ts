@@ -44,7 +44,6 @@ const tokenOrigin = (t: TokenSource): string => ('env' in t ? `$${t.env}` : t.fi
 
 interface Answer {
   status: number;
-  headers: Headers;
   body: unknown;
 }
 
@@ -82,7 +81,7 @@ export function createLaunchDarkly(opts: LaunchDarklyOptions): FlagServicePort {
         }),
       { maxWaitMs, retries: RATE_LIMIT_RETRIES, signal: call_?.signal, where, action },
     );
-    const answer = { status: a.status, headers: a.headers, body: a.data };
+    const answer = { status: a.status, body: a.data };
     if (a.status >= 200 && a.status < 300) return answer;
     throw failure(answer, ref, action, token);
   }

@@ -2,8 +2,8 @@
  * The runbook's section 4 (feature flag rollback) as a plan. Pure: the Deployment snapshot and the flag's
  * observed state come in, data comes out.
  *
- * - A flag in a flag service (Unleash, LaunchDarkly, ConfigCat): turn it off in the environment, then verify. No redeploy: this is the
- *   runbook's "disable without deployment", and why its RTO target is 1 minute.
+ * - A flag in a flag service (Unleash, LaunchDarkly, ConfigCat): turn it off in the environment, then verify.
+ *   No redeploy: this is the runbook's "disable without deployment", and why its RTO target is 1 minute.
  * - A flag in a container variable (`kubectl set env deployment/venue-service FEATURE_NEW_PRICING=false`):
  *   set the variable, which makes a new revision, so the plan is the app rollback's (lock, change, rollout
  *   wait, verify, unlock) and says how long the redeploy will take against the target.
@@ -77,10 +77,11 @@ export function flagScope(flag: Pick<ServiceFlagSpec, 'provider' | 'project' | '
 }
 
 /**
- * desired of the flag services' off steps (`flag.unleash-off`, `-launchdarkly-off`, `-configcat-off`): WHICH flag, by reference only. Where the server is
- * and how to authenticate are not part of the plan: the handler takes them from the current ripcord.yaml
- * (`services.<service>.flags.<flag>`) when the step runs, so a journal that someone else can write cannot
- * send the token to another server on the next resume. (`target` still shows the URL, for people.)
+ * desired of the flag services' off steps (`flag.unleash-off`, `-launchdarkly-off`, `-configcat-off`): WHICH
+ * flag, by reference only. Where the server is and how to authenticate are not part of the plan: the handler
+ * takes them from the current ripcord.yaml (`services.<service>.flags.<flag>`) when the step runs, so a journal
+ * that someone else can write cannot send the token to another server on the next resume. (`target` still
+ * shows the URL, for people.)
  */
 export interface ServiceFlagOffDesired {
   provider: ServiceFlagSpec['provider'];

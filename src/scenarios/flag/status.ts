@@ -7,7 +7,7 @@
 import type { DeploymentSnapshot } from '../../core/ports.js';
 import { sectionOf } from '../../config/sections.js';
 import type { CompiledService } from '../../config/compile.js';
-import { flagContainer, FLAG_SERVICES } from './plan.js';
+import { envApplied, flagContainer, FLAG_SERVICES } from './plan.js';
 import { flagServiceOf, type FlagServicePorts } from './scenario.js';
 
 export interface FlagStatus {
@@ -36,8 +36,8 @@ export async function flagStatus(
         const where = `env ${flag.variable}`;
         try {
           const c = flagContainer(snapshot, flag);
-          const v = c.env?.find((e) => e.name === flag.variable);
-          const on = !(v !== undefined && !v.valueFrom && (v.value ?? '') === flag.offValue);
+          const off = { container: c.name, variable: flag.variable, value: flag.offValue };
+          const on = !envApplied([c], off);
           return { flag: flag.name, provider: 'env', where: `${where} (container ${c.name})`, on };
         } catch (err) {
           return { flag: flag.name, provider: 'env', where, notChecked: message(err) };
